@@ -1,0 +1,35 @@
+# Living Wiki: `make run` serves the wiki, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 5000
+BIN := $(VENV)/bin
+
+.PHONY: run test lint init clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+init: $(VENV)/.installed
+	$(BIN)/flask --app wiki init
+
+run: init
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --no-control-socket --access-logfile - wsgi:app
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check wiki tests
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check wiki tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

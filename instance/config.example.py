@@ -1,0 +1,23 @@
+# Example instance settings for Living Wiki. Copy to instance/config.py (the wiki creates that
+# file with a generated SECRET_KEY on first start) and change what you need. Every setting can
+# also come from an environment variable with the prefix WIKI_, e.g. WIKI_PUBLIC_READ=false.
+
+# SECRET_KEY = "a long random string"          # generated on first start
+# SITE_NAME = "Living Wiki"
+# PUBLIC_READ = True                           # False: everything but the login page needs a login
+# CONTENT_REPO = "/srv/wiki/content.git"      # default: <instance>/content.git
+# USER_DATABASE = "/srv/wiki/users.sqlite3"   # default: <instance>/users.sqlite3
+# CONTENT_SEED = "content"                     # pages imported into a new content repository
+# GROUPS = {                                   # stakeholder groups: slug -> display name
+#     "governments": "Governments",
+#     "private-sector": "Private sector",
+#     "civil-society": "Civil society",
+#     "technical-academic": "Technical and academic community",
+#     "international-organizations": "International organizations",
+# }
+# SEED_GROUP = "international-organizations"   # group of the import commit
+# MAX_PAGE_BYTES = 1_000_000                   # larger pages are refused with 413
+# HISTORY_PAGE_SIZE = 50
+# SECURE_COOKIES = False                       # True behind HTTPS: Secure cookies and HSTS
+# COMMITTER_NAME = "Living Wiki"
+# COMMITTER_EMAIL = "wiki@living-wiki.invalid"

@@ -1,0 +1,147 @@
+"""Living Wiki: a Flask wiki whose Markdown pages live in a bare Git repository."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from .render import Renderer
+from .store import Author, Store
+from .users import DEFAULT_GROUPS, UserStore
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str | None = None) -> Flask:
+    """Build the app: defaults, ``<instance>/config.py``, ``WIKI_*`` variables, then ``test_config``."""
+    instance = Path(instance_path or os.environ.get("WIKI_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+    app = Flask(__name__, instance_path=str(instance.resolve()), instance_relative_config=True,
+                static_url_path="/-/static")
+    app.config.from_mapping(
+        SITE_NAME="Living Wiki",
+        PUBLIC_READ=True,
+        CONTENT_REPO=None,
+        USER_DATABASE=None,
+        CONTENT_SEED=str(PROJECT_ROOT / "content"),
+        GROUPS=dict(DEFAULT_GROUPS),
+        SEED_GROUP="international-organizations",
+        MAX_PAGE_BYTES=1_000_000,
+        HISTORY_PAGE_SIZE=50,
+        PASSWORD_HASH_METHOD="scrypt",
+        SECURE_COOKIES=False,
+        COMMITTER_NAME="Living Wiki",
+        COMMITTER_EMAIL="wiki@living-wiki.invalid",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("WIKI")
+    if test_config:
+        app.config.update(test_config)
+    _derive_settings(app)
+
+    app.extensions["wiki_store"] = Store(
+        app.config["CONTENT_REPO"], committer_name=app.config["COMMITTER_NAME"],
+        committer_email=app.config["COMMITTER_EMAIL"], max_page_bytes=app.config["MAX_PAGE_BYTES"],
+    )
+    app.extensions["wiki_users"] = UserStore(
+        app.config["USER_DATABASE"], app.config["GROUPS"], hash_method=app.config["PASSWORD_HASH_METHOD"])
+    app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))
+    ensure_instance(app)
+
+    CSRFProtect(app)
+    from . import auth, cli, security, templating
+    from .views import auth as auth_views
+    from .views import history, pages, site
+
+    auth.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(site.bp)
+    app.register_blueprint(history.bp)
+    app.register_blueprint(pages.bp)
+    cli.init_app(app)
+    return app
+
+
+def _derive_settings(app: Flask) -> None:
+    """Fill paths that default into the instance folder and settings that follow from others."""
+    instance = Path(app.instance_path)
+    if not app.config["CONTENT_REPO"]:
+        app.config["CONTENT_REPO"] = str(instance / "content.git")
+    if not app.config["USER_DATABASE"]:
+        app.config["USER_DATABASE"] = str(instance / "users.sqlite3")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(instance)
+    secure = bool(app.config["SECURE_COOKIES"])
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["REMEMBER_COOKIE_SECURE"] = secure
+    # Room for a page at the size limit plus the rest of the form, and no more.
+    form_room = 2 * app.config["MAX_PAGE_BYTES"] + 65536
+    app.config["MAX_FORM_MEMORY_SIZE"] = max(app.config.get("MAX_FORM_MEMORY_SIZE") or 0, form_room)
+    if not app.config.get("MAX_CONTENT_LENGTH"):
+        app.config["MAX_CONTENT_LENGTH"] = 4 * app.config["MAX_PAGE_BYTES"] + 65536
+    if app.config["SEED_GROUP"] not in app.config["GROUPS"]:
+        app.config["SEED_GROUP"] = next(iter(app.config["GROUPS"]))
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Create ``<instance>/config.py`` with a generated secret key on first start and return the key."""
+    config = instance / "config.py"
+    with _instance_lock(instance):
+        namespace: dict[str, Any] = {}
+        if config.exists():
+            exec(compile(config.read_text(encoding="utf-8"), str(config), "exec"), namespace)
+            if namespace.get("SECRET_KEY"):
+                return str(namespace["SECRET_KEY"])
+        key = secrets.token_hex(32)
+        new = not config.exists()
+        with open(config, "a", encoding="utf-8") as file:
+            if new:
+                os.chmod(config, 0o600)
+                file.write("# Living Wiki instance settings; see instance/config.example.py for all of them.\n")
+            file.write(f"SECRET_KEY = {key!r}\n")
+        return key
+
+
+@contextmanager
+def _instance_lock(instance: Path) -> Iterator[None]:
+    """An exclusive lock on the instance folder, so workers starting together set it up once."""
+    instance.mkdir(parents=True, exist_ok=True)
+    with open(instance / ".init.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def ensure_instance(app: Flask) -> None:
+    """Create the user database and the seeded content repository if missing (idempotent).
+
+    Several workers may start at once: a file lock makes one of them do the work.
+    """
+    instance = Path(app.instance_path)
+    store: Store = app.extensions["wiki_store"]
+    user_store: UserStore = app.extensions["wiki_users"]
+    if store.exists() and store.head() is not None and Path(user_store.path).exists():
+        return
+    with _instance_lock(instance):
+        user_store.create_schema()
+        store.create()
+        if store.head() is None:
+            store.import_pages(
+                app.config["CONTENT_SEED"],
+                author=Author(name="Living Wiki", email=app.config["COMMITTER_EMAIL"],
+                              username="import", group=app.config["SEED_GROUP"]),
+                message="Import the seed pages of the living document",
+            )

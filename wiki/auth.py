@@ -1,0 +1,84 @@
+"""flask-login wiring, the permission checks views use, and who a commit is attributed to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from flask import Flask, abort, current_app, request
+from flask_login import AnonymousUserMixin, LoginManager, current_user
+
+from .store import Author
+from .users import User, UserStore, role_at_least
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class Anonymous(AnonymousUserMixin):
+    role = ""
+    group = ""
+    username = ""
+
+    def has_role(self, role: str) -> bool:
+        return False
+
+
+def users() -> UserStore:
+    return current_app.extensions["wiki_users"]
+
+
+def init_app(app: Flask) -> None:
+    manager = LoginManager()
+    manager.login_view = "auth.login"
+    manager.login_message = "Please log in to see this page."
+    manager.anonymous_user = Anonymous
+    manager.session_protection = "basic"
+    manager.init_app(app)
+
+    @manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        """Load the user only if the cookie's session version is current (password changes end it)."""
+        identifier, _, version = user_id.partition(":")
+        if not identifier.isdigit() or not version.isdigit():
+            return None
+        user = users().get(int(identifier))
+        if user is None or user.session_version != int(version):
+            return None
+        return user
+
+    @app.before_request
+    def require_login_when_private() -> object:
+        if app.config["PUBLIC_READ"] or current_user.is_authenticated:
+            return None
+        if request.endpoint in {"auth.login", "static"}:
+            return None
+        return manager.unauthorized()
+
+
+def can(role: str) -> bool:
+    """Whether the current user has ``role`` (or a higher one)."""
+    return bool(current_user.is_authenticated and role_at_least(current_user.role, role))
+
+
+def role_required(role: str) -> Callable[[F], F]:
+    """Decorator: anonymous users are sent to log in; logged-in users without ``role`` get 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: object, **kwargs: object) -> object:
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if not role_at_least(current_user.role, role):
+                abort(403, description=f"This needs the role {role!r}; your role is {current_user.role!r}.")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def current_author() -> Author:
+    """The commit author for the logged-in user: display name, e-mail, user name and group."""
+    user: User = current_user  # type: ignore[assignment]
+    return Author(name=user.display_name, email=user.commit_email, username=user.username, group=user.group)

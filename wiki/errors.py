@@ -1,0 +1,69 @@
+"""Domain errors, raised by the names and store layers and turned into HTTP answers in one place."""
+
+from __future__ import annotations
+
+
+class WikiError(Exception):
+    """Base of every error the wiki raises on purpose; ``code`` is the HTTP status it maps to."""
+
+    code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidPageName(WikiError):
+    code = 400
+
+
+class InvalidRevision(WikiError):
+    """A revision string that fails the allowlist or names no commit: a 404 like a missing page."""
+
+    code = 404
+
+
+class PageNotFound(WikiError):
+    code = 404
+
+
+class PageExists(WikiError):
+    code = 409
+
+
+class ContentTooLarge(WikiError):
+    code = 413
+
+
+class InvalidContent(WikiError):
+    code = 400
+
+
+class EditConflict(WikiError):
+    """The page changed since the editor's base revision and the changes overlap.
+
+    Carries everything the editor needs to show again without losing a character.
+    """
+
+    code = 409
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        merged_text: str,
+        their_text: str,
+        base_text: str,
+        head: str,
+    ) -> None:
+        super().__init__(message)
+        self.merged_text = merged_text
+        self.their_text = their_text
+        self.base_text = base_text
+        self.head = head
+
+
+class StoreBusy(WikiError):
+    """The branch kept moving under us: compare-and-swap lost too many times in a row."""
+
+    code = 503

@@ -1,0 +1,129 @@
+"""Page names, their files in the content repository, and the revision allowlist.
+
+The rule, documented in the README: a page path is a ``/``-separated list of segments. Spaces are
+written as underscores (``Working modalities`` is the page ``Working_modalities``), so URL, file
+name and link all use one canonical spelling; the title shown to readers turns underscores back
+into spaces. Names are case-preserving, normalized to Unicode NFC, and may use any script. The
+page ``Mapping/Cybersecurity`` is the file ``Mapping/Cybersecurity.md``.
+
+Pure standard library: no Flask, no Git.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .errors import InvalidPageName, InvalidRevision
+
+PAGE_SUFFIX = ".md"
+MAX_NAME_CHARS = 200
+MAX_SEGMENT_BYTES = 200
+MAX_DEPTH = 8
+
+# Characters that would break URLs, wiki-link syntax, Windows clones or HTML attributes.
+FORBIDDEN_CHARS = frozenset('\\:*?"<>|#%[]{}^~`')
+# Bidirectional overrides and marks: they make a name display as something it is not.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+)
+# Unicode categories never allowed: control, surrogate, private use, unassigned, line/para sep.
+FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+_WHITESPACE_RUN = re.compile(r"\s+")
+_REVISION = re.compile(r"\A[0-9a-fA-F]{4,64}\Z")
+
+
+def normalize_page_name(raw: str) -> str:
+    """Return the canonical page path for ``raw`` or raise :class:`InvalidPageName`.
+
+    Whitespace runs become one underscore and the text is NFC-normalized; everything else is
+    validated, never silently rewritten, so a rejected name gets a message that says why.
+    """
+    if not isinstance(raw, str):
+        raise InvalidPageName("A page name must be text.")
+    name = unicodedata.normalize("NFC", raw).strip()
+    if not name:
+        raise InvalidPageName("The page name is empty.")
+    _check_characters(name)
+    name = _WHITESPACE_RUN.sub("_", name)
+    if len(name) > MAX_NAME_CHARS:
+        raise InvalidPageName(f"The page name is longer than {MAX_NAME_CHARS} characters.")
+    if name.startswith("/"):
+        raise InvalidPageName("A page name cannot start with '/'.")
+    segments = name.split("/")
+    if len(segments) > MAX_DEPTH:
+        raise InvalidPageName(f"A page name can have at most {MAX_DEPTH} levels.")
+    for segment in segments:
+        _check_segment(segment)
+    return name
+
+
+def _check_characters(name: str) -> None:
+    for char in name:
+        if char in FORBIDDEN_CHARS:
+            raise InvalidPageName(f"The character {char!r} is not allowed in a page name.")
+        if char in BIDI_CONTROLS:
+            raise InvalidPageName("Bidirectional control characters are not allowed in a page name.")
+        if unicodedata.category(char) in FORBIDDEN_CATEGORIES:
+            raise InvalidPageName(
+                f"The character U+{ord(char):04X} is not allowed in a page name."
+            )
+
+
+def _check_segment(segment: str) -> None:
+    if not segment:
+        raise InvalidPageName("A page name cannot have an empty part ('//' or a trailing '/').")
+    if segment in {".", ".."}:
+        raise InvalidPageName("A page name cannot contain '.' or '..' parts.")
+    if segment == "-":
+        raise InvalidPageName("'-' is reserved for page actions and cannot be a part of a name.")
+    if segment[0] in ".-":
+        raise InvalidPageName("A part of a page name cannot start with '.' or '-'.")
+    if segment.endswith((".", "_")):
+        raise InvalidPageName("A part of a page name cannot end with '.' or a space.")
+    if segment.casefold().endswith(".git"):
+        raise InvalidPageName("A page name cannot end a part with '.git'.")
+    if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
+        raise InvalidPageName(
+            f"A part of a page name can be at most {MAX_SEGMENT_BYTES} bytes long."
+        )
+
+
+def page_file(page: str) -> str:
+    """The repository file holding ``page`` (already normalized)."""
+    return page + PAGE_SUFFIX
+
+
+def page_from_file(path: str) -> str | None:
+    """The page stored in ``path``, or ``None`` when the file is not a valid page."""
+    if not path.endswith(PAGE_SUFFIX):
+        return None
+    candidate = path[: -len(PAGE_SUFFIX)]
+    try:
+        normalized = normalize_page_name(candidate)
+    except InvalidPageName:
+        return None
+    return normalized if normalized == candidate else None
+
+
+def page_title(page: str) -> str:
+    """What readers see as the page's title: its last part, underscores shown as spaces."""
+    return page.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def page_sections(page: str) -> list[str]:
+    """The section prefixes of ``page``, outermost first: ``a/b/c`` gives ``['a', 'a/b']``."""
+    parts = page.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def check_revision(rev: str) -> str:
+    """Return ``rev`` if it may be handed to git as a revision, else raise :class:`InvalidRevision`.
+
+    Only abbreviated or full hexadecimal object ids pass, so nothing a user types can reach git
+    as an option or a revision expression.
+    """
+    if not isinstance(rev, str) or not _REVISION.match(rev):
+        raise InvalidRevision("No such revision.")
+    return rev.lower()

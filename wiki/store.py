@@ -1,0 +1,727 @@
+"""The content repository: the only module that talks to Git.
+
+Pages are blobs in a **bare** repository. A write builds blobs, trees and a commit object
+directly in the object database (no working tree, no index) and lands only by compare-and-swap
+of the branch ref (``git update-ref refs/heads/main NEW OLD``). When the swap loses, the write is
+rebuilt on the new tip, merging three-way when the same page changed, so no edit is ever lost
+across threads, processes or machines.
+
+Every read is keyed by an object id (commit, tree or blob), which never changes meaning, so the
+caches here are never stale and commits made by others (a push, a script) show on the next read.
+No Flask import: the author and group are passed in by the caller.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import TypeVar
+
+import git
+from git.objects.fun import tree_entries_from_data, tree_to_stream
+from gitdb import IStream
+from gitdb.exc import BadObject
+
+from . import names
+from .errors import (
+    ContentTooLarge,
+    EditConflict,
+    InvalidContent,
+    InvalidRevision,
+    PageExists,
+    PageNotFound,
+    StoreBusy,
+)
+
+ZERO_ID = "0" * 40
+TREE_MODE = 0o040000
+BLOB_MODE = 0o100644
+MAX_CAS_ATTEMPTS = 50
+MAX_RENAMES_FOLLOWED = 100
+GROUP_TRAILER = "Stakeholder-Group"
+USER_TRAILER = "Wiki-User"
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+# --------------------------------------------------------------------------- value types
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who makes a commit, and on behalf of which stakeholder group."""
+
+    name: str
+    email: str
+    username: str
+    group: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """One commit as history, changes and diffs show it."""
+
+    id: str
+    author_name: str
+    author_email: str
+    timestamp: int
+    subject: str
+    group: str
+    username: str
+    parents: tuple[str, ...] = ()
+    path: str = ""  # the file this commit touched, for page history across renames
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:10]
+
+
+@dataclass(frozen=True)
+class PageRevision:
+    """A page's text as of one commit."""
+
+    page: str
+    text: str
+    blob_id: str
+    commit: str
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What a save did: the new commit (``None`` when nothing changed) and whether it merged."""
+
+    commit: str | None
+    merged: bool = False
+
+
+@dataclass
+class _Tree:
+    """A tree being rebuilt: its entries by name, ``(mode, hex id)``, and changed subtrees."""
+
+    entries: dict[str, tuple[int, str]] = field(default_factory=dict)
+    children: dict[str, _Tree] = field(default_factory=dict)
+
+
+class _LRU(OrderedDict[_K, _V]):
+    """A small thread-safe least-recently-used cache for immutable values keyed by object id."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__()
+        self.capacity = capacity
+        self.lock = threading.Lock()
+
+    def get_or_compute(self, key: _K, compute: Callable[[], _V]) -> _V:
+        with self.lock:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
+        value = compute()
+        with self.lock:
+            self[key] = value
+            while len(self) > self.capacity:
+                self.popitem(last=False)
+        return value
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """A bare content repository with one branch that the wiki commits to."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        branch: str = "main",
+        committer_name: str = "Living Wiki",
+        committer_email: str = "wiki@living-wiki.invalid",
+        max_page_bytes: int = 1_000_000,
+    ) -> None:
+        self.path = Path(path)
+        self.branch = branch
+        self.ref = f"refs/heads/{branch}"
+        self.committer = (committer_name, committer_email)
+        self.max_page_bytes = max_page_bytes
+        self._local = threading.local()
+        self._trees: _LRU[str, dict[str, tuple[int, str]]] = _LRU(4096)
+        self._blobs: _LRU[str, bytes] = _LRU(2048)
+        self._commits: _LRU[str, CommitInfo] = _LRU(8192)
+        self._page_lists: _LRU[str, tuple[str, ...]] = _LRU(16)
+        self._last_changes: _LRU[tuple[str, str], CommitInfo | None] = _LRU(4096)
+        self._histories: _LRU[tuple[str, str], tuple[CommitInfo, ...]] = _LRU(256)
+        self._background: list[subprocess.Popen[bytes]] = []
+
+    # ------------------------------------------------------------------ setup
+
+    def exists(self) -> bool:
+        return (self.path / "HEAD").is_file() and (self.path / "objects").is_dir()
+
+    def create(self) -> None:
+        """Create the bare repository if missing (idempotent) with the settings the wiki relies on."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.exists():
+            self._run("init", "--bare", "--quiet", f"--initial-branch={self.branch}", str(self.path),
+                      cwd=self.path.parent, in_repo=False)
+        for key, value in (
+            ("core.logAllRefUpdates", "always"),  # a reflog even in a bare repo: who moved main
+            ("receive.denyNonFastForwards", "true"),
+            ("receive.denyDeletes", "true"),
+            ("core.commitGraph", "true"),
+            ("fetch.writeCommitGraph", "true"),
+            ("gc.writeCommitGraph", "true"),
+        ):
+            self._run("config", key, value)
+
+    def import_pages(self, directory: str | os.PathLike[str], *, author: Author, message: str) -> str | None:
+        """Commit every valid ``*.md`` page under ``directory`` if the branch has no commit yet.
+
+        Returns the new commit, or ``None`` when the branch already existed (another process won).
+        """
+        if self.head() is not None:
+            return None
+        changes: dict[str, bytes | None] = {}
+        root = Path(directory)
+        for file in sorted(root.rglob("*.md")):
+            relative = file.relative_to(root).as_posix()
+            if names.page_from_file(relative) is None:
+                raise InvalidContent(f"{relative} is not a valid page file name.")
+            changes[relative] = self._check_text(file.read_text(encoding="utf-8")).encode("utf-8")
+        try:
+            commit = self._commit_changes(changes, author=author, message=message, parent=None)
+        except _RefMoved:
+            return None
+        self.write_commit_graph(wait=True)
+        return commit
+
+    def close(self) -> None:
+        """Stop this thread's git helper processes."""
+        repo = getattr(self._local, "repo", None)
+        if repo is not None:
+            repo.close()
+            self._local.repo = None
+        self._reap_background(wait=True)
+
+    # ------------------------------------------------------------------ low level
+
+    @property
+    def _repo(self) -> git.Repo:
+        """One ``git.Repo`` per thread: its long-lived ``cat-file --batch`` is not thread-safe."""
+        repo = getattr(self._local, "repo", None)
+        if repo is None:
+            repo = git.Repo(self.path)
+            self._local.repo = repo
+        return repo
+
+    def _run(self, *args: str, input: bytes | None = None, cwd: Path | None = None,
+             in_repo: bool = True, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        command = ["git"]
+        if in_repo:
+            command.append(f"--git-dir={self.path}")
+        command.extend(args)
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        for variable in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"):
+            env.pop(variable, None)
+        result = subprocess.run(command, input=input, capture_output=True, cwd=cwd, env=env)
+        if check and result.returncode != 0:
+            raise GitCommandError(command, result.returncode, result.stderr.decode("utf-8", "replace"))
+        return result
+
+    def _read_object(self, hex_id: str) -> tuple[str, bytes]:
+        try:
+            stream = self._repo.odb.stream(bytes.fromhex(hex_id))
+        except (ValueError, BadObject) as error:
+            raise InvalidRevision("No such revision.") from error
+        kind = stream.type.decode() if isinstance(stream.type, bytes) else stream.type
+        return kind, stream.read()
+
+    def _store_object(self, kind: str, data: bytes) -> str:
+        istream = self._repo.odb.store(IStream(kind.encode(), len(data), BytesIO(data)))
+        return istream.hexsha.decode() if isinstance(istream.hexsha, bytes) else istream.hexsha
+
+    def _tree_entries(self, tree_id: str) -> dict[str, tuple[int, str]]:
+        def load() -> dict[str, tuple[int, str]]:
+            kind, data = self._read_object(tree_id)
+            if kind != "tree":
+                raise InvalidRevision("No such revision.")
+            return {name: (mode, binsha.hex()) for binsha, mode, name in tree_entries_from_data(data)}
+
+        return self._trees.get_or_compute(tree_id, load)
+
+    def _blob(self, blob_id: str) -> bytes:
+        return self._blobs.get_or_compute(blob_id, lambda: self._read_object(blob_id)[1])
+
+    def _commit_tree(self, commit_id: str) -> str:
+        kind, data = self._read_object(commit_id)
+        if kind != "commit" or not data.startswith(b"tree "):
+            raise InvalidRevision("No such revision.")
+        return data[5:45].decode()
+
+    def _lookup(self, tree_id: str, path: str) -> tuple[int, str] | None:
+        """The ``(mode, id)`` of ``path`` inside ``tree_id``, or ``None``."""
+        parts = path.split("/")
+        current = tree_id
+        for index, part in enumerate(parts):
+            entry = self._tree_entries(current).get(part)
+            if entry is None:
+                return None
+            if index == len(parts) - 1:
+                return entry
+            if entry[0] != TREE_MODE:
+                return None
+            current = entry[1]
+        return None
+
+    # ------------------------------------------------------------------ refs and revisions
+
+    def head(self) -> str | None:
+        """The branch tip, read from the ref files directly (no process), or ``None`` if unborn."""
+        loose = self.path / self.ref
+        try:
+            value = loose.read_text().strip()
+            if len(value) == 40:
+                return value
+        except (FileNotFoundError, IsADirectoryError):
+            pass
+        try:
+            with open(self.path / "packed-refs", encoding="utf-8") as packed:
+                for line in packed:
+                    if line.endswith(f" {self.ref}\n"):
+                        return line[:40]
+        except FileNotFoundError:
+            pass
+        return None
+
+    def resolve(self, rev: str | None) -> str:
+        """The full commit id for ``rev`` (``None`` means the tip); raise InvalidRevision otherwise."""
+        if rev is None:
+            head = self.head()
+            if head is None:
+                raise PageNotFound("The content repository has no commits yet.")
+            return head
+        rev = names.check_revision(rev)
+        if len(rev) == 40:
+            commit = rev
+        else:
+            result = self._run("rev-parse", "--verify", "--quiet", "--end-of-options",
+                               f"{rev}^{{commit}}", check=False)
+            if result.returncode != 0:
+                raise InvalidRevision("No such revision.")
+            commit = result.stdout.decode().strip()
+        self._commit_tree(commit)
+        return commit
+
+    # ------------------------------------------------------------------ reading pages
+
+    def read_page(self, page: str, rev: str | None = None) -> PageRevision:
+        """The page as of ``rev`` (default: the tip); raise PageNotFound when it is not there."""
+        commit = self.resolve(rev)
+        entry = self._lookup(self._commit_tree(commit), names.page_file(page))
+        if entry is None or entry[0] == TREE_MODE:
+            raise PageNotFound(f"There is no page {page!r}" + (" in that revision." if rev else "."))
+        data = self._blob(entry[1])
+        return PageRevision(page=page, text=data.decode("utf-8", "replace"), blob_id=entry[1], commit=commit)
+
+    def read_page_as_of(self, page: str, rev: str | None) -> PageRevision:
+        """Like :meth:`read_page`, but finds the page under the name it had at ``rev``.
+
+        A page renamed since ``rev`` is looked up through its history, so old versions and diffs
+        keep working after a rename.
+        """
+        try:
+            return self.read_page(page, rev)
+        except PageNotFound:
+            commit = self.resolve(rev)
+        tried = {page}
+        for change in self.page_history(page):
+            old_page = names.page_from_file(change.path)
+            if old_page is not None and old_page not in tried:
+                tried.add(old_page)
+                if self.page_exists(old_page, commit):
+                    return self.read_page(old_page, commit)
+        raise PageNotFound(f"The page {page!r} did not exist in that revision.")
+
+    def page_blob_id(self, page: str, rev: str | None = None) -> str | None:
+        try:
+            commit = self.resolve(rev)
+        except PageNotFound:
+            return None
+        entry = self._lookup(self._commit_tree(commit), names.page_file(page))
+        return entry[1] if entry and entry[0] != TREE_MODE else None
+
+    def page_exists(self, page: str, rev: str | None = None) -> bool:
+        return self.page_blob_id(page, rev) is not None
+
+    def list_pages(self, rev: str | None = None) -> tuple[str, ...]:
+        """Every page at ``rev``, sorted; cached by the root tree id."""
+        try:
+            commit = self.resolve(rev)
+        except PageNotFound:
+            return ()
+        tree_id = self._commit_tree(commit)
+
+        def walk() -> tuple[str, ...]:
+            found: list[str] = []
+            stack = [(tree_id, "")]
+            while stack:
+                current, prefix = stack.pop()
+                for name, (mode, object_id) in self._tree_entries(current).items():
+                    if mode == TREE_MODE:
+                        stack.append((object_id, f"{prefix}{name}/"))
+                    else:
+                        page = names.page_from_file(prefix + name)
+                        if page is not None:
+                            found.append(page)
+            return tuple(sorted(found, key=lambda p: (p.casefold(), p)))
+
+        return self._page_lists.get_or_compute(tree_id, walk)
+
+    def find_case_twin(self, page: str, rev: str | None = None) -> str | None:
+        """An existing page whose name equals ``page`` but for case, or ``None``."""
+        folded = page.casefold()
+        for other in self.list_pages(rev):
+            if other != page and other.casefold() == folded:
+                return other
+        return None
+
+    # ------------------------------------------------------------------ history
+
+    def commit_info(self, commit_id: str) -> CommitInfo:
+        return self._commits.get_or_compute(commit_id, lambda: self._log(["--no-walk", commit_id])[0])
+
+    def _log(self, args: list[str], path: str = "") -> list[CommitInfo]:
+        fields = "%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%s%x1f" \
+                 f"%(trailers:key={GROUP_TRAILER},valueonly,separator=%x2C)%x1f" \
+                 f"%(trailers:key={USER_TRAILER},valueonly,separator=%x2C)%x1e"
+        output = self._run("log", f"--format={fields}", *args).stdout.decode("utf-8", "replace")
+        commits = []
+        for record in output.split("\x1e"):
+            record = record.strip("\n")
+            if not record:
+                continue
+            commit_id, parents, name, email, stamp, subject, group, user = record.split("\x1f")
+            commits.append(CommitInfo(
+                id=commit_id, parents=tuple(parents.split()), author_name=name, author_email=email,
+                timestamp=int(stamp), subject=subject, group=group.strip(), username=user.strip(),
+                path=path,
+            ))
+        return commits
+
+    def last_change(self, page: str, rev: str | None = None) -> CommitInfo | None:
+        """The newest commit that changed ``page`` as of ``rev``; ``git log -1`` stops early."""
+        start = self.resolve(rev)
+        path = names.page_file(page)
+
+        def load() -> CommitInfo | None:
+            commits = self._log(["-1", start, "--", path], path=path)
+            return commits[0] if commits else None
+
+        return self._last_changes.get_or_compute((start, page), load)
+
+    def page_history(self, page: str, rev: str | None = None) -> tuple[CommitInfo, ...]:
+        """The commits that changed ``page``, newest first, following renames back to its creation.
+
+        Cached by (start commit, page): a new commit is a new key, so the cache is never stale.
+        """
+        start = self.resolve(rev)
+        return self._histories.get_or_compute((start, page), lambda: tuple(self._follow(page, start)))
+
+    def _follow(self, page: str, start: str) -> Iterator[CommitInfo]:
+        path = names.page_file(page)
+        tip = start
+        for _ in range(MAX_RENAMES_FOLLOWED):
+            commits = self._log([tip, "--", path], path=path)
+            yield from commits
+            if not commits:
+                return
+            oldest = commits[-1]
+            origin = self._renamed_from(oldest, path)
+            if origin is None or not oldest.parents:
+                return
+            path, tip = origin, oldest.parents[0]
+
+    def _renamed_from(self, commit: CommitInfo, path: str) -> str | None:
+        """The path ``path`` was renamed from in ``commit``, if it was created by a rename."""
+        args = ["diff-tree", "-r", "-M", "--name-status", "-z", "--no-commit-id"]
+        if not commit.parents:
+            return None
+        result = self._run(*args, commit.parents[0], commit.id).stdout.decode("utf-8", "replace")
+        fields = result.split("\0")
+        index = 0
+        while index < len(fields) and fields[index]:
+            status = fields[index]
+            if status.startswith(("R", "C")):
+                old, new = fields[index + 1], fields[index + 2]
+                if new == path and status.startswith("R"):
+                    return old
+                index += 3
+            else:
+                index += 2
+        return None
+
+    # ------------------------------------------------------------------ writing
+
+    def save_page(self, page: str, text: str, *, base: str | None, author: Author, summary: str) -> SaveResult:
+        """Save ``text`` as ``page``, edited from the tip as of commit ``base``.
+
+        When the page changed since ``base``, merge three-way: a clean merge is committed and
+        reported (``merged=True``); overlapping changes raise :class:`EditConflict` carrying the
+        merged text with conflict markers, and nothing is committed.
+        """
+        text = self._check_text(text)
+        if base is not None:
+            base = self.resolve(base)
+        path = names.page_file(page)
+        for _ in range(MAX_CAS_ATTEMPTS):
+            head = self.head()
+            current = self.page_blob_id(page, head) if head else None
+            base_blob = self.page_blob_id(page, base) if base else None
+            merged = False
+            if current is not None and current != base_blob:
+                base_text = self._blob(base_blob).decode("utf-8", "replace") if base_blob else ""
+                their_text = self._blob(current).decode("utf-8", "replace")
+                result_text, conflicts = self.merge_texts(base_text, text, their_text)
+                if conflicts:
+                    raise EditConflict(
+                        "Someone else changed this page while you were editing, and their change "
+                        "overlaps yours. Nothing was saved: your text is below with the conflicts "
+                        "marked.",
+                        merged_text=result_text, their_text=their_text, base_text=base_text,
+                        head=head or ZERO_ID,
+                    )
+                text, merged = result_text, True
+            elif current is None and head is not None:
+                twin = self.find_case_twin(page, head)
+                if twin is not None:
+                    raise PageExists(f"A page named {twin!r} already exists; names may not differ only by case.")
+            data = text.encode("utf-8")
+            if current is not None and self._blob(current) == data:
+                return SaveResult(commit=None, merged=merged)
+            try:
+                commit = self._commit_changes({path: data}, author=author,
+                                              message=summary or self._default_summary(page, current),
+                                              parent=head)
+            except _RefMoved:
+                continue
+            return SaveResult(commit=commit, merged=merged)
+        raise StoreBusy("The page is being changed very often right now; please save again.")
+
+    @staticmethod
+    def _default_summary(page: str, current: str | None) -> str:
+        return f"{'Edit' if current else 'Create'} {page}"
+
+    def rename_page(self, old: str, new: str, *, author: Author, summary: str = "") -> str:
+        """Move ``old`` to ``new`` in one commit, so history follows the rename."""
+        if old == new:
+            raise PageExists("The new name is the same as the old one.")
+        for _ in range(MAX_CAS_ATTEMPTS):
+            head = self.resolve(None)
+            blob = self.page_blob_id(old, head)
+            if blob is None:
+                raise PageNotFound(f"There is no page {old!r}.")
+            if self.page_exists(new, head):
+                raise PageExists(f"A page named {new!r} already exists.")
+            twin = self.find_case_twin(new, head)
+            if twin is not None and twin != old:
+                raise PageExists(f"A page named {twin!r} already exists; names may not differ only by case.")
+            changes = {names.page_file(old): None, names.page_file(new): self._blob(blob)}
+            try:
+                return self._commit_changes(changes, author=author, parent=head,
+                                            message=summary or f"Rename {old} to {new}")
+            except _RefMoved:
+                continue
+        raise StoreBusy("The wiki is being changed very often right now; please try again.")
+
+    def delete_page(self, page: str, *, author: Author, summary: str = "") -> str:
+        for _ in range(MAX_CAS_ATTEMPTS):
+            head = self.resolve(None)
+            if not self.page_exists(page, head):
+                raise PageNotFound(f"There is no page {page!r}.")
+            try:
+                return self._commit_changes({names.page_file(page): None}, author=author, parent=head,
+                                            message=summary or f"Delete {page}")
+            except _RefMoved:
+                continue
+        raise StoreBusy("The wiki is being changed very often right now; please try again.")
+
+    def revert_page(self, page: str, rev: str, *, author: Author, summary: str = "") -> SaveResult:
+        """Make a new commit whose text of ``page`` is the one it had at ``rev``."""
+        old = self.read_page(page, rev)
+        summary = summary or f"Revert {page} to {old.commit[:10]}"
+        for _ in range(MAX_CAS_ATTEMPTS):
+            head = self.resolve(None)
+            current = self.page_blob_id(page, head)
+            if current == old.blob_id:
+                return SaveResult(commit=None)
+            try:
+                commit = self._commit_changes({names.page_file(page): self._blob(old.blob_id)},
+                                              author=author, parent=head, message=summary)
+            except _RefMoved:
+                continue
+            return SaveResult(commit=commit)
+        raise StoreBusy("The wiki is being changed very often right now; please try again.")
+
+    def _check_text(self, text: str) -> str:
+        if not isinstance(text, str):
+            raise InvalidContent("The page text must be text.")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\0" in text:
+            raise InvalidContent("The page text contains a NUL character; binary content cannot be a page.")
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError as error:
+            raise InvalidContent("The page text is not valid Unicode.") from error
+        if size > self.max_page_bytes:
+            raise ContentTooLarge(
+                f"The page is {size:,} bytes; the limit is {self.max_page_bytes:,} bytes."
+            )
+        if text and not text.endswith("\n"):
+            text += "\n"
+        return text
+
+    def merge_texts(self, base: str, ours: str, theirs: str) -> tuple[str, int]:
+        """Three-way merge as ``git merge-file`` does; returns the text and the conflict count."""
+        with tempfile.TemporaryDirectory(prefix="wiki-merge-") as scratch:
+            paths = []
+            for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+                file = Path(scratch) / name
+                file.write_text(text, encoding="utf-8")
+                paths.append(str(file))
+            result = self._run("merge-file", "-p", "-L", "your version", "-L", "original",
+                               "-L", "their version", *paths, in_repo=False, check=False)
+        if result.returncode < 0 or result.returncode > 127:
+            raise GitCommandError(["git", "merge-file"], result.returncode, result.stderr.decode())
+        return result.stdout.decode("utf-8", "replace"), result.returncode
+
+    def _commit_changes(self, changes: dict[str, bytes | None], *, author: Author, message: str,
+                        parent: str | None) -> str:
+        """Write blobs, trees and a commit on top of ``parent`` and move the branch by CAS.
+
+        ``changes`` maps file paths to new contents (``None`` deletes). Raises :class:`_RefMoved`
+        when the branch is no longer at ``parent``; the caller rebuilds on the new tip.
+        """
+        root = _Tree(entries=dict(self._tree_entries(self._commit_tree(parent))) if parent else {})
+        for path, data in changes.items():
+            self._apply(root, path.split("/"), None if data is None else self._store_object("blob", data))
+        tree_id = self._write_tree(root)
+        if tree_id is None:
+            tree_id = self._store_object("tree", b"")
+        commit_id = self._store_object("commit", self._commit_bytes(tree_id, parent, author, message))
+        result = self._run("update-ref", "-m", f"wiki: {author.username}", self.ref, commit_id,
+                           parent or ZERO_ID, check=False)
+        if result.returncode != 0:
+            stderr = result.stderr.decode("utf-8", "replace")
+            if "cannot lock ref" in stderr or "but expected" in stderr or "reference already exists" in stderr:
+                raise _RefMoved(stderr)
+            raise GitCommandError(["git", "update-ref"], result.returncode, stderr)
+        self._after_commit()
+        return commit_id
+
+    def _apply(self, tree: _Tree, parts: list[str], blob_id: str | None) -> None:
+        name = parts[0]
+        if len(parts) == 1:
+            if blob_id is None:
+                tree.entries.pop(name, None)
+            else:
+                tree.children.pop(name, None)
+                tree.entries[name] = (BLOB_MODE, blob_id)
+            return
+        child = tree.children.get(name)
+        if child is None:
+            existing = tree.entries.get(name)
+            entries = dict(self._tree_entries(existing[1])) if existing and existing[0] == TREE_MODE else {}
+            child = tree.children[name] = _Tree(entries=entries)
+        self._apply(child, parts[1:], blob_id)
+
+    def _write_tree(self, tree: _Tree) -> str | None:
+        """Store ``tree`` and its changed subtrees; ``None`` when it ends up empty (git drops it)."""
+        for name, child in tree.children.items():
+            child_id = self._write_tree(child)
+            if child_id is None:
+                tree.entries.pop(name, None)
+            else:
+                tree.entries[name] = (TREE_MODE, child_id)
+        if not tree.entries:
+            return None
+        ordered = sorted(tree.entries.items(),
+                         key=lambda item: item[0].encode() + (b"/" if item[1][0] == TREE_MODE else b""))
+        buffer = BytesIO()
+        tree_to_stream([(bytes.fromhex(oid), mode, name) for name, (mode, oid) in ordered], buffer.write)
+        return self._store_object("tree", buffer.getvalue())
+
+    def _commit_bytes(self, tree_id: str, parent: str | None, author: Author, message: str) -> bytes:
+        stamp = f"{int(time.time())} +0000"
+        subject = " ".join(message.split()) or "Edit"
+        lines = [f"tree {tree_id}"]
+        if parent:
+            lines.append(f"parent {parent}")
+        lines.append(f"author {_ident(author.name, author.email)} {stamp}")
+        lines.append(f"committer {_ident(*self.committer)} {stamp}")
+        trailers = f"{GROUP_TRAILER}: {_one_line(author.group)}\n{USER_TRAILER}: {_one_line(author.username)}\n"
+        body = f"{subject}\n\n{trailers}"
+        return ("\n".join(lines) + "\n\n" + body).encode("utf-8")
+
+    # ------------------------------------------------------------------ maintenance
+
+    def _after_commit(self) -> None:
+        """Keep the commit-graph (with changed-path filters) current, off the request's path."""
+        self._reap_background(wait=False)
+        if len(self._background) < 2:
+            self._background.append(self._spawn_commit_graph())
+
+    def _spawn_commit_graph(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            ["git", f"--git-dir={self.path}", "commit-graph", "write", "--reachable",
+             "--changed-paths", "--split", "--no-progress"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    def write_commit_graph(self, *, wait: bool = True) -> None:
+        process = self._spawn_commit_graph()
+        if wait:
+            process.wait()
+        else:
+            self._background.append(process)
+
+    def _reap_background(self, *, wait: bool) -> None:
+        still_running = []
+        for process in self._background:
+            if wait:
+                process.wait()
+            elif process.poll() is None:
+                still_running.append(process)
+        self._background = still_running
+
+    def fsck(self) -> tuple[bool, str]:
+        result = self._run("fsck", "--strict", "--no-progress", check=False)
+        return result.returncode == 0, (result.stdout + result.stderr).decode("utf-8", "replace")
+
+
+class GitCommandError(RuntimeError):
+    """A git command failed in a way the wiki did not expect (a bug or a broken repository)."""
+
+    def __init__(self, command: Iterable[str], returncode: int, stderr: str) -> None:
+        super().__init__(f"{' '.join(command)} exited {returncode}: {stderr.strip()}")
+
+
+class _RefMoved(Exception):
+    """The compare-and-swap lost: the branch is no longer where this commit was built on."""
+
+
+def _one_line(value: str) -> str:
+    return " ".join(str(value).split())
+
+
+def _ident(name: str, email: str) -> str:
+    clean_name = _one_line(name).replace("<", "").replace(">", "") or "Unknown"
+    clean_email = _one_line(email).replace("<", "").replace(">", "").replace(" ", "")
+    return f"{clean_name} <{clean_email}>"

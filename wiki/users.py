@@ -1,0 +1,276 @@
+"""Users, roles and stakeholder groups, kept in an SQLite file in the instance folder.
+
+Passwords are hashed with werkzeug's default (scrypt). Each user has a session version that is
+part of the login cookie's id, so changing a password ends every other session. No Flask import.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+import unicodedata
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .errors import WikiError
+
+ROLES = ("reader", "editor", "reviewer", "admin")
+DEFAULT_GROUPS: dict[str, str] = {
+    "governments": "Governments",
+    "private-sector": "Private sector",
+    "civil-society": "Civil society",
+    "technical-academic": "Technical and academic community",
+    "international-organizations": "International organizations",
+}
+USERNAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,39}\Z")
+EMAIL_RE = re.compile(r"\A[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\Z")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+MAX_DISPLAY_NAME = 80
+LOGIN_FAILURE_WINDOW = 15 * 60
+LOGIN_FAILURE_LIMIT = 10
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name TEXT NOT NULL,
+    email TEXT NOT NULL DEFAULT '',
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    group_slug TEXT NOT NULL,
+    session_version INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    key TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, at);
+"""
+
+
+class UserError(WikiError):
+    """A user operation was refused (bad name, unknown group, duplicate user, …)."""
+
+    code = 400
+
+
+@dataclass(frozen=True)
+class User:
+    """A wiki account; also what flask-login keeps as ``current_user``."""
+
+    id: int
+    username: str
+    display_name: str
+    email: str
+    role: str
+    group: str
+    session_version: int
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, role: str) -> bool:
+        return role_at_least(self.role, role)
+
+    @property
+    def commit_email(self) -> str:
+        """The e-mail in this user's commits: theirs, or a stable per-user address."""
+        return self.email or f"{self.username}@users.living-wiki.invalid"
+
+
+def role_at_least(role: str, needed: str) -> bool:
+    """Whether ``role`` includes ``needed`` (reader < editor < reviewer < admin)."""
+    if role not in ROLES or needed not in ROLES:
+        return False
+    return ROLES.index(role) >= ROLES.index(needed)
+
+
+def _clean_text(value: str, what: str, limit: int) -> str:
+    value = unicodedata.normalize("NFC", (value or "").strip())
+    if not value:
+        raise UserError(f"The {what} is empty.")
+    if len(value) > limit:
+        raise UserError(f"The {what} is longer than {limit} characters.")
+    if any(unicodedata.category(c) in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"} for c in value):
+        raise UserError(f"The {what} contains control or invisible formatting characters.")
+    return value
+
+
+class UserStore:
+    """The user database; opens a short-lived connection per operation (safe across threads)."""
+
+    def __init__(self, path: str | Path, groups: Mapping[str, str], *, hash_method: str = "scrypt") -> None:
+        self.path = Path(path)
+        self.groups = dict(groups)
+        self.hash_method = hash_method
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.path, timeout=30)
+        connection.row_factory = sqlite3.Row
+        try:
+            with connection:
+                yield connection
+        finally:
+            connection.close()
+
+    def create_schema(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    # ----------------------------------------------------------------- validation
+
+    def check_group(self, group: str) -> str:
+        if group not in self.groups:
+            raise UserError(f"Unknown stakeholder group {group!r}; known groups: {', '.join(self.groups)}.")
+        return group
+
+    @staticmethod
+    def check_role(role: str) -> str:
+        if role not in ROLES:
+            raise UserError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
+        return role
+
+    @staticmethod
+    def check_password(password: str) -> str:
+        if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+            raise UserError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        if len(password) > MAX_PASSWORD_LENGTH:
+            raise UserError(f"The password is longer than {MAX_PASSWORD_LENGTH} characters.")
+        return password
+
+    # ----------------------------------------------------------------- queries
+
+    @staticmethod
+    def _user(row: sqlite3.Row | None) -> User | None:
+        if row is None:
+            return None
+        return User(id=row["id"], username=row["username"], display_name=row["display_name"],
+                    email=row["email"], role=row["role"], group=row["group_slug"],
+                    session_version=row["session_version"])
+
+    def count(self) -> int:
+        with self._db() as db:
+            return db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+
+    def get(self, user_id: int) -> User | None:
+        with self._db() as db:
+            return self._user(db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
+
+    def by_username(self, username: str) -> User | None:
+        with self._db() as db:
+            return self._user(db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone())
+
+    def require(self, username: str) -> User:
+        user = self.by_username(username)
+        if user is None:
+            raise UserError(f"There is no user {username!r}.")
+        return user
+
+    def all(self) -> list[User]:
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM users ORDER BY username COLLATE NOCASE").fetchall()
+        return [user for user in map(self._user, rows) if user is not None]
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The user if the password matches; ``None`` otherwise (same answer for unknown users)."""
+        with self._db() as db:
+            row = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            check_password_hash(_dummy_hash(), password)  # same cost whether or not the user exists
+            return None
+        if not check_password_hash(row["password_hash"], password):
+            return None
+        return self._user(row)
+
+    # ----------------------------------------------------------------- changes
+
+    def create(self, username: str, password: str, *, group: str, role: str = "editor",
+               display_name: str = "", email: str = "") -> User:
+        if not USERNAME_RE.match(username or ""):
+            raise UserError("A user name has 1-40 letters, digits, '.', '_' or '-' and starts with a letter or digit.")
+        self.check_group(group)
+        self.check_role(role)
+        self.check_password(password)
+        display_name = _clean_text(display_name or username, "display name", MAX_DISPLAY_NAME)
+        email = self._check_email(email)
+        try:
+            with self._db() as db:
+                db.execute(
+                    "INSERT INTO users (username, display_name, email, password_hash, role, group_slug, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (username, display_name, email, generate_password_hash(password, self.hash_method), role, group,
+                     int(time.time())),
+                )
+        except sqlite3.IntegrityError as error:
+            raise UserError(f"A user named {username!r} already exists.") from error
+        return self.require(username)
+
+    @staticmethod
+    def _check_email(email: str) -> str:
+        email = (email or "").strip()
+        if email and not EMAIL_RE.match(email):
+            raise UserError(f"{email!r} is not an e-mail address.")
+        return email
+
+    def _update(self, username: str, sql: str, *values: object) -> User:
+        with self._db() as db:
+            cursor = db.execute(f"UPDATE users SET {sql} WHERE username = ?", (*values, username))
+            if cursor.rowcount == 0:
+                raise UserError(f"There is no user {username!r}.")
+        return self.require(username)
+
+    def set_role(self, username: str, role: str) -> User:
+        return self._update(username, "role = ?", self.check_role(role))
+
+    def set_group(self, username: str, group: str) -> User:
+        return self._update(username, "group_slug = ?", self.check_group(group))
+
+    def set_password(self, username: str, password: str) -> User:
+        """Change the password and end every session opened with the old one."""
+        self.check_password(password)
+        return self._update(username, "password_hash = ?, session_version = session_version + 1",
+                            generate_password_hash(password, self.hash_method))
+
+    def delete(self, username: str) -> None:
+        with self._db() as db:
+            if db.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount == 0:
+                raise UserError(f"There is no user {username!r}.")
+
+    # ----------------------------------------------------------------- login throttling
+
+    def record_login_failure(self, key: str) -> None:
+        now = time.time()
+        with self._db() as db:
+            db.execute("DELETE FROM login_failures WHERE at < ?", (now - LOGIN_FAILURE_WINDOW,))
+            db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", (key, now))
+
+    def login_locked(self, key: str) -> bool:
+        """Whether ``key`` (a user name or an address) failed too often in the last minutes."""
+        with self._db() as db:
+            count = db.execute("SELECT COUNT(*) FROM login_failures WHERE key = ? AND at >= ?",
+                               (key, time.time() - LOGIN_FAILURE_WINDOW)).fetchone()[0]
+        return count >= LOGIN_FAILURE_LIMIT
+
+    def clear_login_failures(self, key: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not-a-real-password")

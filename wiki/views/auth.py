@@ -1,0 +1,85 @@
+"""Logging in and out, and changing one's own password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..users import UserError, UserStore
+from .common import form_field, query_arg
+
+bp = Blueprint("auth", __name__, url_prefix="/-")
+
+
+def _users() -> UserStore:
+    return current_app.extensions["wiki_users"]
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after login: only a path on this site, never another host."""
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or any(ord(c) < 32 for c in target)):
+        return url_for("pages.home")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | tuple[str, int] | Response:
+    next_url = query_arg("next")
+    if request.method == "GET":
+        return render_template("auth/login.html", next=next_url or "", username="")
+    username = form_field("username").strip()
+    password = form_field("password")
+    next_url = form_field("next", required=False) or next_url
+    users = _users()
+    keys = (f"user:{username.casefold()}", f"addr:{request.remote_addr}")
+    if any(users.login_locked(key) for key in keys):
+        flash("Too many failed log-in attempts. Wait 15 minutes and try again, or ask an "
+              "administrator to reset your password.", "error")
+        return render_template("auth/login.html", next=next_url or "", username=username), 429
+    user = users.authenticate(username, password)
+    if user is None:
+        for key in keys:
+            users.record_login_failure(key)
+        flash("Wrong user name or password.", "error")
+        return render_template("auth/login.html", next=next_url or "", username=username), 401
+    users.clear_login_failures(keys[0])
+    session.clear()  # a fresh session at login: nothing from before carries over
+    login_user(user)
+    flash(f"Logged in as {user.display_name}.", "success")
+    return redirect(safe_next(next_url))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    session.clear()
+    flash("Logged out.", "info")
+    return redirect(url_for("pages.home"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> str | tuple[str, int] | Response:
+    if request.method == "GET":
+        return render_template("auth/account.html")
+    current = form_field("current_password")
+    new = form_field("new_password")
+    confirm = form_field("confirm_password")
+    users = _users()
+    if users.authenticate(current_user.username, current) is None:
+        flash("Your current password is not right.", "error")
+        return render_template("auth/account.html"), 400
+    if new != confirm:
+        flash("The two new passwords differ.", "error")
+        return render_template("auth/account.html"), 400
+    try:
+        user = users.set_password(current_user.username, new)
+    except UserError as error:
+        flash(error.message, "error")
+        return render_template("auth/account.html"), 400
+    session.clear()
+    login_user(user)  # this session continues; every other one has ended
+    flash("Your password was changed. Other sessions have been logged out.", "success")
+    return redirect(url_for("auth.account"))

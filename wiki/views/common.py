@@ -1,0 +1,69 @@
+"""Helpers shared by the view blueprints: the store, page names from URLs, form fields."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from .. import names
+from ..errors import WikiError
+from ..names import normalize_page_name
+from ..render import Renderer
+from ..store import Store
+
+
+class BadForm(WikiError):
+    code = 400
+
+
+def store() -> Store:
+    return current_app.extensions["wiki_store"]
+
+
+def renderer() -> Renderer:
+    return current_app.extensions["wiki_renderer"]
+
+
+def canonical_page(raw: str, endpoint: str) -> tuple[str, Response | None]:
+    """The normalized page name, and a redirect when the URL spelled it otherwise (spaces, NFD)."""
+    page = normalize_page_name(raw)
+    if page != raw:
+        args = {**request.args.to_dict(flat=True), **(request.view_args or {}), "page": page}
+        return page, redirect(url_for(endpoint, **args), 301)
+    return page, None
+
+
+def form_field(name: str, *, required: bool = True, default: str = "") -> str:
+    """One form field: a missing required field or a duplicated one is a 400 with a message."""
+    values = request.form.getlist(name)
+    if len(values) > 1:
+        raise BadForm(f"The form field {name!r} was sent more than once.")
+    if not values:
+        if required:
+            raise BadForm(f"The form is missing the field {name!r}.")
+        return default
+    return values[0]
+
+
+def query_arg(name: str) -> str | None:
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise BadForm(f"The parameter {name!r} was given more than once.")
+    return values[0] if values else None
+
+
+def page_number() -> int:
+    """The ``page`` query parameter for paged lists: a positive integer of sane size."""
+    raw = query_arg("p") or "1"
+    if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
+        abort(400, description="The page number must be a positive whole number.")
+    return int(raw)
+
+
+def page_context(page: str) -> dict[str, object]:
+    """What every page-level template needs: name, title, breadcrumbs."""
+    return {
+        "page": page,
+        "title": names.page_title(page),
+        "sections": [(section, names.page_title(section)) for section in names.page_sections(page)],
+    }

@@ -1,0 +1,82 @@
+"""A page's history, and the diff between any two of its versions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+from werkzeug.wrappers import Response
+
+from .. import names
+from ..auth import can
+from ..diffs import diff_texts
+from ..errors import PageNotFound
+from ..store import CommitInfo
+from .common import canonical_page, page_context, page_number, query_arg, store
+
+bp = Blueprint("history", __name__)
+
+
+@bp.get("/<path:page>/-/history")
+def history(page: str) -> str | Response:
+    page, redirect_to = canonical_page(page, "history.history")
+    if redirect_to:
+        return redirect_to
+    changes = store().page_history(page)
+    if not changes:
+        raise PageNotFound(f"There is no page {page!r} and it has no history.")
+    per_page = current_app.config["HISTORY_PAGE_SIZE"]
+    number = page_number()
+    start = (number - 1) * per_page
+    if start >= len(changes):
+        abort(404, description="The history has no such page.")
+    rows = []
+    for index in range(start, min(start + per_page, len(changes))):
+        change = changes[index]
+        previous = changes[index + 1].id if index + 1 < len(changes) else None
+        rows.append({"change": change, "previous": previous,
+                     "name": names.page_from_file(change.path) or page, "first": index == 0})
+    return render_template(
+        "history/history.html", rows=rows, number=number, total=len(changes),
+        has_next=start + per_page < len(changes), exists=store().page_exists(page),
+        can_edit=can("editor"), **page_context(page),
+    )
+
+
+@bp.get("/<path:page>/-/diff")
+def diff(page: str) -> str | Response:
+    page, redirect_to = canonical_page(page, "history.diff")
+    if redirect_to:
+        return redirect_to
+    wiki = store()
+    view = query_arg("view") or "inline"
+    if view not in {"inline", "split"}:
+        abort(400, description="The view must be 'inline' or 'split'.")
+    to_rev, from_rev = query_arg("to"), query_arg("from")
+    to_commit = wiki.resolve(to_rev)
+    new_text, to_change = _text_and_change(page, to_commit)
+    if from_rev:
+        from_commit: str | None = wiki.resolve(from_rev)
+    else:
+        changes = wiki.page_history(page, to_commit)
+        from_commit = changes[1].id if len(changes) > 1 else None
+    if from_commit is not None:
+        old_text, from_change = _text_and_change(page, from_commit)
+    else:
+        old_text, from_change = "", None
+    if to_change is None and from_change is None:
+        raise PageNotFound(f"The page {page!r} exists in neither version.")
+    result = diff_texts(old_text, new_text)
+    return render_template(
+        "history/diff.html", diff=result, split=result.split_hunks() if view == "split" else None,
+        view=view, from_change=from_change, to_change=to_change, from_commit=from_commit,
+        to_commit=to_commit, **page_context(page),
+    )
+
+
+def _text_and_change(page: str, commit: str) -> tuple[str, CommitInfo | None]:
+    """The page's text at ``commit`` (empty if it did not exist) and the change that made it so."""
+    wiki = store()
+    try:
+        revision = wiki.read_page_as_of(page, commit)
+    except PageNotFound:
+        return "", None
+    return revision.text, wiki.last_change(revision.page, commit)

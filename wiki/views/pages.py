@@ -1,0 +1,157 @@
+"""Reading and changing pages: view, edit (with three-way merge), rename, delete, revert."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from .. import names
+from ..auth import can, current_author, role_required
+from ..diffs import diff_texts
+from ..errors import EditConflict, InvalidPageName, PageExists, PageNotFound
+from .common import canonical_page, form_field, page_context, query_arg, renderer, store
+
+bp = Blueprint("pages", __name__)
+
+CONFLICT_MARKERS = ("<<<<<<< your version", ">>>>>>> their version")
+
+
+@bp.get("/")
+def home() -> str | tuple[str, int]:
+    return _show("Home")
+
+
+@bp.get("/<path:page>")
+def view(page: str) -> str | tuple[str, int] | Response:
+    page, redirect_to = canonical_page(page, "pages.view")
+    return redirect_to or _show(page)
+
+
+def _show(page: str) -> str | tuple[str, int]:
+    rev = query_arg("rev")
+    wiki = store()
+    try:
+        revision = wiki.read_page(page, rev)
+    except PageNotFound:
+        if rev is not None:
+            wiki.resolve(rev)  # an unknown revision is a 404 of its own
+            abort(404, description="This page did not exist in that revision.")
+        return render_template("pages/missing.html", can_edit=can("editor"), **page_context(page)), 404
+    rendered = renderer().render(revision.text, cache_key=revision.blob_id)
+    existing = set(wiki.list_pages(revision.commit))
+    html = renderer().mark_missing(rendered, rendered.links - existing)
+    last_change = wiki.last_change(page, revision.commit)
+    return render_template(
+        "pages/view.html", html=html, revision=revision, old=rev is not None, last_change=last_change,
+        can_edit=can("editor"), **page_context(page),
+    )
+
+
+@bp.route("/<path:page>/-/edit", methods=["GET", "POST"])
+@role_required("editor")
+def edit(page: str) -> str | tuple[str, int] | Response:
+    page, redirect_to = canonical_page(page, "pages.edit")
+    if redirect_to:
+        return redirect_to
+    wiki = store()
+    head = wiki.head()
+    context = page_context(page)
+    try:
+        current = wiki.read_page(page)
+        text, exists = current.text, True
+    except PageNotFound:
+        text, exists = "", False
+        text = f"# {names.page_title(page)}\n\n"
+    if request.method == "GET":
+        return render_template("pages/edit.html", text=text, base=head, summary="", exists=exists, **context)
+
+    new_text = form_field("text")
+    summary = " ".join(form_field("summary", required=False).split())[:200]
+    base = form_field("base")
+    if all(marker in new_text for marker in CONFLICT_MARKERS):
+        flash("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
+              "and remove the markers, then save again.", "error")
+        return render_template("pages/edit.html", text=new_text, base=base, summary=summary,
+                               exists=exists, **context), 422
+    try:
+        result = wiki.save_page(page, new_text, base=base or None, author=current_author(), summary=summary)
+    except EditConflict as conflict:
+        their_changes = diff_texts(conflict.base_text, conflict.their_text)
+        return render_template(
+            "pages/edit.html", text=conflict.merged_text, base=conflict.head, summary=summary,
+            exists=True, conflict=conflict, your_text=new_text, their_changes=their_changes, **context,
+        ), 409
+    except PageExists as error:
+        flash(error.message, "error")
+        return render_template("pages/edit.html", text=new_text, base=base, summary=summary,
+                               exists=exists, **context), 409
+    if result.commit is None:
+        flash("There were no changes to save.", "info")
+    elif result.merged:
+        flash("Someone else changed this page while you were editing. Their changes touched other "
+              "lines, so both were merged and saved. Please check the result.", "warning")
+    else:
+        flash("Your changes were saved.", "success")
+    return redirect(url_for("pages.view", page=page))
+
+
+@bp.route("/<path:page>/-/rename", methods=["GET", "POST"])
+@role_required("editor")
+def rename(page: str) -> str | tuple[str, int] | Response:
+    page, redirect_to = canonical_page(page, "pages.rename")
+    if redirect_to:
+        return redirect_to
+    context = page_context(page)
+    wiki = store()
+    if not wiki.page_exists(page):
+        raise PageNotFound(f"There is no page {page!r} to rename.")
+    if request.method == "GET":
+        return render_template("pages/rename.html", new_name=page, summary="", **context)
+    raw_new = form_field("new_name")
+    summary = " ".join(form_field("summary", required=False).split())[:200]
+    try:
+        new = names.normalize_page_name(raw_new)
+        wiki.rename_page(page, new, author=current_author(), summary=summary)
+    except (InvalidPageName, PageExists) as error:
+        flash(error.message, "error")
+        return render_template("pages/rename.html", new_name=raw_new, summary=summary, **context), error.code
+    flash(f"Renamed {page} to {new}. Its history continues under the new name.", "success")
+    return redirect(url_for("pages.view", page=new))
+
+
+@bp.route("/<path:page>/-/delete", methods=["GET", "POST"])
+@role_required("editor")
+def delete(page: str) -> str | Response:
+    page, redirect_to = canonical_page(page, "pages.delete")
+    if redirect_to:
+        return redirect_to
+    wiki = store()
+    if not wiki.page_exists(page):
+        raise PageNotFound(f"There is no page {page!r} to delete.")
+    if request.method == "GET":
+        return render_template("pages/delete.html", **page_context(page))
+    summary = " ".join(form_field("summary", required=False).split())[:200]
+    wiki.delete_page(page, author=current_author(), summary=summary)
+    flash(f"Deleted {page}. Its history is kept; it can be restored from there.", "success")
+    return redirect(url_for("site.pages"))
+
+
+@bp.post("/<path:page>/-/revert")
+@role_required("editor")
+def revert(page: str) -> Response:
+    page, redirect_to = canonical_page(page, "pages.revert")
+    if redirect_to:
+        abort(400, description="Revert the page under its canonical name.")
+    rev = form_field("rev")
+    result = store().revert_page(page, rev, author=current_author(),
+                                 summary=" ".join(form_field("summary", required=False).split())[:200])
+    if result.commit is None:
+        flash("The page already has that text; nothing to revert.", "info")
+    else:
+        flash(f"Restored the version {rev[:10]} as a new revision.", "success")
+    return redirect(url_for("pages.view", page=page))
+
+
+@bp.route("/<path:page>/-/<action>")
+def unknown_action(page: str, action: str) -> None:
+    abort(404, description=f"Pages have no action {action!r}.")
