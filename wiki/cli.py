@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .users import ROLES, UserError, UserStore
 
@@ -24,6 +24,7 @@ def _fail(error: UserError) -> None:
 
 
 @click.command("init")
+@with_appcontext
 def init_command() -> None:
     """Create the instance (done on first start) and an admin account when there are no users."""
     store = current_app.extensions["wiki_store"]

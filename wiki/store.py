@@ -159,7 +159,9 @@ class Store:
         self._page_lists: _LRU[str, tuple[str, ...]] = _LRU(16)
         self._last_changes: _LRU[tuple[str, str], CommitInfo | None] = _LRU(4096)
         self._histories: _LRU[tuple[str, str], tuple[CommitInfo, ...]] = _LRU(256)
-        self._background: list[subprocess.Popen[bytes]] = []
+        self._graph_wanted = threading.Event()
+        self._graph_thread: threading.Thread | None = None
+        self._graph_pid = 0
 
     # ------------------------------------------------------------------ setup
 
@@ -200,7 +202,7 @@ class Store:
             commit = self._commit_changes(changes, author=author, message=message, parent=None)
         except _RefMoved:
             return None
-        self.write_commit_graph(wait=True)
+        self.write_commit_graph()
         return commit
 
     def close(self) -> None:
@@ -209,7 +211,6 @@ class Store:
         if repo is not None:
             repo.close()
             self._local.repo = None
-        self._reap_background(wait=True)
 
     # ------------------------------------------------------------------ low level
 
@@ -673,33 +674,26 @@ class Store:
     # ------------------------------------------------------------------ maintenance
 
     def _after_commit(self) -> None:
-        """Keep the commit-graph (with changed-path filters) current, off the request's path."""
-        self._reap_background(wait=False)
-        if len(self._background) < 2:
-            self._background.append(self._spawn_commit_graph())
+        """Keep the commit-graph (with changed-path filters) current, off the request's path.
 
-    def _spawn_commit_graph(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            ["git", f"--git-dir={self.path}", "commit-graph", "write", "--reachable",
-             "--changed-paths", "--split", "--no-progress"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        One daemon thread per process rewrites the graph's top layer whenever commits landed;
+        per-page history stays fast as the repository grows.
+        """
+        self._graph_wanted.set()
+        if self._graph_thread is None or not self._graph_thread.is_alive() or self._graph_pid != os.getpid():
+            self._graph_pid = os.getpid()
+            self._graph_thread = threading.Thread(target=self._graph_loop, name="commit-graph", daemon=True)
+            self._graph_thread.start()
 
-    def write_commit_graph(self, *, wait: bool = True) -> None:
-        process = self._spawn_commit_graph()
-        if wait:
-            process.wait()
-        else:
-            self._background.append(process)
+    def _graph_loop(self) -> None:
+        while self._graph_wanted.wait(timeout=60):
+            self._graph_wanted.clear()
+            self.write_commit_graph()
 
-    def _reap_background(self, *, wait: bool) -> None:
-        still_running = []
-        for process in self._background:
-            if wait:
-                process.wait()
-            elif process.poll() is None:
-                still_running.append(process)
-        self._background = still_running
+    def write_commit_graph(self) -> None:
+        """Add new commits to the commit-graph as a split layer (~20 ms); failures are harmless."""
+        self._run("commit-graph", "write", "--reachable", "--changed-paths", "--split", "--no-progress",
+                  check=False)
 
     def fsck(self) -> tuple[bool, str]:
         result = self._run("fsck", "--strict", "--no-progress", check=False)
