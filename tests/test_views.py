@@ -37,6 +37,8 @@ def test_missing_page_offers_creation(client: FlaskClient, auth: Auth) -> None:
 def test_spaces_in_urls_redirect_to_canonical_name(client: FlaskClient) -> None:
     response = client.get("/Working modalities")
     assert response.status_code == 301 and response.headers["Location"].endswith("/Working_modalities")
+    hostile = client.get("/Working modalities?_external=1&_scheme=javascript&_anchor=x&rev=abcd")
+    assert hostile.headers["Location"] == "/Working_modalities?rev=abcd"
 
 
 @pytest.mark.parametrize("url", ["/.git/config", "/a/.hidden", "/-x", "/a%00b", "/x%E2%80%AEy", "/" + "a" * 300,

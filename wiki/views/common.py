@@ -28,7 +28,9 @@ def canonical_page(raw: str, endpoint: str) -> tuple[str, Response | None]:
     """The normalized page name, and a redirect when the URL spelled it otherwise (spaces, NFD)."""
     page = normalize_page_name(raw)
     if page != raw:
-        args = {**request.args.to_dict(flat=True), **(request.view_args or {}), "page": page}
+        # Query parameters pass through, but never url_for's own options (_external, _scheme, …).
+        query = {key: value for key, value in request.args.items() if not key.startswith("_")}
+        args = {**query, **(request.view_args or {}), "page": page}
         return page, redirect(url_for(endpoint, **args), 301)
     return page, None
 
