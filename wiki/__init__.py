@@ -14,6 +14,7 @@ from flask import Flask, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from .render import Renderer
+from .review_store import Review
 from .store import Author, Store
 from .users import DEFAULT_GROUPS, UserStore
 
@@ -57,13 +58,14 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     )
     app.extensions["wiki_users"] = UserStore(
         app.config["USER_DATABASE"], app.config["GROUPS"], hash_method=app.config["PASSWORD_HASH_METHOD"])
+    app.extensions["wiki_review"] = Review(app.extensions["wiki_store"])
     app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))
     ensure_instance(app)
 
     CSRFProtect(app)
     from . import auth, cli, security, templating
     from .views import auth as auth_views
-    from .views import history, pages, site
+    from .views import changes, history, pages, review, site
 
     auth.init_app(app)
     security.init_app(app)
@@ -71,6 +73,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(history.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(changes.bp)
     app.register_blueprint(pages.bp)
     cli.init_app(app)
     return app

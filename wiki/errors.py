@@ -67,3 +67,19 @@ class StoreBusy(WikiError):
     """The branch kept moving under us: compare-and-swap lost too many times in a row."""
 
     code = 503
+
+
+class InvalidVersionName(WikiError):
+    """A named version (tag) whose name fails the allowlist."""
+
+    code = 400
+
+
+class VersionExists(WikiError):
+    code = 409
+
+
+class EndorsementRefused(WikiError):
+    """An endorsement that cannot be recorded as asked (stale revision, nothing to withdraw)."""
+
+    code = 409

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .errors import InvalidPageName, InvalidRevision
+from .errors import InvalidPageName, InvalidRevision, InvalidVersionName
 
 PAGE_SUFFIX = ".md"
 MAX_NAME_CHARS = 200
@@ -127,3 +127,36 @@ def check_revision(rev: str) -> str:
     if not isinstance(rev, str) or not _REVISION.match(rev):
         raise InvalidRevision("No such revision.")
     return rev.lower()
+
+
+# Named versions are annotated tags ``refs/tags/<slug>``: lowercase words joined by single hyphens.
+# A slug made only of hex digits is refused so a version name can never shadow a commit id.
+MAX_VERSION_NAME = 64
+_VERSION_NAME = re.compile(r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+_ALL_HEX = re.compile(r"\A[0-9a-fA-F]+\Z")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def is_version_name(value: str) -> bool:
+    """Whether ``value`` has the shape of a version name (it may still name no version)."""
+    return (isinstance(value, str) and len(value) <= MAX_VERSION_NAME
+            and bool(_VERSION_NAME.match(value)) and not _ALL_HEX.match(value))
+
+
+def check_version_name(value: str) -> str:
+    """Return ``value`` if it may name a version (a tag), else raise :class:`InvalidVersionName`."""
+    if not is_version_name(value):
+        raise InvalidVersionName(
+            "A version name uses lowercase letters, digits and single hyphens (like "
+            f"'chairs-draft-2014-02-28'), at most {MAX_VERSION_NAME} characters, and is not only "
+            "hexadecimal digits (those are commit ids)."
+        )
+    return value
+
+
+def version_slug(title: str) -> str:
+    """The slug a version title suggests: ``"Chair's draft, 28 February 2014"`` gives
+    ``chairs-draft-28-february-2014``; ``""`` when the title has no Latin letters or digits."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    ascii_text = ascii_text.replace("'", "")
+    return _NOT_SLUG.sub("-", ascii_text).strip("-")[:MAX_VERSION_NAME].strip("-")

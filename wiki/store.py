@@ -309,6 +309,8 @@ class Store:
             if head is None:
                 raise PageNotFound("The content repository has no commits yet.")
             return head
+        if names.is_version_name(rev):  # a named version (annotated tag), never a git expression
+            return self.version_commit(rev)
         rev = names.check_revision(rev)
         if len(rev) == 40:
             commit = rev
@@ -698,6 +700,20 @@ class Store:
     def fsck(self) -> tuple[bool, str]:
         result = self._run("fsck", "--strict", "--no-progress", check=False)
         return result.returncode == 0, (result.stdout + result.stderr).decode("utf-8", "replace")
+
+    # ------------------------------------------------------------------ named versions
+
+    def version_commit(self, name: str) -> str:
+        """The commit the named version ``name`` (tag ``refs/tags/<name>``) marks.
+
+        Raises :class:`InvalidRevision` when the name fails the allowlist or names no version.
+        """
+        if not names.is_version_name(name):
+            raise InvalidRevision("No such revision.")
+        result = self._run("rev-parse", "--verify", "--quiet", f"refs/tags/{name}^{{commit}}", check=False)
+        if result.returncode != 0:
+            raise InvalidRevision(f"There is no version named {name!r}.")
+        return result.stdout.decode().strip()
 
 
 class GitCommandError(RuntimeError):

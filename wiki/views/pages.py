@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from .. import names
@@ -41,9 +41,11 @@ def _show(page: str) -> str | tuple[str, int]:
     existing = set(wiki.list_pages(revision.commit))
     html = renderer().mark_missing(rendered, rendered.links - existing)
     last_change = wiki.last_change(page, revision.commit)
+    endorsements = None if rev is not None else current_app.extensions["wiki_review"].page_endorsements(
+        page, tuple(current_app.config["GROUPS"]))
     return render_template(
         "pages/view.html", html=html, revision=revision, old=rev is not None, last_change=last_change,
-        can_edit=can("editor"), **page_context(page),
+        can_edit=can("editor"), endorsements=endorsements, **page_context(page),
     )
 
 

@@ -1,0 +1,146 @@
+"""The whole document over time: recent changes (and their Atom feed), contributions by group
+and user, named versions, and comparing two versions of the whole document."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from .. import names
+from ..auth import can, current_author, role_required
+from ..charts import stacked_columns
+from ..errors import InvalidVersionName, VersionExists
+from ..review_store import Review
+from ..users import USERNAME_RE
+from .common import BadForm, form_field, page_number, query_arg, store
+
+bp = Blueprint("changes", __name__, url_prefix="/-")
+
+CHANGES_PAGE_SIZE = 50
+FEED_SIZE = 50
+FILTERS = ("group", "user", "page", "section", "since", "until")
+
+
+def review() -> Review:
+    return current_app.extensions["wiki_review"]
+
+
+def _date(name: str) -> datetime | None:
+    raw = query_arg(name)
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise BadForm(f"The date {name!r} must be written YYYY-MM-DD, like 2014-02-28.") from None
+
+
+def _filters() -> tuple[dict[str, str], dict[str, Any]]:
+    """The filters as typed (for links) and as the store takes them; bad ones are a 400."""
+    shown = {name: value for name in FILTERS if (value := query_arg(name))}
+    group, user = shown.get("group"), shown.get("user")
+    if group is not None and group not in current_app.config["GROUPS"]:
+        known = ", ".join(current_app.config["GROUPS"])
+        raise BadForm(f"There is no stakeholder group {group!r}; the groups are: {known}.")
+    if user is not None and not USERNAME_RE.match(user):
+        raise BadForm(f"{user!r} is not a valid user name.")
+    paths: list[str] = []
+    if "page" in shown:
+        shown["page"] = names.normalize_page_name(shown["page"])
+        paths.append(names.page_file(shown["page"]))
+    if "section" in shown:
+        shown["section"] = names.normalize_page_name(shown["section"])
+        paths += [f"{shown['section']}/", names.page_file(shown["section"])]
+    since, until = _date("since"), _date("until")
+    if since and until and since > until:
+        raise BadForm("The date 'since' is after the date 'until'.")
+    return shown, {
+        "group": group, "user": user, "paths": tuple(paths),
+        "since": int(since.timestamp()) if since else None,
+        "until": int((until + timedelta(days=1)).timestamp()) - 1 if until else None,
+    }
+
+
+@bp.get("/changes")
+def changes() -> str:
+    shown, criteria = _filters()
+    number = page_number()
+    rows, has_next = review().changes(**criteria, skip=(number - 1) * CHANGES_PAGE_SIZE, limit=CHANGES_PAGE_SIZE)
+    return render_template("changes/changes.html", rows=rows, number=number, has_next=has_next, filters=shown,
+                           groups=current_app.config["GROUPS"])
+
+
+@bp.get("/changes.atom")
+def feed() -> Response:
+    shown, criteria = _filters()
+    rows, _ = review().changes(**criteria, limit=FEED_SIZE)
+    updated = rows[0].commit.timestamp if rows else 0
+    body = render_template("changes/feed.xml", rows=rows, filters=shown, updated=updated,
+                           feed_url=url_for("changes.feed", _external=True, **shown),
+                           html_url=url_for("changes.changes", _external=True, **shown))
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.get("/contributions")
+def contributions() -> str:
+    summary = review().contributions()
+    group_series = {tally.key: {month: commits for month, commits, _, _ in tally.months} for tally in summary.groups}
+    line_series = {tally.key: {month: added + removed for month, _, added, removed in tally.months}
+                   for tally in summary.groups}
+    user_charts = {
+        tally.key: stacked_columns(summary.months, {"user": {m: c for m, c, _, _ in tally.months}},
+                                   title=f"Commits per month by {tally.key}", width=240, height=48,
+                                   class_prefix="spark-")
+        for tally in summary.users
+    }
+    return render_template(
+        "changes/contributions.html", summary=summary, user_charts=user_charts,
+        commits_chart=stacked_columns(summary.months, group_series, title="Commits per month by group"),
+        lines_chart=stacked_columns(summary.months, line_series, title="Lines changed per month by group"),
+    )
+
+
+@bp.route("/versions", methods=["GET", "POST"])
+def versions() -> str | tuple[str, int] | Response:
+    if request.method == "POST":
+        return _create_version()
+    return render_template("changes/versions.html", versions=review().versions(), form={}, head=store().head())
+
+
+@role_required("reviewer")
+def _create_version() -> str | tuple[str, int] | Response:
+    title = " ".join(form_field("title").split())[:200]
+    name = form_field("name", required=False).strip() or names.version_slug(title)
+    rev = form_field("rev", required=False).strip() or None
+    form = {"title": title, "name": name, "rev": rev or ""}
+    if not title:
+        flash("Give the version a title, like \u201cChair's draft, 28 February 2014\u201d.", "error")
+        code = 400
+    else:
+        try:
+            version = review().create_version(name, title, rev, author=current_author())
+        except (InvalidVersionName, VersionExists) as error:
+            flash(error.message, "error")
+            code = error.code
+        else:
+            flash(f"Marked {version.commit[:10]} as the version {version.name!r}.", "success")
+            return redirect(url_for("changes.versions"))
+    return render_template("changes/versions.html", versions=review().versions(), form=form,
+                           head=store().head()), code
+
+
+@bp.get("/compare")
+def compare() -> str:
+    from_rev, to_rev = query_arg("from"), query_arg("to")
+    if not from_rev:
+        abort(400, description="Say what to compare: /-/compare?from=VERSION&to=VERSION (commits or version names).")
+    comparison = review().compare(from_rev, to_rev or store().resolve(None))
+    counts: dict[str, int] = {}
+    for item in comparison.pages:
+        counts[item.change.status] = counts.get(item.change.status, 0) + 1
+    return render_template("changes/compare.html", comparison=comparison, counts=counts,
+                           from_rev=from_rev, to_rev=to_rev or "", versions=review().versions(),
+                           can_review=can("reviewer"))

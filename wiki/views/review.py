@@ -1,0 +1,85 @@
+"""Reviewing one page: who wrote which lines for which group, and endorsing its current text."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..auth import can, current_author, role_required
+from ..charts import share_bar
+from ..errors import EndorsementRefused, PageNotFound
+from ..review_store import Review
+from .common import canonical_page, form_field, page_context, query_arg, store
+
+bp = Blueprint("review", __name__)
+
+
+def review() -> Review:
+    return current_app.extensions["wiki_review"]
+
+
+def configured_groups() -> tuple[str, ...]:
+    return tuple(current_app.config["GROUPS"])
+
+
+@bp.get("/<path:page>/-/blame")
+def blame(page: str) -> str | Response:
+    page, redirect_to = canonical_page(page, "review.blame")
+    if redirect_to:
+        return redirect_to
+    rev = query_arg("rev")
+    result = review().blame(page, rev)
+    legend = [share.group for share in result.shares]
+    return render_template(
+        "review/blame.html", blame=result, rev=rev, legend=legend,
+        bar=share_bar([(share.group, share.lines) for share in result.shares]), **page_context(page),
+    )
+
+
+@bp.get("/<path:page>/-/endorse")
+def endorsements_of_page(page: str) -> str | Response:
+    page, redirect_to = canonical_page(page, "review.endorsements_of_page")
+    if redirect_to:
+        return redirect_to
+    return _endorse_page(page)
+
+
+def _endorse_page(page: str, code: int = 200) -> tuple[str, int]:
+    last_change = store().last_change(page)
+    if last_change is None or not store().page_exists(page):
+        raise PageNotFound(f"There is no page {page!r} to endorse.")
+    state = review().page_endorsements(page, configured_groups())
+    return render_template("review/endorse.html", endorsements=state, last_change=last_change,
+                           **page_context(page)), code
+
+
+@bp.post("/<path:page>/-/endorse")
+@role_required("reviewer")
+def endorse(page: str) -> str | tuple[str, int] | Response:
+    page, redirect_to = canonical_page(page, "review.endorse")
+    if redirect_to:
+        abort(400, description="Endorse the page under its canonical name.")
+    action = form_field("action")
+    seen = form_field("rev")
+    if action not in {"endorse", "withdraw"}:
+        abort(400, description="The action must be 'endorse' or 'withdraw'.")
+    if current_user.group not in current_app.config["GROUPS"]:
+        abort(403, description=f"Your group {current_user.group!r} is not one of this wiki's stakeholder groups.")
+    try:
+        review().endorse(page, seen, action=action, author=current_author())
+    except EndorsementRefused as error:
+        flash(error.message, "error")
+        return _endorse_page(page, error.code)
+    group = current_app.config["GROUPS"][current_user.group]
+    flash(f"{group} now endorses the current text of this page." if action == "endorse"
+          else f"{group} withdrew its endorsement of this page.", "success")
+    return redirect(url_for("pages.view", page=page))
+
+
+@bp.get("/-/endorsements")
+def endorsements() -> str:
+    """Every page by status: consensus, partly endorsed, stale, not endorsed."""
+    overview = review().endorsement_overview(configured_groups())
+    return render_template("review/endorsements.html", overview=overview, groups=configured_groups(),
+                           can_review=can("reviewer"))
