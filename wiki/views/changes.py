@@ -33,9 +33,12 @@ def _date(name: str) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
+        value = datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise BadForm(f"The date {name!r} must be written YYYY-MM-DD, like 2014-02-28.") from None
+    if not 1970 <= value.year <= 2099:  # git's date parser misreads years outside this range
+        raise BadForm(f"The date {name!r} must be between 1970 and 2099.")
+    return value
 
 
 def _filters() -> tuple[dict[str, str], dict[str, Any]]:
