@@ -63,7 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     CSRFProtect(app)
     from . import auth, cli, security, templating
     from .views import auth as auth_views
-    from .views import history, pages, site
+    from .views import history, pages, preview, site
 
     auth.init_app(app)
     security.init_app(app)
@@ -71,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(history.bp)
+    app.register_blueprint(preview.bp)
     app.register_blueprint(pages.bp)
     cli.init_app(app)
     return app
