@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 5000
 BIN := $(VENV)/bin
+# The browser tests run in Debian's Chromium; `make test` installs it when it is missing.
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test lint init clean
 
@@ -24,7 +26,10 @@ init: $(VENV)/.installed
 run: init
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --no-control-socket --access-logfile - wsgi:app
 
-test: $(VENV)/.installed-dev
+$(CHROMIUM):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+test: $(VENV)/.installed-dev $(CHROMIUM)
 	$(BIN)/ruff check wiki tests
 	$(BIN)/python -m pytest -q
 

@@ -65,7 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     CSRFProtect(app)
     from . import auth, cli, security, templating
     from .views import auth as auth_views
-    from .views import changes, history, pages, review, site
+    from .views import changes, history, pages, preview, review, site
 
     auth.init_app(app)
     security.init_app(app)
@@ -75,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(history.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(changes.bp)
+    app.register_blueprint(preview.bp)
     app.register_blueprint(pages.bp)
     cli.init_app(app)
     return app
