@@ -129,7 +129,10 @@ def test_clone_push_shows_change_and_group(wiki: Wiki) -> None:
 def test_commit_without_trailer_gets_pushers_group_in_a_note(wiki: Wiki) -> None:
     clone = wiki.clone()
     commit = wiki.commit(clone, {"Mandate.md": b"# Mandate\n\nNo trailer here.\n"}, "Edit without trailer")
+    chain = wiki.store.path / "objects" / "info" / "commit-graphs" / "commit-graph-chain"
+    graphs_before = chain.read_text() if chain.exists() else ""
     assert wiki.push(clone).returncode == 0
+    assert chain.read_text() != graphs_before  # the pushed commits joined the commit-graph
     change = wiki.store.page_history("Mandate")[0]
     assert (change.id, change.group) == (commit, "international-organizations")  # admin's group
     assert "International organizations" in history_html(wiki, "Mandate")

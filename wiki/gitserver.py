@@ -246,6 +246,10 @@ class HookRepository:
         output = self._git("ls-tree", "-r", "-z", "--name-only", "--full-tree", commit).stdout
         return [path for path in output.split(b"\0") if path]
 
+    def write_commit_graph(self) -> None:
+        """Add the pushed commits to the commit-graph (with changed-path filters) for fast history."""
+        self._git("commit-graph", "write", "--reachable", "--changed-paths", "--split", "--no-progress", check=False)
+
     def add_notes(self, notes_ref: str, notes: Mapping[str, str], *, committer: str, message: str) -> None:
         """Add ``notes`` (commit id -> text) in one commit on ``notes_ref``, retrying if it moved meanwhile."""
         if not notes:

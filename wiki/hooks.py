@@ -13,6 +13,7 @@ refuses, nothing changes and every line it prints reaches the pusher as ``remote
 ``post-receive`` records attribution: every commit the push added to main gets a note under
 ``refs/notes/stakeholder-groups`` with ``Stakeholder-Group:`` (the commit's trailer, else the
 pusher's group) and ``Pushed-By:`` (the pusher's wiki account). History falls back to that note.
+It then adds the pushed commits to the commit-graph, as the wiki does after its own commits.
 
 The wiki's ``git_http`` view passes its settings in ``WIKI_HOOK_*`` variables; git itself runs in
 ``wiki.gitserver``.
@@ -229,6 +230,7 @@ def main(argv: list[str]) -> int:
     updates = parse_updates(sys.stdin)
     if argv[0] == "post-receive":
         record_attribution(updates, repo, settings)
+        repo.write_commit_graph()
         return 0
     problems = check_push(updates, repo, settings)
     if not problems:

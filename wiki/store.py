@@ -55,7 +55,7 @@ HOOK_NAMES = ("pre-receive", "post-receive")
 # Pushes served by the wiki set WIKI_HOOK_PYTHON; a local push by someone with access to the
 # repository's directory (who could move refs by hand anyway) is not checked.
 HOOK_SCRIPT = """#!/bin/sh
-# Installed by Living Wiki (wiki/store.py); rewritten at every start. Pushes through the wiki's
+# Installed and kept current by Living Wiki (wiki/store.py). Pushes through the wiki's
 # /content.git are checked (pre-receive) and attributed (post-receive) by the wiki.hooks module.
 [ -n "$WIKI_HOOK_PYTHON" ] || exit 0
 exec "$WIKI_HOOK_PYTHON" -m wiki.hooks {name}
