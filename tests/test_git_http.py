@@ -305,6 +305,11 @@ def _notes(wiki: Wiki, clone: Path) -> subprocess.CompletedProcess[str]:
     return wiki.push(clone, f"{NOTES_REF}:{NOTES_REF}")
 
 
+def _bad_tag_name(wiki: Wiki, clone: Path) -> subprocess.CompletedProcess[str]:
+    wiki.git("tag", "Release_1", cwd=clone)
+    return wiki.push(clone, "refs/tags/Release_1")
+
+
 def _bad_commit_among_good(wiki: Wiki, clone: Path) -> subprocess.CompletedProcess[str]:
     wiki.commit(clone, {"notes.txt": b"scratch\n"}, "Scratch file")
     wiki.git("rm", "-q", "notes.txt", cwd=clone)
@@ -330,6 +335,7 @@ def _bad_commit_among_good(wiki: Wiki, clone: Path) -> subprocess.CompletedProce
     (_unknown_group, "unknown Stakeholder-Group 'aliens'"),
     (_other_branch, "only refs/heads/main and new tags"),
     (_notes, "notes are written by the wiki"),
+    (_bad_tag_name, "tags are the wiki's named versions"),
     (_bad_commit_among_good, "notes.txt: only pages"),
 ])
 def test_refused_push_changes_nothing(wiki: Wiki, scenario: Scenario, message: str) -> None:

@@ -4,7 +4,8 @@
 refuses, nothing changes and every line it prints reaches the pusher as ``remote: ...``. The rules:
 
 - only ``refs/heads/main`` (fast-forward only, never deleted) and new tags (``refs/tags/*``, never
-  moved or deleted, pointing at a commit of main) can be pushed; ``refs/notes/*`` belong to the wiki;
+  moved or deleted, named like the wiki's named versions, pointing at a commit of main) can be pushed;
+  ``refs/notes/*`` belong to the wiki;
 - every file a pushed commit adds or changes is a page: a regular ``<Page name>.md`` file whose
   name is a valid, canonical page name (``wiki/names.py``), valid UTF-8 without NUL bytes and at
   most ``MAX_PAGE_BYTES`` long; no other files, symlinks or submodules;
@@ -109,6 +110,9 @@ def _check_ref(update: RefUpdate, repo: HookRepository, main_after: str | None) 
     if ref.startswith("refs/tags/"):
         if update.old != ZERO_ID:
             return f"{ref}: tags cannot be moved or deleted once pushed; push a new tag instead."
+        if not names.is_version_name(ref.removeprefix("refs/tags/")):
+            return (f"{ref}: tags are the wiki's named versions: lowercase letters, digits and single "
+                    "hyphens (like 'chairs-draft-2014-02-28'), not only hexadecimal digits.")
         target = repo.peel_to_commit(update.new)
         if target is None or main_after is None or not repo.is_ancestor(target, main_after):
             return f"{ref}: a tag must point at a commit of main (push main first)."
