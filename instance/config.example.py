@@ -17,6 +17,7 @@
 # }
 # SEED_GROUP = "international-organizations"   # group of the import commit
 # MAX_PAGE_BYTES = 1_000_000                   # larger pages are refused with 413
+# MAX_PUSH_BYTES = 100_000_000                 # largest pack a `git push` to /content.git may send
 # HISTORY_PAGE_SIZE = 50
 # SECURE_COOKIES = False                       # True behind HTTPS: Secure cookies and HSTS
 # COMMITTER_NAME = "Living Wiki"

@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         GROUPS=dict(DEFAULT_GROUPS),
         SEED_GROUP="international-organizations",
         MAX_PAGE_BYTES=1_000_000,
+        MAX_PUSH_BYTES=100_000_000,  # the largest pack a `git push` to /content.git may send
         HISTORY_PAGE_SIZE=50,
         PASSWORD_HASH_METHOD="scrypt",
         SECURE_COOKIES=False,
@@ -65,7 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     CSRFProtect(app)
     from . import auth, cli, security, templating
     from .views import auth as auth_views
-    from .views import changes, history, pages, preview, review, site
+    from .views import changes, git_http, history, pages, preview, review, site
 
     auth.init_app(app)
     security.init_app(app)
@@ -76,6 +77,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(review.bp)
     app.register_blueprint(changes.bp)
     app.register_blueprint(preview.bp)
+    app.register_blueprint(git_http.bp)
+    app.extensions["csrf"].exempt(git_http.bp)  # git sends no forms; it authenticates with HTTP Basic
     app.register_blueprint(pages.bp)
     cli.init_app(app)
     return app

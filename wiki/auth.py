@@ -53,6 +53,8 @@ def init_app(app: Flask) -> None:
             return None
         if request.endpoint in {"auth.login", "static"}:
             return None
+        if request.blueprint == "git_http":  # git clients authenticate with HTTP Basic there
+            return None
         return manager.unauthorized()
 
 

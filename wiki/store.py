@@ -48,6 +48,18 @@ MAX_CAS_ATTEMPTS = 50
 MAX_RENAMES_FOLLOWED = 100
 GROUP_TRAILER = "Stakeholder-Group"
 USER_TRAILER = "Wiki-User"
+# Pushed commits without a Stakeholder-Group trailer get the pusher's group in a note here
+# (written by ``wiki.hooks`` after a push); history reads it when the trailer is missing.
+NOTES_REF = "refs/notes/stakeholder-groups"
+HOOK_NAMES = ("pre-receive", "post-receive")
+# Pushes served by the wiki set WIKI_HOOK_PYTHON; a local push by someone with access to the
+# repository's directory (who could move refs by hand anyway) is not checked.
+HOOK_SCRIPT = """#!/bin/sh
+# Installed and kept current by Living Wiki (wiki/store.py). Pushes through the wiki's
+# /content.git are checked (pre-receive) and attributed (post-receive) by the wiki.hooks module.
+[ -n "$WIKI_HOOK_PYTHON" ] || exit 0
+exec "$WIKI_HOOK_PYTHON" -m wiki.hooks {name}
+"""
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -119,12 +131,16 @@ class _LRU(OrderedDict[_K, _V]):
         self.capacity = capacity
         self.lock = threading.Lock()
 
-    def get_or_compute(self, key: _K, compute: Callable[[], _V]) -> _V:
+    def get_or_compute(self, key: _K, compute: Callable[[], _V],
+                       keep: Callable[[_V], bool] | None = None) -> _V:
+        """The cached value for ``key``, computing it if missing; values failing ``keep`` are not kept."""
         with self.lock:
             if key in self:
                 self.move_to_end(key)
                 return self[key]
         value = compute()
+        if keep is not None and not keep(value):
+            return value
         with self.lock:
             self[key] = value
             while len(self) > self.capacity:
@@ -183,6 +199,20 @@ class Store:
             ("gc.writeCommitGraph", "true"),
         ):
             self._run("config", key, value)
+        self.install_hooks()
+
+    def install_hooks(self) -> None:
+        """Write the push hooks (idempotent): they run ``python -m wiki.hooks`` for pushes to /content.git."""
+        hooks = self.path / "hooks"
+        hooks.mkdir(exist_ok=True)
+        for name in HOOK_NAMES:
+            hook = hooks / name
+            script = HOOK_SCRIPT.format(name=name)
+            if not hook.is_file() or hook.read_text(encoding="utf-8", errors="replace") != script:
+                temporary = hooks / f".{name}.{os.getpid()}.tmp"
+                temporary.write_text(script, encoding="utf-8")
+                temporary.chmod(0o755)
+                temporary.replace(hook)
 
     def import_pages(self, directory: str | os.PathLike[str], *, author: Author, message: str) -> str | None:
         """Commit every valid ``*.md`` page under ``directory`` if the branch has no commit yet.
@@ -399,23 +429,26 @@ class Store:
     # ------------------------------------------------------------------ history
 
     def commit_info(self, commit_id: str) -> CommitInfo:
-        return self._commits.get_or_compute(commit_id, lambda: self._log(["--no-walk", commit_id])[0])
+        return self._commits.get_or_compute(commit_id, lambda: self._log(["--no-walk", commit_id])[0],
+                                            keep=_attributed)
 
     def _log(self, args: list[str], path: str = "") -> list[CommitInfo]:
+        """Commits as ``git log args`` lists them; the group is the trailer, else the push note's."""
         fields = "%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%s%x1f" \
                  f"%(trailers:key={GROUP_TRAILER},valueonly,separator=%x2C)%x1f" \
-                 f"%(trailers:key={USER_TRAILER},valueonly,separator=%x2C)%x1e"
-        output = self._run("log", f"--format={fields}", *args).stdout.decode("utf-8", "replace")
+                 f"%(trailers:key={USER_TRAILER},valueonly,separator=%x2C)%x1f%N%x1e"
+        output = self._run("log", f"--notes={NOTES_REF}", f"--format={fields}", *args).stdout.decode(
+            "utf-8", "replace")
         commits = []
         for record in output.split("\x1e"):
             record = record.strip("\n")
             if not record:
                 continue
-            commit_id, parents, name, email, stamp, subject, group, user = record.split("\x1f")
+            commit_id, parents, name, email, stamp, subject, group, user, note = record.split("\x1f")
             commits.append(CommitInfo(
                 id=commit_id, parents=tuple(parents.split()), author_name=name, author_email=email,
-                timestamp=int(stamp), subject=subject, group=group.strip(), username=user.strip(),
-                path=path,
+                timestamp=int(stamp), subject=subject, group=group.strip() or _note_value(note, GROUP_TRAILER),
+                username=user.strip(), path=path,
             ))
         return commits
 
@@ -428,7 +461,8 @@ class Store:
             commits = self._log(["-1", start, "--", path], path=path)
             return commits[0] if commits else None
 
-        return self._last_changes.get_or_compute((start, page), load)
+        return self._last_changes.get_or_compute((start, page), load,
+                                                 keep=lambda change: change is None or _attributed(change))
 
     def page_history(self, page: str, rev: str | None = None) -> tuple[CommitInfo, ...]:
         """The commits that changed ``page``, newest first, following renames back to its creation.
@@ -436,7 +470,8 @@ class Store:
         Cached by (start commit, page): a new commit is a new key, so the cache is never stale.
         """
         start = self.resolve(rev)
-        return self._histories.get_or_compute((start, page), lambda: tuple(self._follow(page, start)))
+        return self._histories.get_or_compute((start, page), lambda: tuple(self._follow(page, start)),
+                                              keep=lambda commits: all(map(_attributed, commits)))
 
     def _follow(self, page: str, start: str) -> Iterator[CommitInfo]:
         path = names.page_file(page)
@@ -725,6 +760,20 @@ class GitCommandError(RuntimeError):
 
 class _RefMoved(Exception):
     """The compare-and-swap lost: the branch is no longer where this commit was built on."""
+
+
+def _attributed(commit: CommitInfo) -> bool:
+    """Whether ``commit`` shows a group; a pushed commit may miss it until its note is written."""
+    return bool(commit.group)
+
+
+def _note_value(note: str, key: str) -> str:
+    """The value of the ``key: value`` line in a push note, or ``""``."""
+    for line in note.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() == key:
+            return value.strip()
+    return ""
 
 
 def _one_line(value: str) -> str:

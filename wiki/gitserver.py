@@ -1,0 +1,276 @@
+"""The Git server side of /content.git: the only module besides ``store.py`` that starts git.
+
+Why a module of its own: the processes here run with environments the store must never use.
+``git http-backend`` runs as a CGI program with the request's CGI variables, and the push hooks
+run git inside receive-pack's *quarantine* (``GIT_OBJECT_DIRECTORY`` points at the pushed objects
+that are not accepted yet), which ``Store._run`` deliberately strips. Everything here is
+mechanism; the push rules live in ``wiki.hooks`` and the HTTP rules in ``wiki.views.git_http``.
+No Flask import.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
+ZERO_ID = "0" * 40
+MAX_NOTE_ATTEMPTS = 20
+# Variables of the server's own environment the backend may see; the rest is built per request.
+PASSED_ENVIRONMENT = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")
+
+
+# --------------------------------------------------------------------------- git http-backend
+
+
+@dataclass
+class BackendResponse:
+    """The backend's answer: status, headers, and the body as a stream of chunks."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: Iterator[bytes]
+
+
+def run_http_backend(
+    repo: Path,
+    *,
+    cgi: Mapping[str, str],
+    config: Mapping[str, str],
+    extra_env: Mapping[str, str],
+    body: IO[bytes] | None,
+    on_error: Callable[[str], None],
+) -> BackendResponse:
+    """Run ``git http-backend`` for one request on the bare repository ``repo``.
+
+    ``cgi`` holds the CGI variables (PATH_INFO relative to the repository, e.g. ``/info/refs``),
+    ``config`` git settings forced for this run, ``extra_env`` variables the push hooks read.
+    ``body`` is the request body as a real file (spooled, so no pipe can deadlock) and is closed
+    when the answer is done. The answer is streamed: the body iterator reads the backend's output
+    as it comes and ends the process when closed early. ``on_error`` gets the backend's stderr
+    when it failed.
+    """
+    env = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
+    env.update(cgi)
+    env.update(extra_env)
+    env.update({"GATEWAY_INTERFACE": "CGI/1.1", "GIT_PROJECT_ROOT": str(repo), "GIT_HTTP_EXPORT_ALL": "1"})
+    env.update(_config_env(config))
+    stderr = tempfile.TemporaryFile()
+    process = subprocess.Popen([HTTP_BACKEND], stdin=body if body is not None else subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=repo)
+    assert process.stdout is not None
+    stdout = process.stdout
+
+    def finish() -> None:
+        stdout.close()
+        if process.poll() is None:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if body is not None:
+            body.close()
+        stderr.seek(0)
+        message = stderr.read().decode("utf-8", "replace").strip()
+        stderr.close()
+        if process.returncode != 0 or message:
+            on_error(f"git http-backend exited {process.returncode}: {message}")
+
+    status, headers = 200, []
+    try:
+        for raw in iter(stdout.readline, b""):
+            line = raw.rstrip(b"\r\n").decode("latin-1")
+            if not line:
+                break
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "status":
+                status = int(value.strip().split()[0])
+            else:
+                headers.append((name.strip(), value.strip()))
+        else:
+            status = 500 if process.wait() != 0 else status
+    except (ValueError, OSError):
+        finish()
+        raise
+
+    def stream() -> Iterator[bytes]:
+        complete = False
+        try:
+            while chunk := stdout.read1(65536):
+                yield chunk
+            complete = True
+        finally:
+            if not complete and process.poll() is None:
+                process.kill()  # the client went away mid-answer
+            finish()
+
+    return BackendResponse(status=status, headers=headers, body=stream())
+
+
+def _config_env(config: Mapping[str, str]) -> dict[str, str]:
+    """Git settings as ``GIT_CONFIG_COUNT``/``KEY``/``VALUE`` variables (they win over the repo's)."""
+    env = {"GIT_CONFIG_COUNT": str(len(config))}
+    for index, (key, value) in enumerate(config.items()):
+        env[f"GIT_CONFIG_KEY_{index}"] = key
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
+    return env
+
+
+# --------------------------------------------------------------------------- inside the push hooks
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file a pushed commit adds or changes (deletions are not listed)."""
+
+    commit: str
+    mode: str
+    blob: str
+    path: bytes
+
+
+class HookRepository:
+    """Read-only questions about the repository a hook runs in, pushed objects included.
+
+    receive-pack starts hooks inside the bare repository with ``GIT_DIR`` set and, before the
+    refs move, the quarantine variables: git inherits them, so new objects are visible.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self.env = {**(environ if environ is not None else os.environ), "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+
+    def _git(self, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        result = subprocess.run(["git", *args], input=input, capture_output=True, env=self.env)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"git {args[0]} exited {result.returncode}: "
+                               f"{result.stderr.decode('utf-8', 'replace').strip()}")
+        return result
+
+    def ref(self, name: str) -> str | None:
+        result = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", name, check=False)
+        value = result.stdout.decode().strip()
+        return value if result.returncode == 0 and value else None
+
+    def peel_to_commit(self, object_id: str) -> str | None:
+        result = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{object_id}^{{commit}}",
+                           check=False)
+        return result.stdout.decode().strip() if result.returncode == 0 else None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        return self._git("merge-base", "--is-ancestor", ancestor, descendant, check=False).returncode == 0
+
+    def new_commits(self, tips: Iterable[str], *, exclude: Iterable[str] = ("--all",)) -> list[str]:
+        """Commits reachable from ``tips`` but not from ``exclude`` (by default: any ref), oldest first."""
+        tips = list(tips)
+        if not tips:
+            return []
+        output = self._git("rev-list", "--reverse", "--topo-order", *tips, "--not", *exclude).stdout
+        return output.decode().split()
+
+    def changed_files(self, commits: list[str]) -> list[FileChange]:
+        """Files each commit adds or modifies relative to its first parent (all files of a root)."""
+        if not commits:
+            return []
+        output = self._git("diff-tree", "--stdin", "-r", "-z", "--no-renames", "--root",
+                           "--diff-merges=first-parent", "--no-abbrev",
+                           input="".join(f"{commit}\n" for commit in commits).encode()).stdout
+        changes: list[FileChange] = []
+        fields = output.split(b"\0")
+        commit = ""
+        index = 0
+        while index < len(fields):
+            field = fields[index]
+            if field.startswith(b":"):
+                _, new_mode, _, new_id, status = field[1:].decode().split(" ")
+                if status != "D":
+                    changes.append(FileChange(commit=commit, mode=new_mode, blob=new_id, path=fields[index + 1]))
+                index += 2
+            else:
+                if field.strip():
+                    commit = field.decode().strip()
+                index += 1
+        return changes
+
+    def object_sizes(self, object_ids: Iterable[str]) -> dict[str, int]:
+        ids = sorted(set(object_ids))
+        if not ids:
+            return {}
+        output = self._git("cat-file", "--batch-check=%(objectname) %(objectsize)",
+                           input="".join(f"{oid}\n" for oid in ids).encode()).stdout.decode()
+        sizes = {}
+        for line in output.splitlines():
+            oid, _, size = line.partition(" ")
+            if size.isdigit():
+                sizes[oid] = int(size)
+        return sizes
+
+    def read_blobs(self, object_ids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """The contents of blobs, one ``cat-file --batch`` process for all of them."""
+        ids = sorted(set(object_ids))
+        if not ids:
+            return
+        with tempfile.TemporaryFile() as output:
+            subprocess.run(["git", "cat-file", "--batch"], input="".join(f"{oid}\n" for oid in ids).encode(),
+                           stdout=output, stderr=subprocess.DEVNULL, env=self.env, check=True)
+            output.seek(0)
+            for _ in ids:
+                header = output.readline().decode().split()
+                if len(header) != 3:
+                    continue
+                yield header[0], output.read(int(header[2]))
+                output.read(1)
+
+    def commit_trailers(self, commits: list[str], key: str) -> dict[str, list[str]]:
+        """The values of trailer ``key`` in each commit's message."""
+        if not commits:
+            return {}
+        output = self._git("log", "--no-walk=unsorted", "--stdin", "--no-notes",
+                           f"--format=%H%x1f%(trailers:key={key},valueonly,separator=%x1f)%x1e",
+                           input="".join(f"{commit}\n" for commit in commits).encode()).stdout.decode("utf-8",
+                                                                                                     "replace")
+        trailers: dict[str, list[str]] = {}
+        for record in output.split("\x1e"):
+            parts = record.strip("\n").split("\x1f")
+            if parts[0]:
+                trailers[parts[0]] = [value.strip() for value in parts[1:] if value.strip()]
+        return trailers
+
+    def all_files(self, commit: str) -> list[bytes]:
+        output = self._git("ls-tree", "-r", "-z", "--name-only", "--full-tree", commit).stdout
+        return [path for path in output.split(b"\0") if path]
+
+    def write_commit_graph(self) -> None:
+        """Add the pushed commits to the commit-graph (with changed-path filters) for fast history."""
+        self._git("commit-graph", "write", "--reachable", "--changed-paths", "--split", "--no-progress", check=False)
+
+    def add_notes(self, notes_ref: str, notes: Mapping[str, str], *, committer: str, message: str) -> None:
+        """Add ``notes`` (commit id -> text) in one commit on ``notes_ref``, retrying if it moved meanwhile."""
+        if not notes:
+            return
+        for _ in range(MAX_NOTE_ATTEMPTS):
+            parent = self.ref(notes_ref)
+            stream = [f"commit {notes_ref}", f"committer {committer} {int(time.time())} +0000"]
+            stream += _data(message)
+            if parent:
+                stream.append(f"from {parent}")
+            for commit, text in notes.items():
+                stream.append(f"N inline {commit}")
+                stream += _data(text)
+            stream.append("")
+            result = self._git("fast-import", "--quiet", input="\n".join(stream).encode("utf-8"), check=False)
+            if result.returncode == 0:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"could not update {notes_ref}: {result.stderr.decode('utf-8', 'replace').strip()}")
+
+
+def _data(text: str) -> list[str]:
+    """A fast-import ``data`` command with its exact byte count."""
+    return [f"data {len(text.encode('utf-8'))}", text]

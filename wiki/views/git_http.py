@@ -1,0 +1,182 @@
+"""``/content.git``: Git's smart HTTP protocol for maintainers (clone, fetch, pull, push).
+
+Reading is anonymous when ``PUBLIC_READ`` is on; otherwise, and for every push, git sends HTTP
+Basic credentials of a wiki account. Pushing needs the role ``admin``. Failed Basic log-ins count
+towards the same lock-out as the log-in form. The push rules themselves run inside git, in the
+``pre-receive`` hook (``wiki.hooks``), before any ref moves; the processes start in
+``wiki.gitserver``. No browser form posts here, so CSRF protection is off for this blueprint only.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO
+
+from flask import Blueprint, Response, current_app, request
+
+from ..gitserver import run_http_backend
+from ..users import User, UserStore
+from .common import store
+
+bp = Blueprint("git_http", __name__, url_prefix="/content.git")
+
+SERVICES = ("git-upload-pack", "git-receive-pack")
+PUSH_ROLE = "admin"
+# Fetch negotiation bodies (wants and haves) stay far below this even for large histories.
+MAX_FETCH_REQUEST_BYTES = 32 * 1024 * 1024
+# Room for the ref-update commands in front of the pack in a push request.
+PUSH_COMMANDS_ROOM = 1024 * 1024
+GIT_PROTOCOL_RE = re.compile(r"\A[A-Za-z0-9=:._-]{0,200}\Z")
+WIKI_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
+
+
+def _users() -> UserStore:
+    return current_app.extensions["wiki_users"]
+
+
+def _plain(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(message + "\n", status, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})})
+
+
+def _challenge(message: str) -> Response:
+    """A 401 that makes git ask for (or send) the user name and password."""
+    return _plain(401, message, {"WWW-Authenticate": 'Basic realm="Living Wiki content", charset="UTF-8"'})
+
+
+def _authorize(push: bool) -> User | None | Response:
+    """The wiki account behind the request's Basic credentials, ``None`` for anonymous, or a refusal."""
+    credentials = request.authorization
+    user = None
+    if credentials is not None:
+        username, password = credentials.username or "", credentials.password or ""
+        if credentials.type != "basic" or not username:
+            return _challenge("Use HTTP Basic authentication with your wiki user name and password.")
+        users = _users()
+        keys = (f"user:{username.casefold()}", f"addr:{request.remote_addr}")
+        if any(users.login_locked(key) for key in keys):
+            return _plain(429, "Too many failed log-in attempts. Wait 15 minutes and try again.",
+                          {"Retry-After": "900"})
+        user = users.authenticate(username, password)
+        if user is None:
+            for key in keys:
+                users.record_login_failure(key)
+            return _challenge("Wrong user name or password.")
+        users.clear_login_failures(keys[0])
+    if push:
+        if user is None:
+            return _challenge(f"Pushing needs a wiki account with the role {PUSH_ROLE!r}.")
+        if not user.has_role(PUSH_ROLE):
+            return _plain(403, f"Pushing needs the role {PUSH_ROLE!r}; {user.username} has the role {user.role!r}.")
+    elif user is None and not current_app.config["PUBLIC_READ"]:
+        return _challenge("This wiki is private: log in with your wiki user name and password.")
+    return user
+
+
+def _spool_body(limit: int) -> tuple[IO[bytes], int]:
+    """The request body in a temporary file, and its size.
+
+    Werkzeug reads exactly Content-Length bytes, or to the end of a chunked body when the server
+    marks it terminated, and answers 413 beyond ``limit``. A real file with a known length lets
+    the backend read it at its pace (no pipe to deadlock on while it writes its answer).
+    """
+    request.max_content_length = limit
+    spool = tempfile.TemporaryFile(prefix="wiki-git-")
+    try:
+        shutil.copyfileobj(request.stream, spool, 65536)
+    except BaseException:
+        spool.close()
+        raise
+    size = spool.tell()
+    spool.seek(0)
+    return spool, size
+
+
+def _serve(service: str, path: str, user: User | None, *, with_body: bool) -> Response:
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in {"", "gzip", "x-gzip"}:
+        return _plain(415, "Request bodies may only be gzip-compressed.")
+    protocol = request.headers.get("Git-Protocol", "")
+    config = current_app.config
+    wiki = store()
+    push = service == "git-receive-pack"
+    cgi = {
+        "REQUEST_METHOD": request.method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "" if with_body else f"service={service}",
+        "CONTENT_TYPE": request.headers.get("Content-Type", ""),
+        "REMOTE_ADDR": request.remote_addr or "",
+        "SERVER_PROTOCOL": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+        "HTTP_CONTENT_ENCODING": encoding,
+        "HTTP_GIT_PROTOCOL": protocol if GIT_PROTOCOL_RE.match(protocol) else "",
+    }
+    if user is not None and push:
+        cgi["REMOTE_USER"] = user.username
+    git_config = {
+        "http.getanyfile": "false",  # the smart protocol only: no raw object files
+        "http.uploadpack": "true",
+        "http.receivepack": "true" if push and user is not None else "false",
+        "receive.fsckObjects": "true",  # malformed objects, '..' or '.git' in trees
+        "receive.maxInputSize": str(config["MAX_PUSH_BYTES"]),
+        "receive.denyNonFastForwards": "true",
+        "receive.denyDeletes": "true",
+        "core.hooksPath": str(wiki.path / "hooks"),
+    }
+    hook_env = {
+        "WIKI_HOOK_PYTHON": sys.executable,
+        "PYTHONPATH": WIKI_PACKAGE_PARENT,
+        "WIKI_HOOK_PUSHER": user.username if user else "",
+        "WIKI_HOOK_PUSHER_GROUP": user.group if user else "",
+        "WIKI_HOOK_GROUPS": ",".join(config["GROUPS"]),
+        "WIKI_HOOK_MAX_PAGE_BYTES": str(config["MAX_PAGE_BYTES"]),
+        "WIKI_HOOK_COMMITTER": f"{config['COMMITTER_NAME']} <{config['COMMITTER_EMAIL']}>",
+    }
+    if push:
+        wiki.install_hooks()  # a repository created before the hooks existed gets them now
+    body = None
+    if with_body:
+        limit = config["MAX_PUSH_BYTES"] + PUSH_COMMANDS_ROOM if push else MAX_FETCH_REQUEST_BYTES
+        body, size = _spool_body(limit)
+        cgi["CONTENT_LENGTH"] = str(size)
+    answer = run_http_backend(wiki.path, cgi=cgi, config=git_config, extra_env=hook_env, body=body,
+                              on_error=current_app.logger.warning)
+    response = Response(answer.body, status=answer.status, headers=answer.headers, direct_passthrough=True)
+    return response
+
+
+@bp.get("/info/refs")
+def info_refs() -> Response:
+    service = request.args.get("service", "")
+    if service not in SERVICES:
+        return _plain(403, "Only Git's smart HTTP protocol is served: use git 1.6.6 or newer.")
+    user = _authorize(push=service == "git-receive-pack")
+    if isinstance(user, Response):
+        return user
+    return _serve(service, "/info/refs", user, with_body=False)
+
+
+@bp.post("/git-upload-pack")
+def upload_pack() -> Response:
+    user = _authorize(push=False)
+    if isinstance(user, Response):
+        return user
+    return _serve("git-upload-pack", "/git-upload-pack", user, with_body=True)
+
+
+@bp.post("/git-receive-pack")
+def receive_pack() -> Response:
+    user = _authorize(push=True)
+    if isinstance(user, Response):
+        return user
+    return _serve("git-receive-pack", "/git-receive-pack", user, with_body=True)
+
+
+@bp.route("", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "DELETE"])
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE"])
+def elsewhere(rest: str) -> Response:
+    """Anything else under /content.git: point people at ``git clone``."""
+    clone_url = request.url_root.rstrip("/") + "/content.git"
+    return _plain(404, f"This is the wiki's Git repository. Clone it with: git clone {clone_url}")
