@@ -142,6 +142,20 @@ def test_commit_without_trailer_gets_pushers_group_in_a_note(wiki: Wiki) -> None
     assert note == "Stakeholder-Group: international-organizations\nPushed-By: admin\n"
 
 
+def test_pushed_group_note_reaches_blame_changes_and_contributions(wiki: Wiki) -> None:
+    clone = wiki.clone()
+    wiki.commit(clone, {"Mandate.md": b"# Mandate\n\nA line without a trailer.\n"}, "Untrailered push")
+    assert wiki.push(clone).returncode == 0
+    client = wiki.app.test_client()
+    blame = client.get("/Mandate/-/blame").get_data(as_text=True)
+    assert "A line without a trailer." in blame and "International organizations" in blame
+    changes = client.get("/-/changes?group=international-organizations").get_data(as_text=True)
+    assert "Untrailered push" in changes
+    assert "Untrailered push" not in client.get("/-/changes?group=civil-society").get_data(as_text=True)
+    contributions = wiki.app.extensions["wiki_review"].contributions()
+    assert "(none)" not in [tally.key for tally in contributions.groups]
+
+
 def test_pull_sees_web_edits_and_tags_can_be_pushed(wiki: Wiki) -> None:
     clone = wiki.clone()
     author = Author(name="Eda Editor", email="editor@example.org", username="editor", group="civil-society")

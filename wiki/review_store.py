@@ -32,9 +32,11 @@ from .store import (
     GitCommandError,
     Store,
     _ident,
+    _note_value,
     _one_line,
     _Tree,
 )
+from .store import NOTES_REF as ATTRIBUTION_NOTES_REF
 
 NOTES_REF = "refs/notes/endorsements"
 TAGS_PREFIX = "refs/tags/"
@@ -42,7 +44,10 @@ ACTIONS = ("endorse", "withdraw")
 MAX_COMPARE_DIFFS = 200  # pages whose word diff a compare shows inline; the rest link to their diff
 _LOG_FIELDS = ("%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%s%x1f"
                f"%(trailers:key={GROUP_TRAILER},valueonly,separator=%x2C)%x1f"
-               f"%(trailers:key={USER_TRAILER},valueonly,separator=%x2C)")
+               f"%(trailers:key={USER_TRAILER},valueonly,separator=%x2C)%x1f%N")
+# Pushed commits without a Stakeholder-Group trailer get it from a note (see wiki/hooks.py); with
+# these notes shown, ``--grep`` matches the note's line as if it were part of the message.
+_ATTRIBUTION_NOTES = f"--notes={ATTRIBUTION_NOTES_REF}"
 _HEX40 = re.compile(r"\A[0-9a-f]{40}\Z")
 _REGEX_SPECIAL = re.compile(r"([.\[\]\\*^$+?(){}|])")
 
@@ -226,7 +231,7 @@ class Review:
                 if sep:
                     trailers.setdefault(key, value.strip())
         return CommitInfo(id=commit_id, author_name=name, author_email=email, timestamp=stamp,
-                          subject=subject, group=trailers.get(GROUP_TRAILER, ""),
+                          subject=subject, group=trailers.get(GROUP_TRAILER) or self.store.pushed_group(commit_id),
                           username=trailers.get(USER_TRAILER, ""), parents=tuple(parents))
 
     def _read_ref(self, ref: str) -> str | None:
@@ -312,7 +317,8 @@ class Review:
         head = self.store.head()
         if head is None:
             return [], False
-        args = ["--literal-pathspecs", "-c", "core.quotePath=false", "log", "-z", "-M", "--name-status",
+        args = ["--literal-pathspecs", "-c", "core.quotePath=false", "log", _ATTRIBUTION_NOTES, "-z", "-M",
+                "--name-status",
                 f"--format=%x1e{_LOG_FIELDS}", f"--skip={skip}", f"-n{limit + 1}"]
         greps = []
         if group:
@@ -366,14 +372,16 @@ class Review:
         return Contributions(head=head, groups=groups, users=users, months=tuple(months))
 
     def _add_numstat(self, groups: dict[str, _Tally], users: dict[str, _Tally], revs: list[str]) -> None:
-        output = self.store._run("-c", "core.quotePath=false", "log", "-z", "-M", "--numstat",
+        output = self.store._run("-c", "core.quotePath=false", "log", _ATTRIBUTION_NOTES, "-z", "-M", "--numstat",
                                  "--format=%x1e%at%x1f" f"%(trailers:key={GROUP_TRAILER},valueonly,separator=%x2C)"
-                                 f"%x1f%(trailers:key={USER_TRAILER},valueonly,separator=%x2C)", *revs, "--").stdout
+                                 f"%x1f%(trailers:key={USER_TRAILER},valueonly,separator=%x2C)%x1f%N",
+                                 *revs, "--").stdout
         for record in output.decode("utf-8", "replace").split("\x1e"):
             header, _, rest = record.partition("\0")
             fields = header.strip("\n").split("\x1f")
-            if len(fields) != 3 or not fields[0].isdigit():
+            if len(fields) != 4 or not fields[0].isdigit():
                 continue
+            fields[1] = fields[1].strip() or _note_value(fields[3], GROUP_TRAILER)
             month = datetime.fromtimestamp(int(fields[0]), UTC).strftime("%Y-%m")
             added = removed = 0
             pages: set[str] = set()
@@ -462,8 +470,9 @@ class Review:
         entries = _parse_name_status(raw.split("\0"))
         by_path: dict[str, set[str]] = {}
         if entries:
-            log = self.store._run("-c", "core.quotePath=false", "log", "-z", "-M", "--name-status",
-                                  f"--format=%x1e{_LOG_FIELDS}", f"{from_commit}...{to_commit}", "--").stdout
+            log = self.store._run("-c", "core.quotePath=false", "log", _ATTRIBUTION_NOTES, "-z", "-M",
+                                  "--name-status", f"--format=%x1e{_LOG_FIELDS}", f"{from_commit}...{to_commit}",
+                                  "--").stdout
             for change in _parse_log(log):
                 for file in change.files:
                     for page in (file.page, file.old_page):
@@ -651,9 +660,10 @@ def _parse_log(output: bytes) -> list[Change]:
     for record in output.decode("utf-8", "replace").split("\x1e"):
         header, _, rest = record.partition("\0")
         fields = header.strip("\n").split("\x1f")
-        if len(fields) != 8:
+        if len(fields) != 9:
             continue
-        commit_id, parents, name, email, stamp, subject, group, user = fields
+        commit_id, parents, name, email, stamp, subject, group, user, note = fields
+        group = group.strip() or _note_value(note, GROUP_TRAILER)
         info = CommitInfo(id=commit_id, parents=tuple(parents.split()), author_name=name, author_email=email,
                           timestamp=int(stamp) if stamp.isdigit() else 0, subject=subject, group=group.strip(),
                           username=user.strip())

@@ -316,21 +316,7 @@ class Store:
 
     def head(self) -> str | None:
         """The branch tip, read from the ref files directly (no process), or ``None`` if unborn."""
-        loose = self.path / self.ref
-        try:
-            value = loose.read_text().strip()
-            if len(value) == 40:
-                return value
-        except (FileNotFoundError, IsADirectoryError):
-            pass
-        try:
-            with open(self.path / "packed-refs", encoding="utf-8") as packed:
-                for line in packed:
-                    if line.endswith(f" {self.ref}\n"):
-                        return line[:40]
-        except FileNotFoundError:
-            pass
-        return None
+        return self._read_ref(self.ref)
 
     def resolve(self, rev: str | None) -> str:
         """The full commit id for ``rev`` (``None`` means the tip); raise InvalidRevision otherwise."""
@@ -451,6 +437,43 @@ class Store:
                 username=user.strip(), path=path,
             ))
         return commits
+
+    def pushed_group(self, commit_id: str) -> str:
+        """The group the push note under ``refs/notes/stakeholder-groups`` gives ``commit_id``, or "".
+
+        Read from the notes tree through the object cache (no process); notes may sit at the root
+        or in fan-out folders (``ab/cdef…``), as git writes them.
+        """
+        notes_commit = self._read_ref(NOTES_REF)
+        if notes_commit is None:
+            return ""
+        tree, rest = self._commit_tree(notes_commit), commit_id
+        while rest:
+            entries = self._tree_entries(tree)
+            if rest in entries:
+                return _note_value(self._blob(entries[rest][1]).decode("utf-8", "replace"), GROUP_TRAILER)
+            folder = entries.get(rest[:2])
+            if folder is None or folder[0] != TREE_MODE:
+                return ""
+            tree, rest = folder[1], rest[2:]
+        return ""
+
+    def _read_ref(self, ref: str) -> str | None:
+        """Any ref's value from the ref files (no process), or ``None``."""
+        try:
+            value = (self.path / ref).read_text().strip()
+            if len(value) == 40:
+                return value
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            pass
+        try:
+            with open(self.path / "packed-refs", encoding="utf-8") as packed:
+                for line in packed:
+                    if line.endswith(f" {ref}\n"):
+                        return line[:40]
+        except FileNotFoundError:
+            pass
+        return None
 
     def last_change(self, page: str, rev: str | None = None) -> CommitInfo | None:
         """The newest commit that changed ``page`` as of ``rev``; ``git log -1`` stops early."""
