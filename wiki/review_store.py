@@ -234,23 +234,6 @@ class Review:
                           subject=subject, group=trailers.get(GROUP_TRAILER) or self.store.pushed_group(commit_id),
                           username=trailers.get(USER_TRAILER, ""), parents=tuple(parents))
 
-    def _read_ref(self, ref: str) -> str | None:
-        """A ref's value read from the ref files (no process), or ``None`` when it does not exist."""
-        try:
-            value = (self.store.path / ref).read_text().strip()
-            if _HEX40.match(value):
-                return value
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            pass
-        try:
-            with open(self.store.path / "packed-refs", encoding="utf-8") as packed:
-                for line in packed:
-                    if line.endswith(f" {ref}\n"):
-                        return line[:40]
-        except FileNotFoundError:
-            pass
-        return None
-
     def _update_ref(self, ref: str, new: str, old: str | None, reason: str) -> bool:
         """Compare-and-swap ``ref`` from ``old`` (``None``: must not exist) to ``new``."""
         result = self.store._run("update-ref", "-m", reason, ref, new, old or ZERO_ID, check=False)
@@ -499,7 +482,7 @@ class Review:
 
     def _note_index(self) -> tuple[str | None, dict[str, tuple[str, str]], dict[str, tuple[Endorsement, ...]]]:
         """The notes commit, where each annotated commit's note is (path, blob), and events by page."""
-        notes = self._read_ref(NOTES_REF)
+        notes = self.store._read_ref(NOTES_REF)
         if notes is None:
             return None, {}, {}
         located, by_page = self._notes.get_or_compute(notes, lambda: self._load_notes(notes))

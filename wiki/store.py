@@ -14,6 +14,7 @@ No Flask import: the author and group are passed in by the caller.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -42,6 +43,7 @@ from .errors import (
 )
 
 ZERO_ID = "0" * 40
+_HEX40 = re.compile(r"\A[0-9a-f]{40}\Z")
 TREE_MODE = 0o040000
 BLOB_MODE = 0o100644
 MAX_CAS_ATTEMPTS = 50
@@ -462,7 +464,7 @@ class Store:
         """Any ref's value from the ref files (no process), or ``None``."""
         try:
             value = (self.path / ref).read_text().strip()
-            if len(value) == 40:
+            if _HEX40.match(value):
                 return value
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             pass
