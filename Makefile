@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The browser tests run in Debian's Chromium; `make test` installs it when it is missing.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint init clean
+.PHONY: run test lint init clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,9 @@ lint: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The benchmark (not part of `make test`): generates content repositories, serves the wiki with
+# gunicorn on 127.0.0.1 and prints a table; JSON in bench/out/. wrk comes from Debian.
+bench: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py

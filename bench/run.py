@@ -1,0 +1,414 @@
+"""``make bench``: how fast the wiki is on a small and a large content repository.
+
+For each size: generate (or reuse) a repository with ``git fast-import``, build an instance
+around it, serve it with gunicorn (one worker) on 127.0.0.1 beside a Flask hello-world served
+the same way, and measure page views (wrk, concurrency 4), saves (real POSTs with login and
+CSRF), history, diff, blame and whole-document compare of the hot page, search, cold start and
+resident memory. Prints a table, writes ``bench/out/latest.json``. Every loop is bounded in
+count and time; all traffic stays on loopback.
+
+Endpoints that need a fresh answer are measured "after a commit": before each request another
+page is changed by a commit from outside the wiki process (as a push would), so no per-head
+cache can help; that is what a busy living document costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from generate import HOT_PAGE, WORDS, Params, cached  # noqa: E402
+
+from wiki import create_app  # noqa: E402
+from wiki.store import Author, Store  # noqa: E402
+
+SIZES = {"small": Params(pages=200, commits=2_000), "large": Params(pages=2_000, commits=20_000)}
+PASSWORD = "bench password 1234"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+BASE_RE = re.compile(r'name="base" value="([0-9a-f]*)"')
+TEXT_RE = re.compile(r"<textarea[^>]*>(.*?)</textarea>", re.S)
+TARGETS = {  # metric: (limit, unit, description)
+    "view_rps_vs_hello": (0.5, "ratio >=", "page views/s vs hello-world"),
+    "save_p50": (25, "ms <", "save p50"),
+    "history_p50": (30, "ms <", "history p50"),
+    "diff_p50": (30, "ms <", "diff p50"),
+    "blame_p50": (30, "ms <", "blame p50"),
+    "compare_p50": (300, "ms <", "compare p50"),
+    "search_p50": (25, "ms <", "search p50"),
+    "cold_start": (1000, "ms <", "cold start"),
+    "rss_mb": (150, "MB <", "memory per worker"),
+}
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class Client:
+    """A tiny HTTP/1.1 client for loopback with a cookie jar; never follows redirects."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None,
+                timeout: float = 30) -> tuple[int, str, float]:
+        """Status, body and seconds taken (connect to last byte)."""
+        headers = {"Host": f"127.0.0.1:{self.port}"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+            elapsed = time.perf_counter() - started
+            for header, value in response.getheaders():
+                if header.lower() == "set-cookie":
+                    name, _, rest = value.partition("=")
+                    self.cookies[name] = rest.split(";", 1)[0]
+            return response.status, data.decode("utf-8", "replace"), elapsed
+        finally:
+            connection.close()
+
+    def get(self, path: str) -> tuple[int, str, float]:
+        return self.request("GET", path)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def quote(page: str) -> str:
+    return urllib.parse.quote(page)
+
+
+@contextmanager
+def gunicorn(app: str, port: int, env: dict[str, str]):
+    """Serve ``app`` with one sync worker on 127.0.0.1:``port``; yields the master process."""
+    command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}",
+               "--no-control-socket", "--log-level", "warning", app]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(port: int, path: str, deadline_s: float = 30) -> float:
+    """Seconds until ``path`` answers 200 (polling every 5 ms, for at most ``deadline_s``)."""
+    started = time.perf_counter()
+    client = Client(port)
+    while time.perf_counter() - started < deadline_s:
+        try:
+            status, _, _ = client.get(path)
+            if status == 200:
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError(f"the server on port {port} did not answer {path} within {deadline_s} s")
+
+
+def worker_rss_mb(master: int) -> float:
+    """Resident memory of the master's (single) worker process, from /proc."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    sizes = []
+    for child in children:
+        for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return max(sizes) if sizes else float("nan")
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+def wrk(port: int, paths: list[str], seconds: int) -> dict[str, float]:
+    """Requests/s and latency p50/p95 (ms) at concurrency 4, cycling through ``paths``."""
+    script = OUT / f"wrk-{port}.lua"
+    listing = ",".join(json.dumps(p) for p in paths)
+    script.write_text(
+        f"local paths = {{{listing}}}\nlocal n = 0\n"
+        "request = function()\n  n = n + 1\n  return wrk.format('GET', paths[(n % #paths) + 1])\nend\n"
+        "done = function(summary, latency, requests)\n"
+        "  io.write(string.format('RESULT %d %d %d %d %d\\n', summary.requests, summary.duration,"
+        " latency:percentile(50), latency:percentile(95), summary.errors.status + summary.errors.connect"
+        " + summary.errors.read + summary.errors.write + summary.errors.timeout))\nend\n"
+    )
+    result = subprocess.run(["wrk", "-t", "2", "-c", "4", "-d", f"{seconds}s", "--timeout", "5s", "-s", str(script),
+                             f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=seconds + 30)
+    match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", result.stdout)
+    if not match:
+        raise RuntimeError(f"wrk failed: {result.stdout} {result.stderr}")
+    requests, duration_us, p50, p95, errors = (int(g) for g in match.groups())
+    return {"rps": requests / (duration_us / 1e6), "p50": p50 / 1000, "p95": p95 / 1000, "errors": errors,
+            "requests": requests}
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50": statistics.median(ordered) * 1000, "p95": p95 * 1000, "n": len(ordered)}
+
+
+def sample(request: Callable[[int], float], count: int, budget_s: float,
+           before: Callable[[int], None] | None = None) -> dict[str, float]:
+    """Up to ``count`` timed requests within ``budget_s``; ``before`` runs untimed before each."""
+    started = time.monotonic()
+    samples = []
+    for index in range(count):
+        if time.monotonic() - started > budget_s and len(samples) >= 3:
+            break
+        if before:
+            before(index)
+        samples.append(request(index))
+    return percentiles(samples)
+
+
+def timed_get(client: Client, path: str, expect: str | None = None) -> float:
+    status, body, elapsed = client.get(path)
+    if status != 200 or (expect is not None and expect not in body):
+        raise RuntimeError(f"GET {path} answered {status}: {body[:300]}")
+    return elapsed
+
+
+# --------------------------------------------------------------------------- one size
+
+
+def build_instance(size: str, repo: Path) -> tuple[Path, set[str]]:
+    """A fresh instance around a copy of ``repo`` with a bench user; returns it and the routes there."""
+    instance = OUT / f"instance-{size}"
+    if instance.exists():
+        shutil.rmtree(instance)
+    instance.mkdir(parents=True)
+    shutil.copytree(repo, instance / "content.git")
+    (instance / "config.py").write_text(f"SECRET_KEY = {os.urandom(16).hex()!r}\n")
+    app = create_app(instance_path=str(instance))
+    app.extensions["wiki_users"].create("bencher", PASSWORD, group="civil-society", role="editor",
+                                        display_name="Bench Editor", email="bench@example.org")
+    routes = {rule.rule for rule in app.url_map.iter_rules()}
+    app.extensions["wiki_store"].close()
+    return instance, routes
+
+
+def measure(size: str, params: Params, hello_rps: float, seconds: int, quick: bool) -> dict[str, Any]:
+    repo = cached(params, OUT)
+    instance, routes = build_instance(size, repo)
+    outside = Store(instance / "content.git")
+    other = Author(name="Outside Committer", email="outside@example.org", username="outside", group="governments")
+    pages = [p for p in outside.list_pages() if p != HOT_PAGE]
+    rng = random.Random(11)
+    port = free_port()
+    env = {"WIKI_INSTANCE_PATH": str(instance)}
+    results: dict[str, Any] = {"size": size, "pages": params.pages, "commits": params.commits,
+                               "hot_page_revisions": params.hot_revisions}
+    hot = "/" + quote(HOT_PAGE)
+    start = time.perf_counter()
+    with gunicorn("wsgi:app", port, env) as server:
+        results["cold_start"] = wait_for(port, hot) * 1000
+        print(f"[{size}] cold start {results['cold_start']:.0f} ms (started {time.perf_counter() - start:.1f} s)",
+              file=sys.stderr)
+        client = Client(port)
+        view_paths = ["/" + quote(p) for p in pages[:199]] + [hot]
+        for path in view_paths:  # first views: render each once
+            timed_get(client, path, "page-body")
+        view = wrk(port, view_paths, seconds)
+        results["view"] = view
+        results["view_rps_vs_hello"] = view["rps"] / hello_rps
+
+        def commit_elsewhere(index: int) -> None:
+            page = pages[index % len(pages)]
+            text = outside.read_page(page).text + f"\nOutside edit {index} {time.time_ns()}.\n"
+            outside.save_page(page, text, base=outside.head(), author=other, summary=f"Outside edit {index}")
+
+        count = 8 if quick else 30
+        budget = 20.0
+        results["history"] = sample(lambda i: timed_get(client, hot + "/-/history", "history"), count, budget,
+                                    commit_elsewhere)
+        results["history_warm"] = sample(lambda i: timed_get(client, hot + "/-/history", "history"), count, budget)
+        results["diff"] = sample(lambda i: timed_get(client, hot + "/-/diff"), count, budget, commit_elsewhere)
+        results["diff_warm"] = sample(lambda i: timed_get(client, hot + "/-/diff"), count, budget)
+        results["view_after_commit"] = sample(lambda i: timed_get(client, hot, "page-body"), count, budget,
+                                              commit_elsewhere)
+        if "/<path:page>/-/blame" in routes:
+            results["blame"] = sample(lambda i: timed_get(client, hot + "/-/blame"), count, budget,
+                                      commit_elsewhere)
+            results["blame_warm"] = sample(lambda i: timed_get(client, hot + "/-/blame"), count, budget)
+        if "/-/compare" in routes:
+            head = outside.head()
+            old = subprocess.run(["git", f"--git-dir={instance / 'content.git'}", "rev-parse", f"{head}~1000"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+            results["compare"] = sample(
+                lambda i: timed_get(client, f"/-/compare?from={old}&to={outside.head()}"), max(5, count // 3),
+                budget, commit_elsewhere)
+        if "/-/search" in routes:
+            words = [w for w in WORDS if len(w) > 6]
+            timed_get(client, "/-/search?q=" + words[0])  # builds the index, if there is one
+            results["search"] = sample(
+                lambda i: timed_get(client, "/-/search?q=" + urllib.parse.quote(f"{words[i % len(words)]}")),
+                count, budget)
+            results["search_after_commit"] = sample(
+                lambda i: timed_get(client, "/-/search?q=" + urllib.parse.quote(f"{words[(i + 7) % len(words)]}")),
+                count, budget, commit_elsewhere)
+        results["save"] = measure_saves(client, pages, rng, 10 if quick else 30)
+        results["rss_mb"] = worker_rss_mb(server.pid)
+    outside.close()
+    return results
+
+
+def measure_saves(client: Client, pages: list[str], rng: random.Random, count: int) -> dict[str, float]:
+    """Log in, then per save: GET the edit form (untimed), POST a changed text (timed)."""
+    status, body, _ = client.get("/-/login")
+    token = CSRF_RE.search(body).group(1)  # type: ignore[union-attr]
+    status, body, _ = client.request("POST", "/-/login", {"csrf_token": token, "username": "bencher",
+                                                          "password": PASSWORD})
+    if status != 302:
+        raise RuntimeError(f"login failed: {status} {body[:300]}")
+    samples = []
+    started = time.monotonic()
+    for index in range(count):
+        if time.monotonic() - started > 30 and len(samples) >= 3:
+            break
+        page = rng.choice(pages + [HOT_PAGE] * len(pages))  # half the saves on the hot page
+        path = "/" + quote(page) + "/-/edit"
+        status, form, _ = client.get(path)
+        token = CSRF_RE.search(form).group(1)  # type: ignore[union-attr]
+        base = BASE_RE.search(form).group(1)  # type: ignore[union-attr]
+        text = html.unescape(TEXT_RE.search(form).group(1))  # type: ignore[union-attr]
+        status, body, elapsed = client.request("POST", path, {
+            "csrf_token": token, "base": base, "text": text + f"\nA sentence added by save {index}.\n",
+            "summary": f"Bench save {index}"})
+        if status != 302:
+            raise RuntimeError(f"save failed: {status} {body[:500]}")
+        samples.append(elapsed)
+    return percentiles(samples)
+
+
+def measure_hello(seconds: int) -> dict[str, float]:
+    port = free_port()
+    with gunicorn("hello:app", port, {"PYTHONPATH": str(ROOT / "bench")}):
+        wait_for(port, "/")
+        return wrk(port, ["/"], seconds)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def metric(results: dict[str, Any], name: str) -> float | None:
+    value = results.get(name)
+    if isinstance(value, dict):
+        return value.get("p50")
+    return value
+
+
+def table(report: dict[str, Any]) -> str:
+    small, large = report["sizes"]["small"], report["sizes"]["large"]
+    rows = [("metric", "small", "large", "large/small", "target", "met")]
+
+    def fmt(value: float | None, digits: int = 1) -> str:
+        return "n/a" if value is None else f"{value:,.{digits}f}"
+
+    def add(label: str, key: str, sub: str = "p50", target: str = "", ok: bool | None = None) -> None:
+        s = small.get(key, {}).get(sub) if isinstance(small.get(key), dict) else small.get(key)
+        lg = large.get(key, {}).get(sub) if isinstance(large.get(key), dict) else large.get(key)
+        ratio = fmt(lg / s, 2) if s and lg is not None else "n/a"
+        rows.append((label, fmt(s), fmt(lg), ratio, target, "" if ok is None else ("yes" if ok else "NO")))
+
+    hello = report["hello"]["rps"]
+    rows.append(("hello-world req/s", fmt(hello, 0), fmt(hello, 0), "", "", ""))
+    ratio = large["view_rps_vs_hello"]
+    add("page view req/s (c=4)", "view", "rps", ">= 50% of hello", ratio >= 0.5)
+    rows[-1] = rows[-1][:4] + (f">= {hello / 2:,.0f} ({ratio:.0%})",) + rows[-1][5:]
+    add("page view p50 ms", "view", "p50")
+    add("page view p95 ms", "view", "p95")
+    for label, key, limit in (("save p50 ms", "save", 25), ("history p50 ms (after a commit)", "history", 30),
+                              ("diff p50 ms (after a commit)", "diff", 30),
+                              ("blame p50 ms (after a commit)", "blame", 30),
+                              ("compare 1,000 commits p50 ms", "compare", 300),
+                              ("search p50 ms", "search", 25)):
+        value = metric(large, key)
+        add(label, key, "p50", f"< {limit}", None if value is None else value < limit)
+        add(label.replace("p50", "p95"), key, "p95")
+    add("page view ms after a commit", "view_after_commit", "p50")
+    add("history p50 ms (warm)", "history_warm", "p50")
+    add("diff p50 ms (warm)", "diff_warm", "p50")
+    if "search_after_commit" in large:
+        add("search p50 ms (after a commit)", "search_after_commit", "p50")
+    add("cold start ms", "cold_start", "", "< 1000", large["cold_start"] < 1000)
+    add("memory per worker MB", "rss_mb", "", "< 150", large["rss_mb"] < 150)
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for number, row in enumerate(rows):
+        lines.append("  ".join(str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i])
+                               for i, cell in enumerate(row)))
+        if number == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
+    parser.add_argument("--quick", action="store_true", help="fewer samples (for a smoke run)")
+    parser.add_argument("--sizes", default="small,large")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    for size in args.sizes.split(","):
+        cached(SIZES[size], OUT)
+    hello = measure_hello(args.seconds)
+    print(f"hello-world: {hello['rps']:.0f} req/s", file=sys.stderr)
+    report: dict[str, Any] = {"hello": hello, "sizes": {}, "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+                              "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                                    capture_output=True, text=True).stdout.strip(),
+                              "cpus": os.cpu_count()}
+    for size in args.sizes.split(","):
+        report["sizes"][size] = measure(size, SIZES[size], hello["rps"], args.seconds, args.quick)
+        print(f"[{size}] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
+    report["seconds"] = time.monotonic() - started
+    (OUT / "latest.json").write_text(json.dumps(report, indent=2))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (OUT / f"bench-{stamp}.json").write_text(json.dumps(report, indent=2))
+    if set(report["sizes"]) == {"small", "large"}:
+        print(table(report))
+    else:
+        print(json.dumps(report, indent=2))
+    print(f"\n{report['seconds']:.0f} s; JSON in {OUT / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main()
