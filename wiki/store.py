@@ -21,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 from typing import TypeVar
@@ -48,6 +48,7 @@ TREE_MODE = 0o040000
 BLOB_MODE = 0o100644
 MAX_CAS_ATTEMPTS = 50
 MAX_RENAMES_FOLLOWED = 100
+MAX_INCREMENTAL_WALK = 200  # commits walked back to extend a cached history instead of asking git
 GROUP_TRAILER = "Stakeholder-Group"
 USER_TRAILER = "Wiki-User"
 # Pushed commits without a Stakeholder-Group trailer get the pusher's group in a note here
@@ -150,6 +151,21 @@ class _LRU(OrderedDict[_K, _V]):
         return value
 
 
+class LRUCache(_LRU[_K, _V]):
+    """The same cache for callers outside the store (views), with plain lookups and stores."""
+
+    def lookup(self, key: _K) -> _V | None:
+        """The cached value (now the most recently used), or ``None``."""
+        with self.lock:
+            if key not in self:
+                return None
+            self.move_to_end(key)
+            return self[key]
+
+    def put(self, key: _K, value: _V) -> None:
+        self.get_or_compute(key, lambda: value)
+
+
 # --------------------------------------------------------------------------- the store
 
 
@@ -177,6 +193,11 @@ class Store:
         self._page_lists: _LRU[str, tuple[str, ...]] = _LRU(16)
         self._last_changes: _LRU[tuple[str, str], CommitInfo | None] = _LRU(4096)
         self._histories: _LRU[tuple[str, str], tuple[CommitInfo, ...]] = _LRU(256)
+        self._headers: _LRU[str, tuple[str, tuple[str, ...]]] = _LRU(16384)
+        # Per page, the newest start commit whose answer is cached: a hint, always checked by
+        # walking parents from the new start, so it can never make an answer stale.
+        self._last_change_hints: _LRU[str, tuple[str, CommitInfo | None]] = _LRU(4096)
+        self._history_hints: _LRU[str, tuple[str, tuple[CommitInfo, ...]]] = _LRU(256)
         self._graph_wanted = threading.Event()
         self._graph_thread: threading.Thread | None = None
         self._graph_pid = 0
@@ -294,10 +315,23 @@ class Store:
         return self._blobs.get_or_compute(blob_id, lambda: self._read_object(blob_id)[1])
 
     def _commit_tree(self, commit_id: str) -> str:
-        kind, data = self._read_object(commit_id)
-        if kind != "commit" or not data.startswith(b"tree "):
-            raise InvalidRevision("No such revision.")
-        return data[5:45].decode()
+        return self._commit_header(commit_id)[0]
+
+    def _commit_header(self, commit_id: str) -> tuple[str, tuple[str, ...]]:
+        """A commit's tree and parents, read in-process and cached by commit id."""
+
+        def load() -> tuple[str, tuple[str, ...]]:
+            kind, data = self._read_object(commit_id)
+            if kind != "commit" or not data.startswith(b"tree "):
+                raise InvalidRevision("No such revision.")
+            parents = []
+            for line in data.split(b"\n\n", 1)[0].split(b"\n")[1:]:
+                if not line.startswith(b"parent "):
+                    break
+                parents.append(line[7:47].decode())
+            return data[5:45].decode(), tuple(parents)
+
+        return self._headers.get_or_compute(commit_id, load)
 
     def _lookup(self, tree_id: str, path: str) -> tuple[int, str] | None:
         """The ``(mode, id)`` of ``path`` inside ``tree_id``, or ``None``."""
@@ -319,6 +353,10 @@ class Store:
     def head(self) -> str | None:
         """The branch tip, read from the ref files directly (no process), or ``None`` if unborn."""
         return self._read_ref(self.ref)
+
+    def read_ref(self, ref: str) -> str | None:
+        """The commit a ref (``refs/notes/...``) points to, or ``None``; read from files, no process."""
+        return self._read_ref(ref)
 
     def resolve(self, rev: str | None) -> str:
         """The full commit id for ``rev`` (``None`` means the tip); raise InvalidRevision otherwise."""
@@ -406,6 +444,13 @@ class Store:
 
         return self._page_lists.get_or_compute(tree_id, walk)
 
+    def missing_pages(self, pages: Iterable[str], rev: str | None = None) -> set[str]:
+        """Those of ``pages`` that do not exist at ``rev``: a few tree lookups, not a page listing."""
+        commit = self.resolve(rev)
+        tree = self._commit_tree(commit)
+        return {page for page in pages
+                if (entry := self._lookup(tree, names.page_file(page))) is None or entry[0] == TREE_MODE}
+
     def find_case_twin(self, page: str, rev: str | None = None) -> str | None:
         """An existing page whose name equals ``page`` but for case, or ``None``."""
         folded = page.casefold()
@@ -483,8 +528,16 @@ class Store:
         path = names.page_file(page)
 
         def load() -> CommitInfo | None:
-            commits = self._log(["-1", start, "--", path], path=path)
-            return commits[0] if commits else None
+            hint = self._last_change_hints.get(page)
+            changed = self._changed_since(path, start, hint[0]) if hint else None
+            if changed is None:
+                commits = self._log(["-1", start, "--", path], path=path)
+                result = commits[0] if commits else None
+            else:
+                result = self._infos(changed[:1], path)[0] if changed else hint[1]  # type: ignore[index]
+            if start == self.head() and (result is None or _attributed(result)):
+                self._last_change_hints[page] = (start, result)
+            return result
 
         return self._last_changes.get_or_compute((start, page), load,
                                                  keep=lambda change: change is None or _attributed(change))
@@ -495,8 +548,50 @@ class Store:
         Cached by (start commit, page): a new commit is a new key, so the cache is never stale.
         """
         start = self.resolve(rev)
-        return self._histories.get_or_compute((start, page), lambda: tuple(self._follow(page, start)),
+
+        def load() -> tuple[CommitInfo, ...]:
+            path = names.page_file(page)
+            hint = self._history_hints.get(page)
+            changed = self._changed_since(path, start, hint[0]) if hint else None
+            if changed is None or any(self._lookup(self._commit_tree(self._commit_header(commit)[1][0]), path)
+                                      is None for commit in changed):  # unknown, or (re)created: maybe renamed
+                result = tuple(self._follow(page, start))
+            else:
+                result = tuple(self._infos(changed, path)) + hint[1]  # type: ignore[index]
+            if start == self.head() and all(map(_attributed, result)):
+                self._history_hints[page] = (start, result)
+            return result
+
+        return self._histories.get_or_compute((start, page), load,
                                               keep=lambda commits: all(map(_attributed, commits)))
+
+    def _changed_since(self, path: str, start: str, known: str) -> list[str] | None:
+        """The commits from ``start`` back to ``known`` (excluded) that changed ``path``, newest first.
+
+        Walks parents in-process over cached trees, so extending a cached history costs the new
+        commits only, not the length of the history. ``None`` when ``known`` is not reached along
+        single-parent commits within :data:`MAX_INCREMENTAL_WALK` (then git answers instead).
+        """
+        changed: list[str] = []
+        current = start
+        for _ in range(MAX_INCREMENTAL_WALK):
+            if current == known:
+                return changed
+            tree, parents = self._commit_header(current)
+            if len(parents) != 1:
+                return None
+            if self._lookup(tree, path) != self._lookup(self._commit_tree(parents[0]), path):
+                changed.append(current)
+            current = parents[0]
+        return None
+
+    def _infos(self, commit_ids: list[str], path: str) -> list[CommitInfo]:
+        """:class:`CommitInfo` for each commit (one ``git log`` for all), marked as touching ``path``."""
+        missing = [commit for commit in commit_ids if commit not in self._commits]
+        if missing:
+            for info in self._log(["--no-walk=unsorted", *missing]):
+                self._commits.get_or_compute(info.id, lambda info=info: info, keep=_attributed)  # type: ignore[misc]
+        return [replace(self.commit_info(commit), path=path) for commit in commit_ids]
 
     def _follow(self, page: str, start: str) -> Iterator[CommitInfo]:
         path = names.page_file(page)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import names
 from ..auth import can, current_author, role_required
 from ..diffs import diff_texts
 from ..errors import EditConflict, InvalidPageName, PageExists, PageNotFound
+from ..review_store import NOTES_REF
+from ..store import NOTES_REF as GROUP_NOTES_REF
+from ..store import LRUCache
 from .common import canonical_page, form_field, page_context, query_arg, renderer, store
 
 bp = Blueprint("pages", __name__)
@@ -30,6 +34,9 @@ def view(page: str) -> str | tuple[str, int] | Response:
 def _show(page: str) -> str | tuple[str, int]:
     rev = query_arg("rev")
     wiki = store()
+    cache_key = _anonymous_view_key(wiki.head()) if rev is None else None
+    if cache_key is not None and (cached := _view_cache().lookup(cache_key)) is not None:
+        return cached
     try:
         revision = wiki.read_page(page, rev)
     except PageNotFound:
@@ -38,15 +45,37 @@ def _show(page: str) -> str | tuple[str, int]:
             abort(404, description="This page did not exist in that revision.")
         return render_template("pages/missing.html", can_edit=can("editor"), **page_context(page)), 404
     rendered = renderer().render(revision.text, cache_key=revision.blob_id)
-    existing = set(wiki.list_pages(revision.commit))
-    html = renderer().mark_missing(rendered, rendered.links - existing)
+    html = renderer().mark_missing(rendered, wiki.missing_pages(rendered.links, revision.commit))
     last_change = wiki.last_change(page, revision.commit)
     endorsements = None if rev is not None else current_app.extensions["wiki_review"].page_endorsements(
         page, tuple(current_app.config["GROUPS"]))
-    return render_template(
+    output = render_template(
         "pages/view.html", html=html, revision=revision, old=rev is not None, last_change=last_change,
         can_edit=can("editor"), endorsements=endorsements, **page_context(page),
     )
+    if cache_key is not None and revision.commit == cache_key[2]:
+        _view_cache().put(cache_key, output)
+    return output
+
+
+def _view_cache() -> LRUCache[tuple[str, ...], str]:
+    """Whole pages as anonymous readers see them, per process; most views are then a lookup."""
+    return current_app.extensions.setdefault("wiki_view_cache", LRUCache(512))
+
+
+def _anonymous_view_key(head: str | None) -> tuple[str, ...] | None:
+    """The cache key of this view: the URL, the branch tip and the tips of the endorsement and
+    push-attribution notes (object ids, so never stale: a commit, an endorsement or a pushed
+    commit's group note by anyone changes the key).
+
+    ``None`` (no caching) for logged-in users, query strings and pending flash messages: those
+    change the page in ways the key does not capture.
+    """
+    if head is None or request.query_string or current_user.is_authenticated or session.get("_flashes"):
+        return None
+    wiki = store()
+    return (request.script_root, request.path, head, wiki.read_ref(NOTES_REF) or "",
+            wiki.read_ref(GROUP_NOTES_REF) or "")
 
 
 @bp.route("/<path:page>/-/edit", methods=["GET", "POST"])
