@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import git
-from git.objects.fun import tree_entries_from_data, tree_to_stream
-from gitdb import IStream
+from git.objects.fun import tree_entries_from_data
+from gitdb import IStream, LooseObjectDB
 from gitdb.exc import BadObject
 
 from . import names
@@ -299,7 +299,8 @@ class Store:
         return kind, stream.read()
 
     def _store_object(self, kind: str, data: bytes) -> str:
-        istream = self._repo.odb.store(IStream(kind.encode(), len(data), BytesIO(data)))
+        """Write a loose object in-process (GitPython's odb.store runs ``git hash-object`` each time)."""
+        istream = LooseObjectDB(str(self.path / "objects")).store(IStream(kind.encode(), len(data), BytesIO(data)))
         return istream.hexsha.decode() if isinstance(istream.hexsha, bytes) else istream.hexsha
 
     def _tree_entries(self, tree_id: str) -> dict[str, tuple[int, str]]:
@@ -812,9 +813,9 @@ class Store:
             return None
         ordered = sorted(tree.entries.items(),
                          key=lambda item: item[0].encode() + (b"/" if item[1][0] == TREE_MODE else b""))
-        buffer = BytesIO()
-        tree_to_stream([(bytes.fromhex(oid), mode, name) for name, (mode, oid) in ordered], buffer.write)
-        return self._store_object("tree", buffer.getvalue())
+        # As git's tree format (and GitPython's slower tree_to_stream): "<octal mode> <name>\0<sha>".
+        data = b"".join(b"%o %s\0" % (mode, name.encode()) + bytes.fromhex(oid) for name, (mode, oid) in ordered)
+        return self._store_object("tree", data)
 
     def _commit_bytes(self, tree_id: str, parent: str | None, author: Author, message: str) -> bytes:
         stamp = f"{int(time.time())} +0000"
