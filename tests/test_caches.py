@@ -150,3 +150,21 @@ def test_anonymous_view_cache_sees_new_endorsements(app: Flask, client: FlaskCli
         "rev": store.last_change(page).id})
     assert response.status_code == 302
     assert "partly endorsed" in client.get(f"/{page}").get_data(as_text=True)
+
+
+def test_blame_is_reused_across_commits_to_other_pages(app: Flask, store: Store,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    review = app.extensions["wiki_review"]
+    page = "Mapping/Cybersecurity"
+    store.save_page(page, "first line\n", base=store.head(), author=ANN, summary="ann writes")
+    runs: list[str] = []
+    original = review._blame
+    monkeypatch.setattr(review, "_blame", lambda *args: runs.append(args[1]) or original(*args))
+    before = review.blame(page)
+    store.save_page("Home", "# Home\n\nelsewhere\n", base=store.head(), author=BOB, summary="bob elsewhere")
+    after = review.blame(page)
+    assert len(runs) == 1 and after.blocks == before.blocks and after.commit == store.head()
+    store.save_page(page, "first line\nsecond line\n", base=store.head(), author=BOB, summary="bob adds")
+    changed = review.blame(page)
+    assert len(runs) == 2
+    assert [block.commit.subject for block in changed.blocks] == ["ann writes", "bob adds"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from . import names
@@ -254,8 +254,12 @@ class Review:
         """
         revision = self.store.read_page_as_of(page, rev)
         path = names.page_file(revision.page)
-        return self._blames.get_or_compute((revision.commit, path),
-                                           lambda: self._blame(revision.page, revision.commit, path))
+        # Commits that did not touch the file cannot change its blame: key by the file's last change,
+        # so a commit to another page does not cost a new ``git blame``.
+        last = self.store.last_change(revision.page, revision.commit)
+        since = last.id if last is not None else revision.commit
+        result = self._blames.get_or_compute((since, path), lambda: self._blame(revision.page, since, path))
+        return replace(result, commit=revision.commit)
 
     def _blame(self, page: str, commit: str, path: str) -> Blame:
         output = self.store._run("blame", "--porcelain", "-M", "-C", commit, "--", path).stdout
