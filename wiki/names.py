@@ -11,6 +11,7 @@ Pure standard library: no Flask, no Git.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -95,8 +96,10 @@ def page_file(page: str) -> str:
     return page + PAGE_SUFFIX
 
 
+@functools.lru_cache(maxsize=16384)
 def page_from_file(path: str) -> str | None:
-    """The page stored in ``path``, or ``None`` when the file is not a valid page."""
+    """The page stored in ``path``, or ``None`` when the file is not a valid page (cached: a pure
+    function that whole-document listings call for thousands of paths)."""
     if not path.endswith(PAGE_SUFFIX):
         return None
     candidate = path[: -len(PAGE_SUFFIX)]

@@ -197,6 +197,7 @@ class Review:
         self.store = store
         self._blames: _LRU[tuple[str, str], Blame] = _LRU(256)
         self._comparisons: _LRU[tuple[str, str], Comparison] = _LRU(16)
+        self._diffs: _LRU[tuple[str | None, str | None], Diff] = _LRU(1024)
         self._notes: _LRU[str, tuple[dict[str, tuple[str, str]], dict[str, tuple[Endorsement, ...]]]] = _LRU(4)
         self._contributions: _LRU[str, Contributions] = _LRU(4)
         self._tallies: tuple[str, dict[str, _Tally], dict[str, _Tally]] | None = None
@@ -472,7 +473,10 @@ class Review:
             if index < MAX_COMPARE_DIFFS:
                 old = self._text(file.old_page or file.page, from_commit) if file.status != "added" else ""
                 new = self._text(file.page, to_commit) if file.status != "removed" else ""
-                diff = diff_texts(old, new)
+                # Word diffs are the costly part; keyed by blob ids, a compare to a newer tip reuses them.
+                blobs = (self.store.page_blob_id(file.old_page or file.page, from_commit) if old else None,
+                         self.store.page_blob_id(file.page, to_commit) if new else None)
+                diff = self._diffs.get_or_compute(blobs, lambda old=old, new=new: diff_texts(old, new))
             pages.append(PageComparison(change=file, groups=tuple(sorted(groups)), diff=diff))
         return Comparison(from_commit=from_commit, to_commit=to_commit, pages=tuple(pages))
 
