@@ -171,6 +171,7 @@ def wrk(port: int, paths: list[str], seconds: int) -> dict[str, float]:
     )
     result = subprocess.run(["wrk", "-t", "2", "-c", "4", "-d", f"{seconds}s", "--timeout", "5s", "-s", str(script),
                              f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=seconds + 30)
+    script.unlink()
     match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", result.stdout)
     if not match:
         raise RuntimeError(f"wrk failed: {result.stdout} {result.stderr}")
