@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from .render import Renderer
 from .review_store import Review
+from .search import SearchIndex
 from .store import Author, Store
 from .users import DEFAULT_GROUPS, UserStore
 
@@ -46,6 +47,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
+        SEARCH_DATABASE=None,
+        SEARCH_PAGE_SIZE=20,
+        MAX_ATTACHMENT_BYTES=10 * 1024 * 1024,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("WIKI")
@@ -61,12 +65,13 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         app.config["USER_DATABASE"], app.config["GROUPS"], hash_method=app.config["PASSWORD_HASH_METHOD"])
     app.extensions["wiki_review"] = Review(app.extensions["wiki_store"])
     app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))
+    app.extensions["wiki_search"] = SearchIndex(app.config["SEARCH_DATABASE"], app.extensions["wiki_store"])
     ensure_instance(app)
 
     CSRFProtect(app)
     from . import auth, cli, security, templating
+    from .views import attachments, changes, find, git_http, history, pages, preview, review, site
     from .views import auth as auth_views
-    from .views import changes, git_http, history, pages, preview, review, site
 
     auth.init_app(app)
     security.init_app(app)
@@ -79,6 +84,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(preview.bp)
     app.register_blueprint(git_http.bp)
     app.extensions["csrf"].exempt(git_http.bp)  # git sends no forms; it authenticates with HTTP Basic
+    app.register_blueprint(find.bp)
+    app.register_blueprint(attachments.bp)
     app.register_blueprint(pages.bp)
     cli.init_app(app)
     return app
@@ -91,6 +98,8 @@ def _derive_settings(app: Flask) -> None:
         app.config["CONTENT_REPO"] = str(instance / "content.git")
     if not app.config["USER_DATABASE"]:
         app.config["USER_DATABASE"] = str(instance / "users.sqlite3")
+    if not app.config["SEARCH_DATABASE"]:
+        app.config["SEARCH_DATABASE"] = str(instance / "search.sqlite3")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
     secure = bool(app.config["SECURE_COOKIES"])
@@ -100,7 +109,9 @@ def _derive_settings(app: Flask) -> None:
     form_room = 2 * app.config["MAX_PAGE_BYTES"] + 65536
     app.config["MAX_FORM_MEMORY_SIZE"] = max(app.config.get("MAX_FORM_MEMORY_SIZE") or 0, form_room)
     if not app.config.get("MAX_CONTENT_LENGTH"):
-        app.config["MAX_CONTENT_LENGTH"] = 4 * app.config["MAX_PAGE_BYTES"] + 65536
+        # Room for the larger of a page form and an attachment upload (files spool to disk).
+        app.config["MAX_CONTENT_LENGTH"] = max(4 * app.config["MAX_PAGE_BYTES"],
+                                               app.config["MAX_ATTACHMENT_BYTES"]) + 65536
     if app.config["SEED_GROUP"] not in app.config["GROUPS"]:
         app.config["SEED_GROUP"] = next(iter(app.config["GROUPS"]))
 

@@ -18,6 +18,8 @@ import unicodedata
 from .errors import InvalidPageName, InvalidRevision, InvalidVersionName
 
 PAGE_SUFFIX = ".md"
+# A page's attachments live in the folder ``<page>.files/`` beside its ``<page>.md``.
+ATTACHMENTS_SUFFIX = ".files"
 MAX_NAME_CHARS = 200
 MAX_SEGMENT_BYTES = 200
 MAX_DEPTH = 8
@@ -85,6 +87,9 @@ def _check_segment(segment: str) -> None:
         raise InvalidPageName("A part of a page name cannot end with '.' or a space.")
     if segment.casefold().endswith(".git"):
         raise InvalidPageName("A page name cannot end a part with '.git'.")
+    if segment.casefold().endswith(ATTACHMENTS_SUFFIX):
+        raise InvalidPageName(f"A part of a page name cannot end with {ATTACHMENTS_SUFFIX!r}: "
+                              "that folder holds a page's attachments.")
     if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
         raise InvalidPageName(
             f"A part of a page name can be at most {MAX_SEGMENT_BYTES} bytes long."
@@ -163,3 +168,21 @@ def version_slug(title: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
     ascii_text = ascii_text.replace("'", "")
     return _NOT_SLUG.sub("-", ascii_text).strip("-")[:MAX_VERSION_NAME].strip("-")
+
+
+def attachments_folder(page: str) -> str:
+    """The repository folder holding the attachments of ``page`` (already normalized)."""
+    return page + ATTACHMENTS_SUFFIX
+
+
+def page_from_attachment_file(path: str) -> tuple[str, str] | None:
+    """``(page, attachment name)`` when ``path`` is an attachment file, else ``None``."""
+    folder, _, name = path.rpartition("/")
+    if not folder.endswith(ATTACHMENTS_SUFFIX) or not name:
+        return None
+    candidate = folder[: -len(ATTACHMENTS_SUFFIX)]
+    try:
+        page = normalize_page_name(candidate)
+    except InvalidPageName:
+        return None
+    return (page, name) if page == candidate else None

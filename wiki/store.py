@@ -13,6 +13,7 @@ No Flask import: the author and group are passed in by the caller.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -31,7 +32,8 @@ from git.objects.fun import tree_entries_from_data
 from gitdb import IStream, LooseObjectDB
 from gitdb.exc import BadObject
 
-from . import names
+from . import attachments, names
+from .attachments import AttachmentExists
 from .errors import (
     ContentTooLarge,
     EditConflict,
@@ -108,6 +110,15 @@ class PageRevision:
     text: str
     blob_id: str
     commit: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to a page: its name, blob id and size in bytes."""
+
+    name: str
+    blob_id: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -692,7 +703,11 @@ class Store:
             twin = self.find_case_twin(new, head)
             if twin is not None and twin != old:
                 raise PageExists(f"A page named {twin!r} already exists; names may not differ only by case.")
-            changes = {names.page_file(old): None, names.page_file(new): self._blob(blob)}
+            changes: dict[str, bytes | None] = {names.page_file(old): None, names.page_file(new): self._blob(blob)}
+            for path, blob_id in self._attachment_files(old, head).items():  # attachments move along
+                changes[path] = None
+                changes[names.attachments_folder(new) + path[len(names.attachments_folder(old)):]] = \
+                    self._read_object(blob_id)[1]
             try:
                 return self._commit_changes(changes, author=author, parent=head,
                                             message=summary or f"Rename {old} to {new}")
@@ -706,7 +721,9 @@ class Store:
             if not self.page_exists(page, head):
                 raise PageNotFound(f"There is no page {page!r}.")
             try:
-                return self._commit_changes({names.page_file(page): None}, author=author, parent=head,
+                changes: dict[str, bytes | None] = {names.page_file(page): None}
+                changes.update(dict.fromkeys(self._attachment_files(page, head)))  # and its attachments
+                return self._commit_changes(changes, author=author, parent=head,
                                             message=summary or f"Delete {page}")
             except _RefMoved:
                 continue
@@ -871,6 +888,148 @@ class Store:
             raise InvalidRevision(f"There is no version named {name!r}.")
         return result.stdout.decode().strip()
 
+    # ------------------------------------------------------------------ changes between commits
+
+    def commit_exists(self, rev: str) -> bool:
+        """Whether ``rev`` is a full commit id present in this repository."""
+        try:
+            self._commit_tree(names.check_revision(rev))
+        except InvalidRevision:
+            return False
+        return True
+
+    def changed_files(self, old: str | None, new: str) -> list[tuple[str, str]]:
+        """``(status, path)`` of every file that differs from commit ``old`` to ``new``.
+
+        Status is ``A`` (added), ``M`` (modified) or ``D`` (deleted); a rename is a delete and an
+        add. ``old=None`` lists every file of ``new`` as added. One ``git diff-tree`` compares the
+        two trees, so the cost follows the size of the change, not of the history.
+        """
+        new = names.check_revision(new)
+        if old is None:
+            output = self._run("ls-tree", "-r", "-z", "--name-only", new, "--").stdout
+            return [("A", path) for path in output.decode("utf-8", "surrogateescape").split("\0") if path]
+        old = names.check_revision(old)
+        output = self._run("diff-tree", "-r", "--no-renames", "--name-status", "-z", old, new, "--").stdout
+        fields = output.decode("utf-8", "surrogateescape").split("\0")
+        changed = []
+        for status, path in zip(fields[0::2], fields[1::2], strict=False):
+            if status and path:
+                changed.append((status[0] if status[0] in "AD" else "M", path))
+        return changed
+
+    def commits_with_files(self, old: str | None, new: str) -> Iterator[tuple[CommitInfo, list[str]]]:
+        """Commits reachable from ``new`` but not from ``old``, newest first, each with its changed files.
+
+        Merges are compared with their first parent. Callers may stop early: output is parsed lazily.
+        """
+        new = names.check_revision(new)
+        args = [new] if old is None else [new, f"^{names.check_revision(old)}"]
+        fields = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%s%x1f" \
+                 f"%(trailers:key={GROUP_TRAILER},valueonly,separator=%x2C)%x1f" \
+                 f"%(trailers:key={USER_TRAILER},valueonly,separator=%x2C)"
+        output = self._run("log", f"--format={fields}", "-z", "--name-only", "--no-renames",
+                           "--diff-merges=first-parent", *args, "--").stdout.decode("utf-8", "surrogateescape")
+        for record in output.split("\x1e"):
+            if not record:
+                continue
+            header, *paths = record.split("\0")
+            commit_id, parents, name, email, stamp, subject, group, user = header.split("\x1f")
+            info = CommitInfo(id=commit_id, parents=tuple(parents.split()), author_name=name, author_email=email,
+                              timestamp=int(stamp), subject=subject, group=group.strip(), username=user.strip())
+            yield info, [path.lstrip("\n") for path in paths if path.strip("\n")]
+
+    # ------------------------------------------------------------------ attachments
+
+    def list_attachments(self, page: str, rev: str | None = None) -> tuple[Attachment, ...]:
+        """The files attached to ``page`` at ``rev``, sorted by name (sizes without reading the files)."""
+        try:
+            commit = self.resolve(rev)
+        except PageNotFound:
+            return ()
+        entry = self._lookup(self._commit_tree(commit), names.attachments_folder(page))
+        if entry is None or entry[0] != TREE_MODE:
+            return ()
+        found = []
+        for name, (mode, blob_id) in self._tree_entries(entry[1]).items():
+            if mode != TREE_MODE:
+                size = self._repo.odb.info(bytes.fromhex(blob_id)).size
+                found.append(Attachment(name=name, blob_id=blob_id, size=size))
+        return tuple(sorted(found, key=lambda item: (item.name.casefold(), item.name)))
+
+    def read_attachment(self, page: str, name: str, rev: str | None = None) -> tuple[Attachment, bytes, str]:
+        """``(attachment, its bytes, commit)`` at ``rev``; raise PageNotFound when it is not there.
+
+        Read past the blob cache: attachments can be megabytes and are not worth keeping in memory.
+        """
+        commit = self.resolve(rev)
+        entry = self._lookup(self._commit_tree(commit), self._attachment_path(page, name))
+        if entry is None or entry[0] == TREE_MODE:
+            raise PageNotFound(f"{page!r} has no attachment {name!r}" + (" in that revision." if rev else "."))
+        kind, data = self._read_object(entry[1])
+        return Attachment(name=name, blob_id=entry[1], size=len(data)), data, commit
+
+    def attachment_history(self, page: str, name: str, rev: str | None = None) -> tuple[CommitInfo, ...]:
+        """The commits that added, replaced or deleted the attachment, newest first."""
+        path = self._attachment_path(page, name)
+        return tuple(self._log([self.resolve(rev), "--", path], path=path))
+
+    def save_attachment(self, page: str, name: str, data: bytes, *, author: Author, summary: str = "",
+                        replace: bool = False) -> str | None:
+        """Attach ``data`` to ``page`` as ``name`` in one commit; ``None`` when the file is unchanged.
+
+        A new name must not exist yet, even in another case (clones on Windows and macOS would
+        collide); ``replace=True`` requires it to exist.
+        """
+        path = self._attachment_path(page, name)
+        blob_id = _blob_id(data)
+        for _ in range(MAX_CAS_ATTEMPTS):
+            head = self.resolve(None)
+            if not self.page_exists(page, head):
+                raise PageNotFound(f"There is no page {page!r} to attach files to.")
+            existing = {item.name: item for item in self.list_attachments(page, head)}
+            if replace:
+                if name not in existing:
+                    raise PageNotFound(f"{page!r} has no attachment {name!r} to replace.")
+                if existing[name].blob_id == blob_id:
+                    return None
+            else:
+                twin = next((other for other in existing if other.casefold() == name.casefold()), None)
+                if twin is not None:
+                    raise AttachmentExists(f"{page!r} already has an attachment named {twin!r}. "
+                                           "Replace it from the attachment list, or choose another name.")
+            verb = "Replace" if replace else "Attach"
+            try:
+                return self._commit_changes({path: data}, author=author, parent=head,
+                                            message=summary or f"{verb} {name} on {page}")
+            except _RefMoved:
+                continue
+        raise StoreBusy("The wiki is being changed very often right now; please try again.")
+
+    def delete_attachment(self, page: str, name: str, *, author: Author, summary: str = "") -> str:
+        """Remove the attachment in one commit; its history keeps every earlier version."""
+        path = self._attachment_path(page, name)
+        for _ in range(MAX_CAS_ATTEMPTS):
+            head = self.resolve(None)
+            entry = self._lookup(self._commit_tree(head), path)
+            if entry is None or entry[0] == TREE_MODE:
+                raise PageNotFound(f"{page!r} has no attachment {name!r}.")
+            try:
+                return self._commit_changes({path: None}, author=author, parent=head,
+                                            message=summary or f"Delete {name} from {page}")
+            except _RefMoved:
+                continue
+        raise StoreBusy("The wiki is being changed very often right now; please try again.")
+
+    def _attachment_files(self, page: str, commit: str) -> dict[str, str]:
+        """``{path: blob id}`` of the attachments of ``page`` at ``commit``."""
+        folder = names.attachments_folder(page)
+        return {f"{folder}/{item.name}": item.blob_id for item in self.list_attachments(page, commit)}
+
+    @staticmethod
+    def _attachment_path(page: str, name: str) -> str:
+        return f"{names.attachments_folder(page)}/{attachments.check_name(name)}"
+
 
 class GitCommandError(RuntimeError):
     """A git command failed in a way the wiki did not expect (a bug or a broken repository)."""
@@ -895,6 +1054,11 @@ def _note_value(note: str, key: str) -> str:
         if name.strip() == key:
             return value.strip()
     return ""
+
+
+def _blob_id(data: bytes) -> str:
+    """The id git gives a blob holding ``data``."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def _one_line(value: str) -> str:

@@ -1,0 +1,351 @@
+"""Full-text search, wiki links and per-section last changes, in one SQLite database in the instance.
+
+The database is derived data: it records the commit it reflects (``meta.commit``), and every
+reader first calls :meth:`SearchIndex.sync`, which compares that with the branch tip. When they
+differ, the files changed between the two commits (one ``git diff-tree``) are re-indexed, however
+the commit was made (web edit, push, script); when the database is missing, of another schema, or
+reflects a commit the repository does not have, it is rebuilt from the tip. So it never drifts
+from the repository, and a request pays only for what changed since the last one.
+
+Text goes into an FTS5 table with the ``unicode61`` tokenizer and three columns weighed by bm25:
+title, headings and body. Two things it cannot do alone are done here, to the indexed text and
+the query alike: Chinese and Japanese have no spaces between words, so each of their characters
+becomes a token (a query word becomes a phrase of characters, which finds the word inside a
+sentence); Arabic vowel marks and the Russian ``ё`` are folded so spelling variants match.
+
+No Flask import: the store is passed in.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import names
+from .errors import InvalidPageName, PageNotFound
+from .render import WIKILINK_RE
+from .store import CommitInfo, Store
+
+SCHEMA_VERSION = "1"
+WEIGHTS = (10.0, 4.0, 1.0)  # title, headings, body
+MAX_QUERY_CHARS = 300
+MAX_TERMS = 12
+SNIPPET_TOKENS = 24
+MARK_START, MARK_END = "\x02", "\x03"
+# U+2063 INVISIBLE SEPARATOR: a separator for unicode61, put between CJK characters, dropped on output.
+CJK_SEPARATOR = "\u2063"
+
+_CJK = re.compile(
+    "([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2063]")
+_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)[ \t#]*$", re.MULTILINE)
+_FENCE = re.compile(r"^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$", re.MULTILINE | re.DOTALL)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_WIKILINK = re.compile(WIKILINK_RE)
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_HTML_TAG = re.compile(r"<[^>\n]{1,200}>")
+_QUERY_TERM = re.compile(r'"([^"]*)"?|(\S+)')
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages(id INTEGER PRIMARY KEY, page TEXT UNIQUE NOT NULL, blob TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(title, headings, body,
+    tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS links(source TEXT NOT NULL, target TEXT NOT NULL,
+    PRIMARY KEY (source, target)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_by_target ON links(target, source);
+CREATE TABLE IF NOT EXISTS sections(section TEXT PRIMARY KEY, commit_id TEXT NOT NULL,
+    timestamp INTEGER NOT NULL, author TEXT NOT NULL, grp TEXT NOT NULL, subject TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the page and its snippet as ``(text, highlighted)`` pieces."""
+
+    page: str
+    title: str
+    section: str
+    snippet: tuple[tuple[str, bool], ...]
+
+
+@dataclass(frozen=True)
+class Results:
+    """One page of results, the total number of hits, and whether the query had any words."""
+
+    hits: tuple[Hit, ...]
+    total: int
+    valid: bool
+
+
+@dataclass(frozen=True)
+class SectionChange:
+    """The newest commit that changed anything under a section's folder."""
+
+    commit_id: str
+    timestamp: int
+    author: str
+    group: str
+    subject: str
+
+
+def fold(text: str) -> str:
+    """Text as the index sees it: CJK characters split apart, Arabic marks and ``ё`` folded."""
+    text = _CONTROL.sub(" ", text)
+    text = _ARABIC_MARKS.sub("", text)
+    text = text.replace("ё", "е").replace("Ё", "Е")
+    return _CJK.sub(CJK_SEPARATOR + r"\1" + CJK_SEPARATOR, text)
+
+
+def match_expression(query: str) -> str | None:
+    """A safe FTS5 expression for what a user typed, or ``None`` when it has no words.
+
+    Every term is quoted, so FTS5 operators, column filters and stray quotes typed by a user are
+    just text. ``"several words"`` is a phrase, a trailing ``*`` makes a prefix query; all terms
+    must match.
+    """
+    terms = []
+    for match in _QUERY_TERM.finditer(query[:MAX_QUERY_CHARS]):
+        phrase, word = match.groups()
+        prefix = False
+        if phrase is None:
+            prefix = word.endswith("*")
+            phrase = word.strip("*")
+        text = fold(phrase)
+        if not any(char.isalnum() for char in text):
+            continue
+        terms.append('"' + text.replace('"', '""') + '"' + (" *" if prefix else ""))
+        if len(terms) == MAX_TERMS:
+            break
+    return " ".join(terms) or None
+
+
+def split_text(text: str) -> tuple[str, str]:
+    """``(headings, body)`` of a Markdown page: link targets and markup dropped, code kept as text."""
+    headings = " \n".join(match.group(1) for match in _HEADING.finditer(_FENCE.sub("", text)))
+    body = _HEADING.sub(" ", text)
+    body = _WIKILINK.sub(lambda m: (m.group(2) or m.group(1)).replace("_", " "), body)
+    body = _MD_LINK.sub(r"\1", body)
+    body = _HTML_TAG.sub(" ", body)
+    return headings, body
+
+
+def wiki_links(text: str) -> set[str]:
+    """The pages ``text`` links to with ``[[...]]``, as the renderer sees them (not inside code)."""
+    text = _INLINE_CODE.sub("", _FENCE.sub("", text))
+    found = set()
+    for match in _WIKILINK.finditer(text):
+        target = match.group(1).strip().partition("#")[0]
+        try:
+            found.add(names.normalize_page_name(target))
+        except InvalidPageName:
+            continue
+    return found
+
+
+def _snippet_pieces(snippet: str) -> tuple[tuple[str, bool], ...]:
+    pieces = []
+    for index, part in enumerate(re.split(f"[{MARK_START}{MARK_END}]", snippet.replace(CJK_SEPARATOR, ""))):
+        if part:
+            pieces.append((part, index % 2 == 1))
+    return tuple(pieces)
+
+
+def _section_range(section: str) -> tuple[str, str]:
+    """Bounds such that ``low <= page < high`` holds exactly for pages under ``section/``."""
+    return section + "/", section + "0"  # '0' is the character after '/'
+
+
+class SearchIndex:
+    """The index database of one wiki; thread-safe (one connection per thread), multi-process safe."""
+
+    def __init__(self, path: str | Path, store: Store) -> None:
+        self.path = Path(path)
+        self.store = store
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ connection and sync
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(SCHEMA)
+            self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that holds the database's write lock from the start."""
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def _meta(self, connection: sqlite3.Connection, key: str) -> str | None:
+        row = connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def indexed_commit(self) -> str | None:
+        """The commit the index reflects, or ``None`` when it is empty."""
+        return self._meta(self._connection(), "commit")
+
+    def sync(self) -> str | None:
+        """Bring the index to the branch tip and return the tip; cheap when nothing changed."""
+        head = self.store.head()
+        connection = self._connection()
+        if head is None or (self._meta(connection, "commit") == head
+                            and self._meta(connection, "schema") == SCHEMA_VERSION):
+            return head
+        with self._write() as connection:
+            indexed = self._meta(connection, "commit")  # another worker may have done it meanwhile
+            if indexed == head and self._meta(connection, "schema") == SCHEMA_VERSION:
+                return head
+            if (indexed is None or self._meta(connection, "schema") != SCHEMA_VERSION
+                    or not self.store.commit_exists(indexed)):
+                self._rebuild(connection, head)
+            else:
+                self._update(connection, indexed, head)
+            connection.execute("INSERT OR REPLACE INTO meta VALUES ('commit', ?), ('schema', ?)",
+                               (head, SCHEMA_VERSION))
+        return head
+
+    def rebuild(self) -> str | None:
+        """Drop everything and index the tip again (the CLI's ``search-index --rebuild``)."""
+        with self._write() as connection:
+            connection.execute("DELETE FROM meta")
+        return self.sync()
+
+    def _rebuild(self, connection: sqlite3.Connection, head: str) -> None:
+        for table in ("pages", "docs", "links", "sections"):
+            connection.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        for page in self.store.list_pages(head):
+            self._index_page(connection, page, head)
+        sections = {""} | {section for page in self.store.list_pages(head) for section in names.page_sections(page)}
+        self._record_sections(connection, self.store.commits_with_files(None, head), sections)
+
+    def _update(self, connection: sqlite3.Connection, indexed: str, head: str) -> None:
+        for status, path in self.store.changed_files(indexed, head):
+            page = names.page_from_file(path)
+            if page is None:
+                continue
+            if status == "D":
+                self._remove_page(connection, page)
+            else:
+                self._index_page(connection, page, head)
+        self._record_sections(connection, self.store.commits_with_files(indexed, head), None)
+
+    def _index_page(self, connection: sqlite3.Connection, page: str, commit: str) -> None:
+        try:
+            revision = self.store.read_page(page, commit)
+        except PageNotFound:
+            self._remove_page(connection, page)
+            return
+        self._remove_page(connection, page)
+        cursor = connection.execute("INSERT INTO pages(page, blob) VALUES (?, ?)", (page, revision.blob_id))
+        headings, body = split_text(revision.text)
+        title = names.page_title(page)
+        connection.execute("INSERT INTO docs(rowid, title, headings, body) VALUES (?, ?, ?, ?)",
+                           (cursor.lastrowid, fold(title), fold(headings), fold(body)))
+        connection.executemany("INSERT OR IGNORE INTO links(source, target) VALUES (?, ?)",
+                               [(page, target) for target in wiki_links(revision.text) if target != page])
+
+    def _remove_page(self, connection: sqlite3.Connection, page: str) -> None:
+        row = connection.execute("SELECT id FROM pages WHERE page = ?", (page,)).fetchone()
+        if row is not None:
+            connection.execute("DELETE FROM docs WHERE rowid = ?", (row[0],))
+            connection.execute("DELETE FROM pages WHERE id = ?", (row[0],))
+        connection.execute("DELETE FROM links WHERE source = ?", (page,))
+
+    def _record_sections(self, connection: sqlite3.Connection,
+                         commits: Iterable[tuple[CommitInfo, list[str]]], wanted: set[str] | None) -> None:
+        """Record, per folder, the newest of ``commits`` (newest first) that changed a file in it.
+
+        With ``wanted``, stop as soon as each of those sections has its commit, so a rebuild does
+        not read the whole history when every section changed recently.
+        """
+        done: set[str] = set()
+        for commit, paths in commits:
+            touched = {""}
+            for path in paths:
+                touched.update(names.page_sections(path))
+            for section in touched - done:
+                done.add(section)
+                connection.execute(
+                    "INSERT OR REPLACE INTO sections VALUES (?, ?, ?, ?, ?, ?)",
+                    (section, commit.id, commit.timestamp, commit.author_name, commit.group, commit.subject))
+            if wanted is not None and wanted <= done:
+                return
+
+    # ------------------------------------------------------------------ queries
+
+    def search(self, query: str, *, section: str | None = None, number: int = 1, per_page: int = 20) -> Results:
+        """Pages matching ``query``, best first (bm25, titles and headings weigh more), paged."""
+        expression = match_expression(query)
+        if expression is None:
+            return Results(hits=(), total=0, valid=False)
+        self.sync()
+        where = "docs MATCH ?"
+        params: list[object] = [expression]
+        if section:
+            where += " AND pages.page >= ? AND pages.page < ?"
+            params.extend(_section_range(section))
+        connection = self._connection()
+        try:
+            total = connection.execute(
+                f"SELECT count(*) FROM docs JOIN pages ON pages.id = docs.rowid WHERE {where}",  # noqa: S608
+                params).fetchone()[0]
+            rows = connection.execute(
+                "SELECT pages.page, snippet(docs, 2, ?, ?, '…', ?) FROM docs JOIN pages ON pages.id = docs.rowid "
+                f"WHERE {where} ORDER BY bm25(docs, ?, ?, ?), pages.page LIMIT ? OFFSET ?",  # noqa: S608
+                [MARK_START, MARK_END, SNIPPET_TOKENS, *params, *WEIGHTS, per_page, (number - 1) * per_page],
+            ).fetchall()
+        except sqlite3.OperationalError:  # a query FTS5 still refuses: no results, never a crash
+            return Results(hits=(), total=0, valid=False)
+        hits = tuple(Hit(page=page, title=names.page_title(page), section=page.rpartition("/")[0],
+                         snippet=_snippet_pieces(snippet)) for page, snippet in rows)
+        return Results(hits=hits, total=total, valid=True)
+
+    def backlinks(self, page: str) -> list[str]:
+        """The pages that link to ``page`` at the tip, sorted."""
+        self.sync()
+        rows = self._connection().execute(
+            "SELECT source FROM links WHERE target = ? ORDER BY source", (page,)).fetchall()
+        return [row[0] for row in rows]
+
+    def wanted(self) -> list[tuple[str, list[str]]]:
+        """Links to pages that do not exist, each with the pages linking to it; most wanted first."""
+        self.sync()
+        rows = self._connection().execute(
+            "SELECT target, source FROM links WHERE target NOT IN (SELECT page FROM pages) "
+            "ORDER BY target, source").fetchall()
+        wanted: dict[str, list[str]] = {}
+        for target, source in rows:
+            wanted.setdefault(target, []).append(source)
+        return sorted(wanted.items(), key=lambda item: (-len(item[1]), item[0].casefold()))
+
+    def section_changes(self) -> dict[str, SectionChange]:
+        """The last change of every folder (``""`` is the whole wiki)."""
+        self.sync()
+        rows = self._connection().execute(
+            "SELECT section, commit_id, timestamp, author, grp, subject FROM sections").fetchall()
+        return {row[0]: SectionChange(*row[1:]) for row in rows}

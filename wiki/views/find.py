@@ -1,0 +1,56 @@
+"""Finding and linking: full-text search, what links here, and the pages people link to but nobody wrote."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+from werkzeug.wrappers import Response
+
+from ..errors import InvalidPageName
+from ..names import normalize_page_name
+from ..search import SearchIndex
+from .common import canonical_page, page_context, page_number, query_arg, store
+
+bp = Blueprint("find", __name__)
+
+
+def index() -> SearchIndex:
+    return current_app.extensions["wiki_search"]
+
+
+@bp.get("/-/search")
+def search() -> str | tuple[str, int]:
+    """Ranked results with highlighted snippets; ``section`` limits them to one folder."""
+    query = (query_arg("q") or "").strip()
+    raw_section = (query_arg("section") or "").strip().strip("/")
+    section = ""
+    if raw_section:
+        try:
+            section = normalize_page_name(raw_section)
+        except InvalidPageName as error:
+            abort(400, description=f"The section is not a valid page path: {error.message}")
+    number = page_number()
+    per_page = current_app.config["SEARCH_PAGE_SIZE"]
+    results = index().search(query, section=section or None, number=number, per_page=per_page) if query else None
+    if results is not None and results.total and (number - 1) * per_page >= results.total:
+        abort(404, description="The results have no such page.")
+    sections = sorted({page.rpartition("/")[0] for page in store().list_pages()} - {""}, key=str.casefold)
+    return render_template(
+        "find/search.html", query=query, section=section, sections=sections, results=results, number=number,
+        has_next=results is not None and number * per_page < results.total, first=(number - 1) * per_page + 1,
+    )
+
+
+@bp.get("/<path:page>/-/backlinks")
+def backlinks(page: str) -> str | Response:
+    """What links here: the pages whose text has a ``[[...]]`` link to this page."""
+    page, redirect_to = canonical_page(page, "find.backlinks")
+    if redirect_to:
+        return redirect_to
+    return render_template("find/backlinks.html", sources=index().backlinks(page),
+                           exists=store().page_exists(page), **page_context(page))
+
+
+@bp.get("/-/wanted")
+def wanted() -> str:
+    """Pages that are linked to but do not exist yet, with the pages that link to them."""
+    return render_template("find/wanted.html", wanted=index().wanted())
