@@ -32,7 +32,7 @@ from .render import WIKILINK_RE
 from .store import CommitInfo, Store
 
 SCHEMA_VERSION = "1"
-WEIGHTS = (10.0, 4.0, 1.0)  # title, headings, body
+WEIGHTS = (10.0, 5.0, 1.0)  # title, headings, body
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 12
 SNIPPET_TOKENS = 24
