@@ -79,12 +79,12 @@ def test_page_tree_shows_sections_counts_and_last_change(client: FlaskClient, st
     put(store, "Region/Africa/Kenya", "# Kenya\n")
     put(store, "Region/Asia", "# Asia\n")
     html = client.get("/-/pages").get_data(as_text=True)
-    region = html[html.index("<summary>Region"):]
+    region = html[html.index('tree-heading">Region'):]
     assert "2 pages" in region[:400]
     assert "by Script" in region[:400]
-    africa = html[html.index("<summary>Africa"):]
+    africa = html[html.index('tree-heading">Africa'):]
     assert "1 page " in africa[:300] or "1 page<" in africa[:300]
-    assert html.index("<summary>Africa") > html.index("<summary>Region")  # nested inside it
+    assert html.index('tree-heading">Africa') > html.index('tree-heading">Region')  # nested inside it
     assert 'href="/Region/Africa/Kenya"' in html
 
 
