@@ -88,6 +88,9 @@ def test_history_compare_two_versions_keyboard_changes_and_revert(live: LiveWiki
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_passes_axe(live: LiveWiki, new_context: Callable[..., BrowserContext], scheme: str) -> None:
     versions_of_a_page(live)
+    live.app.extensions["wiki_store"].save_attachment(
+        "Home", "chart.png", b"\x89PNG\r\n\x1a\n" + bytes(40),
+        author=Author(name="Eda Editor", email="editor@example.org", username="editor", group="civil-society"))
     page = watched_page(new_context(viewport=WIDE, color_scheme=scheme))
     anonymous = {
         "login": "/-/login",
@@ -99,6 +102,12 @@ def test_every_page_passes_axe(live: LiveWiki, new_context: Callable[..., Browse
         "diff-split": "/Roadmap/-/diff?view=split",
         "missing": "/Not_written_yet",
         "error": "/Home/-/no-such-action",
+        "search": "/-/search?q=cyber*",
+        "search-none": "/-/search?q=zzzz",
+        "wanted": "/-/wanted",
+        "backlinks": "/Mapping/Cybersecurity/-/backlinks",
+        "attachments": "/Home/-/attachments",
+        "attachment-history": "/Home/-/attachments/chart.png/history",
     }
     for name, path in anonymous.items():
         page.goto(live.url + path)
@@ -114,6 +123,7 @@ def test_every_page_passes_axe(live: LiveWiki, new_context: Callable[..., Browse
         "rename": "/Mandate/-/rename",
         "delete": "/Mandate/-/delete",
         "missing-as-editor": "/Not_written_yet",
+        "attachments-editor": "/Home/-/attachments",
     }
     for name, path in editor.items():
         page.goto(live.url + path)
