@@ -21,6 +21,7 @@ from .conftest import PASSWORD, git, make_app
 
 MAX_PAGE_BYTES = 4000
 MAX_PUSH_BYTES = 60_000
+MAX_ATTACHMENT_BYTES = 5000
 TIMEOUT = 60
 
 
@@ -77,7 +78,8 @@ class Wiki:
 
 
 def serve(tmp_path: Path, **config: object) -> Iterator[Wiki]:
-    app = make_app(tmp_path / "instance", MAX_PAGE_BYTES=MAX_PAGE_BYTES, MAX_PUSH_BYTES=MAX_PUSH_BYTES, **config)
+    app = make_app(tmp_path / "instance", MAX_PAGE_BYTES=MAX_PAGE_BYTES, MAX_PUSH_BYTES=MAX_PUSH_BYTES,
+                   MAX_ATTACHMENT_BYTES=MAX_ATTACHMENT_BYTES, **config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -140,6 +142,19 @@ def test_commit_without_trailer_gets_pushers_group_in_a_note(wiki: Wiki) -> None
     wiki.git("fetch", "-q", "origin", "refs/notes/*:refs/notes/*", cwd=clone)
     note = wiki.git("notes", f"--ref={NOTES_REF}", "show", commit, cwd=clone).stdout
     assert note == "Stakeholder-Group: international-organizations\nPushed-By: admin\n"
+
+
+def test_attachments_can_be_pushed_beside_their_page(wiki: Wiki) -> None:
+    clone = wiki.clone()
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(40)
+    wiki.commit(clone, {"Mandate.files/Chart_2014.png": png, "Mandate.files/notes.csv": b"group,count\na,1\n"},
+                "Add the chart and its data\n\nStakeholder-Group: governments")
+    result = wiki.push(clone)
+    assert result.returncode == 0, result.stderr
+    client = wiki.app.test_client()
+    with client.get("/Mandate/-/attachments/Chart_2014.png") as response:
+        assert response.status_code == 200 and response.data == png
+    assert "notes.csv" in client.get("/Mandate/-/attachments").get_data(as_text=True)
 
 
 def test_pushed_group_note_reaches_blame_changes_and_contributions(wiki: Wiki) -> None:
@@ -288,6 +303,21 @@ def _not_markdown(wiki: Wiki, clone: Path) -> subprocess.CompletedProcess[str]:
     return wiki.push(clone)
 
 
+def _fake_attachment(wiki: Wiki, clone: Path) -> subprocess.CompletedProcess[str]:
+    wiki.commit(clone, {"Mandate.files/chart.png": b"<script>alert(1)</script>\n"}, "A text file named .png")
+    return wiki.push(clone)
+
+
+def _bad_attachment_name(wiki: Wiki, clone: Path) -> subprocess.CompletedProcess[str]:
+    wiki.commit(clone, {"Mandate.files/tool.exe": b"MZ\x90\x00"}, "An executable")
+    return wiki.push(clone)
+
+
+def _huge_attachment(wiki: Wiki, clone: Path) -> subprocess.CompletedProcess[str]:
+    wiki.commit(clone, {"Mandate.files/big.txt": b"x" * (MAX_ATTACHMENT_BYTES + 1)}, "A big text")
+    return wiki.push(clone)
+
+
 def _bad_name(wiki: Wiki, clone: Path) -> subprocess.CompletedProcess[str]:
     wiki.commit(clone, {"Mapping/-x.md": b"dash\n"}, "Bad name")
     return wiki.push(clone)
@@ -344,6 +374,9 @@ def _bad_commit_among_good(wiki: Wiki, clone: Path) -> subprocess.CompletedProce
     (_dotgit, "hasDotgit"),
     (_not_markdown, "script.js: only pages"),
     (_bad_name, "not a valid page name"),
+    (_fake_attachment, "but its name ends in '.png'"),
+    (_bad_attachment_name, "not a valid attachment name"),
+    (_huge_attachment, "an attachment can have at most"),
     (_invalid_utf8, "Mandate.md: not valid UTF-8"),
     (_symlink, "not a symbolic link"),
     (_unknown_group, "unknown Stakeholder-Group 'aliens'"),

@@ -8,7 +8,9 @@ refuses, nothing changes and every line it prints reaches the pusher as ``remote
   ``refs/notes/*`` belong to the wiki;
 - every file a pushed commit adds or changes is a page: a regular ``<Page name>.md`` file whose
   name is a valid, canonical page name (``wiki/names.py``), valid UTF-8 without NUL bytes and at
-  most ``MAX_PAGE_BYTES`` long; no other files, symlinks or submodules;
+  most ``MAX_PAGE_BYTES`` long; or an attachment ``<Page name>.files/<file name>`` that passes the
+  same checks as an upload (``wiki/attachments.py``: its name, its type by content, at most
+  ``MAX_ATTACHMENT_BYTES``); no other files, symlinks or submodules;
 - a ``Stakeholder-Group`` trailer, when a commit has one, names a known group (at most one).
 
 ``post-receive`` records attribution: every commit the push added to main gets a note under
@@ -28,8 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
-from . import names
-from .errors import InvalidPageName
+from . import attachments, names
+from .errors import InvalidPageName, WikiError
 from .gitserver import ZERO_ID, HookRepository
 from .store import GROUP_TRAILER, NOTES_REF
 
@@ -47,6 +49,7 @@ class HookSettings:
     groups: tuple[str, ...]
     max_page_bytes: int
     committer: str
+    max_attachment_bytes: int = 10 * 1024 * 1024
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> HookSettings:
@@ -56,6 +59,7 @@ class HookSettings:
             groups=tuple(group for group in environ.get("WIKI_HOOK_GROUPS", "").split(",") if group),
             max_page_bytes=int(environ.get("WIKI_HOOK_MAX_PAGE_BYTES", "1000000")),
             committer=environ.get("WIKI_HOOK_COMMITTER", "Living Wiki <wiki@living-wiki.invalid>"),
+            max_attachment_bytes=int(environ.get("WIKI_HOOK_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024))),
         )
 
 
@@ -137,7 +141,8 @@ def _check_files(commits: list[str], repo: HookRepository, settings: HookSetting
                  main_after: str | None) -> list[str]:
     problems = []
     changes = repo.changed_files(commits)
-    paths_by_blob: dict[str, str] = {}
+    pages_by_blob: dict[str, str] = {}
+    attachments_by_blob: dict[str, str] = {}
     new_pages: set[str] = set()
     for change in changes:
         where = f"commit {change.commit[:10]}"
@@ -146,17 +151,24 @@ def _check_files(commits: list[str], repo: HookRepository, settings: HookSetting
         except UnicodeDecodeError:
             problems.append(f"{where}: a file name is not valid UTF-8 ({change.path!r}).")
             continue
+        if change.mode == PAGE_MODE and names.page_from_attachment_file(path) is not None:
+            problem = _attachment_name_problem(path)
+            if problem:
+                problems.append(f"{where}: {path}: {problem}")
+            else:
+                attachments_by_blob.setdefault(change.blob, path)
+            continue
         problem = _path_problem(path, change.mode)
         if problem:
             problems.append(f"{where}: {path}: {problem}")
             continue
-        paths_by_blob.setdefault(change.blob, path)
+        pages_by_blob.setdefault(change.blob, path)
         new_pages.add(path)
     if problems:
         return problems
-    sizes = repo.object_sizes(paths_by_blob)
+    sizes = repo.object_sizes({**pages_by_blob, **attachments_by_blob})
     small = []
-    for blob, path in paths_by_blob.items():
+    for blob, path in pages_by_blob.items():
         size = sizes.get(blob, 0)
         if size > settings.max_page_bytes:
             problems.append(f"{path}: {size:,} bytes; a page can have at most {settings.max_page_bytes:,} bytes.")
@@ -166,12 +178,46 @@ def _check_files(commits: list[str], repo: HookRepository, settings: HookSetting
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
-            problems.append(f"{paths_by_blob[blob]}: not valid UTF-8 (byte {error.start}); pages are UTF-8 text.")
+            problems.append(f"{pages_by_blob[blob]}: not valid UTF-8 (byte {error.start}); pages are UTF-8 text.")
             continue
         if "\0" in text:
-            problems.append(f"{paths_by_blob[blob]}: contains a NUL byte; binary files cannot be pages.")
+            problems.append(f"{pages_by_blob[blob]}: contains a NUL byte; binary files cannot be pages.")
+    problems += _check_attachment_contents(attachments_by_blob, sizes, repo, settings)
     if main_after and new_pages and not problems:
         problems += _case_twins(new_pages, repo.all_files(main_after))
+    return problems
+
+
+def _attachment_name_problem(path: str) -> str | None:
+    """Why ``path`` (``<page>.files/<name>``) cannot be an attachment, or ``None``."""
+    name = path.rpartition("/")[2]
+    try:
+        canonical = attachments.check_name(name)
+    except WikiError as error:
+        return f"not a valid attachment name: {error.message}"
+    if canonical != name:
+        return f"attachment names are written with underscores for spaces and in NFC; call it {canonical}."
+    return None
+
+
+def _check_attachment_contents(by_blob: dict[str, str], sizes: dict[str, int], repo: HookRepository,
+                               settings: HookSettings) -> list[str]:
+    """The upload rules for pushed attachments: size, then the type checked by content."""
+    problems = []
+    within_limit = []
+    for blob, path in by_blob.items():
+        size = sizes.get(blob, 0)
+        if size > settings.max_attachment_bytes:
+            problems.append(f"{path}: {size:,} bytes; an attachment can have at most "
+                            f"{settings.max_attachment_bytes:,} bytes.")
+        else:
+            within_limit.append(blob)
+    for blob, data in repo.read_blobs(within_limit):
+        path = by_blob[blob]
+        try:
+            attachments.check_content(path.rpartition("/")[2], data)
+        except WikiError as error:
+            problems.append(f"{path}: {error.message}")
     return problems
 
 
@@ -181,7 +227,8 @@ def _path_problem(path: str, mode: str) -> str | None:
         kinds = {"120000": "a symbolic link", "160000": "a submodule", "100755": "an executable file"}
         return f"only regular page files can be pushed, not {kinds.get(mode, 'mode ' + mode)}."
     if not path.endswith(names.PAGE_SUFFIX):
-        return "only pages (Markdown files named <Page name>.md) can be pushed."
+        return ("only pages (Markdown files named <Page name>.md) and their attachments "
+                "(<Page name>.files/<file name>) can be pushed.")
     candidate = path[: -len(names.PAGE_SUFFIX)]
     try:
         normalized = names.normalize_page_name(candidate)

@@ -132,6 +132,7 @@ def _serve(service: str, path: str, user: User | None, *, with_body: bool) -> Re
         "WIKI_HOOK_PUSHER_GROUP": user.group if user else "",
         "WIKI_HOOK_GROUPS": ",".join(config["GROUPS"]),
         "WIKI_HOOK_MAX_PAGE_BYTES": str(config["MAX_PAGE_BYTES"]),
+        "WIKI_HOOK_MAX_ATTACHMENT_BYTES": str(config["MAX_ATTACHMENT_BYTES"]),
         "WIKI_HOOK_COMMITTER": f"{config['COMMITTER_NAME']} <{config['COMMITTER_EMAIL']}>",
     }
     if push:
