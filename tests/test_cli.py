@@ -70,6 +70,7 @@ def test_init_creates_admin_once(tmp_path: Path) -> None:
                      instance_path=str(tmp_path / "inst"))
     first = app.test_cli_runner().invoke(args=["init"])
     assert "Created the account 'admin'" in first.output
+    assert app.extensions["wiki_search"].indexed_commit() == app.extensions["wiki_store"].head()
     password = first.output.split("shown only this once):")[1].split()[0]
     assert app.extensions["wiki_users"].authenticate("admin", password).role == "admin"
     assert "Created the account" not in app.test_cli_runner().invoke(args=["init"]).output

@@ -31,6 +31,8 @@ def init_command() -> None:
     users = _users()
     click.echo(f"Instance: {current_app.instance_path}")
     click.echo(f"Content repository: {store.path} (branch main at {store.head()})")
+    indexed = current_app.extensions["wiki_search"].sync()  # so the first search after start is fast
+    click.echo(f"Search index: {current_app.config['SEARCH_DATABASE']} (at {indexed})")
     if users.count() == 0:
         password = secrets.token_urlsafe(12)
         group = next(iter(current_app.config["GROUPS"]))
