@@ -152,6 +152,8 @@ def ensure_instance(app: Flask) -> None:
     instance = Path(app.instance_path)
     store: Store = app.extensions["wiki_store"]
     user_store: UserStore = app.extensions["wiki_users"]
+    if store.exists():
+        store.recover()  # locks and temporary files left by a worker that was killed
     if store.exists() and store.head() is not None and Path(user_store.path).exists():
         return
     with _instance_lock(instance):

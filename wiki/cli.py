@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+import shutil
 import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .errors import WikiError
 from .users import ROLES, UserError, UserStore
 
 users_cli = AppGroup("users", help="Create and manage wiki accounts.")
@@ -132,3 +140,113 @@ def delete_user(name: str, yes: bool) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(users_cli)
+    init_backup_commands(app)
+
+
+# --------------------------------------------------------------------------- backup, restore, check
+
+BACKUP_FORMAT = "living-wiki-backup"
+BACKUP_MEMBERS = ("content.bundle", "users.sqlite3")
+
+
+def _stop(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path) -> None:
+    """Write the content repository (a Git bundle of every branch, tag and note) and the user
+    database (an online SQLite backup) into the tar archive FILE."""
+    store = current_app.extensions["wiki_store"]
+    file = file.resolve()
+    partial = file.with_name(file.name + ".partial")
+    with tempfile.TemporaryDirectory(prefix="wiki-backup-") as scratch:
+        folder = Path(scratch)
+        try:
+            refs = store.write_bundle(folder / "content.bundle")
+        except WikiError as error:
+            _stop(error.message)
+        _users().backup_to(folder / "users.sqlite3")
+        manifest = {"format": BACKUP_FORMAT, "version": 1, "created": int(time.time()), "refs": refs,
+                    "users": _users().count()}
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        with tarfile.open(partial, "w:gz") as archive:
+            for name in ("manifest.json", *BACKUP_MEMBERS):
+                archive.add(folder / name, arcname=name)
+    os.replace(partial, file)  # a backup file is complete or absent, never half-written
+    click.echo(f"Backed up {len(refs)} refs and {manifest['users']} users to {file}.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(file: Path) -> None:
+    """Restore a backup FILE made by `backup` into this instance, which must be new (no users, no
+    commits beyond the seed import)."""
+    store = current_app.extensions["wiki_store"]
+    users = _users()
+    if users.count() > 0 or not store.is_pristine():
+        _stop(f"The instance {current_app.instance_path} is not empty (it has users or edits); a backup is "
+              "restored only into a new instance. Point WIKI_INSTANCE_PATH at a new folder and run restore there.")
+    with tempfile.TemporaryDirectory(prefix="wiki-restore-") as scratch:
+        folder = Path(scratch)
+        manifest = _unpack_backup(file, folder)
+        problems = UserStore(folder / "users.sqlite3", current_app.config["GROUPS"]).check()
+        if problems:
+            _stop("The user database in the backup is damaged: " + "; ".join(problems))
+        try:
+            refs = store.restore_bundle(folder / "content.bundle")
+            users.restore_from(folder / "users.sqlite3")
+        except WikiError as error:
+            _stop(error.message)
+    if refs != manifest.get("refs"):
+        _stop("The restored refs differ from the ones the backup's manifest lists.")
+    click.echo(f"Restored {len(refs)} refs (main at {store.head()}) and {users.count()} users.")
+
+
+def _unpack_backup(file: Path, folder: Path) -> dict[str, object]:
+    """Copy the archive's known members into ``folder`` (never a path the archive chooses)."""
+    try:
+        with tarfile.open(file, "r:*") as archive:
+            members = {member.name: member for member in archive.getmembers()}
+            for name in ("manifest.json", *BACKUP_MEMBERS):
+                member = members.get(name)
+                source = archive.extractfile(member) if member is not None and member.isfile() else None
+                if source is None:
+                    _stop(f"{file} is not a Living Wiki backup: it has no file {name}.")
+                with source, open(folder / name, "wb") as target:
+                    shutil.copyfileobj(source, target)
+    except (tarfile.TarError, OSError, EOFError) as error:
+        _stop(f"{file} is not a readable backup archive: {error}")
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
+        _stop(f"{file} is not a Living Wiki backup (its manifest is missing or of another format).")
+    return manifest
+
+
+@click.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Check the content repository (git fsck --strict, the branch, page files at its tip) and the
+    user database (PRAGMA integrity_check); exit 1 when anything is wrong."""
+    store = current_app.extensions["wiki_store"]
+    problems = [f"content: {problem}" for problem in store.check()]
+    problems += [f"users: {problem}" for problem in _users().check()]
+    for problem in problems:
+        click.echo(f"PROBLEM {problem}", err=True)
+    if problems:
+        _stop(f"{len(problems)} problem(s) found.")
+    click.echo(f"OK: {store.path} (main at {store.head()}, {len(store.list_pages())} pages) and "
+               f"{_users().path} ({_users().count()} users).")
+
+
+def init_backup_commands(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(check_command)

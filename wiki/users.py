@@ -270,6 +270,60 @@ class UserStore:
         with self._db() as db:
             db.execute("DELETE FROM login_failures WHERE key = ?", (key,))
 
+    # ----------------------------------------------------------------- backup and check
+
+    def backup_to(self, target: str | Path) -> None:
+        """Copy the database to ``target`` with SQLite's online backup API: consistent while in use."""
+        source = sqlite3.connect(self.path, timeout=30)
+        destination = sqlite3.connect(target)
+        try:
+            source.backup(destination)
+        finally:
+            destination.close()
+            source.close()
+
+    def restore_from(self, source_path: str | Path) -> None:
+        """Replace every table's content by the database at ``source_path`` (checked first)."""
+        source = sqlite3.connect(f"file:{Path(source_path).resolve()}?mode=ro", uri=True)
+        try:
+            problems = _integrity_problems(source)
+            if problems:
+                raise UserError(f"The user database in the backup is damaged: {'; '.join(problems)}")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            destination = sqlite3.connect(self.path, timeout=30)
+            try:
+                source.backup(destination)
+            finally:
+                destination.close()
+        finally:
+            source.close()
+
+    def check(self) -> list[str]:
+        """Problems found by ``PRAGMA integrity_check`` and in the users' roles and groups."""
+        if not self.path.exists():
+            return [f"The user database {self.path} does not exist."]
+        connection = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True, timeout=30)
+        try:
+            problems = _integrity_problems(connection)
+            if problems:
+                return problems
+        finally:
+            connection.close()
+        for user in self.all():
+            if user.role not in ROLES:
+                problems.append(f"user {user.username!r} has the unknown role {user.role!r}")
+            if user.group not in self.groups:
+                problems.append(f"user {user.username!r} is in the unknown group {user.group!r}")
+        return problems
+
+
+def _integrity_problems(connection: sqlite3.Connection) -> list[str]:
+    try:
+        rows = [row[0] for row in connection.execute("PRAGMA integrity_check").fetchall()]
+    except sqlite3.DatabaseError as error:
+        return [f"not a usable SQLite database: {error}"]
+    return [] if rows == ["ok"] else [f"sqlite integrity_check: {row}" for row in rows]
+
 
 @cache
 def _dummy_hash() -> str:

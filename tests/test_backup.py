@@ -1,0 +1,143 @@
+"""`flask backup`, `flask restore` and `flask check`: a round trip, refusals and detected damage."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from wiki import create_app
+
+from .conftest import PASSWORD, Auth, git, save
+
+
+def fresh_app(instance: Path) -> Flask:
+    """A new instance as `flask restore` finds it: seeded repository, no users."""
+    return create_app({"TESTING": True, "SECRET_KEY": "x", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"},
+                      instance_path=str(instance))
+
+
+def test_backup_and_restore_round_trip(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    Auth(client).login("editor")
+    save(client, "Mapping/Backed_up", "kept across the restore\n", summary="before backup")
+    repo = app.config["CONTENT_REPO"]
+    git(repo, "tag", "-a", "-m", "Session one", "session-1", "main")
+    git(repo, "notes", "add", "-m", "reviewed by the bureau", "main")
+    git(repo, "update-ref", "refs/heads/draft", "main~1")
+    archive = tmp_path / "wiki-backup.tar.gz"
+
+    result = app.test_cli_runner().invoke(args=["backup", str(archive)])
+    assert result.exit_code == 0, result.output
+    with tarfile.open(archive) as tar:
+        assert sorted(tar.getnames()) == ["content.bundle", "manifest.json", "users.sqlite3"]
+    save(client, "After_backup", "not in the backup\n")  # the backup is a snapshot
+
+    restored = fresh_app(tmp_path / "restored")
+    result = restored.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 0, result.output
+    new_repo = restored.config["CONTENT_REPO"]
+    refs = git(new_repo, "for-each-ref", "--format=%(refname) %(objectname)")
+    old_refs = git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
+    assert {"refs/heads/draft", "refs/heads/main", "refs/tags/session-1", "refs/notes/commits"} <= {
+        line.split()[0] for line in refs.splitlines()}
+    assert git(new_repo, "show", "main:Mapping/Backed_up.md") == "kept across the restore\n"
+    assert git(new_repo, "notes", "show", "main").strip() == "reviewed by the bureau"
+    assert git(repo, "rev-parse", "main~1") == git(new_repo, "rev-parse", "main")
+    assert refs != old_refs  # the page saved after the backup is not there
+    user = restored.extensions["wiki_users"].authenticate("editor", PASSWORD)
+    assert user is not None and user.group == "civil-society"
+    restored_client = restored.test_client()
+    Auth(restored_client).login("editor")
+    assert save(restored_client, "Home", "editing goes on after a restore\n").status_code == 302
+    check = restored.test_cli_runner().invoke(args=["check"])
+    assert check.exit_code == 0 and check.output.startswith("OK"), check.output
+
+
+def test_restore_refuses_an_instance_in_use(app: Flask, tmp_path: Path) -> None:
+    archive = tmp_path / "b.tar.gz"
+    assert app.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
+    head = app.extensions["wiki_store"].head()
+    result = app.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 1 and "not empty" in result.output
+    assert app.extensions["wiki_store"].head() == head and app.extensions["wiki_users"].count() == 5
+
+
+@pytest.mark.parametrize("content", [b"not a tar archive at all", None])
+def test_restore_refuses_what_is_not_a_backup(tmp_path: Path, content: bytes | None) -> None:
+    archive = tmp_path / "junk.tar"
+    if content is None:  # a tar archive with a hostile path and no manifest
+        (tmp_path / "evil").write_text("x")
+        with tarfile.open(archive, "w") as tar:
+            tar.add(tmp_path / "evil", arcname="../../evil")
+    else:
+        archive.write_bytes(content)
+    app = fresh_app(tmp_path / "new")
+    head = app.extensions["wiki_store"].head()
+    result = app.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 1 and "backup" in result.output
+    assert app.extensions["wiki_store"].head() == head
+    assert not (tmp_path.parent / "evil").exists()
+
+
+def test_check_passes_on_a_healthy_instance(runner) -> None:  # noqa: ANN001
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 0 and "OK" in result.output, result.output
+
+
+def _commit_with_file(repo: str, path: str, data: bytes, mode: str = "100644") -> None:
+    """Put a file the wiki would never write at the tip of main (as a push from a clone could)."""
+    blob = subprocess.run(["git", f"--git-dir={repo}", "hash-object", "-w", "--stdin"], input=data,
+                          capture_output=True, check=True).stdout.decode().strip()
+    env_index = Path(repo) / "check-index"
+    env = {"GIT_INDEX_FILE": str(env_index)}
+    env = {**os.environ, **env}
+    run = lambda *args: subprocess.run(["git", f"--git-dir={repo}", *args], env=env, capture_output=True,  # noqa: E731
+                                       check=True, text=True).stdout.strip()
+    run("read-tree", "main")
+    run("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}")
+    tree = run("write-tree")
+    commit = run("commit-tree", tree, "-p", "main", "-m", "pushed by hand")
+    run("update-ref", "refs/heads/main", commit)
+    env_index.unlink()
+
+
+@pytest.mark.parametrize(("path", "data", "mode", "message"), [
+    ("notes.txt", b"x\n", "100644", "not a valid page file name"),
+    (".hidden/x.md", b"x\n", "100644", "not a valid page file name"),
+    ("Binary.md", b"\x00\x01\x02", "100644", "NUL"),
+    ("Latin1.md", b"caf\xe9\n", "100644", "UTF-8"),
+    ("Link.md", b"/etc/passwd", "120000", "mode 120000"),
+    ("Tool.md", b"#!/bin/sh\n", "100755", "mode 100755"),
+])
+def test_check_finds_files_that_are_not_pages(app: Flask, runner, path: str, data: bytes, mode: str,  # noqa: ANN001
+                                              message: str) -> None:
+    _commit_with_file(app.config["CONTENT_REPO"], path, data, mode)
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1 and path in result.output and message in result.output, result.output
+
+
+def test_check_finds_a_corrupt_object(app: Flask, runner) -> None:  # noqa: ANN001
+    repo = Path(app.config["CONTENT_REPO"])
+    head = app.extensions["wiki_store"].head()
+    obj = repo / "objects" / head[:2] / head[2:]
+    obj.chmod(0o644)
+    obj.write_bytes(b"garbage")
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1 and "fsck" in result.output
+
+
+def test_check_finds_a_damaged_user_database(app: Flask, runner) -> None:  # noqa: ANN001
+    path = Path(app.config["USER_DATABASE"])
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    data[:16] = b"NOT SQLITE AT AL"
+    path.write_bytes(bytes(data))
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1 and "users:" in result.output, result.output
