@@ -57,6 +57,8 @@ MAX_INCREMENTAL_WALK = 200  # commits walked back to extend a cached history ins
 STALE_LOCK_SECONDS = 5.0
 # gitdb writes each loose object to ``objects/obj*`` first, then renames it into place.
 STALE_TEMP_OBJECT_SECONDS = 3600.0
+# How git reports a lock it could not take (moving main also locks HEAD, for HEAD's reflog).
+_LOCKED_FILE = re.compile(r"Unable to create '([^']+\.lock)': File exists")
 GROUP_TRAILER = "Stakeholder-Group"
 USER_TRAILER = "Wiki-User"
 # Pushed commits without a Stakeholder-Group trailer get the pusher's group in a note here
@@ -805,8 +807,9 @@ class Store:
         if result.returncode != 0:
             stderr = result.stderr.decode("utf-8", "replace")
             if "cannot lock ref" in stderr or "but expected" in stderr or "reference already exists" in stderr:
-                if "File exists" in stderr:  # another writer holds the lock, or one died holding it
-                    self.wait_for_lock(self.path / f"{self.ref}.lock")
+                locked = _LOCKED_FILE.search(stderr)  # another writer holds a lock, or one died holding it
+                if locked and Path(locked.group(1)).resolve().parent.is_relative_to(self.path.resolve()):
+                    self.wait_for_lock(Path(locked.group(1)))
                 raise _RefMoved(stderr)
             raise GitCommandError(["git", "update-ref"], result.returncode, stderr)
         self._after_commit()
@@ -1080,7 +1083,8 @@ class Store:
 
     def stale_files(self) -> list[Path]:
         """Lock files and half-written temporary objects left behind by a writer that died."""
-        candidates = [self.path / f"{self.ref}.lock", self.path / "packed-refs.lock", self.path / "config.lock",
+        candidates = [self.path / f"{self.ref}.lock", self.path / "HEAD.lock", self.path / "packed-refs.lock",
+                      self.path / "config.lock",
                       *self._graph_locks()]
         stale = [path for path in candidates if _age(path) > self.stale_lock_seconds]
         objects = self.path / "objects"

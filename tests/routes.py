@@ -1,0 +1,86 @@
+"""The one table of the wiki's routes that the security tests walk (access matrix, headers, XSS).
+
+Adding a route to the wiki? Add a row here: `test_every_route_is_in_the_table` fails until you do.
+Each row says how to call the route and what each role gets, with public reading on; with public
+reading off, anonymous visitors are sent to log in everywhere except the routes in ``OPEN_ROUTES``.
+
+URLs and form values may use ``{rev}`` (an older commit of ``Matrix/Revert``), ``{head}`` (the
+tip) and ``{page}`` (the route's own page, created before the row runs, so that a row that
+renames or deletes it does not disturb the others).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("anonymous", "reader", "editor", "reviewer", "admin")
+LOGIN = 302  # anonymous visitors are redirected to the login form
+OPEN_ROUTES = frozenset({"auth.login", "static"})  # reachable without login on a private wiki
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    url: str
+    expect: dict[str, int]  # role -> status with public reading on
+    data: dict[str, str] = field(default_factory=dict)  # form fields (a CSRF token is added)
+    page: str = ""  # a page created for this row before it runs
+    private_anonymous: int = LOGIN  # what anonymous visitors get when public reading is off
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+def roles(anonymous: int, reader: int, editor: int, reviewer: int | None = None, admin: int | None = None
+          ) -> dict[str, int]:
+    """Statuses by role; reviewer and admin default to the editor's (roles only add rights)."""
+    reviewer = editor if reviewer is None else reviewer
+    admin = reviewer if admin is None else admin
+    return {"anonymous": anonymous, "reader": reader, "editor": editor, "reviewer": reviewer, "admin": admin}
+
+
+EVERYONE = roles(200, 200, 200)
+LOGGED_IN = roles(LOGIN, 200, 200)
+EDITORS = roles(LOGIN, 403, 200)
+EDITORS_POST = roles(LOGIN, 403, 302)
+
+ROUTES: list[Route] = [
+    # pages blueprint
+    Route("pages.home", "GET", "/", EVERYONE),
+    Route("pages.view", "GET", "/Home", EVERYONE),
+    Route("pages.view", "GET", "/Home?rev={rev}", EVERYONE),
+    Route("pages.view", "GET", "/No_such_page", roles(404, 404, 404)),
+    Route("pages.edit", "GET", "/Home/-/edit", EDITORS),
+    Route("pages.edit", "POST", "/{page}/-/edit", EDITORS_POST, page="Matrix/Edit",
+          data={"text": "changed by the matrix\n", "base": "{head}", "summary": "matrix"}),
+    Route("pages.rename", "GET", "/{page}/-/rename", EDITORS, page="Matrix/Rename_form"),
+    Route("pages.rename", "POST", "/{page}/-/rename", EDITORS_POST, page="Matrix/Rename",
+          data={"new_name": "Matrix/Renamed"}),
+    Route("pages.delete", "GET", "/{page}/-/delete", EDITORS, page="Matrix/Delete_form"),
+    Route("pages.delete", "POST", "/{page}/-/delete", EDITORS_POST, page="Matrix/Delete"),
+    Route("pages.revert", "POST", "/Matrix/Revert/-/revert", EDITORS_POST, data={"rev": "{rev}"}),
+    Route("pages.unknown_action", "GET", "/Home/-/frobnicate", roles(404, 404, 404)),
+    # history blueprint
+    Route("history.history", "GET", "/Home/-/history", EVERYONE),
+    Route("history.diff", "GET", "/Home/-/diff", EVERYONE),
+    Route("history.diff", "GET", "/Matrix/Revert/-/diff?from={rev}&to={head}&view=split", EVERYONE),
+    # site blueprint
+    Route("site.pages", "GET", "/-/pages", EVERYONE),
+    Route("site.new_page", "GET", "/-/new", EVERYONE),
+    Route("site.new_page", "GET", "/-/new?name=Matrix/New", roles(302, 302, 302)),
+    # auth blueprint
+    Route("auth.login", "GET", "/-/login", EVERYONE, private_anonymous=200),
+    Route("auth.login", "POST", "/-/login", roles(401, 401, 401), data={"username": "nobody", "password": "wrong"},
+          private_anonymous=401),
+    Route("auth.logout", "POST", "/-/logout", roles(302, 302, 302)),
+    Route("auth.account", "GET", "/-/account", LOGGED_IN),
+    Route("auth.account", "POST", "/-/account", roles(LOGIN, 400, 400),
+          data={"current_password": "wrong password", "new_password": "x" * 12, "confirm_password": "x" * 12}),
+    # static files
+    Route("static", "GET", "/-/static/wiki.css", EVERYONE, private_anonymous=200),
+]
+
+# Routes that answer with HTML a user string can reach (for the XSS and header checks).
+HTML_GET_ROUTES = [route for route in ROUTES if route.method == "GET" and route.endpoint != "static"]
