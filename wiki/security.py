@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
+from typing import IO
+from urllib.parse import parse_qsl
+
+from flask import Flask, Request, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.formparser import FormDataParser
 
 from .errors import EditConflict, WikiError
 
@@ -22,7 +26,32 @@ CONTENT_SECURITY_POLICY = "; ".join((
 ))
 
 
+class InvalidFormEncoding(WikiError):
+    code = 400
+
+
+class StrictFormDataParser(FormDataParser):
+    """Form bodies must be UTF-8. werkzeug keeps bytes it cannot decode as literal ``%XX`` text,
+    which a save would then store in the page as if the user had typed it."""
+
+    def _parse_urlencoded(self, stream: IO[bytes], mimetype: str, content_length: int | None,
+                          options: dict[str, str]) -> tuple[IO[bytes], object, object]:
+        body = stream.read()
+        try:
+            items = parse_qsl(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        except UnicodeDecodeError as error:
+            raise InvalidFormEncoding("The form's text is not valid UTF-8, so it cannot be a wiki page or a "
+                                      "field of one. Nothing was saved.") from error
+        return stream, self.cls(items), self.cls()
+
+
+class WikiRequest(Request):
+    form_data_parser_class = StrictFormDataParser
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = WikiRequest
+
     @app.after_request
     def security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -849,7 +850,7 @@ class Store:
 
     def _commit_bytes(self, tree_id: str, parent: str | None, author: Author, message: str) -> bytes:
         stamp = f"{int(time.time())} +0000"
-        subject = " ".join(message.split()) or "Edit"
+        subject = _one_line(message) or "Edit"
         lines = [f"tree {tree_id}"]
         if parent:
             lines.append(f"parent {parent}")
@@ -1239,7 +1240,11 @@ def _blob_id(data: bytes) -> str:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(str(value).split())
+    """``value`` on one line, without control characters (a NUL fails `git fsck --strict`) or
+    bidirectional overrides (they make `git log` display something else than what is stored)."""
+    text = " ".join(str(value).split())
+    return "".join(char for char in text if char not in names.BIDI_CONTROLS
+                   and unicodedata.category(char) != "Cc")
 
 
 def _ident(name: str, email: str) -> str:

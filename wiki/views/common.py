@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import abort, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
@@ -28,10 +30,15 @@ def canonical_page(raw: str, endpoint: str) -> tuple[str, Response | None]:
     """The normalized page name, and a redirect when the URL spelled it otherwise (spaces, NFD)."""
     page = normalize_page_name(raw)
     if page != raw:
-        # Query parameters pass through, but never url_for's own options (_external, _scheme, …).
-        query = {key: value for key, value in request.args.items() if not key.startswith("_")}
-        args = {**query, **(request.view_args or {}), "page": page}
-        return page, redirect(url_for(endpoint, **args), 301)
+        if request.method not in {"GET", "HEAD"}:  # a redirect would drop the form (and the user's text)
+            raise BadForm(f"Send this form to the page's own address, /{page}.")
+        # The query is copied as it came, never passed to url_for: keys such as _external, _scheme
+        # or _method would steer the URL builder (another host, or a 500).
+        view_args = {key: value for key, value in (request.view_args or {}).items() if key != "page"}
+        url = url_for(endpoint, page=page, **view_args)
+        if request.args:
+            url += "?" + urlencode(list(request.args.items(multi=True)))
+        return page, redirect(url, 301)
     return page, None
 
 
@@ -57,7 +64,7 @@ def query_arg(name: str) -> str | None:
 def page_number() -> int:
     """The ``page`` query parameter for paged lists: a positive integer of sane size."""
     raw = query_arg("p") or "1"
-    if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) < 1:
         abort(400, description="The page number must be a positive whole number.")
     return int(raw)
 
