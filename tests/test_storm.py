@@ -1,0 +1,231 @@
+"""Concurrency storm: gunicorn with 4 workers, 16 clients saving at once from fresh and stale bases.
+
+Every edit must end up in the repository or come back to its author as a conflict (409) that
+shows their text; no answer is a 5xx; `git fsck --strict` stays clean; and the number of new
+commits equals the number of saves the wiki reported as saved or merged. The clients are bounded
+(a fixed number of saves each) and the server listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+
+from wiki import create_app
+from wiki.users import DEFAULT_GROUPS
+
+from .conftest import git
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = 16
+SAVES_PER_CLIENT = 24
+SHARED_PAGES = ["Storm/Shared_one", "Storm/Shared_two"]
+PASSWORD = "storm password"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+BASE_RE = re.compile(r'name="base" value="([0-9a-f]*)"')
+TEXTAREA_RE = re.compile(r'<textarea id="text" name="text"[^>]*>(.*?)</textarea>', re.S)
+
+
+def shared_text() -> str:
+    """A page where each client owns one line, two lines apart: edits to different lines merge."""
+    lines = ["# Shared", "", "common line: nobody yet"]
+    for client in range(CLIENTS):
+        lines += ["", f"line of client {client}: nothing yet", ""]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Outcomes:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    statuses: Counter[int] = field(default_factory=Counter)
+    saved: list[str] = field(default_factory=list)  # markers of edits reported saved or merged
+    conflicts: list[str] = field(default_factory=list)  # markers answered with a conflict
+    problems: list[str] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)
+
+
+class Browser:
+    """One user's cookie jar over http.client; redirects are not followed (their target is checked)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, quote(path, safe="/?=&-_.~%"), body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", "replace")
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = header.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+            return response.status, dict(response.headers), text
+        finally:
+            connection.close()
+
+    def login(self, username: str) -> None:
+        _, _, html = self.request("GET", "/-/login")
+        token = CSRF_RE.search(html).group(1)
+        status, headers, _ = self.request("POST", "/-/login", {"username": username, "password": PASSWORD,
+                                                               "csrf_token": token})
+        assert status == 302, f"login of {username} failed: {status}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # noqa: ANN201
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text("SECRET_KEY = 'storm-secret'\n"
+                                        "PASSWORD_HASH_METHOD = 'pbkdf2:sha256:1000'\n", encoding="utf-8")
+    app = create_app(instance_path=str(instance))
+    users = app.extensions["wiki_users"]
+    groups = list(DEFAULT_GROUPS)
+    for number in range(CLIENTS):
+        users.create(f"storm{number}", PASSWORD, group=groups[number % len(groups)], role="editor")
+    store = app.extensions["wiki_store"]
+    from wiki.store import Author
+
+    setup = Author(name="Setup", email="setup@example.org", username="setup", group=groups[0])
+    for page in SHARED_PAGES:
+        store.save_page(page, shared_text(), base=store.head(), author=setup, summary="storm setup")
+    store.close()
+    port = free_port()
+    log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115
+    bin_dir = Path(sys.executable).parent
+    process = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "--workers", "4", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+         "--timeout", "60", "wsgi:app"],
+        cwd=ROOT, env={**os.environ, "WIKI_INSTANCE_PATH": str(instance)}, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, "gunicorn did not start"
+                time.sleep(0.1)
+        yield port, app.config["CONTENT_REPO"], tmp_path / "gunicorn.log"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def client_loop(port: int, number: int, outcomes: Outcomes) -> None:
+    """Log in, then make SAVES_PER_CLIENT edits: shared or own page, fresh or stale base."""
+    rng = random.Random(number)
+    browser = Browser(port)
+    browser.login(f"storm{number}")
+    old_forms: dict[str, tuple[str, str]] = {}  # page -> (base, text) seen earlier: a stale base
+    for count in range(SAVES_PER_CLIENT):
+        page = rng.choice(SHARED_PAGES) if rng.random() < 0.7 else f"Storm/Own_{number}"
+        status, _, html = browser.request("GET", f"/{page}/-/edit")
+        if status >= 500:
+            with outcomes.lock:
+                outcomes.statuses[status] += 1
+            continue
+        token = CSRF_RE.search(html).group(1)
+        base = BASE_RE.search(html).group(1)
+        text = _unescape(TEXTAREA_RE.search(html).group(1))
+        stale = page in old_forms and rng.random() < 0.5
+        if stale:
+            base, text = old_forms[page]
+        else:
+            old_forms[page] = (base, text)
+        marker = f"<c{number}-{count}>"
+        kind = "common" if rng.random() < 0.15 else "own line"
+        if kind == "common" and "common line:" in text:
+            text = re.sub(r"common line: .*", f"common line: {marker}", text)
+        elif f"line of client {number}:" in text:
+            text = re.sub(rf"line of client {number}: .*", f"line of client {number}: {marker}", text)
+        else:
+            text = text + f"\n{marker}\n"
+        status, headers, answer = browser.request("POST", f"/{page}/-/edit", {
+            "csrf_token": token, "base": base, "text": text, "summary": f"storm {marker}"})
+        with outcomes.lock:
+            outcomes.statuses[status] += 1
+            outcomes.kinds[f"{'stale' if stale else 'fresh'} {kind}"] += 1
+        if status == 302:
+            _, _, shown = browser.request("GET", headers["Location"])
+            with outcomes.lock:
+                if "Your changes were saved." in shown or "were merged" in shown:
+                    outcomes.saved.append(marker)
+                elif "no changes" not in shown:
+                    outcomes.problems.append(f"{marker}: 302 without a saved/merged/no-change message")
+        elif status == 409:
+            with outcomes.lock:
+                outcomes.conflicts.append(marker)
+                if _escape(marker) not in answer:
+                    outcomes.problems.append(f"{marker}: conflict page without the user's text")
+        else:
+            with outcomes.lock:
+                outcomes.problems.append(f"{marker}: status {status}: {answer[:200]}")
+
+
+def _unescape(html: str) -> str:
+    return (html.replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"').replace("&#39;", "'")
+            .replace("&quot;", '"').replace("&amp;", "&"))
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_storm_of_concurrent_saves_loses_nothing(server) -> None:  # noqa: ANN001
+    port, repo, log = server
+    before = int(git(repo, "rev-list", "--count", "main"))
+    outcomes = Outcomes()
+    threads = [threading.Thread(target=client_loop, args=(port, number, outcomes), daemon=True)
+               for number in range(CLIENTS)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    elapsed = time.monotonic() - started
+    assert not any(thread.is_alive() for thread in threads), "a client hung"
+
+    server_errors = {status: n for status, n in outcomes.statuses.items() if status >= 500}
+    assert server_errors == {}, log.read_text()[-3000:]
+    assert outcomes.problems == []
+    total = CLIENTS * SAVES_PER_CLIENT
+    assert len(outcomes.saved) + len(outcomes.conflicts) == total
+    assert outcomes.conflicts and outcomes.kinds["stale own line"] and outcomes.kinds["fresh common"]
+
+    fsck = subprocess.run(["git", f"--git-dir={repo}", "fsck", "--strict", "--no-progress"], capture_output=True,
+                          text=True)
+    assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+    after = int(git(repo, "rev-list", "--count", "main"))
+    assert after - before == len(outcomes.saved)  # one commit per accepted save, none lost, none doubled
+    added = "\n".join(line for line in git(repo, "log", "-p", "--format=", "main", "--", "Storm").splitlines()
+                      if line.startswith("+"))  # page text only: summaries carry the marker too
+    missing = [marker for marker in outcomes.saved if marker not in added]
+    assert missing == []  # every accepted edit is in a commit
+    print(f"{total} saves in {elapsed:.1f}s: {len(outcomes.saved)} saved or merged, "
+          f"{len(outcomes.conflicts)} conflicts; {dict(outcomes.kinds)}")
