@@ -5,8 +5,8 @@ Each row says how to call the route and what each role gets, with public reading
 reading off, anonymous visitors are sent to log in everywhere except the routes in ``OPEN_ROUTES``.
 
 URLs and form values may use ``{rev}`` (an older commit of ``Matrix/Revert``), ``{head}`` (the
-tip) and ``{page}`` (the route's own page, created before the row runs, so that a row that
-renames or deletes it does not disturb the others).
+tip), ``{home_change}`` (the last commit that changed Home) and ``{page}`` (the row's own page,
+created before the row runs, so that a row that renames or deletes it does not disturb others).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 ROLES = ("anonymous", "reader", "editor", "reviewer", "admin")
 LOGIN = 302  # anonymous visitors are redirected to the login form
-OPEN_ROUTES = frozenset({"auth.login", "static"})  # reachable without login on a private wiki
+# Reachable without the login form on a private wiki: their rows set ``private_anonymous``.
+OPEN_ROUTES = frozenset({"auth.login", "static", "git_http.info_refs", "git_http.upload_pack",
+                         "git_http.receive_pack", "git_http.elsewhere"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Route:
     data: dict[str, str] = field(default_factory=dict)  # form fields (a CSRF token is added)
     page: str = ""  # a page created for this row before it runs
     private_anonymous: int = LOGIN  # what anonymous visitors get when public reading is off
+    basic_auth: bool = False  # the role's credentials go in an HTTP Basic header (git), not a login form
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -78,6 +82,37 @@ ROUTES: list[Route] = [
     Route("auth.account", "GET", "/-/account", LOGGED_IN),
     Route("auth.account", "POST", "/-/account", roles(LOGIN, 400, 400),
           data={"current_password": "wrong password", "new_password": "x" * 12, "confirm_password": "x" * 12}),
+    # review blueprint (issue 3)
+    Route("review.blame", "GET", "/Home/-/blame", EVERYONE),
+    Route("review.endorsements_of_page", "GET", "/Home/-/endorse", EVERYONE),
+    Route("review.endorse", "POST", "/Home/-/endorse", roles(LOGIN, 403, 403, 302),
+          data={"action": "endorse", "rev": "{home_change}"}),
+    Route("review.endorsements", "GET", "/-/endorsements", EVERYONE),
+    # changes blueprint (issue 3)
+    Route("changes.changes", "GET", "/-/changes", EVERYONE),
+    Route("changes.feed", "GET", "/-/changes.atom", EVERYONE),
+    Route("changes.contributions", "GET", "/-/contributions", EVERYONE),
+    Route("changes.versions", "GET", "/-/versions", EVERYONE),
+    Route("changes.versions", "POST", "/-/versions", roles(LOGIN, 403, 403, 302),
+          data={"title": "Matrix version", "rev": "{head}"}),
+    Route("changes.compare", "GET", "/-/compare?from={rev}&to={head}", EVERYONE),
+    # preview blueprint (issue 6)
+    Route("preview.preview", "POST", "/-/preview", EDITORS, data={"text": "# Preview\n"}),
+    # /content.git (issue 4): git authenticates with HTTP Basic; a form login does not count there
+    Route("git_http.info_refs", "GET", "/content.git/info/refs?service=git-upload-pack", EVERYONE,
+          private_anonymous=401, basic_auth=True),
+    Route("git_http.info_refs", "GET", "/content.git/info/refs?service=git-receive-pack",
+          roles(401, 403, 403, 403, 200), private_anonymous=401, basic_auth=True),
+    Route("git_http.upload_pack", "POST", "/content.git/git-upload-pack", EVERYONE, private_anonymous=401,
+          basic_auth=True, headers={"Content-Type": "application/x-git-upload-pack-request"}),
+    Route("git_http.receive_pack", "POST", "/content.git/git-receive-pack", roles(401, 403, 403, 403, 200),
+          private_anonymous=401, basic_auth=True,
+          headers={"Content-Type": "application/x-git-receive-pack-request"}),
+    Route("git_http.elsewhere", "GET", "/content.git/HEAD", roles(404, 404, 404), private_anonymous=404),
+    Route("git_http.elsewhere", "POST", "/content.git", roles(404, 404, 404), private_anonymous=404),
+    Route("git_http.elsewhere", "PUT", "/content.git/objects/x", roles(404, 404, 404), private_anonymous=404),
+    Route("git_http.elsewhere", "DELETE", "/content.git/refs/heads/main", roles(404, 404, 404),
+          private_anonymous=404),
     # static files
     Route("static", "GET", "/-/static/wiki.css", EVERYONE, private_anonymous=200),
 ]
