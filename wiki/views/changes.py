@@ -3,6 +3,7 @@ and user, named versions, and comparing two versions of the whole document."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ bp = Blueprint("changes", __name__, url_prefix="/-")
 
 CHANGES_PAGE_SIZE = 50
 FEED_SIZE = 50
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed anywhere in XML 1.0
 FILTERS = ("group", "user", "page", "section", "since", "until")
 
 
@@ -84,7 +86,8 @@ def feed() -> Response:
     body = render_template("changes/feed.xml", rows=rows, filters=shown, updated=updated,
                            feed_url=url_for("changes.feed", _external=True, **shown),
                            html_url=url_for("changes.changes", _external=True, **shown))
-    return Response(body, mimetype="application/atom+xml")
+    # Commits pushed from clones may carry any character; those XML 1.0 forbids would make the feed unreadable.
+    return Response(XML_FORBIDDEN.sub("", body), mimetype="application/atom+xml")
 
 
 @bp.get("/contributions")

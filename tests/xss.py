@@ -1,0 +1,251 @@
+"""The XSS corpus and the checks shared by tests/test_xss.py (HTML) and tests/e2e/test_xss_browser.py.
+
+``payloads()`` is tests/xss_payloads.txt plus generated variants of ``javascript:`` and ``data:``
+URLs (case, entities, percent-encoding, control characters and whitespace inside the scheme).
+``fill_wiki(app)`` pushes the payloads through every place a user string reaches HTML and returns
+the table of URLs that show them. A feature that adds such a place adds a row to ``SINKS``.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from html.parser import HTMLParser
+from pathlib import Path
+
+from flask import Flask
+
+from wiki import names
+from wiki.errors import InvalidPageName, PageExists
+from wiki.store import Author
+
+CORPUS = Path(__file__).with_name("xss_payloads.txt")
+SCRIPT_CALL = "alert(1)"
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "ping",
+                  "srcset", "codebase", "cite", "longdesc", "manifest", "dynsrc", "lowsrc"}
+# The wiki's own charts are inline SVG, so <svg> itself is allowed; its scriptable parts are not.
+FORBIDDEN_TAGS = {"iframe", "frame", "frameset", "object", "embed", "applet", "base", "math", "style", "marquee",
+                  "audio", "video", "source", "isindex", "foreignobject", "animate", "set", "handler", "listener"}
+DANGEROUS_SCHEMES = ("javascript:", "vbscript:", "data:", "livescript:", "mocha:")
+MARKDOWN_WRAPPERS = ("{}", "[x]({})", "![x]({})", "<{}>", "[x][r]\n\n[r]: {}", "[[{}]]", "[[Home|{}]]",
+                     "**{}**", "> {}", "| a |\n|---|\n| {} |")
+
+
+def _scheme_variants(scheme: str, body: str) -> list[str]:
+    """Spellings browsers (or sloppy sanitizers) have read as ``scheme``."""
+    name = scheme.rstrip(":")
+    entity = "".join(f"&#{ord(char)};" for char in name)
+    hex_entity = "".join(f"&#x{ord(char):x};" for char in name)
+    variants = [
+        f"{name}:{body}", f"{name.upper()}:{body}", f"{name.title()}:{body}", f"{name[0].upper()}{name[1:]}:{body}",
+        f"{entity}:{body}", f"{hex_entity}:{body}", f"{name}&#58;{body}", f"{name}&colon;{body}",
+        f"{name}%3A{body}", f"%{ord(name[0]):02x}{name[1:]}:{body}",
+        f" {name}:{body}", f"\t{name}:{body}", f"\x01{name}:{body}", f"\x00{name}:{body}",
+    ]
+    for control in ("\t", "\n", "\r", "\x0b", "\x0c", "\x00", "\x1f", "&#x09;", "&#x0A;", "&#13;", "&Tab;"):
+        variants.append(f"{name[:4]}{control}{name[4:]}:{body}")
+    return variants
+
+
+@cache
+def payloads() -> tuple[str, ...]:
+    """The corpus: the file's payloads and the scheme variants, each once, in a stable order."""
+    base = [line for line in CORPUS.read_text(encoding="utf-8").splitlines() if line and not line.startswith("# ")]
+    generated = _scheme_variants("javascript:", "alert(1)") + _scheme_variants("data:", "text/html,<script>"
+                                                                                 "alert(1)</script>")
+    generated += [f"[click]({variant})" for variant in _scheme_variants("javascript:", "alert(1)")[:12]]
+    generated += [f'<a href="{variant}">click</a>' for variant in _scheme_variants("javascript:", "alert(1)")[:12]]
+    seen: dict[str, None] = {}
+    for payload in base + generated:
+        seen.setdefault(payload, None)
+    return tuple(seen)
+
+
+def valid_names(limit: int = 60) -> list[str]:
+    """Page names made from payloads that pass validation (forbidden characters dropped)."""
+    found: dict[str, None] = {}
+    for payload in payloads():
+        for candidate in (payload, "".join(char for char in payload if char not in names.FORBIDDEN_CHARS)):
+            try:
+                found.setdefault("Xss/" + names.normalize_page_name(candidate)[:150].rstrip("._"), None)
+            except InvalidPageName:
+                continue
+    result = []
+    for name in found:
+        try:
+            result.append(names.normalize_page_name(name))
+        except InvalidPageName:
+            continue
+    return result[:limit]
+
+
+def valid_display_names() -> list[str]:
+    """Payloads that a user could have as a display name (≤ 80 characters, no control characters)."""
+    return [p for p in payloads() if len(p) <= 80 and p.strip() and not any(ord(c) < 32 or c == "\x7f" for c in p)]
+
+
+# --------------------------------------------------------------------------- checking HTML
+
+
+class _Inspector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name.lower(): value or "" for name, value in attrs}
+        if tag == "script":
+            if set(values) - {"src", "defer", "type"} or not values.get("src", "").startswith("/-/static/"):
+                self.problems.append(f"<script {values}>")
+            self.in_script = True
+        if tag in FORBIDDEN_TAGS:
+            self.problems.append(f"<{tag}>")
+        if tag == "meta" and "http-equiv" in values:
+            self.problems.append(f"<meta http-equiv={values['http-equiv']!r}>")
+        if tag == "link" and not values.get("href", "").startswith(("/-/static/", "/-/changes.atom", "http")):
+            self.problems.append(f"<link {values}>")
+        for name, value in values.items():
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+            if name == "srcdoc":
+                self.problems.append(f"<{tag} srcdoc>")
+            if name in URL_ATTRIBUTES and dangerous_url(value):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+            if name == "style" and re.search(r"expression|url\s*\(|javascript", value, re.I):
+                self.problems.append(f"<{tag} style={value!r}>")
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self.in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self.in_script and data.strip():
+            self.problems.append(f"inline script {data[:60]!r}")
+
+
+def dangerous_url(value: str) -> bool:
+    """Whether a URL would run script: its scheme, with whitespace and controls removed, lowercased."""
+    compact = re.sub(r"[\x00-\x20\x7f]+", "", value).lower()
+    return compact.startswith(DANGEROUS_SCHEMES)
+
+
+def inspect_html(html: str) -> list[str]:
+    """Executable markup in ``html``: script other than ours, handlers, script URLs, frames."""
+    inspector = _Inspector()
+    inspector.feed(html)
+    inspector.close()
+    return inspector.problems
+
+
+def inspect_feed(xml: str) -> list[str]:
+    """The Atom feed must be well-formed XML whose text constructs are plain text (never HTML)."""
+    try:
+        root = ElementTree.fromstring(xml.encode("utf-8"))
+    except ElementTree.ParseError as error:
+        return [f"the feed is not well-formed XML: {error}"]
+    problems = []
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag != "link" and element.get("type") not in (None, "text"):
+            problems.append(f"<{tag} type={element.get('type')!r}> would be read as markup")
+        if tag == "link" and dangerous_url(element.get("href", "")):
+            problems.append(f"<link href={element.get('href')!r}>")
+        if "}" in element.tag and not element.tag.startswith("{http://www.w3.org/2005/Atom}"):
+            problems.append(f"foreign element {element.tag}")
+    return problems
+
+
+# --------------------------------------------------------------------------- filling a wiki
+
+
+@dataclass(frozen=True)
+class Sink:
+    """A place user strings reach: how to put the payloads there, and the URLs that show them."""
+
+    name: str
+    fill: Callable[[Flask], list[str]]
+
+
+def _author(index: int = 0, name: str = "Xss Tester", group: str = "governments") -> Author:
+    return Author(name=name, email=f"xss{index}@example.org", username=f"xss{index}", group=group)
+
+
+def _fill_page_text(app: Flask) -> list[str]:
+    store = app.extensions["wiki_store"]
+    corpus = list(payloads())
+    urls = []
+    for number, start in enumerate(range(0, len(corpus), 60)):
+        page = f"Xss/Text_{number}"
+        chunk = corpus[start:start + 60]
+        first = "\n\n".join(wrapper.format(p) for p in chunk[: len(chunk) // 2] for wrapper in MARKDOWN_WRAPPERS[:3])
+        second = "\n\n".join(wrapper.format(p) for p in chunk for wrapper in MARKDOWN_WRAPPERS)
+        store.save_page(page, first.replace("\x00", ""), base=store.head(), author=_author(), summary="first")
+        store.save_page(page, second.replace("\x00", ""), base=store.head(), author=_author(), summary="second")
+        first_commit = store.page_history(page)[-1].id
+        urls += [f"/{page}", f"/{page}/-/history", f"/{page}/-/diff", f"/{page}/-/diff?view=split",
+                 f"/{page}/-/edit", f"/{page}?rev={first_commit}", f"/{page}/-/blame",
+                 f"/-/compare?from={first_commit}&to={store.head()}"]
+    return urls
+
+
+def _fill_page_names(app: Flask) -> list[str]:
+    store = app.extensions["wiki_store"]
+    urls = ["/-/pages", "/-/changes"]
+    for index, page in enumerate(valid_names()):
+        try:
+            store.save_page(page, f"[[{page}]]\n", base=store.head(), author=_author(index), summary=f"Create {page}")
+        except PageExists:  # two payloads that differ only by case
+            continue
+        urls += [f"/{page}", f"/{page}/-/history", f"/{page}/-/diff", f"/{page}/-/blame",
+                 f"/{page}/-/rename", f"/{page}/-/delete", f"/{page}/-/endorse"] if index < 12 else [f"/{page}"]
+    return urls
+
+
+def _fill_summaries(app: Flask) -> list[str]:
+    store = app.extensions["wiki_store"]
+    for index, payload in enumerate(payloads()):
+        store.save_page("Xss/Summaries", f"version {index}\n", base=store.head(), author=_author(), summary=payload)
+    return ["/Xss/Summaries", "/Xss/Summaries/-/history", "/Xss/Summaries/-/history?p=2",
+            "/Xss/Summaries/-/history?p=3", "/Xss/Summaries/-/diff", "/Xss/Summaries/-/blame", "/-/changes",
+            "/-/contributions"]
+
+
+def _fill_people(app: Flask) -> list[str]:
+    """Display names and group names (GROUPS is configured with payload names by ``make_xss_app``)."""
+    store = app.extensions["wiki_store"]
+    groups = [slug for slug in app.config["GROUPS"] if slug.startswith("xss-")]
+    for index, display in enumerate(valid_display_names()[:80]):
+        group = groups[index % len(groups)]
+        store.save_page("Xss/People", f"edit {index}\n", base=store.head(), summary=f"edit {index}",
+                        author=_author(index, name=display, group=group))
+    return ["/Xss/People", "/Xss/People/-/history", "/Xss/People/-/history?p=2", "/Xss/People/-/blame",
+            "/Xss/People/-/diff", "/-/changes", "/-/contributions", "/-/endorsements", "/Xss/People/-/endorse"]
+
+
+SINKS = [
+    Sink("page text, diffs, blame, old versions, compare", _fill_page_text),
+    Sink("page names", _fill_page_names),
+    Sink("edit summaries", _fill_summaries),
+    Sink("display names and group names", _fill_people),
+]
+
+
+def group_config() -> dict[str, str]:
+    """GROUPS for an XSS wiki: the usual groups and one per payload name."""
+    from wiki.users import DEFAULT_GROUPS
+
+    groups = dict(DEFAULT_GROUPS)
+    for index, payload in enumerate(p for p in payloads() if "\x00" not in p):
+        groups[f"xss-{index}"] = payload
+    return groups
+
+
+def fill_wiki(app: Flask) -> dict[str, list[str]]:
+    """Put the payloads everywhere; the URLs to check, by sink."""
+    return {sink.name: sink.fill(app) for sink in SINKS}
