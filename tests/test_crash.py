@@ -144,7 +144,17 @@ def test_a_lock_that_stays_fresh_is_never_stolen(repo: Store, monkeypatch: pytes
     assert lock.exists() and repo.head() == head
 
 
-def test_stale_commit_graph_lock_and_temporary_objects_are_cleaned(repo: Store) -> None:
+def test_stale_commit_graph_lock_and_temporary_objects_are_cleaned(tmp_path: Path) -> None:
+    # A repository made with git alone: no store commit, so no background commit-graph writer races us.
+    path = tmp_path / "content.git"
+    subprocess.run(["git", "init", "--bare", "-q", "--initial-branch=main", str(path)], check=True)
+    blob = subprocess.run(["git", f"--git-dir={path}", "hash-object", "-w", "--stdin"], input=b"# Home\n",
+                          capture_output=True, check=True).stdout.decode().strip()
+    tree = subprocess.run(["git", f"--git-dir={path}", "mktree"], input=f"100644 blob {blob}\tHome.md\n",
+                          capture_output=True, check=True, text=True).stdout.strip()
+    commit = git(path, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit-tree", tree, "-m", "x").strip()
+    git(path, "update-ref", "refs/heads/main", commit)
+    repo = Store(path, stale_lock_seconds=0.5)
     graph_lock = repo.path / "objects" / "info" / "commit-graphs" / "commit-graph-chain.lock"
     graph_lock.parent.mkdir(parents=True, exist_ok=True)
     graph_lock.write_text("")

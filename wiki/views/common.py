@@ -32,12 +32,13 @@ def canonical_page(raw: str, endpoint: str) -> tuple[str, Response | None]:
     if page != raw:
         if request.method not in {"GET", "HEAD"}:  # a redirect would drop the form (and the user's text)
             raise BadForm(f"Send this form to the page's own address, /{page}.")
-        # The query is copied as it came, never passed to url_for: keys such as _external, _scheme
-        # or _method would steer the URL builder (another host, or a 500).
+        # The query is appended, never passed to url_for: keys such as _external, _scheme or _method
+        # would steer the URL builder (another host, or a 500). Those keys are dropped; repeats stay.
         view_args = {key: value for key, value in (request.view_args or {}).items() if key != "page"}
         url = url_for(endpoint, page=page, **view_args)
-        if request.args:
-            url += "?" + urlencode(list(request.args.items(multi=True)))
+        query = [(key, value) for key, value in request.args.items(multi=True) if not key.startswith("_")]
+        if query:
+            url += "?" + urlencode(query)
         return page, redirect(url, 301)
     return page, None
 
