@@ -12,6 +12,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -130,17 +131,23 @@ def test_a_lock_that_stays_fresh_is_never_stolen(repo: Store, monkeypatch: pytes
     lock = repo.path / "refs" / "heads" / "main.lock"
     lock.write_text(repo.head() + "\n")
     head = repo.head()
-    real_sleep = time.sleep
+    owner_alive = threading.Event()
+    owner_alive.set()
 
-    def touching_sleep(seconds: float) -> None:
-        os.utime(lock)  # the owner is alive and the lock stays young
-        real_sleep(seconds)
+    def owner() -> None:  # a slow but live writer: its lock never gets old
+        while owner_alive.is_set():
+            os.utime(lock)
+            time.sleep(0.02)
 
-    repo.stale_lock_seconds = 0.2
+    toucher = threading.Thread(target=owner, daemon=True)
+    toucher.start()
     monkeypatch.setattr("wiki.store.MAX_CAS_ATTEMPTS", 2)
-    monkeypatch.setattr("wiki.store.time.sleep", touching_sleep)
-    with pytest.raises(StoreBusy):
-        repo.save_page("Home", "# Home\n\nmust not land\n", base=repo.head(), author=AUTHOR, summary="x")
+    try:
+        with pytest.raises(StoreBusy):
+            repo.save_page("Home", "# Home\n\nmust not land\n", base=repo.head(), author=AUTHOR, summary="x")
+    finally:
+        owner_alive.clear()
+        toucher.join()
     assert lock.exists() and repo.head() == head
 
 
