@@ -29,6 +29,7 @@ class Route:
     data: dict[str, str] = field(default_factory=dict)  # form fields (a CSRF token is added)
     page: str = ""  # a page created for this row before it runs
     private_anonymous: int = LOGIN  # what anonymous visitors get when public reading is off
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # uploads: field -> (name, bytes)
     basic_auth: bool = False  # the role's credentials go in an HTTP Basic header (git), not a login form
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -113,6 +114,19 @@ ROUTES: list[Route] = [
     Route("git_http.elsewhere", "PUT", "/content.git/objects/x", roles(404, 404, 404), private_anonymous=404),
     Route("git_http.elsewhere", "DELETE", "/content.git/refs/heads/main", roles(404, 404, 404),
           private_anonymous=404),
+    # find blueprint (issue 5)
+    Route("find.search", "GET", "/-/search?q=mandate", EVERYONE),
+    Route("find.search", "GET", "/-/search", EVERYONE),
+    Route("find.backlinks", "GET", "/Home/-/backlinks", EVERYONE),
+    Route("find.wanted", "GET", "/-/wanted", EVERYONE),
+    # attachments blueprint (issue 5); ``prepare`` attaches notes.txt to Matrix/Attach
+    Route("attachments.attachments", "GET", "/Matrix/Attach/-/attachments", EVERYONE),
+    Route("attachments.upload", "POST", "/{page}/-/attachments", EDITORS_POST, page="Matrix/Upload",
+          files={"file": ("matrix.txt", b"uploaded by the matrix\n")}),
+    Route("attachments.download", "GET", "/Matrix/Attach/-/attachments/notes.txt", EVERYONE),
+    Route("attachments.change", "POST", "/{page}/-/attachments/notes.txt", EDITORS_POST, page="Matrix/Attach_del",
+          data={"action": "delete"}),
+    Route("attachments.history", "GET", "/Matrix/Attach/-/attachments/notes.txt/history", EVERYONE),
     # static files
     Route("static", "GET", "/-/static/wiki.css", EVERYONE, private_anonymous=200),
 ]

@@ -8,6 +8,7 @@ ending every other session. (Basic cases live in test_views.py; these extend the
 from __future__ import annotations
 
 import base64
+import io
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -30,6 +31,9 @@ def prepare(app: Flask) -> dict[str, str]:
     store = app.extensions["wiki_store"]
     for page in {route.page for route in ROUTES if route.page} | {"Matrix/Revert"}:
         store.save_page(page, f"# {page}\n\nfirst version\n", base=store.head(), author=MATRIX_AUTHOR, summary="v1")
+    for page in ("Matrix/Attach", "Matrix/Attach_del"):
+        store.save_page(page, "# Attachments\n", base=store.head(), author=MATRIX_AUTHOR, summary="v1")
+        store.save_attachment(page, "notes.txt", b"attached notes\n", author=MATRIX_AUTHOR, summary="attach")
     rev = store.head()
     store.save_page("Matrix/Revert", "# Revert\n\nsecond version\n", base=store.head(), author=MATRIX_AUTHOR,
                     summary="v2")
@@ -50,6 +54,8 @@ def call(client: FlaskClient, route: Route, values: dict[str, str], role: str = 
         return client.get(url, headers=headers)
     data = {key: value.format(page=route.page, **values) for key, value in route.data.items()}
     data["csrf_token"] = csrf_token(client, "/-/login")
+    for name, (filename, content) in route.files.items():
+        data[name] = (io.BytesIO(content), filename)  # type: ignore[assignment]
     return client.open(url, method=route.method, data=data, headers=headers)
 
 

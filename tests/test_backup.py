@@ -85,7 +85,8 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path: Path, content: bytes | N
     assert not (tmp_path.parent / "evil").exists()
 
 
-def test_check_passes_on_a_healthy_instance(runner) -> None:  # noqa: ANN001
+def test_check_passes_on_a_healthy_instance(app: Flask, runner) -> None:  # noqa: ANN001
+    _commit_with_file(app.config["CONTENT_REPO"], "Home.files/notes.txt", b"plain text notes\n")  # an attachment
     result = runner.invoke(args=["check"])
     assert result.exit_code == 0 and "OK" in result.output, result.output
 
@@ -114,6 +115,8 @@ def _commit_with_file(repo: str, path: str, data: bytes, mode: str = "100644") -
     ("Latin1.md", b"caf\xe9\n", "100644", "UTF-8"),
     ("Link.md", b"/etc/passwd", "120000", "mode 120000"),
     ("Tool.md", b"#!/bin/sh\n", "100755", "mode 100755"),
+    ("Home.files/evil.exe", b"MZ\x90\x00", "100644", "not a valid attachment"),
+    ("Home.files/photo.png", b"not a png at all", "100644", "not a valid attachment"),
 ])
 def test_check_finds_files_that_are_not_pages(app: Flask, runner, path: str, data: bytes, mode: str,  # noqa: ANN001
                                               message: str) -> None:

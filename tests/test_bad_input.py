@@ -141,7 +141,7 @@ def test_case_only_twins_are_refused(app: Flask, editor: FlaskClient, existing: 
 
 
 def test_content_over_the_limit_is_413_with_the_limit(tmp_path: Path) -> None:
-    app = make_app(tmp_path / "i", MAX_PAGE_BYTES=10_000)
+    app = make_app(tmp_path / "i", MAX_PAGE_BYTES=10_000, MAX_ATTACHMENT_BYTES=10_000)
     client = app.test_client()
     Auth(client).login("editor")
     head = app.extensions["wiki_store"].head()

@@ -20,6 +20,9 @@ def check_headers(response: TestResponse, where: str) -> list[str]:
     problems = []
     csp = response.headers.get("Content-Security-Policy", "")
     directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
+    for fetch_directive in ("script-src", "object-src"):  # these fall back to default-src
+        if fetch_directive not in directives and directives.get("default-src") == ["'none'"]:
+            directives[fetch_directive] = ["'none'"] if fetch_directive == "object-src" else ["'self'"]
     if directives.get("script-src") != ["'self'"]:
         problems.append(f"{where}: script-src is {directives.get('script-src')}, not only 'self'")
     if "unsafe-inline" in csp or "unsafe-eval" in csp:
@@ -75,7 +78,7 @@ def test_error_answers_send_the_security_headers(app: Flask, method: str, url: s
 
 
 def test_too_large_and_locked_out_answers_send_the_headers(tmp_path: Path) -> None:
-    app = make_app(tmp_path / "i", MAX_PAGE_BYTES=20_000)
+    app = make_app(tmp_path / "i", MAX_PAGE_BYTES=20_000, MAX_ATTACHMENT_BYTES=20_000)
     client = app.test_client()
     big = client.post("/-/login", data={"csrf_token": csrf_token(client), "username": "x" * 200_000,
                                         "password": "y"})

@@ -142,3 +142,24 @@ def test_pushed_commits_with_control_characters_keep_the_feed_well_formed(app: F
     assert feed.status_code == 200 and inspect_feed(feed.get_data(as_text=True)) == []
     for url in ("/-/changes", "/Home/-/history"):
         assert inspect_html(client.get(url).get_data(as_text=True)) == []
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(1)</script></svg>'),
+    ("page.txt", b"<html><script>alert(1)</script></html>\n"),
+    ("table.csv", b"a,b\n<script>alert(1)</script>,=HYPERLINK(\"javascript:alert(1)\")\n"),
+])
+def test_attachments_with_script_are_never_served_as_active_content(app: Flask, name: str, data: bytes) -> None:
+    """An uploaded or pushed file is sent so no browser runs it: as a download, sandboxed, not sniffed."""
+    from wiki.store import Author
+
+    store = app.extensions["wiki_store"]
+    store.save_page("Files", "# Files\n", base=store.head(), author=Author("A", "a@example.org", "a", "governments"),
+                    summary="files")
+    store.save_attachment("Files", name, data, author=Author("A", "a@example.org", "a", "governments"))
+    response = app.test_client().get(f"/Files/-/attachments/{name}")
+    assert response.status_code == 200
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.mimetype not in {"text/html", "application/xhtml+xml"}
+    assert response.headers.get("Content-Disposition", "").startswith("attachment")
+    assert "sandbox" in response.headers["Content-Security-Policy"]

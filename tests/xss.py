@@ -228,11 +228,55 @@ def _fill_people(app: Flask) -> list[str]:
             "/Xss/People/-/diff", "/-/changes", "/-/contributions", "/-/endorsements", "/Xss/People/-/endorse"]
 
 
+def _fill_search(app: Flask) -> list[str]:
+    """Search queries (echoed in the form and the title) and snippets of pages holding payloads."""
+    from urllib.parse import quote
+
+    store = app.extensions["wiki_store"]
+    text = "\n\n".join(f"findme {p}" for p in payloads()).replace("\x00", "")
+    store.save_page("Xss/Searchable", text, base=store.head(), author=_author(), summary="searchable")
+    urls = [f"/-/search?q={quote(word)}" for word in ("findme", "alert", "script", "onerror", "javascript",
+                                                       "findme alert", '"findme"', "findme*")]
+    urls += [f"/-/search?q={quote(p)}" for p in payloads()[::3] if "\x00" not in p]
+    urls += ["/-/wanted", "/Home/-/backlinks", "/Xss/Text_0/-/backlinks"]
+    return urls
+
+
+def attachment_names() -> list[str]:
+    """Attachment names made from payloads: the characters a name may hold, and a .txt ending."""
+    from wiki import attachments
+
+    found: dict[str, None] = {}
+    for payload in payloads():
+        stem = re.sub(r"[^\w.()+,-]", "", payload).strip("._-")[:60]
+        try:
+            name = attachments.check_name(f"x{stem}.txt")
+        except attachments.InvalidAttachment:
+            continue
+        if all(name.casefold() != other.casefold() for other in found):  # case twins are refused
+            found.setdefault(name, None)
+    return list(found)[:30]
+
+
+def _fill_attachments(app: Flask) -> list[str]:
+    store = app.extensions["wiki_store"]
+    store.save_page("Xss/Files", "# Files\n", base=store.head(), author=_author(), summary="files")
+    corpus = payloads()
+    for index, name in enumerate(attachment_names()):
+        store.save_attachment("Xss/Files", name, f"{corpus[index]}\n".replace("\x00", "").encode(),
+                              author=_author(), summary=corpus[index])
+    urls = ["/Xss/Files/-/attachments", "/Xss/Files", "/Xss/Files/-/history", "/-/changes"]
+    urls += [f"/Xss/Files/-/attachments/{name}/history" for name in attachment_names()[:10]]
+    return urls
+
+
 SINKS = [
     Sink("page text, diffs, blame, old versions, compare", _fill_page_text),
     Sink("page names", _fill_page_names),
     Sink("edit summaries", _fill_summaries),
     Sink("display names and group names", _fill_people),
+    Sink("search queries, snippets, backlinks, wanted pages", _fill_search),
+    Sink("attachment names and their summaries", _fill_attachments),
 ]
 
 

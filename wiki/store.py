@@ -53,7 +53,6 @@ BLOB_MODE = 0o100644
 MAX_CAS_ATTEMPTS = 50
 MAX_RENAMES_FOLLOWED = 100
 MAX_INCREMENTAL_WALK = 200  # commits walked back to extend a cached history instead of asking git
-
 # A lock file older than this was left by a writer that died (git holds one for milliseconds).
 STALE_LOCK_SECONDS = 5.0
 # gitdb writes each loose object to ``objects/obj*`` first, then renames it into place.
@@ -1170,7 +1169,11 @@ class Store:
         return refs
 
     def invalid_paths(self, rev: str | None = None) -> list[str]:
-        """Files at ``rev`` that are not valid pages: bad names, modes (links, submodules) or text."""
+        """Files at ``rev`` that are neither valid pages nor valid attachments (``<page>.files/<name>``):
+        bad names, modes (links, submodules, executables), text that is not UTF-8, or attachment
+        bytes that do not match their type."""
+        from . import attachments  # pure (no Flask, no git): the rules uploads and pushes follow
+
         result = self._run("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", self.resolve(rev))
         problems = []
         for record in result.stdout.split(b"\0"):
@@ -1181,6 +1184,14 @@ class Store:
             path = raw_path.decode("utf-8", "replace")
             if kind != "blob" or mode != f"{BLOB_MODE:o}":
                 problems.append(f"{path}: a {kind} of mode {mode}, not a page file")
+            elif names.page_from_attachment_file(path) is not None:
+                name = path.rpartition("/")[2]
+                try:
+                    if attachments.check_name(name) != name:
+                        raise attachments.InvalidAttachment("not in its canonical spelling")
+                    attachments.check_content(name, self._blob(object_id))
+                except attachments.InvalidAttachment as error:
+                    problems.append(f"{path}: not a valid attachment: {error.message}")
             elif names.page_from_file(path) is None:
                 problems.append(f"{path}: not a valid page file name")
             else:

@@ -64,7 +64,7 @@ def browser_urls(sinks: dict[str, list[str]]) -> list[str]:
     """Each sink's pages, once; page names beyond the first few are only viewed."""
     seen: dict[str, None] = {}
     for sink, urls in sinks.items():
-        for url in urls[:40] if sink == "page names" else urls:
+        for url in urls[:40] if sink == "page names" else urls[:30]:
             seen.setdefault(url, None)
     return list(seen)
 

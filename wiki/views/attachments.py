@@ -22,7 +22,8 @@ from .common import BadForm, canonical_page, form_field, page_context, query_arg
 
 bp = Blueprint("attachments", __name__)
 
-DOWNLOAD_POLICY = "default-src 'none'; sandbox"
+# frame-ancestors and base-uri do not fall back to default-src: name them, as for every other answer.
+DOWNLOAD_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; sandbox"
 
 
 def _limit_message() -> str:
