@@ -1,7 +1,9 @@
 """Concurrency storm: gunicorn with 4 workers, 16 clients saving at once from fresh and stale bases.
 
-Every edit must end up in the repository or come back to its author as a conflict (409) that
-shows their text; no answer is a 5xx; `git fsck --strict` stays clean; and the number of new
+14 clients edit in the browser's way (edit form, then post), 2 push commits with `git push` over
+/content.git. Every edit must end up in the repository or come back to its author as a conflict
+(409) that shows their text (a refused push leaves the commit in the pusher's clone); no answer
+is a 5xx; `git fsck --strict` stays clean; and the number of new
 commits equals the number of saves the wiki reported as saved or merged. The clients are bounded
 (a fixed number of saves each) and the server listens on 127.0.0.1 only.
 """
@@ -31,7 +33,10 @@ from .conftest import git
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 16
+PUSHERS = 2  # of the CLIENTS, these push with git; the others use the edit form
 SAVES_PER_CLIENT = 24
+PUSHES_PER_PUSHER = 4
+PUSH_ATTEMPTS = 40
 SHARED_PAGES = ["Storm/Shared_one", "Storm/Shared_two"]
 PASSWORD = "storm password"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -52,6 +57,8 @@ class Outcomes:
     lock: threading.Lock = field(default_factory=threading.Lock)
     statuses: Counter[int] = field(default_factory=Counter)
     saved: list[str] = field(default_factory=list)  # markers of edits reported saved or merged
+    pushed: list[str] = field(default_factory=list)  # markers of commits in accepted pushes
+    refused_pushes: int = 0
     conflicts: list[str] = field(default_factory=list)  # markers answered with a conflict
     problems: list[str] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
@@ -106,7 +113,8 @@ def server(tmp_path: Path):  # noqa: ANN201
     users = app.extensions["wiki_users"]
     groups = list(DEFAULT_GROUPS)
     for number in range(CLIENTS):
-        users.create(f"storm{number}", PASSWORD, group=groups[number % len(groups)], role="editor")
+        users.create(f"storm{number}", PASSWORD, group=groups[number % len(groups)],
+                     role="admin" if number >= CLIENTS - PUSHERS else "editor")  # pushing needs admin
     store = app.extensions["wiki_store"]
     from wiki.store import Author
 
@@ -188,6 +196,55 @@ def client_loop(port: int, number: int, outcomes: Outcomes) -> None:
                 outcomes.problems.append(f"{marker}: status {status}: {answer[:200]}")
 
 
+def pusher_loop(port: int, number: int, outcomes: Outcomes, workdir: Path) -> None:
+    """Clone once, then PUSHES_PER_PUSHER times: catch up with main, commit one page, push."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_AUTHOR_NAME": f"Pusher {number}",
+           "GIT_AUTHOR_EMAIL": f"p{number}@example.org", "GIT_COMMITTER_NAME": f"Pusher {number}",
+           "GIT_COMMITTER_EMAIL": f"p{number}@example.org"}
+    clone = workdir / f"clone{number}"
+    url = f"http://storm{number}:{quote(PASSWORD)}@127.0.0.1:{port}/content.git"
+
+    def run(*args: str, cwd: Path | None = clone) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+    cloned = run("clone", "-q", url, str(clone), cwd=workdir)
+    if cloned.returncode != 0:
+        with outcomes.lock:
+            outcomes.problems.append(f"clone failed: {cloned.stderr}")
+        return
+    for count in range(PUSHES_PER_PUSHER):
+        marker = f"<p{number}-{count}>"
+        for _attempt in range(PUSH_ATTEMPTS):  # as a maintainer would: pull, commit again, push again
+            fetched = run("fetch", "-q", "origin")
+            run("reset", "-q", "--hard", "origin/main")
+            page = clone / "Storm" / f"Pushed_{number}.md"
+            page.parent.mkdir(exist_ok=True)
+            page.write_text(f"# Pushed\n\n{marker}\n", encoding="utf-8")
+            run("add", "-A")
+            run("commit", "-q", "-m", f"push {marker}", "-m", f"Stakeholder-Group: {DEFAULT_GROUPS_LIST[0]}")
+            pushed = run("push", "-q", "origin", "main")
+            errors = fetched.stderr + pushed.stderr
+            with outcomes.lock:
+                if re.search(r"error: 5\d\d|returned error: 5", errors):
+                    outcomes.statuses[500] += 1
+                    outcomes.problems.append(f"{marker}: {errors[-300:]}")
+                    return
+                if pushed.returncode == 0:
+                    outcomes.pushed.append(marker)
+                    break
+                if not re.search(r"rejected|fetch first|non-fast-forward|cannot lock ref", errors):
+                    outcomes.problems.append(f"{marker}: push failed: {errors[-300:]}")
+                    return
+                outcomes.kinds["push refused: main moved"] += 1  # the commit is still in the clone
+            time.sleep(0.05)
+        else:
+            with outcomes.lock:
+                outcomes.refused_pushes += 1
+
+
+DEFAULT_GROUPS_LIST = list(DEFAULT_GROUPS)
+
+
 def _unescape(html: str) -> str:
     return (html.replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"').replace("&#39;", "'")
             .replace("&quot;", '"').replace("&amp;", "&"))
@@ -197,12 +254,16 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def test_storm_of_concurrent_saves_loses_nothing(server) -> None:  # noqa: ANN001
+def test_storm_of_concurrent_saves_loses_nothing(server, tmp_path: Path) -> None:  # noqa: ANN001
     port, repo, log = server
+    workdir = tmp_path / "pushers"
+    workdir.mkdir()
     before = int(git(repo, "rev-list", "--count", "main"))
     outcomes = Outcomes()
     threads = [threading.Thread(target=client_loop, args=(port, number, outcomes), daemon=True)
-               for number in range(CLIENTS)]
+               for number in range(CLIENTS - PUSHERS)]
+    threads += [threading.Thread(target=pusher_loop, args=(port, number, outcomes, workdir), daemon=True)
+                for number in range(CLIENTS - PUSHERS, CLIENTS)]
     started = time.monotonic()
     for thread in threads:
         thread.start()
@@ -214,18 +275,21 @@ def test_storm_of_concurrent_saves_loses_nothing(server) -> None:  # noqa: ANN00
     server_errors = {status: n for status, n in outcomes.statuses.items() if status >= 500}
     assert server_errors == {}, log.read_text()[-3000:]
     assert outcomes.problems == []
-    total = CLIENTS * SAVES_PER_CLIENT
+    total = (CLIENTS - PUSHERS) * SAVES_PER_CLIENT
     assert len(outcomes.saved) + len(outcomes.conflicts) == total
+    assert len(outcomes.pushed) + outcomes.refused_pushes == PUSHERS * PUSHES_PER_PUSHER and outcomes.pushed
     assert outcomes.conflicts and outcomes.kinds["stale own line"] and outcomes.kinds["fresh common"]
 
     fsck = subprocess.run(["git", f"--git-dir={repo}", "fsck", "--strict", "--no-progress"], capture_output=True,
                           text=True)
     assert fsck.returncode == 0, fsck.stdout + fsck.stderr
     after = int(git(repo, "rev-list", "--count", "main"))
-    assert after - before == len(outcomes.saved)  # one commit per accepted save, none lost, none doubled
+    # one commit per accepted save or push, none lost, none doubled
+    assert after - before == len(outcomes.saved) + len(outcomes.pushed)
     added = "\n".join(line for line in git(repo, "log", "-p", "--format=", "main", "--", "Storm").splitlines()
                       if line.startswith("+"))  # page text only: summaries carry the marker too
-    missing = [marker for marker in outcomes.saved if marker not in added]
+    missing = [marker for marker in outcomes.saved + outcomes.pushed if marker not in added]
     assert missing == []  # every accepted edit is in a commit
     print(f"{total} saves in {elapsed:.1f}s: {len(outcomes.saved)} saved or merged, "
-          f"{len(outcomes.conflicts)} conflicts; {dict(outcomes.kinds)}")
+          f"{len(outcomes.conflicts)} conflicts; {dict(outcomes.kinds)}; {len(outcomes.pushed)} pushes accepted, "
+          f"{outcomes.refused_pushes} refused")
