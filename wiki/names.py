@@ -45,6 +45,13 @@ def normalize_page_name(raw: str) -> str:
     """
     if not isinstance(raw, str):
         raise InvalidPageName("A page name must be text.")
+    return _normalize_page_name(raw)
+
+
+@functools.lru_cache(maxsize=16384)
+def _normalize_page_name(raw: str) -> str:
+    """The validation behind :func:`normalize_page_name`, cached: every request checks its URL's
+    name (exceptions are not cached, so refusals are recomputed, which is fine)."""
     name = unicodedata.normalize("NFC", raw).strip()
     if not name:
         raise InvalidPageName("The page name is empty.")

@@ -202,6 +202,8 @@ class Store:
         stale_lock_seconds: float = STALE_LOCK_SECONDS,
     ) -> None:
         self.path = Path(path)
+        self._git_dir = str(self.path)
+        self._packed_refs_cache: tuple[tuple[int, int, int], dict[str, str]] | None = None
         self.branch = branch
         self.ref = f"refs/heads/{branch}"
         self.committer = (committer_name, committer_email)
@@ -528,21 +530,37 @@ class Store:
         return ""
 
     def _read_ref(self, ref: str) -> str | None:
-        """Any ref's value from the ref files (no process), or ``None``."""
+        """Any ref's value from the ref files (no process), or ``None``.
+
+        Every page view reads a few refs, so this is plain ``open`` on string paths; packed refs
+        are parsed once per version of ``packed-refs`` (git rewrites it by rename: a new inode).
+        """
         try:
-            value = (self.path / ref).read_text().strip()
-            if _HEX40.match(value):
-                return value
+            with open(f"{self._git_dir}/{ref}", "rb") as loose:
+                value = loose.read(64).strip()
+            if _HEX40.match(value.decode("ascii", "replace")):
+                return value.decode("ascii")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             pass
+        return self._packed_refs().get(ref)
+
+    def _packed_refs(self) -> dict[str, str]:
         try:
-            with open(self.path / "packed-refs", encoding="utf-8") as packed:
-                for line in packed:
-                    if line.endswith(f" {ref}\n"):
-                        return line[:40]
+            status = os.stat(f"{self._git_dir}/packed-refs")
         except FileNotFoundError:
-            pass
-        return None
+            return {}
+        key = (status.st_ino, status.st_mtime_ns, status.st_size)
+        cached = self._packed_refs_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        refs: dict[str, str] = {}
+        with open(f"{self._git_dir}/packed-refs", encoding="utf-8", errors="replace") as packed:
+            for line in packed:
+                value, _, name = line.rstrip("\n").partition(" ")
+                if _HEX40.match(value) and name:
+                    refs[name] = value
+        self._packed_refs_cache = (key, refs)
+        return refs
 
     def last_change(self, page: str, rev: str | None = None) -> CommitInfo | None:
         """The newest commit that changed ``page`` as of ``rev``; ``git log -1`` stops early."""
