@@ -16,8 +16,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from wiki.review_store import Review
 from wiki.store import Author, Store
+from wiki.store.review import Review
 
 from .conftest import Auth, csrf_token, git, save
 

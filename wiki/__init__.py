@@ -14,9 +14,9 @@ from flask import Flask, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from .render import Renderer
-from .review_store import Review
 from .search import SearchIndex
 from .store import Author, Store
+from .store.review import Review
 from .users import DEFAULT_GROUPS, UserStore
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

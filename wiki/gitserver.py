@@ -1,4 +1,4 @@
-"""The Git server side of /content.git: the only module besides ``store.py`` that starts git.
+"""The Git server side of /content.git: the only module besides the ``wiki.store`` package that starts git.
 
 Why a module of its own: the processes here run with environments the store must never use.
 ``git http-backend`` runs as a CGI program with the request's CGI variables, and the push hooks

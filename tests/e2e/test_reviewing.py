@@ -156,7 +156,8 @@ def test_reading_on_a_phone_and_printing(live: LiveWiki, new_context: Callable[.
 
 def test_keyboard_alone_logs_in_edits_and_saves(live: LiveWiki, page: Page) -> None:
     page.goto(f"{live.url}/-/login?next=/Mandate/-/edit")
-    page.keyboard.type("editor")  # the user name field has the focus
+    expect(page.get_by_label("User name")).to_be_focused()  # autofocus, before typing (slow machines)
+    page.keyboard.type("editor")
     page.keyboard.press("Tab")
     page.keyboard.type("correct horse battery")
     page.keyboard.press("Enter")
@@ -169,8 +170,10 @@ def test_keyboard_alone_logs_in_edits_and_saves(live: LiveWiki, page: Page) -> N
     expect(page.get_by_label("Page text (Markdown)")).to_be_focused()
     page.keyboard.press("Control+End")
     page.keyboard.type("\nTyped by keyboard only.")
+    expect(page.locator(".editor-preview[data-preview-state=ready]")).to_be_attached()
+    expect(page.locator(".editor-preview")).to_contain_text("Typed by keyboard only.")
     summary = page.get_by_label("Edit summary")
-    for _ in range(10):  # past the preview's links (the preview is readable by keyboard too)
+    for _ in range(30):  # past the preview's links (the preview is readable by keyboard too)
         page.keyboard.press("Tab")
         if summary.evaluate("element => element === document.activeElement"):
             break

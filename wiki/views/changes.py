@@ -14,7 +14,7 @@ from .. import names
 from ..auth import can, current_author, role_required
 from ..charts import stacked_columns
 from ..errors import InvalidVersionName, VersionExists
-from ..review_store import Review
+from ..store.review import Review
 from ..users import USERNAME_RE
 from .common import BadForm, form_field, page_number, query_arg, store
 

@@ -10,9 +10,9 @@ from .. import names
 from ..auth import can, current_author, role_required
 from ..diffs import diff_texts
 from ..errors import EditConflict, InvalidPageName, PageExists, PageNotFound
-from ..review_store import NOTES_REF
 from ..store import NOTES_REF as GROUP_NOTES_REF
 from ..store import LRUCache
+from ..store.review import NOTES_REF
 from .common import canonical_page, form_field, page_context, query_arg, renderer, store
 
 bp = Blueprint("pages", __name__)

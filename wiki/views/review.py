@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from ..auth import can, current_author, role_required
 from ..charts import share_bar
 from ..errors import EndorsementRefused, PageNotFound
-from ..review_store import Review
+from ..store.review import Review
 from .common import canonical_page, form_field, page_context, query_arg, store
 
 bp = Blueprint("review", __name__)

@@ -16,11 +16,12 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from . import names
-from .diffs import Diff, diff_texts
-from .errors import EndorsementRefused, InvalidRevision, PageNotFound, StoreBusy, VersionExists
-from .store import (
+from .. import names
+from ..diffs import Diff, diff_texts
+from ..errors import EndorsementRefused, InvalidRevision, PageNotFound, StoreBusy, VersionExists
+from ._common import (
     _LRU,
     GROUP_TRAILER,
     MAX_CAS_ATTEMPTS,
@@ -30,13 +31,15 @@ from .store import (
     Author,
     CommitInfo,
     GitCommandError,
-    Store,
     _ident,
     _note_value,
     _one_line,
     _Tree,
 )
-from .store import NOTES_REF as ATTRIBUTION_NOTES_REF
+from ._common import NOTES_REF as ATTRIBUTION_NOTES_REF
+
+if TYPE_CHECKING:
+    from . import Store
 
 NOTES_REF = "refs/notes/endorsements"
 TAGS_PREFIX = "refs/tags/"
