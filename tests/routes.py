@@ -73,6 +73,9 @@ ROUTES: list[Route] = [
     Route("history.diff", "GET", "/Matrix/Revert/-/diff?from={rev}&to={head}&view=split", EVERYONE),
     # site blueprint
     Route("site.pages", "GET", "/-/pages", EVERYONE),
+    Route("site.document", "GET", "/-/document", EVERYONE),
+    Route("site.document", "GET", "/-/document?rev={rev}&section=Matrix", EVERYONE),
+    Route("site.document", "GET", "/-/document?rev=0000000000", roles(404, 404, 404)),
     Route("site.new_page", "GET", "/-/new", EVERYONE),
     Route("site.new_page", "GET", "/-/new?name=Matrix/New", roles(302, 302, 302)),
     # auth blueprint

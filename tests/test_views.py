@@ -279,3 +279,28 @@ def test_hostile_content_is_inert_in_the_page(client: FlaskClient, auth: Auth) -
     assert "<script>alert" not in html and "javascript:" not in html and "onerror" not in html
     history = client.get("/Evil/-/history").get_data(as_text=True)
     assert '<script>alert("summary")' not in history and "&lt;script&gt;" in history
+
+
+def test_whole_document_prints_every_page_at_a_version(client: FlaskClient, auth: Auth, app: Flask) -> None:
+    store = app.extensions["wiki_store"]
+    first = store.head()
+    auth.login("editor")
+    save(client, "Mapping/Cybersecurity", "# Cybersecurity\n\nRevised after the draft.\n")
+    current = client.get("/-/document").get_data(as_text=True)
+    pages = store.list_pages()
+    assert all(f">{page}</a></li>" in current for page in pages)  # the contents list names every page
+    assert current.index('id="document-page-1"') < current.index("Revised after the draft.")
+    assert current.count('class="document-page page-body"') == len(pages)
+    old = client.get(f"/-/document?rev={first}").get_data(as_text=True)
+    assert "Revised after the draft." not in old and "Starting draft" in old
+    mapping = client.get("/-/document?section=Mapping").get_data(as_text=True)
+    assert mapping.count('class="document-page page-body"') == 3  # Mapping, its template and one issue
+    assert client.get("/-/document?rev=deadbeef").status_code == 404
+    assert client.get("/-/document?section=../x").status_code == 400
+
+
+def test_whole_document_too_large_asks_for_a_section(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("wiki.views.site.MAX_DOCUMENT_PAGES", 3)
+    response = client.get("/-/document")
+    assert response.status_code == 413 and "Choose a section" in response.get_data(as_text=True)
+    assert client.get("/-/document?section=Mapping").status_code == 200

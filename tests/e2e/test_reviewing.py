@@ -97,6 +97,7 @@ def test_every_page_passes_axe(live: LiveWiki, new_context: Callable[..., Browse
         "view": "/Home",
         "view-old": "/Roadmap?rev=" + live.app.extensions["wiki_store"].page_history("Roadmap")[-1].id,
         "pages": "/-/pages",
+        "document": "/-/document",
         "history": "/Roadmap/-/history",
         "diff": "/Roadmap/-/diff",
         "diff-split": "/Roadmap/-/diff?view=split",

@@ -1,4 +1,5 @@
-"""Site-wide pages under ``/-/``: the page index and creating a page by name."""
+"""Site-wide pages under ``/-/``: the page index, creating a page by name, and the whole document
+on one printable page."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from werkzeug.wrappers import Response
 from .. import names
 from ..auth import can
 from ..errors import InvalidPageName
+from ..names import page_title
+from ..render import Renderer
 from ..search import SectionChange
-from .common import query_arg, store
+from .common import query_arg, renderer, store
 
 bp = Blueprint("site", __name__, url_prefix="/-")
+
+# Beyond this many pages the printable document asks for a section: one answer must stay sane.
+MAX_DOCUMENT_PAGES = 500
 
 
 @dataclass
@@ -73,3 +79,37 @@ def new_page() -> str | tuple[str, int] | Response:
     if store().page_exists(page):
         return redirect(url_for("pages.view", page=page))
     return redirect(url_for("pages.edit", page=page))
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    page: str
+    title: str
+    anchor: str
+    html: str
+
+
+@bp.get("/document")
+def document() -> str | tuple[str, int]:
+    """Every page of the document (or of one section) at a revision or named version, one after
+    another with a contents list: what a reader prints or saves as PDF as a report."""
+    rev, section = query_arg("rev"), query_arg("section")
+    wiki = store()
+    commit = wiki.resolve(rev)
+    if section:
+        section = names.normalize_page_name(section)
+    pages = [page for page in wiki.list_pages(commit)
+             if not section or page == section or page.startswith(section + "/")]
+    pages.sort(key=lambda page: (page != "Home", page.casefold(), page))  # Home opens the document
+    if len(pages) > MAX_DOCUMENT_PAGES:
+        return render_template("site/document_too_big.html", count=len(pages), limit=MAX_DOCUMENT_PAGES,
+                               rev=rev), 413
+    render: Renderer = renderer()
+    parts = []
+    for number, page in enumerate(pages, start=1):
+        revision = wiki.read_page(page, commit)
+        rendered = render.render(revision.text, cache_key=revision.blob_id)
+        parts.append(DocumentPage(page=page, title=page_title(page), anchor=f"document-page-{number}",
+                                  html=render.mark_missing(rendered, wiki.missing_pages(rendered.links, commit))))
+    return render_template("site/document.html", parts=parts, rev=rev, section=section or "",
+                           change=wiki.commit_info(commit), commit=commit)
