@@ -192,3 +192,12 @@ def test_search_box_in_every_page_header(client: FlaskClient) -> None:
 def test_empty_query_shows_the_form(client: FlaskClient) -> None:
     response = client.get("/-/search")
     assert response.status_code == 200 and 'name="q"' in response.get_data(as_text=True)
+
+
+def test_snippets_show_text_not_markdown_markup(app: Flask, store: Store) -> None:
+    store.save_page("Markup", "> **Starting draft.** A *quoted* zebra line.\n\n- zebra item\n\n| zebra | cell |\n"
+                    "|---|---|\n", base=store.head(), author=AUTHOR, summary="")
+    results = app.extensions["wiki_search"].search("zebra")
+    snippet = "".join(text for text, _ in results.hits[0].snippet)
+    assert "Starting draft. A quoted zebra line." in snippet
+    assert "**" not in snippet and "|" not in snippet and ">" not in snippet and "---" not in snippet

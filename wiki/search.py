@@ -31,7 +31,7 @@ from .errors import InvalidPageName, PageNotFound
 from .render import WIKILINK_RE
 from .store import CommitInfo, Store
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # bump when what is indexed changes: old indexes rebuild themselves
 WEIGHTS = (10.0, 5.0, 1.0)  # title, headings, body
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 12
@@ -50,6 +50,12 @@ _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _WIKILINK = re.compile(WIKILINK_RE)
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 _HTML_TAG = re.compile(r"<[^>\n]{1,200}>")
+# Markdown markup that would show in snippets as noise: quote and list markers, emphasis, table
+# rules and pipes, footnote references.
+_BLOCK_MARKERS = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:[-*+][ \t]+|\d{1,9}[.)][ \t]+)?", re.MULTILINE)
+_TABLE_RULE = re.compile(r"^[ \t|:-]*-{3,}[ \t|:-]*$", re.MULTILINE)
+_EMPHASIS = re.compile(r"\*{1,3}|_{2,3}|~~")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]\n]{1,40}\]:?")
 _QUERY_TERM = re.compile(r'"([^"]*)"?|(\S+)')
 
 SCHEMA = """
@@ -133,6 +139,8 @@ def split_text(text: str) -> tuple[str, str]:
     body = _WIKILINK.sub(lambda m: (m.group(2) or m.group(1)).replace("_", " "), body)
     body = _MD_LINK.sub(r"\1", body)
     body = _HTML_TAG.sub(" ", body)
+    body = _FOOTNOTE_REF.sub("", _TABLE_RULE.sub("", body))
+    body = _EMPHASIS.sub("", _BLOCK_MARKERS.sub("", body)).replace("|", " ")
     return headings, body
 
 
