@@ -6,16 +6,13 @@ from .. import attachments, names
 from ..attachments import AttachmentExists
 from ..errors import (
     PageNotFound,
-    StoreBusy,
 )
 from ._common import (
-    MAX_CAS_ATTEMPTS,
     TREE_MODE,
     Attachment,
     Author,
     CommitInfo,
     _blob_id,
-    _RefMoved,
 )
 
 
@@ -64,9 +61,9 @@ class AttachmentsMixin:
         """
         path = self._attachment_path(page, name)
         blob_id = _blob_id(data)
-        for _ in range(MAX_CAS_ATTEMPTS):
-            head = self.resolve(None)
-            if not self.page_exists(page, head):
+
+        def prepare(head: str | None) -> tuple[dict[str, bytes | None], str] | None:
+            if head is None or not self.page_exists(page, head):
                 raise PageNotFound(f"There is no page {page!r} to attach files to.")
             existing = {item.name: item for item in self.list_attachments(page, head)}
             if replace:
@@ -79,28 +76,21 @@ class AttachmentsMixin:
                 if twin is not None:
                     raise AttachmentExists(f"{page!r} already has an attachment named {twin!r}. "
                                            "Replace it from the attachment list, or choose another name.")
-            verb = "Replace" if replace else "Attach"
-            try:
-                return self._commit_changes({path: data}, author=author, parent=head,
-                                            message=summary or f"{verb} {name} on {page}")
-            except _RefMoved:
-                continue
-        raise StoreBusy("The wiki is being changed very often right now; please try again.")
+            return {path: data}, summary or f"{'Replace' if replace else 'Attach'} {name} on {page}"
+
+        return self._commit_on_tip(prepare, author=author)
 
     def delete_attachment(self, page: str, name: str, *, author: Author, summary: str = "") -> str:
         """Remove the attachment in one commit; its history keeps every earlier version."""
         path = self._attachment_path(page, name)
-        for _ in range(MAX_CAS_ATTEMPTS):
-            head = self.resolve(None)
-            entry = self._lookup(self._commit_tree(head), path)
+
+        def prepare(head: str | None) -> tuple[dict[str, bytes | None], str]:
+            entry = self._lookup(self._commit_tree(head), path) if head else None
             if entry is None or entry[0] == TREE_MODE:
                 raise PageNotFound(f"{page!r} has no attachment {name!r}.")
-            try:
-                return self._commit_changes({path: None}, author=author, parent=head,
-                                            message=summary or f"Delete {name} from {page}")
-            except _RefMoved:
-                continue
-        raise StoreBusy("The wiki is being changed very often right now; please try again.")
+            return {path: None}, summary or f"Delete {name} from {page}"
+
+        return self._commit_on_tip(prepare, author=author)  # type: ignore[return-value]  # never None
 
     def _attachment_files(self, page: str, commit: str) -> dict[str, str]:
         """``{path: blob id}`` of the attachments of ``page`` at ``commit``."""

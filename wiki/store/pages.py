@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .. import names
@@ -34,6 +34,9 @@ from ._common import (
     _RefMoved,
     _Tree,
 )
+
+# What to commit on a tip: file path -> new bytes (None deletes), and the commit message.
+_Plan = tuple[dict[str, bytes | None], str]
 
 
 class PagesMixin:
@@ -128,39 +131,38 @@ class PagesMixin:
         if base is not None:
             base = self.resolve(base)
         path = names.page_file(page)
-        for _ in range(MAX_CAS_ATTEMPTS):
-            head = self.head()
+        merged = False
+
+        def prepare(head: str | None) -> _Plan | None:
+            nonlocal merged
             current = self.page_blob_id(page, head) if head else None
             base_blob = self.page_blob_id(page, base) if base else None
-            merged = False
+            merged, result = False, text
             if current is not None and current != base_blob:
                 base_text = self._blob(base_blob).decode("utf-8", "replace") if base_blob else ""
                 their_text = self._blob(current).decode("utf-8", "replace")
-                result_text, conflicts = self.merge_texts(base_text, text, their_text)
+                result, conflicts = self.merge_texts(base_text, text, their_text)
                 if conflicts:
                     raise EditConflict(
                         "Someone else changed this page while you were editing, and their change "
                         "overlaps yours. Nothing was saved: your text is below with the conflicts "
                         "marked.",
-                        merged_text=result_text, their_text=their_text, base_text=base_text,
+                        merged_text=result, their_text=their_text, base_text=base_text,
                         head=head or ZERO_ID,
                     )
-                text, merged = result_text, True
+                merged = True
             elif current is None and head is not None:
                 twin = self.find_case_twin(page, head)
                 if twin is not None:
                     raise PageExists(f"A page named {twin!r} already exists; names may not differ only by case.")
-            data = text.encode("utf-8")
+            data = result.encode("utf-8")
             if current is not None and self._blob(current) == data:
-                return SaveResult(commit=None, merged=merged)
-            try:
-                commit = self._commit_changes({path: data}, author=author,
-                                              message=summary or self._default_summary(page, current),
-                                              parent=head)
-            except _RefMoved:
-                continue
-            return SaveResult(commit=commit, merged=merged)
-        raise StoreBusy("The page is being changed very often right now; please save again.")
+                return None
+            return {path: data}, summary or self._default_summary(page, current)
+
+        commit = self._commit_on_tip(prepare, author=author,
+                                     busy="The page is being changed very often right now; please save again.")
+        return SaveResult(commit=commit, merged=merged)
 
     @staticmethod
     def _default_summary(page: str, current: str | None) -> str:
@@ -170,9 +172,9 @@ class PagesMixin:
         """Move ``old`` to ``new`` in one commit, so history follows the rename."""
         if old == new:
             raise PageExists("The new name is the same as the old one.")
-        for _ in range(MAX_CAS_ATTEMPTS):
-            head = self.resolve(None)
-            blob = self.page_blob_id(old, head)
+
+        def prepare(head: str | None) -> _Plan:
+            blob = self.page_blob_id(old, head) if head else None
             if blob is None:
                 raise PageNotFound(f"There is no page {old!r}.")
             if self.page_exists(new, head):
@@ -185,43 +187,54 @@ class PagesMixin:
                 changes[path] = None
                 changes[names.attachments_folder(new) + path[len(names.attachments_folder(old)):]] = \
                     self._read_object(blob_id)[1]
-            try:
-                return self._commit_changes(changes, author=author, parent=head,
-                                            message=summary or f"Rename {old} to {new}")
-            except _RefMoved:
-                continue
-        raise StoreBusy("The wiki is being changed very often right now; please try again.")
+            return changes, summary or f"Rename {old} to {new}"
+
+        return self._commit_on_tip(prepare, author=author)  # type: ignore[return-value]  # never None
 
     def delete_page(self, page: str, *, author: Author, summary: str = "") -> str:
-        for _ in range(MAX_CAS_ATTEMPTS):
-            head = self.resolve(None)
-            if not self.page_exists(page, head):
+        """Remove the page and its attachments in one commit; the history keeps every version."""
+
+        def prepare(head: str | None) -> _Plan:
+            if head is None or not self.page_exists(page, head):
                 raise PageNotFound(f"There is no page {page!r}.")
-            try:
-                changes: dict[str, bytes | None] = {names.page_file(page): None}
-                changes.update(dict.fromkeys(self._attachment_files(page, head)))  # and its attachments
-                return self._commit_changes(changes, author=author, parent=head,
-                                            message=summary or f"Delete {page}")
-            except _RefMoved:
-                continue
-        raise StoreBusy("The wiki is being changed very often right now; please try again.")
+            changes: dict[str, bytes | None] = {names.page_file(page): None}
+            changes.update(dict.fromkeys(self._attachment_files(page, head)))  # and its attachments
+            return changes, summary or f"Delete {page}"
+
+        return self._commit_on_tip(prepare, author=author)  # type: ignore[return-value]  # never None
 
     def revert_page(self, page: str, rev: str, *, author: Author, summary: str = "") -> SaveResult:
         """Make a new commit whose text of ``page`` is the one it had at ``rev``."""
         old = self.read_page(page, rev)
-        summary = summary or f"Revert {page} to {old.commit[:10]}"
+        message = summary or f"Revert {page} to {old.commit[:10]}"
+
+        def prepare(head: str | None) -> _Plan | None:
+            if head is not None and self.page_blob_id(page, head) == old.blob_id:
+                return None
+            return {names.page_file(page): self._blob(old.blob_id)}, message
+
+        return SaveResult(commit=self._commit_on_tip(prepare, author=author))
+
+    def _commit_on_tip(self, prepare: Callable[[str | None], _Plan | None], *, author: Author,
+                       busy: str = "The wiki is being changed very often right now; please try again.",
+                       ) -> str | None:
+        """The one retry loop around :meth:`_commit_changes`.
+
+        ``prepare(tip)`` checks the change against the branch tip and says what to commit there
+        (``None``: nothing to do); when the compare-and-swap loses to another writer, it runs again
+        on the new tip. Raises :class:`StoreBusy` after MAX_CAS_ATTEMPTS lost races.
+        """
         for _ in range(MAX_CAS_ATTEMPTS):
-            head = self.resolve(None)
-            current = self.page_blob_id(page, head)
-            if current == old.blob_id:
-                return SaveResult(commit=None)
+            head = self.head()
+            plan = prepare(head)
+            if plan is None:
+                return None
+            changes, message = plan
             try:
-                commit = self._commit_changes({names.page_file(page): self._blob(old.blob_id)},
-                                              author=author, parent=head, message=summary)
+                return self._commit_changes(changes, author=author, message=message, parent=head)
             except _RefMoved:
                 continue
-            return SaveResult(commit=commit)
-        raise StoreBusy("The wiki is being changed very often right now; please try again.")
+        raise StoreBusy(busy)
 
     def _check_text(self, text: str) -> str:
         if not isinstance(text, str):
