@@ -16,7 +16,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
-from .errors import WikiError
+from .errors import InvalidAttachment, UnsupportedFileType
 from .names import BIDI_CONTROLS, FORBIDDEN_CATEGORIES
 
 MAX_NAME_BYTES = 150
@@ -24,22 +24,6 @@ MAX_NAME_BYTES = 150
 # clone and a shell: letters and digits of any script, and a few punctuation marks.
 _NAME_RE = re.compile(r"\A[^\W_][\w.()+,-]*\Z")
 _MAX_ZIP_MEMBER_BYTES = 1_000_000
-
-
-class InvalidAttachment(WikiError):
-    """An attachment name or file the wiki refuses, with the reason in the message."""
-
-    code = 400
-
-
-class UnsupportedFileType(InvalidAttachment):
-    """The bytes are not a type we accept, or disagree with the name's extension."""
-
-    code = 415
-
-
-class AttachmentExists(WikiError):
-    code = 409
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,21 @@ class EndorsementRefused(WikiError):
     """An endorsement that cannot be recorded as asked (stale revision, nothing to withdraw)."""
 
     code = 409
+
+
+class InvalidAttachment(WikiError):
+    """An attachment name or file the wiki refuses, with the reason in the message."""
+
+    code = 400
+
+
+class UnsupportedFileType(InvalidAttachment):
+    """The bytes are not a type we accept, or disagree with the name's extension."""
+
+    code = 415
+
+
+class AttachmentExists(WikiError):
+    """A new attachment's name is taken (perhaps in another case)."""
+
+    code = 409

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import attachments, names
-from ..attachments import AttachmentExists
 from ..errors import (
+    AttachmentExists,
     PageNotFound,
 )
 from ._common import (

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from .. import attachments as files
 from ..auth import can, current_author, role_required
-from ..errors import ContentTooLarge, PageNotFound
+from ..errors import AttachmentExists, ContentTooLarge, PageNotFound
 from .common import BadForm, canonical_page, form_field, page_context, query_arg, store
 
 bp = Blueprint("attachments", __name__)
@@ -107,7 +107,7 @@ def upload(page: str) -> tuple[str, int] | Response:
         name = files.check_name(form_field("name", required=False).strip() or upload_file.filename or "")
         files.check_content(name, data)
         store().save_attachment(page, name, data, author=current_author(), summary=_summary())
-    except (files.InvalidAttachment, files.AttachmentExists, ContentTooLarge, BadForm) as error:
+    except (files.InvalidAttachment, AttachmentExists, ContentTooLarge, BadForm) as error:
         flash(error.message, "error")
         return _list(page, error.code)
     flash(f"Attached {name}.", "success")
