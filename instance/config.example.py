@@ -18,6 +18,9 @@
 # SEED_GROUP = "international-organizations"   # group of the import commit
 # MAX_PAGE_BYTES = 1_000_000                   # larger pages are refused with 413
 # MAX_PUSH_BYTES = 100_000_000                 # largest pack a `git push` to /content.git may send
+# MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024      # larger uploads are refused with 413
+# SEARCH_DATABASE = "/srv/wiki/search.sqlite3" # default: <instance>/search.sqlite3
+# SEARCH_PAGE_SIZE = 20
 # HISTORY_PAGE_SIZE = 50
 # SECURE_COOKIES = False                       # True behind HTTPS: Secure cookies and HSTS
 # COMMITTER_NAME = "Living Wiki"
