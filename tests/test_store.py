@@ -219,3 +219,11 @@ def test_processes_editing_one_page_from_one_base_merge(repo: Store) -> None:
     for worker in range(4):
         assert f"edited by worker {worker}" in text
     assert git(repo.path, "rev-list", "--count", f"{base}..main").strip() == "4"
+
+
+def test_tag_ids_are_not_revisions_whether_full_or_abbreviated(repo: Store) -> None:
+    git(repo.path, "-c", "user.name=T", "-c", "user.email=t@x", "tag", "-a", "-m", "v", "some-tag", "main")
+    tag_id = git(repo.path, "rev-parse", "refs/tags/some-tag").strip()
+    for rev in (tag_id, tag_id[:12]):
+        with pytest.raises(InvalidRevision):
+            repo.resolve(rev)

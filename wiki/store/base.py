@@ -268,8 +268,10 @@ class StoreBase:
         if len(rev) == 40:
             commit = rev
         else:
+            # ^{object}, not ^{commit}: an abbreviated tag or tree id must not peel to a commit when
+            # the full id of the same object is refused below.
             result = self._run("rev-parse", "--verify", "--quiet", "--end-of-options",
-                               f"{rev}^{{commit}}", check=False)
+                               f"{rev}^{{object}}", check=False)
             if result.returncode != 0:
                 raise InvalidRevision("No such revision.")
             commit = result.stdout.decode().strip()
