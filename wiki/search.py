@@ -300,7 +300,8 @@ class SearchIndex:
                 done.add(section)
                 connection.execute(
                     "INSERT OR REPLACE INTO sections VALUES (?, ?, ?, ?, ?, ?)",
-                    (section, commit.id, commit.timestamp, commit.author_name, commit.group, commit.subject))
+                    (section, commit.id, commit.timestamp, commit.author_name,
+                     commit.group or self.store.pushed_group(commit.id), commit.subject))
             if wanted is not None and wanted <= done:
                 return
 
