@@ -248,3 +248,17 @@ def test_attachment_text_files_do_not_become_pages(editor: FlaskClient, store: S
     assert upload(editor, "Home", "notes.md", b"# Not a page\n").status_code == 302
     assert not any(page.startswith("Home.files") for page in store.list_pages())
     assert editor.get("/Home.files/notes").status_code == 400
+
+
+def test_upload_form_with_invalid_utf8_is_a_400(editor: FlaskClient, store: Store) -> None:
+    head = store.head()
+    token = csrf_token(editor)
+    boundary = "wikiboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"summary\"\r\n\r\n").encode() + b"caf\xe9" + (
+            f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + PNG + f"\r\n--{boundary}--\r\n".encode()
+    response = editor.post("/Home/-/attachments", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 400 and "not valid UTF-8" in response.get_data(as_text=True)
+    assert store.head() == head

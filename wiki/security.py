@@ -46,6 +46,17 @@ class StrictFormDataParser(FormDataParser):
                                       "field of one. Nothing was saved.") from error
         return stream, self.cls(items), self.cls()
 
+    def _parse_multipart(self, stream: IO[bytes], mimetype: str, content_length: int | None,
+                         options: dict[str, str]) -> tuple[IO[bytes], object, object]:
+        """Uploads: werkzeug decodes the text fields with ``errors="replace"``; a replacement
+        character there means the browser sent bytes that are not UTF-8."""
+        stream, form, files = super()._parse_multipart(stream, mimetype, content_length, options)
+        if any("\ufffd" in value for values in form.listvalues() for value in values):  # type: ignore[attr-defined]
+            for upload in files.values():  # type: ignore[attr-defined]
+                upload.close()
+            raise InvalidFormEncoding("The form's text is not valid UTF-8. Nothing was saved.")
+        return stream, form, files
+
 
 class WikiRequest(Request):
     form_data_parser_class = StrictFormDataParser
