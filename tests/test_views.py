@@ -304,3 +304,38 @@ def test_whole_document_too_large_asks_for_a_section(client: FlaskClient, monkey
     response = client.get("/-/document")
     assert response.status_code == 413 and "Choose a section" in response.get_data(as_text=True)
     assert client.get("/-/document?section=Mapping").status_code == 200
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app: Flask) -> None:
+    owner = app.test_client()
+    Auth(owner).login("editor")
+    cookie = owner.get_cookie("session")
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/-/account").status_code == 200  # a copied cookie works while the login is open
+    Auth(owner).logout()
+    assert thief.get("/-/account").status_code == 302  # ... and not after its owner logged out
+
+
+def test_a_deleted_account_cookie_does_not_log_in_a_new_account_with_its_id(app: Flask) -> None:
+    users = app.extensions["wiki_users"]
+    users.create("temp", PASSWORD, group="governments", role="editor")
+    old = app.test_client()
+    Auth(old).login("temp")
+    cookie = old.get_cookie("session").value
+    users.delete("temp")
+    users.create("newcomer", PASSWORD, group="governments", role="admin")  # may reuse the id
+    stranger = app.test_client()
+    stranger.set_cookie("session", cookie)
+    assert stranger.get("/-/account").status_code == 302
+
+
+def test_a_login_ends_after_thirty_days(app: Flask) -> None:
+    import sqlite3
+
+    client = app.test_client()
+    Auth(client).login("editor")
+    assert client.get("/-/account").status_code == 200
+    with sqlite3.connect(app.config["USER_DATABASE"]) as db:
+        db.execute("UPDATE logins SET created_at = created_at - 31 * 24 * 3600")
+    assert client.get("/-/account").status_code == 302

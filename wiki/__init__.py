@@ -155,6 +155,7 @@ def ensure_instance(app: Flask) -> None:
     if store.exists():
         store.recover()  # locks and temporary files left by a worker that was killed
     if store.exists() and store.head() is not None and Path(user_store.path).exists():
+        user_store.create_schema()  # tables added since the instance was made (idempotent)
         return
     with _instance_lock(instance):
         user_store.create_schema()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from typing import TypeVar
 
@@ -38,14 +39,15 @@ def init_app(app: Flask) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> User | None:
-        """Load the user only if the cookie's session version is current (password changes end it)."""
-        identifier, _, version = user_id.partition(":")
-        if not identifier.isdigit() or not version.isdigit():
+        """The user of a session cookie, only while its login is open server-side and its session
+        version is current: logging out, or changing the password, ends it even in copied cookies."""
+        identifier, version, token = (user_id.split(":") + ["", ""])[:3]
+        if not identifier.isdigit() or not version.isdigit() or not token:
             return None
         user = users().get(int(identifier))
-        if user is None or user.session_version != int(version):
+        if user is None or user.session_version != int(version) or not users().login_open(user.id, token):
             return None
-        return user
+        return replace(user, login_token=token)
 
     @app.before_request
     def require_login_when_private() -> object:

@@ -7,12 +7,13 @@ part of the login cookie's id, so changing a password ends every other session. 
 from __future__ import annotations
 
 import re
+import secrets
 import sqlite3
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -35,6 +36,7 @@ MAX_PASSWORD_LENGTH = 1024
 MAX_DISPLAY_NAME = 80
 LOGIN_FAILURE_WINDOW = 15 * 60
 LOGIN_FAILURE_LIMIT = 10
+LOGIN_MAX_AGE = 30 * 24 * 3600  # a login session ends after 30 days at the latest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -53,6 +55,12 @@ CREATE TABLE IF NOT EXISTS login_failures (
     at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, at);
+CREATE TABLE IF NOT EXISTS logins (
+    user_id INTEGER NOT NULL,
+    token TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, token)
+);
 """
 
 
@@ -73,13 +81,14 @@ class User:
     role: str
     group: str
     session_version: int
+    login_token: str = ""  # the server-side record of this login session (see UserStore.open_login)
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_version}:{self.login_token}"
 
     def has_role(self, role: str) -> bool:
         return role_at_least(self.role, role)
@@ -243,13 +252,41 @@ class UserStore:
     def set_password(self, username: str, password: str) -> User:
         """Change the password and end every session opened with the old one."""
         self.check_password(password)
+        with self._db() as db:
+            db.execute("DELETE FROM logins WHERE user_id = (SELECT id FROM users WHERE username = ?)", (username,))
         return self._update(username, "password_hash = ?, session_version = session_version + 1",
                             generate_password_hash(password, self.hash_method))
 
     def delete(self, username: str) -> None:
+        """Delete the account and end its sessions (a later account may get the same id)."""
         with self._db() as db:
+            db.execute("DELETE FROM logins WHERE user_id = (SELECT id FROM users WHERE username = ?)", (username,))
             if db.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount == 0:
                 raise UserError(f"There is no user {username!r}.")
+
+    # ----------------------------------------------------------------- login sessions
+
+    def open_login(self, user: User) -> User:
+        """Record a new login session server-side; the returned user carries its token in its id.
+
+        The session cookie is signed, not stored: without this record, a copied cookie would
+        keep working after its owner logged out.
+        """
+        token = secrets.token_urlsafe(24)
+        with self._db() as db:
+            db.execute("DELETE FROM logins WHERE created_at < ?", (int(time.time()) - LOGIN_MAX_AGE,))
+            db.execute("INSERT INTO logins (user_id, token, created_at) VALUES (?, ?, ?)",
+                       (user.id, token, int(time.time())))
+        return replace(user, login_token=token)
+
+    def login_open(self, user_id: int, token: str) -> bool:
+        with self._db() as db:
+            return db.execute("SELECT 1 FROM logins WHERE user_id = ? AND token = ? AND created_at >= ?",
+                              (user_id, token, int(time.time()) - LOGIN_MAX_AGE)).fetchone() is not None
+
+    def close_login(self, user_id: int, token: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM logins WHERE user_id = ? AND token = ?", (user_id, token))
 
     # ----------------------------------------------------------------- login throttling
 

@@ -46,13 +46,15 @@ def login() -> str | tuple[str, int] | Response:
         return render_template("auth/login.html", next=next_url or "", username=username), 401
     users.clear_login_failures(keys[0])
     session.clear()  # a fresh session at login: nothing from before carries over
-    login_user(user)
+    login_user(users.open_login(user))
     flash(f"Logged in as {user.display_name}.", "success")
     return redirect(safe_next(next_url))
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    if current_user.is_authenticated:
+        _users().close_login(current_user.id, current_user.login_token)
     logout_user()
     session.clear()
     flash("Logged out.", "info")
@@ -80,6 +82,6 @@ def account() -> str | tuple[str, int] | Response:
         flash(error.message, "error")
         return render_template("auth/account.html"), 400
     session.clear()
-    login_user(user)  # this session continues; every other one has ended
+    login_user(users.open_login(user))  # this session continues; every other one has ended
     flash("Your password was changed. Other sessions have been logged out.", "success")
     return redirect(url_for("auth.account"))
