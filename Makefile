@@ -30,11 +30,11 @@ $(CHROMIUM):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 test: $(VENV)/.installed-dev $(CHROMIUM)
-	$(BIN)/ruff check wiki tests
+	$(BIN)/ruff check wiki tests bench
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check wiki tests
+	$(BIN)/ruff check wiki tests bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
