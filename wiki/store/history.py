@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from .. import names
+from ..errors import InvalidRevision
 from ._common import (
     GROUP_TRAILER,
     MAX_INCREMENTAL_WALK,
@@ -24,8 +25,35 @@ class HistoryMixin:
     """Commit information, a page's last change and history, and what changed between commits."""
 
     def commit_info(self, commit_id: str) -> CommitInfo:
-        return self._commits.get_or_compute(commit_id, lambda: self._log(["--no-walk", commit_id])[0],
-                                            keep=_attributed)
+        """A commit's info, cached by id (not while a pushed commit still waits for its group note)."""
+        return self._commits.get_or_compute(commit_id, lambda: self._parse_commit(commit_id), keep=_attributed)
+
+    def _parse_commit(self, commit_id: str) -> CommitInfo:
+        """The commit object parsed in-process: no ``git`` process for one commit's info."""
+        kind, data = self._read_object(commit_id)
+        if kind != "commit":
+            raise InvalidRevision("No such revision.")
+        header, _, message = data.decode("utf-8", "replace").partition("\n\n")
+        parents, name, email, stamp = [], "", "", 0
+        for line in header.split("\n"):
+            key, _, value = line.partition(" ")
+            if key == "parent":
+                parents.append(value)
+            elif key == "author":
+                ident, _, when = value.rpartition("> ")
+                name, _, email = ident.partition(" <")
+                stamp = int(when.split()[0]) if when.split() and when.split()[0].isdigit() else 0
+        paragraphs = [p for p in message.strip("\n").split("\n\n") if p.strip()]
+        subject = " ".join(paragraphs[0].split()) if paragraphs else ""
+        trailers: dict[str, str] = {}
+        if len(paragraphs) > 1:
+            for line in paragraphs[-1].split("\n"):
+                key, sep, value = line.partition(": ")
+                if sep:
+                    trailers.setdefault(key, value.strip())
+        return CommitInfo(id=commit_id, author_name=name, author_email=email, timestamp=stamp,
+                          subject=subject, group=trailers.get(GROUP_TRAILER) or self.pushed_group(commit_id),
+                          username=trailers.get(USER_TRAILER, ""), parents=tuple(parents))
 
     def _log(self, args: list[str], path: str = "") -> list[CommitInfo]:
         """Commits as ``git log args`` lists them; the group is the trailer, else the push note's."""

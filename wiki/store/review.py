@@ -209,34 +209,8 @@ class Review:
     # ------------------------------------------------------------------ commits and refs
 
     def commit(self, commit_id: str) -> CommitInfo:
-        """A commit's info read from the object database (no process), cached by id."""
-        return self.store._commits.get_or_compute(commit_id, lambda: self._parse_commit(commit_id))
-
-    def _parse_commit(self, commit_id: str) -> CommitInfo:
-        kind, data = self.store._read_object(commit_id)
-        if kind != "commit":
-            raise InvalidRevision("No such revision.")
-        header, _, message = data.decode("utf-8", "replace").partition("\n\n")
-        parents, name, email, stamp = [], "", "", 0
-        for line in header.split("\n"):
-            key, _, value = line.partition(" ")
-            if key == "parent":
-                parents.append(value)
-            elif key == "author":
-                ident, _, when = value.rpartition("> ")
-                name, _, email = ident.partition(" <")
-                stamp = int(when.split()[0]) if when.split() and when.split()[0].isdigit() else 0
-        paragraphs = [p for p in message.strip("\n").split("\n\n") if p.strip()]
-        subject = " ".join(paragraphs[0].split()) if paragraphs else ""
-        trailers: dict[str, str] = {}
-        if len(paragraphs) > 1:
-            for line in paragraphs[-1].split("\n"):
-                key, sep, value = line.partition(": ")
-                if sep:
-                    trailers.setdefault(key, value.strip())
-        return CommitInfo(id=commit_id, author_name=name, author_email=email, timestamp=stamp,
-                          subject=subject, group=trailers.get(GROUP_TRAILER) or self.store.pushed_group(commit_id),
-                          username=trailers.get(USER_TRAILER, ""), parents=tuple(parents))
+        """A commit's info, as the store gives it (read in-process, cached by id)."""
+        return self.store.commit_info(commit_id)
 
     def _update_ref(self, ref: str, new: str, old: str | None, reason: str) -> bool:
         """Compare-and-swap ``ref`` from ``old`` (``None``: must not exist) to ``new``."""
