@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from .. import attachments as files
 from ..auth import can, current_author, role_required
 from ..errors import AttachmentExists, ContentTooLarge, PageNotFound
-from .common import BadForm, canonical_page, form_field, page_context, query_arg, store
+from .common import BadForm, canonical_page, form_field, page_context, query_arg, store, summary_field
 
 bp = Blueprint("attachments", __name__)
 
@@ -70,10 +70,6 @@ def _upload() -> tuple[FileStorage, bytes]:
     return uploads[0], data
 
 
-def _summary() -> str:
-    return " ".join(form_field("summary", required=False).split())[:200]
-
-
 def _list(page: str, status: int = 200) -> tuple[str, int]:
     rows = [{"item": item, "size": human_size(item.size), "inline": files.extension_of(item.name) in
              ("png", "jpg", "jpeg", "gif", "webp")} for item in store().list_attachments(page)]
@@ -106,7 +102,7 @@ def upload(page: str) -> tuple[str, int] | Response:
         upload_file, data = _upload()
         name = files.check_name(form_field("name", required=False).strip() or upload_file.filename or "")
         files.check_content(name, data)
-        store().save_attachment(page, name, data, author=current_author(), summary=_summary())
+        store().save_attachment(page, name, data, author=current_author(), summary=summary_field())
     except (files.InvalidAttachment, AttachmentExists, ContentTooLarge, BadForm) as error:
         flash(error.message, "error")
         return _list(page, error.code)
@@ -144,12 +140,12 @@ def change(page: str, name: str) -> tuple[str, int] | Response:
     action = form_field("action")
     try:
         if action == "delete":
-            store().delete_attachment(page, name, author=current_author(), summary=_summary())
+            store().delete_attachment(page, name, author=current_author(), summary=summary_field())
             flash(f"Deleted {name}. Earlier versions stay in its history.", "success")
         elif action == "replace":
             _upload_file, data = _upload()
             files.check_content(name, data)
-            if store().save_attachment(page, name, data, author=current_author(), summary=_summary(),
+            if store().save_attachment(page, name, data, author=current_author(), summary=summary_field(),
                                        replace=True) is None:
                 flash("The new file is identical to the current one; nothing changed.", "info")
             else:

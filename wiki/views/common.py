@@ -55,6 +55,11 @@ def form_field(name: str, *, required: bool = True, default: str = "") -> str:
     return values[0]
 
 
+def summary_field() -> str:
+    """The optional edit summary (the commit subject): on one line, at most 200 characters."""
+    return " ".join(form_field("summary", required=False).split())[:200]
+
+
 def query_arg(name: str) -> str | None:
     values = request.args.getlist(name)
     if len(values) > 1:

@@ -13,7 +13,7 @@ from ..errors import EditConflict, InvalidPageName, PageExists, PageNotFound
 from ..store import NOTES_REF as GROUP_NOTES_REF
 from ..store import LRUCache
 from ..store.review import NOTES_REF
-from .common import canonical_page, form_field, page_context, query_arg, renderer, store
+from .common import canonical_page, form_field, page_context, query_arg, renderer, store, summary_field
 
 bp = Blueprint("pages", __name__)
 
@@ -97,7 +97,7 @@ def edit(page: str) -> str | tuple[str, int] | Response:
         return render_template("pages/edit.html", text=text, base=head, summary="", exists=exists, **context)
 
     new_text = form_field("text")
-    summary = " ".join(form_field("summary", required=False).split())[:200]
+    summary = summary_field()
     base = form_field("base")
     if all(marker in new_text for marker in CONFLICT_MARKERS):
         flash("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
@@ -139,7 +139,7 @@ def rename(page: str) -> str | tuple[str, int] | Response:
     if request.method == "GET":
         return render_template("pages/rename.html", new_name=page, summary="", **context)
     raw_new = form_field("new_name")
-    summary = " ".join(form_field("summary", required=False).split())[:200]
+    summary = summary_field()
     try:
         new = names.normalize_page_name(raw_new)
         wiki.rename_page(page, new, author=current_author(), summary=summary)
@@ -161,7 +161,7 @@ def delete(page: str) -> str | Response:
         raise PageNotFound(f"There is no page {page!r} to delete.")
     if request.method == "GET":
         return render_template("pages/delete.html", **page_context(page))
-    summary = " ".join(form_field("summary", required=False).split())[:200]
+    summary = summary_field()
     wiki.delete_page(page, author=current_author(), summary=summary)
     flash(f"Deleted {page}. Its history is kept; it can be restored from there.", "success")
     return redirect(url_for("site.pages"))
@@ -175,7 +175,7 @@ def revert(page: str) -> Response:
         abort(400, description="Revert the page under its canonical name.")
     rev = form_field("rev")
     result = store().revert_page(page, rev, author=current_author(),
-                                 summary=" ".join(form_field("summary", required=False).split())[:200])
+                                 summary=summary_field())
     if result.commit is None:
         flash("The page already has that text; nothing to revert.", "info")
     else:
