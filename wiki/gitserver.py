@@ -136,6 +136,44 @@ class FileChange:
     path: bytes
 
 
+@dataclass(frozen=True)
+class RawCommit:
+    """A commit object as stored: its header fields as bytes, read by us and not by a git format."""
+
+    id: str
+    tree: str
+    parents: tuple[str, ...]
+    author: bytes | None  # "Name <email> 1700000000 +0100", or None when the header is missing
+    committer: bytes | None
+    encoding: bytes | None
+    message: bytes
+
+
+def parse_commit(object_id: str, data: bytes) -> RawCommit:
+    """Split a commit object into its headers and message (continuation lines, e.g. of a
+    ``gpgsig`` header, start with a space and are skipped)."""
+    head, _, message = data.partition(b"\n\n")
+    fields: dict[bytes, list[bytes]] = {}
+    for line in head.split(b"\n"):
+        if line.startswith(b" "):
+            continue
+        key, _, value = line.partition(b" ")
+        fields.setdefault(key, []).append(value)
+
+    def first(key: bytes) -> bytes | None:
+        return fields[key][0] if fields.get(key) else None
+
+    return RawCommit(
+        id=object_id,
+        tree=(first(b"tree") or b"").decode("ascii", "replace"),
+        parents=tuple(parent.decode("ascii", "replace") for parent in fields.get(b"parent", [])),
+        author=first(b"author"),
+        committer=first(b"committer"),
+        encoding=first(b"encoding"),
+        message=message,
+    )
+
+
 class HookRepository:
     """Read-only questions about the repository a hook runs in, pushed objects included.
 
@@ -158,6 +196,10 @@ class HookRepository:
         value = result.stdout.decode().strip()
         return value if result.returncode == 0 and value else None
 
+    def ref_names(self) -> list[str]:
+        """The full names of every ref (``refs/heads/main``, ``refs/tags/...``, ``refs/notes/...``)."""
+        return self._git("for-each-ref", "--format=%(refname)").stdout.decode("utf-8", "replace").split()
+
     def peel_to_commit(self, object_id: str) -> str | None:
         result = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{object_id}^{{commit}}",
                            check=False)
@@ -174,29 +216,45 @@ class HookRepository:
         output = self._git("rev-list", "--reverse", "--topo-order", *tips, "--not", *exclude).stdout
         return output.decode().split()
 
-    def changed_files(self, commits: list[str]) -> list[FileChange]:
-        """Files each commit adds or modifies relative to its first parent (all files of a root)."""
-        if not commits:
+    def outside_history(self, commits: Iterable[str], tip: str | None) -> set[str]:
+        """Those of ``commits`` that are not ``tip`` or one of its ancestors (all of them without a tip)."""
+        commits = set(commits)
+        if not commits or tip is None:
+            return commits
+        output = self._git("rev-list", *sorted(commits), "--not", tip).stdout
+        return commits & set(output.decode().split())
+
+    def read_commits(self, commits: Iterable[str]) -> dict[str, RawCommit]:
+        """The commit objects themselves, parsed in Python (one ``cat-file --batch``)."""
+        return {oid: parse_commit(oid, data) for oid, data in self._read_objects(commits)}
+
+    def changes_against(self, pairs: list[tuple[str, str | None]]) -> list[list[FileChange]]:
+        """For each ``(commit, parent)``, the files ``commit`` adds or changes relative to that
+        parent; with ``None`` for the parent, every file of the commit."""
+        if not pairs:
             return []
-        output = self._git("diff-tree", "--stdin", "-r", "-z", "--no-renames", "--root",
-                           "--diff-merges=first-parent", "--no-abbrev",
-                           input="".join(f"{commit}\n" for commit in commits).encode()).stdout
-        changes: list[FileChange] = []
+        lines = "".join(f"{commit} {parent}\n" if parent else f"{commit}\n" for commit, parent in pairs)
+        # --always: a header for every input line, so the n-th header belongs to the n-th pair.
+        output = self._git("diff-tree", "--stdin", "--always", "-r", "-z", "--no-renames", "--root",
+                           "--no-abbrev", input=lines.encode()).stdout
+        results: list[list[FileChange]] = []
         fields = output.split(b"\0")
-        commit = ""
         index = 0
         while index < len(fields):
             field = fields[index]
             if field.startswith(b":"):
                 _, new_mode, _, new_id, status = field[1:].decode().split(" ")
-                if status != "D":
-                    changes.append(FileChange(commit=commit, mode=new_mode, blob=new_id, path=fields[index + 1]))
+                if status != "D" and results:
+                    commit = pairs[len(results) - 1][0]
+                    results[-1].append(FileChange(commit=commit, mode=new_mode, blob=new_id, path=fields[index + 1]))
                 index += 2
             else:
                 if field.strip():
-                    commit = field.decode().strip()
+                    results.append([])
                 index += 1
-        return changes
+        if len(results) != len(pairs):
+            raise RuntimeError(f"git diff-tree answered {len(results)} diffs for {len(pairs)} commits")
+        return results
 
     def object_sizes(self, object_ids: Iterable[str]) -> dict[str, int]:
         ids = sorted(set(object_ids))
@@ -213,6 +271,9 @@ class HookRepository:
 
     def read_blobs(self, object_ids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         """The contents of blobs, one ``cat-file --batch`` process for all of them."""
+        return self._read_objects(object_ids)
+
+    def _read_objects(self, object_ids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         ids = sorted(set(object_ids))
         if not ids:
             return
@@ -228,18 +289,22 @@ class HookRepository:
                 output.read(1)
 
     def commit_trailers(self, commits: list[str], key: str) -> dict[str, list[str]]:
-        """The values of trailer ``key`` in each commit's message."""
+        """The values of trailer ``key`` in each commit's message, as git parses trailers.
+
+        Records are NUL-separated and values one per line (unfolded), so no byte of a message can
+        be mistaken for a separator (a NUL ends git's view of a message).
+        """
         if not commits:
             return {}
-        output = self._git("log", "--no-walk=unsorted", "--stdin", "--no-notes",
-                           f"--format=%H%x1f%(trailers:key={key},valueonly,separator=%x1f)%x1e",
+        output = self._git("log", "--no-walk=unsorted", "--stdin", "--no-notes", "-z",
+                           f"--format=%H%n%(trailers:key={key},valueonly,unfold,separator=%x0a)",
                            input="".join(f"{commit}\n" for commit in commits).encode()).stdout.decode("utf-8",
                                                                                                      "replace")
         trailers: dict[str, list[str]] = {}
-        for record in output.split("\x1e"):
-            parts = record.strip("\n").split("\x1f")
-            if parts[0]:
-                trailers[parts[0]] = [value.strip() for value in parts[1:] if value.strip()]
+        for record in output.split("\0"):
+            commit, _, values = record.strip("\n").partition("\n")
+            if commit:
+                trailers[commit] = [value.strip() for value in values.split("\n") if value.strip()]
         return trailers
 
     def all_files(self, commit: str) -> list[bytes]:

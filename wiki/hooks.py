@@ -24,20 +24,35 @@ The wiki's ``git_http`` view passes its settings in ``WIKI_HOOK_*`` variables; g
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 import sys
+import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TextIO
 
 from . import attachments, names
 from .errors import InvalidPageName, WikiError
-from .gitserver import ZERO_ID, HookRepository
+from .gitserver import ZERO_ID, FileChange, HookRepository, RawCommit
 from .store import GROUP_TRAILER, NOTES_REF
 
 MAIN_REF = "refs/heads/main"
 PAGE_MODE = "100644"
 MAX_PROBLEMS_SHOWN = 20
+# Dates: any time from 1970 on (imported history keeps its dates), up to a day ahead of this clock.
+MAX_FUTURE_SECONDS = 24 * 3600
+SECONDS_PER_YEAR = 31_556_952
+MAX_ZONE_HOURS = 23  # what a UTC offset can be shown as (real ones are -12:00 .. +14:00)
+IDENT_RE = re.compile(rb"\A(?P<name>[^<>\n]*?) ?<(?P<email>[^<>\n]*)> (?P<seconds>[0-9]{1,20}) "
+                      rb"(?P<zone>[+-][0-9]{4})\Z")
+MESSAGE_WHITESPACE = frozenset("\t\n\r")
+# Short names a new branch or tag may not have (compared case-insensitively).
+SHORT_NAME_PREFIXES = ("refs/heads/", "refs/tags/")
+RESERVED_SHORT_NAMES = frozenset({"head", "origin"})
 
 
 @dataclass(frozen=True)
@@ -82,14 +97,17 @@ def parse_updates(lines: TextIO) -> list[RefUpdate]:
 # --------------------------------------------------------------------------- pre-receive
 
 
-def check_push(updates: list[RefUpdate], repo: HookRepository, settings: HookSettings) -> list[str]:
+def check_push(updates: list[RefUpdate], repo: HookRepository, settings: HookSettings,
+               *, now: float | None = None) -> list[str]:
     """Every reason to refuse the push; an empty list accepts it."""
     problems: list[str] = []
     main = next((update for update in updates if update.ref == MAIN_REF), None)
-    main_after = main.new if main else repo.ref(MAIN_REF)
+    main_before = repo.ref(MAIN_REF)
+    main_after = main.new if main else main_before
+    ref_names = repo.ref_names()
     tips = []
     for update in updates:
-        problem = _check_ref(update, repo, main_after)
+        problem = _check_ref(update, repo, main_after) or _ambiguous_name(update, updates, ref_names)
         if problem:
             problems.append(problem)
         elif update.new != ZERO_ID:
@@ -97,8 +115,13 @@ def check_push(updates: list[RefUpdate], repo: HookRepository, settings: HookSet
     if problems:
         return problems
     commits = repo.new_commits(tips)
+    raw = repo.read_commits(commits)
+    problems += _check_commits(commits, raw, time.time() if now is None else now)
+    if problems:
+        return problems  # nothing below reads a commit that failed these checks
     problems += _check_trailers(commits, repo, settings)
-    problems += _check_files(commits, repo, settings, main_after if main else None)
+    problems += _check_files(_files_to_check(commits, raw, repo, main_before), repo, settings,
+                             main_after if main else None)
     return problems
 
 
@@ -126,6 +149,126 @@ def _check_ref(update: RefUpdate, repo: HookRepository, main_after: str | None) 
     return f"{ref}: only refs/heads/main and new tags (refs/tags/*) can be pushed."
 
 
+def _ambiguous_name(update: RefUpdate, updates: list[RefUpdate], ref_names: list[str]) -> str | None:
+    """Why a new branch or tag would make its short name ambiguous in every clone, or ``None``.
+
+    ``git checkout main`` must not have to choose between ``refs/heads/main`` and ``refs/tags/main``;
+    ``head`` is ``HEAD`` on case-insensitive file systems and ``origin`` is every clone's remote.
+    """
+    prefix = next((prefix for prefix in SHORT_NAME_PREFIXES if update.ref.startswith(prefix)), None)
+    if prefix is None or update.old != ZERO_ID or update.new == ZERO_ID:
+        return None
+    short = update.ref.removeprefix(prefix)
+    if short.casefold() in RESERVED_SHORT_NAMES:
+        return f"{update.ref}: {short!r} is reserved (HEAD, the remote 'origin'); choose another name."
+    others = {ref for ref in ref_names if ref != update.ref}
+    others |= {other.ref for other in updates if other.ref != update.ref and other.new != ZERO_ID}
+    for other in sorted(others):
+        other_prefix = next((p for p in SHORT_NAME_PREFIXES if other.startswith(p)), None)
+        if other_prefix and other.removeprefix(other_prefix).casefold() == short.casefold():
+            kind = "branch" if other_prefix == "refs/heads/" else "tag"
+            return (f"{update.ref}: a {kind} named {short!r} exists ({other}); the same short name for a branch "
+                    "and a tag is ambiguous in every clone. Choose another name.")
+    return None
+
+
+def _check_commits(commits: list[str], raw: dict[str, RawCommit], now: float) -> list[str]:
+    """Refuse commits the wiki could not show: absurd dates or time zones, control characters."""
+    problems = []
+    latest = int(now) + MAX_FUTURE_SECONDS
+    for commit in commits:
+        where = f"commit {commit[:10]}"
+        parsed = raw.get(commit)
+        if parsed is None:
+            problems.append(f"{where}: the commit object cannot be read.")
+            continue
+        encoding = _encoding(parsed.encoding)
+        if encoding is None:
+            problems.append(f"{where}: unknown message encoding {parsed.encoding!r}; use UTF-8.")
+            continue
+        for role, line in (("author", parsed.author), ("committer", parsed.committer)):
+            problem = _ident_problem(line, encoding, latest)
+            if problem:
+                problems.append(f"{where}: {role} {problem}")
+        message = parsed.message.decode(encoding, "replace")
+        bad = next((char for char in message if _is_control(char) and char not in MESSAGE_WHITESPACE), None)
+        if bad is not None:
+            problems.append(f"{where}: the commit message (subject, body or trailers) contains the control "
+                            f"character U+{ord(bad):04X}; only tabs and line breaks are allowed.")
+    return problems
+
+
+def _encoding(value: bytes | None) -> str | None:
+    """The Python codec for a commit's ``encoding`` header (UTF-8 without one), ``None`` if unknown."""
+    if value is None:
+        return "utf-8"
+    try:
+        return codecs.lookup(value.decode("ascii")).name
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _ident_problem(line: bytes | None, encoding: str, latest: int) -> str | None:
+    """What is wrong with an ``author``/``committer`` header (``Name <email> seconds +hhmm``), or ``None``."""
+    if line is None:
+        return "line is missing."
+    match = IDENT_RE.match(line)
+    if match is None:
+        return "line is not 'Name <e-mail> seconds +hhmm'."
+    for part in ("name", "email"):
+        text = match[part].decode(encoding, "replace")
+        bad = next((char for char in text if _is_control(char) or char in names.BIDI_CONTROLS), None)
+        if bad is not None:
+            label = "name" if part == "name" else "e-mail"
+            return f"{label} contains the control character U+{ord(bad):04X}."
+    seconds = int(match["seconds"])
+    if seconds > latest:
+        year = 1970 + seconds // SECONDS_PER_YEAR
+        limit = datetime.fromtimestamp(latest, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return (f"date {seconds} (about the year {year:,}) is in the future; dates up to {limit} "
+                "(a day ahead of the wiki's clock) are accepted. Check the clock of the machine that made it.")
+    hours, minutes = int(match["zone"][1:3]), int(match["zone"][3:5])
+    if hours > MAX_ZONE_HOURS or minutes > 59:
+        return (f"time zone {match['zone'].decode()} is not a real offset from UTC "
+                f"(at most {MAX_ZONE_HOURS} hours and 59 minutes).")
+    return None
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) == "Cc"
+
+
+def _files_to_check(commits: list[str], raw: dict[str, RawCommit], repo: HookRepository,
+                    main_before: str | None) -> list[FileChange]:
+    """The files of the pushed commits that no trusted parent already had, whatever the parent order.
+
+    A parent is trusted when it is a pushed commit (checked here too) or was already on main
+    (checked when it came). A file identical to a trusted parent's is fine; every other file of a
+    commit is checked, so a merge with a commit from anywhere else (``refs/notes/*``, an unrelated
+    history) cannot bring files in, whether that commit is its first parent or not.
+    """
+    new = set(commits)
+    outside = {parent for commit in commits for parent in raw[commit].parents if parent not in new}
+    untrusted = repo.outside_history(outside, main_before)
+    pairs: list[tuple[str, str | None]] = []
+    for commit in commits:
+        trusted = [parent for parent in raw[commit].parents if parent not in untrusted]
+        pairs += [(commit, parent) for parent in dict.fromkeys(trusted)] or [(commit, None)]
+    diffs = repo.changes_against(pairs)
+    changes: list[FileChange] = []
+    start = 0
+    while start < len(pairs):
+        commit = pairs[start][0]
+        end = start
+        while end < len(pairs) and pairs[end][0] == commit:
+            end += 1
+        # A file needs checking when it differs from every trusted parent.
+        common = set.intersection(*({change.path for change in diff} for diff in diffs[start:end]))
+        changes += [change for change in diffs[start] if change.path in common]
+        start = end
+    return changes
+
+
 def _check_trailers(commits: list[str], repo: HookRepository, settings: HookSettings) -> list[str]:
     problems = []
     for commit, groups in repo.commit_trailers(commits, GROUP_TRAILER).items():
@@ -137,10 +280,9 @@ def _check_trailers(commits: list[str], repo: HookRepository, settings: HookSett
     return problems
 
 
-def _check_files(commits: list[str], repo: HookRepository, settings: HookSettings,
+def _check_files(changes: list[FileChange], repo: HookRepository, settings: HookSettings,
                  main_after: str | None) -> list[str]:
     problems = []
-    changes = repo.changed_files(commits)
     pages_by_blob: dict[str, str] = {}
     attachments_by_blob: dict[str, str] = {}
     new_pages: set[str] = set()
