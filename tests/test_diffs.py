@@ -33,3 +33,55 @@ def test_split_rows_pair_replacements() -> None:
 
 def test_identical_texts_have_no_hunks() -> None:
     assert diff_texts("same\n", "same\n").unchanged
+
+
+def test_ordinary_diffs_are_not_coarse() -> None:
+    diff = diff_texts("a\nb\nc\n", "a\nB\nc\nd\n")
+    assert not diff.coarse and diff.notices == ()
+
+
+def test_one_word_changed_in_a_very_long_line_is_marked_alone() -> None:
+    words = ["word"] * 16_000
+    changed = list(words)
+    changed[8_000] = "term"
+    diff = diff_texts(" ".join(words), " ".join(changed))
+    removed, added = diff.hunks[0]
+    assert [s.text for s in removed.segments if s.changed] == ["word"]
+    assert [s.text for s in added.segments if s.changed] == ["term"]
+    assert "".join(s.text for s in added.segments) == " ".join(changed)
+    assert not diff.coarse
+
+
+def test_a_line_too_different_to_compare_word_by_word_is_marked_as_a_whole_with_a_notice() -> None:
+    old = " ".join(["a", "b"] * 20_000) + " end"
+    new = " ".join(["b", "a"] * 20_000) + " end"
+    diff = diff_texts(old, new)
+    removed, added = diff.hunks[0]
+    assert [(s.text, s.changed) for s in added.segments] == [(new[:-4], True), (" end", False)]
+    assert diff.coarse_words and not diff.coarse_lines
+    assert any("changed part of those lines is marked as a whole" in notice for notice in diff.notices)
+
+
+def test_lines_too_costly_to_align_are_shown_as_replaced_with_a_notice() -> None:
+    old = "x\ny\n" * 50_000
+    new = "y\nx\n" * 50_000
+    diff = diff_texts(old, new)
+    assert (diff.added, diff.removed) == (100_000, 100_000)
+    assert diff.coarse_lines and diff.notices[0].startswith("Parts of these versions are too long")
+
+
+def test_long_diffs_show_their_first_lines_and_count_all() -> None:
+    old = "".join(f"line {n}\n" for n in range(300))
+    new = "".join(f"LINE {n}\n" for n in range(300))
+    diff = diff_texts(old, new, max_lines=100)
+    assert sum(len(hunk) for hunk in diff.hunks) == diff.shown == 100
+    assert (diff.added, diff.removed) == (300, 300)
+    assert diff.truncated and "first 100 lines" in diff.notices[-1]
+    full = diff_texts(old, new, max_lines=None)
+    assert full.shown == 600 and not full.truncated
+
+
+def test_the_truncation_keeps_replaced_lines_paired() -> None:
+    diff = diff_texts("a\nb\nc\n", "A\nB\nC\n", max_lines=4)
+    assert [line.kind for line in diff.hunks[0]] == ["removed", "removed", "added", "added"]
+    assert [line.new_number for line in diff.hunks[0][2:]] == [1, 2]
