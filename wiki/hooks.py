@@ -107,7 +107,7 @@ def check_push(updates: list[RefUpdate], repo: HookRepository, settings: HookSet
     ref_names = repo.ref_names()
     tips = []
     for update in updates:
-        problem = _check_ref(update, repo, main_after) or _ambiguous_name(update, updates, ref_names)
+        problem = _ambiguous_name(update, updates, ref_names) or _check_ref(update, repo, main_after)
         if problem:
             problems.append(problem)
         elif update.new != ZERO_ID:
