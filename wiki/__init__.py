@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         SEARCH_DATABASE=None,
         SEARCH_PAGE_SIZE=20,
         MAX_ATTACHMENT_BYTES=10 * 1024 * 1024,
+        TRUSTED_PROXIES=0,  # reverse proxies in front whose X-Forwarded-For/-Proto are believed
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("WIKI")

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import EditConflict, WikiError
 
@@ -75,7 +76,21 @@ class SessionInterface(SecureCookieSessionInterface):
         return cached[1]
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, take the client's address and scheme from the
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` entries they added (never more entries than there
+    are proxies, so a client cannot pick its address). The host is not taken from the headers:
+    the proxy passes ``Host`` on. With 0 (the default) the headers are ignored."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
+        raise ValueError(f"TRUSTED_PROXIES must be the number of reverse proxies in front (0 or more), "
+                         f"not {proxies!r}")
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
+    trust_proxies(app)
     app.request_class = WikiRequest
     app.session_interface = SessionInterface()
 

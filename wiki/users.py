@@ -34,8 +34,12 @@ EMAIL_RE = re.compile(r"\A[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\Z")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 MAX_DISPLAY_NAME = 80
+# Log-in limits (see UserStore.log_in): failures count for 15 minutes. An account that failed
+# LOGIN_FAILURE_LIMIT times, from anywhere, waits; an address that failed ADDRESS_FAILURE_LIMIT
+# times may still log in to accounts without failures of their own, but to no other.
 LOGIN_FAILURE_WINDOW = 15 * 60
 LOGIN_FAILURE_LIMIT = 10
+ADDRESS_FAILURE_LIMIT = 10
 LOGIN_MAX_AGE = 30 * 24 * 3600  # a login session ends after 30 days at the latest
 
 SCHEMA = """
@@ -50,11 +54,14 @@ CREATE TABLE IF NOT EXISTS users (
     session_version INTEGER NOT NULL DEFAULT 1,
     created_at INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS login_failures (
-    key TEXT NOT NULL,
+DROP TABLE IF EXISTS login_failures;
+CREATE TABLE IF NOT EXISTS failed_logins (
+    account TEXT,  -- the user name as typed, case-folded (it may name no account)
+    address TEXT,  -- the client's address (behind proxies: see TRUSTED_PROXIES)
     at REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, at);
+CREATE INDEX IF NOT EXISTS failed_logins_account ON failed_logins (account, at);
+CREATE INDEX IF NOT EXISTS failed_logins_address ON failed_logins (address, at);
 CREATE TABLE IF NOT EXISTS logins (
     user_id INTEGER NOT NULL,
     token TEXT NOT NULL,
@@ -68,6 +75,12 @@ class UserError(WikiError):
     """A user operation was refused (bad name, unknown group, duplicate user, …)."""
 
     code = 400
+
+
+class LoginThrottled(UserError):
+    """Too many failed log-ins: this attempt was refused without looking at the password."""
+
+    code = 429
 
 
 @dataclass(frozen=True)
@@ -290,22 +303,63 @@ class UserStore:
 
     # ----------------------------------------------------------------- login throttling
 
-    def record_login_failure(self, key: str) -> None:
+    def log_in(self, username: str, password: str, *, address: str) -> User | None:
+        """The user if the password matches, ``None`` if not; raises :class:`LoginThrottled`.
+
+        The limits never let failures from one address lock another account out, while guessing
+        any one password stays slow:
+
+        - an account with ``LOGIN_FAILURE_LIMIT`` failures in the window (from any addresses)
+          is refused everywhere, even with the right password, until its failures age out;
+        - an address with ``ADDRESS_FAILURE_LIMIT`` failures (password spraying, made-up names) is
+          refused for every account that has failures of its own; an account without any is
+          still checked, so its owner logs in even from the same address (one proxy, one office).
+
+        A failure is recorded for the typed name and the address; a success clears the account's.
+        """
+        account = username.casefold()
+        since = time.time() - LOGIN_FAILURE_WINDOW
+        with self._db() as db:
+            account_failures = db.execute("SELECT COUNT(*) FROM failed_logins WHERE account = ? AND at >= ?",
+                                          (account, since)).fetchone()[0]
+            address_failures = db.execute("SELECT COUNT(*) FROM failed_logins WHERE address = ? AND at >= ?",
+                                          (address, since)).fetchone()[0]
+        if account_failures >= LOGIN_FAILURE_LIMIT or (account_failures and address_failures >= ADDRESS_FAILURE_LIMIT):
+            raise LoginThrottled("Too many failed log-in attempts. Wait 15 minutes and try again, or ask an "
+                                 "administrator to reset your password.")
+        user = self.authenticate(username, password)
+        if user is None:
+            self._record_failure(account, address)
+        else:
+            self.clear_login_failures(f"user:{account}")
+        return user
+
+    def _record_failure(self, account: str | None, address: str | None) -> None:
         now = time.time()
         with self._db() as db:
-            db.execute("DELETE FROM login_failures WHERE at < ?", (now - LOGIN_FAILURE_WINDOW,))
-            db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", (key, now))
+            db.execute("DELETE FROM failed_logins WHERE at < ?", (now - LOGIN_FAILURE_WINDOW,))
+            db.execute("INSERT INTO failed_logins (account, address, at) VALUES (?, ?, ?)", (account, address, now))
+
+    # The key-based calls below ("user:<name>" or "addr:<address>") are what wiki/views/git_http.py
+    # still uses; they share the table with log_in, but an address over its limit is refused for
+    # every account there. Callers should move to log_in.
+
+    def record_login_failure(self, key: str) -> None:
+        column, value = _key_column(key)
+        self._record_failure(value if column == "account" else None, value if column == "address" else None)
 
     def login_locked(self, key: str) -> bool:
-        """Whether ``key`` (a user name or an address) failed too often in the last minutes."""
+        """Whether ``key`` (``user:<name>`` or ``addr:<address>``) failed too often in the last minutes."""
+        column, value = _key_column(key)
         with self._db() as db:
-            count = db.execute("SELECT COUNT(*) FROM login_failures WHERE key = ? AND at >= ?",
-                               (key, time.time() - LOGIN_FAILURE_WINDOW)).fetchone()[0]
-        return count >= LOGIN_FAILURE_LIMIT
+            count = db.execute(f"SELECT COUNT(*) FROM failed_logins WHERE {column} = ? AND at >= ?",
+                               (value, time.time() - LOGIN_FAILURE_WINDOW)).fetchone()[0]
+        return count >= (LOGIN_FAILURE_LIMIT if column == "account" else ADDRESS_FAILURE_LIMIT)
 
     def clear_login_failures(self, key: str) -> None:
+        column, value = _key_column(key)
         with self._db() as db:
-            db.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+            db.execute(f"DELETE FROM failed_logins WHERE {column} = ?", (value,))
 
     # ----------------------------------------------------------------- backup and check
 
@@ -360,6 +414,12 @@ def _integrity_problems(connection: sqlite3.Connection) -> list[str]:
     except sqlite3.DatabaseError as error:
         return [f"not a usable SQLite database: {error}"]
     return [] if rows == ["ok"] else [f"sqlite integrity_check: {row}" for row in rows]
+
+
+def _key_column(key: str) -> tuple[str, str]:
+    """``user:<name>`` -> ("account", case-folded name); ``addr:<address>`` -> ("address", address)."""
+    kind, _, value = key.partition(":")
+    return ("account", value.casefold()) if kind == "user" else ("address", value)
 
 
 @cache

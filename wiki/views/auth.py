@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..users import UserError, UserStore
+from ..users import LoginThrottled, UserError, UserStore
 from .common import form_field, query_arg
 
 bp = Blueprint("auth", __name__, url_prefix="/-")
@@ -33,18 +33,14 @@ def login() -> str | tuple[str, int] | Response:
     password = form_field("password")
     next_url = form_field("next", required=False) or next_url
     users = _users()
-    keys = (f"user:{username.casefold()}", f"addr:{request.remote_addr}")
-    if any(users.login_locked(key) for key in keys):
-        flash("Too many failed log-in attempts. Wait 15 minutes and try again, or ask an "
-              "administrator to reset your password.", "error")
+    try:
+        user = users.log_in(username, password, address=request.remote_addr or "")
+    except LoginThrottled as error:
+        flash(error.message, "error")
         return render_template("auth/login.html", next=next_url or "", username=username), 429
-    user = users.authenticate(username, password)
     if user is None:
-        for key in keys:
-            users.record_login_failure(key)
         flash("Wrong user name or password.", "error")
         return render_template("auth/login.html", next=next_url or "", username=username), 401
-    users.clear_login_failures(keys[0])
     session.clear()  # a fresh session at login: nothing from before carries over
     login_user(users.open_login(user))
     flash(f"Logged in as {user.display_name}.", "success")
