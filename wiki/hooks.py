@@ -5,12 +5,21 @@ refuses, nothing changes and every line it prints reaches the pusher as ``remote
 
 - only ``refs/heads/main`` (fast-forward only, never deleted) and new tags (``refs/tags/*``, never
   moved or deleted, named like the wiki's named versions, pointing at a commit of main) can be pushed;
-  ``refs/notes/*`` belong to the wiki;
-- every file a pushed commit adds or changes is a page: a regular ``<Page name>.md`` file whose
-  name is a valid, canonical page name (``wiki/names.py``), valid UTF-8 without NUL bytes and at
-  most ``MAX_PAGE_BYTES`` long; or an attachment ``<Page name>.files/<file name>`` that passes the
-  same checks as an upload (``wiki/attachments.py``: its name, its type by content, at most
-  ``MAX_ATTACHMENT_BYTES``); no other files, symlinks or submodules;
+  ``refs/notes/*`` belong to the wiki. A new branch or tag may not share its short name with another
+  branch or tag (``git checkout main`` would be ambiguous in every clone), nor be ``head`` or ``origin``;
+- every pushed commit is one the wiki can show, read from the commit object itself (not through a
+  ``git log`` format that the commit's own bytes could confuse): author and committer dates from 1970
+  up to ``MAX_FUTURE_SECONDS`` (a day) ahead of the server's clock, so imported history keeps its
+  dates while the year 3,170,843 is refused; a UTC offset of at most 23:59; no control characters in
+  names and e-mails, nor in the message (subject, body, trailers) other than tabs and line breaks;
+- every file a pushed commit adds or changes is a page (a file counts as changed unless a trusted
+  parent, one already on main or pushed and checked with it, has it unchanged: a merge with
+  ``refs/notes/*`` or any other history is checked whichever parent comes first): a regular
+  ``<Page name>.md`` file whose name is a valid, canonical page name (``wiki/names.py``), valid
+  UTF-8 without NUL bytes and at most ``MAX_PAGE_BYTES`` long; or an attachment
+  ``<Page name>.files/<file name>`` that passes the same checks as an upload
+  (``wiki/attachments.py``: its name, its type by content, at most ``MAX_ATTACHMENT_BYTES``);
+  no other files, symlinks or submodules;
 - a ``Stakeholder-Group`` trailer, when a commit has one, names a known group (at most one).
 
 ``post-receive`` records attribution: every commit the push added to main gets a note under
