@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from wiki import attachments
 from wiki.store import Author, Store
+from wiki.store.committer import Plan
 
 from .conftest import Auth, csrf_token, git, make_app
 
@@ -181,8 +182,8 @@ def test_traversal_in_download_urls_finds_nothing(client: FlaskClient, path: str
 
 
 def test_file_pushed_with_a_lying_name_is_a_download(store: Store, client: FlaskClient) -> None:
-    store._commit_changes({"Home.files/evil.png": b"<svg onload=alert(1)>"}, author=AUTHOR, message="Push",
-                          parent=store.head())
+    store.committer.commit_to_ref(store.ref, lambda tip: Plan({"Home.files/evil.png": b"<svg onload=alert(1)>"},
+                                                              "Push"), author=AUTHOR)
     response = client.get("/Home/-/attachments/evil.png")
     assert response.mimetype == "application/octet-stream"
     assert response.headers["Content-Disposition"].startswith("attachment")

@@ -154,12 +154,12 @@ def test_anonymous_view_cache_sees_new_endorsements(app: Flask, client: FlaskCli
 
 def test_blame_is_reused_across_commits_to_other_pages(app: Flask, store: Store,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    review = app.extensions["wiki_review"]
+    review = store
     page = "Mapping/Cybersecurity"
     store.save_page(page, "first line\n", base=store.head(), author=ANN, summary="ann writes")
     runs: list[str] = []
-    original = review._blame
-    monkeypatch.setattr(review, "_blame", lambda *args: runs.append(args[1]) or original(*args))
+    original = store.blames._line_commits
+    monkeypatch.setattr(store.blames, "_line_commits", lambda *args: runs.append(args[0]) or original(*args))
     before = review.blame(page)
     store.save_page("Home", "# Home\n\nelsewhere\n", base=store.head(), author=BOB, summary="bob elsewhere")
     after = review.blame(page)

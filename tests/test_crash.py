@@ -142,7 +142,7 @@ def test_a_lock_that_stays_fresh_is_never_stolen(repo: Store, monkeypatch: pytes
 
     toucher = threading.Thread(target=owner, daemon=True)
     toucher.start()
-    monkeypatch.setattr("wiki.store.pages.MAX_CAS_ATTEMPTS", 2)
+    monkeypatch.setattr("wiki.store.committer.MAX_CAS_ATTEMPTS", 2)
     try:
         with pytest.raises(StoreBusy):
             repo.save_page("Home", "# Home\n\nmust not land\n", base=repo.head(), author=AUTHOR, summary="x")

@@ -167,7 +167,7 @@ def test_pushed_group_note_reaches_blame_changes_and_contributions(wiki: Wiki) -
     changes = client.get("/-/changes?group=international-organizations").get_data(as_text=True)
     assert "Untrailered push" in changes
     assert "Untrailered push" not in client.get("/-/changes?group=civil-society").get_data(as_text=True)
-    contributions = wiki.app.extensions["wiki_review"].contributions()
+    contributions = wiki.app.extensions["wiki_store"].contributions()
     assert "(none)" not in [tally.key for tally in contributions.groups]
 
 

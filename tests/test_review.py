@@ -17,7 +17,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from wiki.store import Author, Store
-from wiki.store.review import Review
 
 from .conftest import Auth, csrf_token, git, save
 
@@ -25,8 +24,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 PAGE = "Mapping/Cybersecurity"
 
 
-def review(app: Flask) -> Review:
-    return app.extensions["wiki_review"]
+def review(app: Flask) -> Store:
+    return app.extensions["wiki_store"]
 
 
 def post(client: FlaskClient, url: str, data: dict[str, str], form_url: str = "/-/versions"):  # noqa: ANN201
@@ -349,14 +348,14 @@ def test_concurrent_endorsements_are_all_kept(app: Flask, store: Store) -> None:
     errors: list[BaseException] = []
 
     def run(group: str) -> None:
-        worker = Review(Store(store.path))
+        worker = Store(store.path)
         try:
             worker.endorse(PAGE, last, action="endorse",
                            author=Author(name=group, email=f"{group}@example.org", username=f"u-{group}", group=group))
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
-            worker.store.close()
+            worker.close()
 
     threads = [threading.Thread(target=run, args=(group,)) for group in groups]
     for thread in threads:

@@ -16,7 +16,6 @@ from flask_wtf.csrf import CSRFProtect
 from .render import Renderer
 from .search import SearchIndex
 from .store import Author, Store
-from .store.review import Review
 from .users import DEFAULT_GROUPS, UserStore
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +63,6 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     )
     app.extensions["wiki_users"] = UserStore(
         app.config["USER_DATABASE"], app.config["GROUPS"], hash_method=app.config["PASSWORD_HASH_METHOD"])
-    app.extensions["wiki_review"] = Review(app.extensions["wiki_store"])
     app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))
     app.extensions["wiki_search"] = SearchIndex(app.config["SEARCH_DATABASE"], app.extensions["wiki_store"])
     ensure_instance(app)

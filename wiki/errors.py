@@ -101,3 +101,18 @@ class AttachmentExists(WikiError):
     """A new attachment's name is taken (perhaps in another case)."""
 
     code = 409
+
+
+class PageMoved(WikiError):
+    """The page an editor started from was renamed (``new_page``) or deleted (``None``) meanwhile.
+
+    Nothing was saved; the editor shows the text again and offers to save it there or under the
+    old name.
+    """
+
+    code = 409
+
+    def __init__(self, message: str, *, new_page: str | None, head: str) -> None:
+        super().__init__(message)
+        self.new_page = new_page
+        self.head = head

@@ -47,7 +47,7 @@ from typing import TextIO
 from . import attachments, names
 from .errors import InvalidPageName, WikiError
 from .gitserver import ZERO_ID, FileChange, HookRepository, RawCommit
-from .store import GROUP_TRAILER, NOTES_REF
+from .store import ATTRIBUTION_NOTES_REF, GROUP_TRAILER
 
 MAIN_REF = "refs/heads/main"
 PAGE_MODE = "100644"
@@ -418,7 +418,7 @@ def record_attribution(updates: list[RefUpdate], repo: HookRepository, settings:
     for commit in commits:
         groups = trailers.get(commit) or [settings.pusher_group]
         notes[commit] = f"{GROUP_TRAILER}: {groups[0]}\nPushed-By: {settings.pusher}\n"
-    repo.add_notes(NOTES_REF, notes, committer=settings.committer,
+    repo.add_notes(ATTRIBUTION_NOTES_REF, notes, committer=settings.committer,
                    message=f"Attribute {len(notes)} pushed commit(s) to their groups\n\nPushed-By: {settings.pusher}\n")
     return len(notes)
 

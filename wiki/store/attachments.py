@@ -1,56 +1,54 @@
-"""Attachments: files stored beside their page, in ``<page>.files/<name>``."""
+"""Attachments: files stored beside their page, in ``<page>.files/<name>``, each change one commit."""
 
 from __future__ import annotations
 
+import hashlib
+
 from .. import attachments, names
-from ..errors import (
-    AttachmentExists,
-    PageNotFound,
-)
-from ._common import (
-    TREE_MODE,
-    Attachment,
-    Author,
-    CommitInfo,
-    _blob_id,
-)
+from ..errors import AttachmentExists, PageNotFound
+from .committer import Committer, Plan
+from .history import History
+from .pages import Pages
+from .reader import Reader
+from .types import Attachment, Author, CommitInfo
 
 
-class AttachmentsMixin:
-    """Attachments: list, read, save and delete, each change one commit."""
+def attachment_path(page: str, name: str) -> str:
+    return f"{names.attachments_folder(page)}/{attachments.check_name(name)}"
 
-    def list_attachments(self, page: str, rev: str | None = None) -> tuple[Attachment, ...]:
-        """The files attached to ``page`` at ``rev``, sorted by name (sizes without reading the files)."""
-        try:
-            commit = self.resolve(rev)
-        except PageNotFound:
-            return ()
-        entry = self._lookup(self._commit_tree(commit), names.attachments_folder(page))
-        if entry is None or entry[0] != TREE_MODE:
-            return ()
-        found = []
-        for name, (mode, blob_id) in self._tree_entries(entry[1]).items():
-            if mode != TREE_MODE:
-                size = self._repo.odb.info(bytes.fromhex(blob_id)).size
-                found.append(Attachment(name=name, blob_id=blob_id, size=size))
+
+class Attachments:
+    """List, read, save and delete a page's attachments."""
+
+    def __init__(self, reader: Reader, committer: Committer, pages: Pages, history: History, *,
+                 branch_ref: str) -> None:
+        self.reader = reader
+        self.committer = committer
+        self.pages = pages
+        self.history = history
+        self.branch_ref = branch_ref
+
+    def list_attachments(self, page: str, commit: str) -> tuple[Attachment, ...]:
+        """The files attached to ``page`` at ``commit``, sorted by name (sizes without reading them)."""
+        found = [Attachment(name=path.rpartition("/")[2], blob_id=blob, size=self.reader.object_size(blob))
+                 for path, blob in self.pages.attachment_files(page, commit).items()]
         return tuple(sorted(found, key=lambda item: (item.name.casefold(), item.name)))
 
-    def read_attachment(self, page: str, name: str, rev: str | None = None) -> tuple[Attachment, bytes, str]:
-        """``(attachment, its bytes, commit)`` at ``rev``; raise PageNotFound when it is not there.
+    def read_attachment(self, page: str, name: str, commit: str, *, old: bool = True,
+                        ) -> tuple[Attachment, bytes, str]:
+        """``(attachment, its bytes, commit)``; raise PageNotFound when it is not there.
 
         Read past the blob cache: attachments can be megabytes and are not worth keeping in memory.
         """
-        commit = self.resolve(rev)
-        entry = self._lookup(self._commit_tree(commit), self._attachment_path(page, name))
-        if entry is None or entry[0] == TREE_MODE:
-            raise PageNotFound(f"{page!r} has no attachment {name!r}" + (" in that revision." if rev else "."))
-        kind, data = self._read_object(entry[1])
-        return Attachment(name=name, blob_id=entry[1], size=len(data)), data, commit
+        blob = self.reader.blob_at(commit, attachment_path(page, name))
+        if blob is None:
+            raise PageNotFound(f"{page!r} has no attachment {name!r}" + (" in that revision." if old else "."))
+        _, data = self.reader.read_object(blob)
+        return Attachment(name=name, blob_id=blob, size=len(data)), data, commit
 
-    def attachment_history(self, page: str, name: str, rev: str | None = None) -> tuple[CommitInfo, ...]:
+    def attachment_history(self, page: str, name: str, commit: str) -> tuple[CommitInfo, ...]:
         """The commits that added, replaced or deleted the attachment, newest first."""
-        path = self._attachment_path(page, name)
-        return tuple(self._log([self.resolve(rev), "--", path], path=path))
+        return self.history.file_history(attachment_path(page, name), commit)
 
     def save_attachment(self, page: str, name: str, data: bytes, *, author: Author, summary: str = "",
                         replace: bool = False) -> str | None:
@@ -59,44 +57,34 @@ class AttachmentsMixin:
         A new name must not exist yet, even in another case (clones on Windows and macOS would
         collide); ``replace=True`` requires it to exist.
         """
-        path = self._attachment_path(page, name)
-        blob_id = _blob_id(data)
+        path = attachment_path(page, name)
+        blob_id = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # the id git gives it
 
-        def prepare(head: str | None) -> tuple[dict[str, bytes | None], str] | None:
-            if head is None or not self.page_exists(page, head):
+        def prepare(head: str | None) -> Plan | None:
+            if head is None or self.reader.blob_at(head, names.page_file(page)) is None:
                 raise PageNotFound(f"There is no page {page!r} to attach files to.")
-            existing = {item.name: item for item in self.list_attachments(page, head)}
+            existing = {file.rpartition("/")[2]: blob for file, blob in self.pages.attachment_files(page, head).items()}
             if replace:
                 if name not in existing:
                     raise PageNotFound(f"{page!r} has no attachment {name!r} to replace.")
-                if existing[name].blob_id == blob_id:
+                if existing[name] == blob_id:
                     return None
             else:
                 twin = next((other for other in existing if other.casefold() == name.casefold()), None)
                 if twin is not None:
                     raise AttachmentExists(f"{page!r} already has an attachment named {twin!r}. "
                                            "Replace it from the attachment list, or choose another name.")
-            return {path: data}, summary or f"{'Replace' if replace else 'Attach'} {name} on {page}"
+            return Plan({path: data}, summary or f"{'Replace' if replace else 'Attach'} {name} on {page}")
 
-        return self._commit_on_tip(prepare, author=author)
+        return self.committer.commit_to_ref(self.branch_ref, prepare, author=author)
 
     def delete_attachment(self, page: str, name: str, *, author: Author, summary: str = "") -> str:
         """Remove the attachment in one commit; its history keeps every earlier version."""
-        path = self._attachment_path(page, name)
+        path = attachment_path(page, name)
 
-        def prepare(head: str | None) -> tuple[dict[str, bytes | None], str]:
-            entry = self._lookup(self._commit_tree(head), path) if head else None
-            if entry is None or entry[0] == TREE_MODE:
+        def prepare(head: str | None) -> Plan:
+            if head is None or self.reader.blob_at(head, path) is None:
                 raise PageNotFound(f"{page!r} has no attachment {name!r}.")
-            return {path: None}, summary or f"Delete {name} from {page}"
+            return Plan({path: None}, summary or f"Delete {name} from {page}")
 
-        return self._commit_on_tip(prepare, author=author)  # type: ignore[return-value]  # never None
-
-    def _attachment_files(self, page: str, commit: str) -> dict[str, str]:
-        """``{path: blob id}`` of the attachments of ``page`` at ``commit``."""
-        folder = names.attachments_folder(page)
-        return {f"{folder}/{item.name}": item.blob_id for item in self.list_attachments(page, commit)}
-
-    @staticmethod
-    def _attachment_path(page: str, name: str) -> str:
-        return f"{names.attachments_folder(page)}/{attachments.check_name(name)}"
+        return self.committer.commit_to_ref(self.branch_ref, prepare, author=author)  # type: ignore[return-value]

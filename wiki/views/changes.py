@@ -4,6 +4,7 @@ and user, named versions, and comparing two versions of the whole document."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,8 +14,9 @@ from werkzeug.wrappers import Response
 from .. import names
 from ..auth import can, current_author, role_required
 from ..charts import stacked_columns
+from ..diffs import Diff, diff_texts
 from ..errors import InvalidVersionName, VersionExists
-from ..store.review import Review
+from ..store import FileChange, LRUCache, PageComparison
 from ..users import USERNAME_RE
 from .common import BadForm, form_field, page_number, query_arg, store
 
@@ -24,10 +26,29 @@ CHANGES_PAGE_SIZE = 50
 FEED_SIZE = 50
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed anywhere in XML 1.0
 FILTERS = ("group", "user", "page", "section", "since", "until")
+MAX_COMPARE_DIFFS = 200  # pages whose word diff a compare shows inline; the rest link to their diff
 
 
-def review() -> Review:
-    return current_app.extensions["wiki_review"]
+@dataclass(frozen=True)
+class ComparedPage:
+    """A page of a comparison as the template shows it: the change, its groups, its word diff."""
+
+    change: FileChange
+    groups: tuple[str, ...]
+    diff: Diff | None
+
+
+def _word_diff(item: PageComparison) -> Diff:
+    """The word diff of one compared page, cached by its two blob ids (a compare to a newer tip
+    reuses every page that did not change again)."""
+    cache: LRUCache[tuple[str | None, str | None], Diff] = current_app.extensions.setdefault(
+        "wiki_compare_diffs", LRUCache(1024))
+
+    def text(blob: str | None) -> str:
+        return store().blob_text(blob) if blob else ""
+
+    return cache.get_or_compute((item.old_blob, item.new_blob),
+                                lambda: diff_texts(text(item.old_blob), text(item.new_blob)))
 
 
 def _date(name: str) -> datetime | None:
@@ -73,7 +94,7 @@ def _filters() -> tuple[dict[str, str], dict[str, Any]]:
 def changes() -> str:
     shown, criteria = _filters()
     number = page_number()
-    rows, has_next = review().changes(**criteria, skip=(number - 1) * CHANGES_PAGE_SIZE, limit=CHANGES_PAGE_SIZE)
+    rows, has_next = store().changes(**criteria, skip=(number - 1) * CHANGES_PAGE_SIZE, limit=CHANGES_PAGE_SIZE)
     return render_template("changes/changes.html", rows=rows, number=number, has_next=has_next, filters=shown,
                            groups=current_app.config["GROUPS"])
 
@@ -81,7 +102,7 @@ def changes() -> str:
 @bp.get("/changes.atom")
 def feed() -> Response:
     shown, criteria = _filters()
-    rows, _ = review().changes(**criteria, limit=FEED_SIZE)
+    rows, _ = store().changes(**criteria, limit=FEED_SIZE)
     updated = rows[0].commit.timestamp if rows else 0
     body = render_template("changes/feed.xml", rows=rows, filters=shown, updated=updated,
                            feed_url=url_for("changes.feed", _external=True, **shown),
@@ -92,7 +113,7 @@ def feed() -> Response:
 
 @bp.get("/contributions")
 def contributions() -> str:
-    summary = review().contributions()
+    summary = store().contributions()
     group_series = {tally.key: {month: commits for month, commits, _, _ in tally.months} for tally in summary.groups}
     line_series = {tally.key: {month: added + removed for month, _, added, removed in tally.months}
                    for tally in summary.groups}
@@ -113,7 +134,7 @@ def contributions() -> str:
 def versions() -> str | tuple[str, int] | Response:
     if request.method == "POST":
         return _create_version()
-    return render_template("changes/versions.html", versions=review().versions(), form={}, head=store().head())
+    return render_template("changes/versions.html", versions=store().versions(), form={}, head=store().head())
 
 
 @role_required("reviewer")
@@ -127,14 +148,14 @@ def _create_version() -> str | tuple[str, int] | Response:
         code = 400
     else:
         try:
-            version = review().create_version(name, title, rev, author=current_author())
+            version = store().create_version(name, title, rev, author=current_author())
         except (InvalidVersionName, VersionExists) as error:
             flash(error.message, "error")
             code = error.code
         else:
             flash(f"Marked {version.commit[:10]} as the version {version.name!r}.", "success")
             return redirect(url_for("changes.versions"))
-    return render_template("changes/versions.html", versions=review().versions(), form=form,
+    return render_template("changes/versions.html", versions=store().versions(), form=form,
                            head=store().head()), code
 
 
@@ -143,10 +164,12 @@ def compare() -> str:
     from_rev, to_rev = query_arg("from"), query_arg("to")
     if not from_rev:
         abort(400, description="Say what to compare: /-/compare?from=VERSION&to=VERSION (commits or version names).")
-    comparison = review().compare(from_rev, to_rev or store().resolve(None))
+    comparison = store().compare(from_rev, to_rev or store().resolve(None))
     counts: dict[str, int] = {}
     for item in comparison.pages:
         counts[item.change.status] = counts.get(item.change.status, 0) + 1
-    return render_template("changes/compare.html", comparison=comparison, counts=counts,
-                           from_rev=from_rev, to_rev=to_rev or "", versions=review().versions(),
+    pages = [ComparedPage(item.change, item.groups, _word_diff(item) if index < MAX_COMPARE_DIFFS else None)
+             for index, item in enumerate(comparison.pages)]
+    return render_template("changes/compare.html", comparison=comparison, pages=pages, counts=counts,
+                           from_rev=from_rev, to_rev=to_rev or "", versions=store().versions(),
                            can_review=can("reviewer"))

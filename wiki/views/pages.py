@@ -10,9 +10,7 @@ from .. import names
 from ..auth import can, current_author, role_required
 from ..diffs import diff_texts
 from ..errors import EditConflict, InvalidPageName, PageExists, PageNotFound
-from ..store import NOTES_REF as GROUP_NOTES_REF
 from ..store import LRUCache
-from ..store.review import NOTES_REF
 from .common import canonical_page, form_field, page_context, query_arg, renderer, store, summary_field
 
 bp = Blueprint("pages", __name__)
@@ -47,7 +45,7 @@ def _show(page: str) -> str | tuple[str, int]:
     rendered = renderer().render(revision.text, cache_key=revision.blob_id)
     html = renderer().mark_missing(rendered, wiki.missing_pages(rendered.links, revision.commit))
     last_change = wiki.last_change(page, revision.commit)
-    endorsements = None if rev is not None else current_app.extensions["wiki_review"].page_endorsements(
+    endorsements = None if rev is not None else wiki.page_endorsements(
         page, tuple(current_app.config["GROUPS"]))
     output = render_template(
         "pages/view.html", html=html, revision=revision, old=rev is not None, last_change=last_change,
@@ -73,9 +71,7 @@ def _anonymous_view_key(head: str | None) -> tuple[str, ...] | None:
     """
     if head is None or request.query_string or current_user.is_authenticated or session.get("_flashes"):
         return None
-    wiki = store()
-    return (request.script_root, request.path, head, wiki.read_ref(NOTES_REF) or "",
-            wiki.read_ref(GROUP_NOTES_REF) or "")
+    return (request.script_root, request.path, *store().cache_token())
 
 
 @bp.route("/<path:page>/-/edit", methods=["GET", "POST"])

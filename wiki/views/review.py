@@ -9,14 +9,9 @@ from werkzeug.wrappers import Response
 from ..auth import can, current_author, role_required
 from ..charts import share_bar
 from ..errors import EndorsementRefused, PageNotFound
-from ..store.review import Review
 from .common import canonical_page, form_field, page_context, query_arg, store
 
 bp = Blueprint("review", __name__)
-
-
-def review() -> Review:
-    return current_app.extensions["wiki_review"]
 
 
 def configured_groups() -> tuple[str, ...]:
@@ -29,7 +24,7 @@ def blame(page: str) -> str | Response:
     if redirect_to:
         return redirect_to
     rev = query_arg("rev")
-    result = review().blame(page, rev)
+    result = store().blame(page, rev)
     legend = [share.group for share in result.shares]
     return render_template(
         "review/blame.html", blame=result, rev=rev, legend=legend,
@@ -49,7 +44,7 @@ def _endorse_page(page: str, code: int = 200) -> tuple[str, int]:
     last_change = store().last_change(page)
     if last_change is None or not store().page_exists(page):
         raise PageNotFound(f"There is no page {page!r} to endorse.")
-    state = review().page_endorsements(page, configured_groups())
+    state = store().page_endorsements(page, configured_groups())
     return render_template("review/endorse.html", endorsements=state, last_change=last_change,
                            **page_context(page)), code
 
@@ -67,7 +62,7 @@ def endorse(page: str) -> str | tuple[str, int] | Response:
     if current_user.group not in current_app.config["GROUPS"]:
         abort(403, description=f"Your group {current_user.group!r} is not one of this wiki's stakeholder groups.")
     try:
-        review().endorse(page, seen, action=action, author=current_author())
+        store().endorse(page, seen, action=action, author=current_author())
     except EndorsementRefused as error:
         flash(error.message, "error")
         return _endorse_page(page, error.code)
@@ -80,6 +75,6 @@ def endorse(page: str) -> str | tuple[str, int] | Response:
 @bp.get("/-/endorsements")
 def endorsements() -> str:
     """Every page by status: consensus, partly endorsed, stale, not endorsed."""
-    overview = review().endorsement_overview(configured_groups())
+    overview = store().endorsement_overview(configured_groups())
     return render_template("review/endorsements.html", overview=overview, groups=configured_groups(),
                            can_review=can("reviewer"))
