@@ -44,18 +44,22 @@ _CJK = re.compile(
     "([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2063]")
-_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)[ \t#]*$", re.MULTILINE)
-_FENCE = re.compile(r"^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$", re.MULTILINE | re.DOTALL)
+# The patterns below run on whole pages that anyone with edit rights writes, so each is linear in
+# the text: no two parts of a pattern can match the same characters (nothing to backtrack into),
+# runs stop at the character that could start the next match, and a line's parts that need more
+# than a pattern are done with string methods. tests/test_search_bounds.py measures each.
+_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*)$", re.MULTILINE)  # the text is stripped of " \t#" after
+_FENCE_LINE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)  # an opening or closing fence line
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
-_WIKILINK = re.compile(WIKILINK_RE)
-_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
-_HTML_TAG = re.compile(r"<[^>\n]{1,200}>")
+_WIKILINK = re.compile(WIKILINK_RE)  # linear: its runs stop at "[", where the next match would start
+_MD_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\n]*\)")
+_HTML_TAG = re.compile(r"<[^<>\n]{1,200}>")
 # Markdown markup that would show in snippets as noise: quote and list markers, emphasis, table
 # rules and pipes, footnote references.
 _BLOCK_MARKERS = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:[-*+][ \t]+|\d{1,9}[.)][ \t]+)?", re.MULTILINE)
-_TABLE_RULE = re.compile(r"^[ \t|:-]*-{3,}[ \t|:-]*$", re.MULTILINE)
+_TABLE_RULE = re.compile(r"^(?=[ \t|:-]*---)[ \t|:-]*$", re.MULTILINE)  # the lookahead is atomic
 _EMPHASIS = re.compile(r"\*{1,3}|_{2,3}|~~")
-_FOOTNOTE_REF = re.compile(r"\[\^[^\]\n]{1,40}\]:?")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\[\]\n]{1,40}\]:?")
 _QUERY_TERM = re.compile(r'"([^"]*)"?|(\S+)')
 
 SCHEMA = """
@@ -132,9 +136,41 @@ def match_expression(query: str) -> str | None:
     return " ".join(terms) or None
 
 
+def _without_fences(text: str) -> str:
+    """``text`` with each fenced code block (from its opening line to the end of its closing one) removed.
+
+    A fence opens at a line starting with up to three spaces and ````` `` or ``~~~``, and closes at
+    the next line starting so with the same characters; one that never closes is a plain line.
+    """
+    markers = [(match.start(), match.group(1)) for match in _FENCE_LINE.finditer(text)]
+    if not markers:
+        return text
+    following: list[int | None] = [None] * len(markers)  # the next line with the same marker
+    last: dict[str, int] = {}
+    for index in range(len(markers) - 1, -1, -1):
+        following[index] = last.get(markers[index][1])
+        last[markers[index][1]] = index
+    pieces, kept, index = [], 0, 0
+    while index < len(markers):
+        closing = following[index]
+        if closing is None:
+            index += 1
+            continue
+        start, end = markers[index][0], text.find("\n", markers[closing][0])
+        pieces.append(text[kept:start])
+        kept = len(text) if end < 0 else end
+        index = closing + 1
+    pieces.append(text[kept:])
+    return "".join(pieces)
+
+
 def split_text(text: str) -> tuple[str, str]:
-    """``(headings, body)`` of a Markdown page: link targets and markup dropped, code kept as text."""
-    headings = " \n".join(match.group(1) for match in _HEADING.finditer(_FENCE.sub("", text)))
+    """``(headings, body)`` of a Markdown page: link targets and markup dropped, code kept as text.
+
+    Time linear in the length of ``text``, whatever it holds.
+    """
+    headings = " \n".join(heading for match in _HEADING.finditer(_without_fences(text))
+                          if (heading := match.group(1).rstrip(" \t#")))
     body = _HEADING.sub(" ", text)
     body = _WIKILINK.sub(lambda m: (m.group(2) or m.group(1)).replace("_", " "), body)
     body = _MD_LINK.sub(r"\1", body)
@@ -146,7 +182,7 @@ def split_text(text: str) -> tuple[str, str]:
 
 def wiki_links(text: str) -> set[str]:
     """The pages ``text`` links to with ``[[...]]``, as the renderer sees them (not inside code)."""
-    text = _INLINE_CODE.sub("", _FENCE.sub("", text))
+    text = _INLINE_CODE.sub("", _without_fences(text))
     found = set()
     for match in _WIKILINK.finditer(text):
         target = match.group(1).strip().partition("#")[0]
