@@ -7,6 +7,11 @@ the commit was made (web edit, push, script); when the database is missing, of a
 reflects a commit the repository does not have, it is rebuilt from the tip. So it never drifts
 from the repository, and a request pays only for what changed since the last one.
 
+Any editor's text is indexed in time linear in its length (the patterns are written so that none
+can backtrack), and indexing never fails: a page the scanner cannot handle is indexed as plain
+text. A sync commits its work every few seconds and skips pages already indexed at their blob, so
+one stopped by a worker timeout is continued by the next request, never started over.
+
 Text goes into an FTS5 table with the ``unicode61`` tokenizer and three columns weighed by bm25:
 title, headings and body. Two things it cannot do alone are done here, to the indexed text and
 the query alike: Chinese and Japanese have no spaces between words, so each of their characters
@@ -18,9 +23,11 @@ No Flask import: the store is passed in.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,8 +44,14 @@ MAX_QUERY_CHARS = 300
 MAX_TERMS = 12
 SNIPPET_TOKENS = 24
 MARK_START, MARK_END = "\x02", "\x03"
+INDEX_CHUNK_SECONDS = 2.0  # a sync commits its work at least this often, so none is lost to a timeout
+# Pages are at most MAX_PAGE_BYTES (1 MB) when written through the wiki or a push with the hook; a
+# longer one (committed around both) is indexed as plain text, cut to this many characters.
+MAX_INDEXED_CHARS = 2_000_000
 # U+2063 INVISIBLE SEPARATOR: a separator for unicode61, put between CJK characters, dropped on output.
 CJK_SEPARATOR = "\u2063"
+
+logger = logging.getLogger(__name__)
 
 _CJK = re.compile(
     "([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
@@ -193,6 +206,23 @@ def wiki_links(text: str) -> set[str]:
     return found
 
 
+def indexed_parts(text: str, page: str = "") -> tuple[str, str, set[str]]:
+    """``(headings, body, links)`` of a page as the index keeps them.
+
+    Never fails: a page too long, or one the scanning fails on, is indexed as plain text without
+    headings or links, so that it is indexed once and no request tries again.
+    """
+    if len(text) > MAX_INDEXED_CHARS:
+        logger.warning("Page %r has %d characters; indexing its start as plain text.", page, len(text))
+        return "", text[:MAX_INDEXED_CHARS], set()
+    try:
+        headings, body = split_text(text)
+        return headings, body, wiki_links(text)
+    except Exception:
+        logger.exception("Could not index page %r; indexing it as plain text.", page)
+        return "", text, set()
+
+
 def _snippet_pieces(snippet: str) -> tuple[tuple[str, bool], ...]:
     pieces = []
     for index, part in enumerate(re.split(f"[{MARK_START}{MARK_END}]", snippet.replace(CJK_SEPARATOR, ""))):
@@ -254,49 +284,75 @@ class SearchIndex:
         return self._meta(self._connection(), "commit")
 
     def sync(self) -> str | None:
-        """Bring the index to the branch tip and return the tip; cheap when nothing changed."""
+        """Bring the index to the branch tip and return the tip; cheap when nothing changed.
+
+        The work is committed in transactions of about :data:`INDEX_CHUNK_SECONDS`, and a page
+        already indexed at its current blob is skipped, so a request stopped midway (a worker
+        timeout) leaves its work for the next one instead of having it start over.
+        """
         head = self.store.head()
         connection = self._connection()
         if head is None or (self._meta(connection, "commit") == head
                             and self._meta(connection, "schema") == SCHEMA_VERSION):
             return head
         with self._write() as connection:
+            if self._meta(connection, "schema") != SCHEMA_VERSION:
+                self._clear(connection)
+                connection.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             indexed = self._meta(connection, "commit")  # another worker may have done it meanwhile
-            if indexed == head and self._meta(connection, "schema") == SCHEMA_VERSION:
+        if indexed == head:
+            return head
+        full = indexed is None or not self.store.commit_exists(indexed)
+        pages: list[str] = []
+        gone: list[str] = []
+        if full:
+            pages = list(self.store.list_pages(head))
+            stored = {row[0] for row in connection.execute("SELECT page FROM pages")}
+            gone = sorted(stored - set(pages))
+        else:
+            for status, path in self.store.changed_files(indexed, head):
+                page = names.page_from_file(path)
+                if page is not None:
+                    (gone if status == "D" else pages).append(page)
+        self._index_pages(head, pages, gone)
+        with self._write() as connection:
+            if self._meta(connection, "commit") != indexed:  # another worker finished first
                 return head
-            if (indexed is None or self._meta(connection, "schema") != SCHEMA_VERSION
-                    or not self.store.commit_exists(indexed)):
-                self._rebuild(connection, head)
+            if full:
+                connection.execute("DELETE FROM sections")
+                sections = {""} | {section for page in pages for section in names.page_sections(page)}
+                self._record_sections(connection, self.store.commits_with_files(None, head), sections)
             else:
-                self._update(connection, indexed, head)
-            connection.execute("INSERT OR REPLACE INTO meta VALUES ('commit', ?), ('schema', ?)",
-                               (head, SCHEMA_VERSION))
+                self._record_sections(connection, self.store.commits_with_files(indexed, head), None)
+            connection.execute("INSERT OR REPLACE INTO meta VALUES ('commit', ?)", (head,))
         return head
 
     def rebuild(self) -> str | None:
         """Drop everything and index the tip again (the CLI's ``search-index --rebuild``)."""
         with self._write() as connection:
-            connection.execute("DELETE FROM meta")
+            self._clear(connection)
         return self.sync()
 
-    def _rebuild(self, connection: sqlite3.Connection, head: str) -> None:
-        for table in ("pages", "docs", "links", "sections"):
+    def _clear(self, connection: sqlite3.Connection) -> None:
+        for table in ("meta", "pages", "docs", "links", "sections"):
             connection.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-        for page in self.store.list_pages(head):
-            self._index_page(connection, page, head)
-        sections = {""} | {section for page in self.store.list_pages(head) for section in names.page_sections(page)}
-        self._record_sections(connection, self.store.commits_with_files(None, head), sections)
 
-    def _update(self, connection: sqlite3.Connection, indexed: str, head: str) -> None:
-        for status, path in self.store.changed_files(indexed, head):
-            page = names.page_from_file(path)
-            if page is None:
-                continue
-            if status == "D":
-                self._remove_page(connection, page)
-            else:
-                self._index_page(connection, page, head)
-        self._record_sections(connection, self.store.commits_with_files(indexed, head), None)
+    def _index_pages(self, commit: str, pages: list[str], gone: list[str]) -> None:
+        """Index ``pages`` as of ``commit`` and drop ``gone``, committing every few seconds."""
+        work = [(page, True) for page in gone] + [(page, False) for page in pages]
+        position = 0
+        while position < len(work):
+            with self._write() as connection:
+                deadline = time.monotonic() + INDEX_CHUNK_SECONDS
+                while position < len(work):
+                    page, removed = work[position]
+                    position += 1
+                    if removed:
+                        self._remove_page(connection, page)
+                    else:
+                        self._index_page(connection, page, commit)
+                    if time.monotonic() >= deadline:
+                        break
 
     def _index_page(self, connection: sqlite3.Connection, page: str, commit: str) -> None:
         try:
@@ -304,14 +360,17 @@ class SearchIndex:
         except PageNotFound:
             self._remove_page(connection, page)
             return
+        if connection.execute("SELECT 1 FROM pages JOIN docs ON docs.rowid = pages.id "
+                              "WHERE pages.page = ? AND pages.blob = ?", (page, revision.blob_id)).fetchone():
+            return  # indexed by an earlier sync that did not finish
         self._remove_page(connection, page)
         cursor = connection.execute("INSERT INTO pages(page, blob) VALUES (?, ?)", (page, revision.blob_id))
-        headings, body = split_text(revision.text)
+        headings, body, links = indexed_parts(revision.text, page)
         title = names.page_title(page)
         connection.execute("INSERT INTO docs(rowid, title, headings, body) VALUES (?, ?, ?, ?)",
                            (cursor.lastrowid, fold(title), fold(headings), fold(body)))
         connection.executemany("INSERT OR IGNORE INTO links(source, target) VALUES (?, ?)",
-                               [(page, target) for target in wiki_links(revision.text) if target != page])
+                               [(page, target) for target in links if target != page])
 
     def _remove_page(self, connection: sqlite3.Connection, page: str) -> None:
         row = connection.execute("SELECT id FROM pages WHERE page = ?", (page,)).fetchone()
