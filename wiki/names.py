@@ -94,6 +94,9 @@ def _check_segment(segment: str) -> None:
         raise InvalidPageName("A part of a page name cannot end with '.' or a space.")
     if segment.casefold().endswith(".git"):
         raise InvalidPageName("A page name cannot end a part with '.git'.")
+    if segment.casefold().endswith(PAGE_SUFFIX):
+        raise InvalidPageName(f"A part of a page name cannot end with {PAGE_SUFFIX!r}: pages are stored in "
+                              "files of that name, so it would collide with another page.")
     if segment.casefold().endswith(ATTACHMENTS_SUFFIX):
         raise InvalidPageName(f"A part of a page name cannot end with {ATTACHMENTS_SUFFIX!r}: "
                               "that folder holds a page's attachments.")

@@ -331,7 +331,8 @@ class UserStore:
         if user is None:
             self._record_failure(account, address)
         else:
-            self.clear_login_failures(f"user:{account}")
+            with self._db() as db:
+                db.execute("DELETE FROM failed_logins WHERE account = ?", (account,))
         return user
 
     def _record_failure(self, account: str | None, address: str | None) -> None:
@@ -339,27 +340,6 @@ class UserStore:
         with self._db() as db:
             db.execute("DELETE FROM failed_logins WHERE at < ?", (now - LOGIN_FAILURE_WINDOW,))
             db.execute("INSERT INTO failed_logins (account, address, at) VALUES (?, ?, ?)", (account, address, now))
-
-    # The key-based calls below ("user:<name>" or "addr:<address>") are what wiki/views/git_http.py
-    # still uses; they share the table with log_in, but an address over its limit is refused for
-    # every account there. Callers should move to log_in.
-
-    def record_login_failure(self, key: str) -> None:
-        column, value = _key_column(key)
-        self._record_failure(value if column == "account" else None, value if column == "address" else None)
-
-    def login_locked(self, key: str) -> bool:
-        """Whether ``key`` (``user:<name>`` or ``addr:<address>``) failed too often in the last minutes."""
-        column, value = _key_column(key)
-        with self._db() as db:
-            count = db.execute(f"SELECT COUNT(*) FROM failed_logins WHERE {column} = ? AND at >= ?",
-                               (value, time.time() - LOGIN_FAILURE_WINDOW)).fetchone()[0]
-        return count >= (LOGIN_FAILURE_LIMIT if column == "account" else ADDRESS_FAILURE_LIMIT)
-
-    def clear_login_failures(self, key: str) -> None:
-        column, value = _key_column(key)
-        with self._db() as db:
-            db.execute(f"DELETE FROM failed_logins WHERE {column} = ?", (value,))
 
     # ----------------------------------------------------------------- backup and check
 
@@ -414,12 +394,6 @@ def _integrity_problems(connection: sqlite3.Connection) -> list[str]:
     except sqlite3.DatabaseError as error:
         return [f"not a usable SQLite database: {error}"]
     return [] if rows == ["ok"] else [f"sqlite integrity_check: {row}" for row in rows]
-
-
-def _key_column(key: str) -> tuple[str, str]:
-    """``user:<name>`` -> ("account", case-folded name); ``addr:<address>`` -> ("address", address)."""
-    kind, _, value = key.partition(":")
-    return ("account", value.casefold()) if kind == "user" else ("address", value)
 
 
 @cache

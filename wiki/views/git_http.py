@@ -19,7 +19,7 @@ from typing import IO
 from flask import Blueprint, Response, current_app, request
 
 from ..gitserver import run_http_backend
-from ..users import User, UserStore
+from ..users import LoginThrottled, User, UserStore
 from .common import store
 
 bp = Blueprint("git_http", __name__, url_prefix="/content.git")
@@ -55,17 +55,13 @@ def _authorize(push: bool) -> User | None | Response:
         username, password = credentials.username or "", credentials.password or ""
         if credentials.type != "basic" or not username:
             return _challenge("Use HTTP Basic authentication with your wiki user name and password.")
-        users = _users()
-        keys = (f"user:{username.casefold()}", f"addr:{request.remote_addr}")
-        if any(users.login_locked(key) for key in keys):
+        try:  # the same limits as the log-in form (see UserStore.log_in)
+            user = _users().log_in(username, password, address=request.remote_addr or "")
+        except LoginThrottled:
             return _plain(429, "Too many failed log-in attempts. Wait 15 minutes and try again.",
                           {"Retry-After": "900"})
-        user = users.authenticate(username, password)
         if user is None:
-            for key in keys:
-                users.record_login_failure(key)
             return _challenge("Wrong user name or password.")
-        users.clear_login_failures(keys[0])
     if push:
         if user is None:
             return _challenge(f"Pushing needs a wiki account with the role {PUSH_ROLE!r}.")

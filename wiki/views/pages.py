@@ -9,9 +9,9 @@ from werkzeug.wrappers import Response
 from .. import names
 from ..auth import can, current_author, role_required
 from ..diffs import diff_texts
-from ..errors import EditConflict, InvalidPageName, PageExists, PageNotFound
+from ..errors import EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
 from ..store import LRUCache
-from .common import canonical_page, form_field, page_context, query_arg, renderer, store, summary_field
+from .common import BadForm, canonical_page, form_field, page_context, query_arg, renderer, store, summary_field
 
 bp = Blueprint("pages", __name__)
 
@@ -95,19 +95,27 @@ def edit(page: str) -> str | tuple[str, int] | Response:
     new_text = form_field("text")
     summary = summary_field()
     base = form_field("base")
+    # After a rename or delete raced the edit: the name the page had at ``base``, and whether the
+    # user chose to save under the old name again.
+    base_page = _page_field("base_page")
+    recreate = form_field("recreate", required=False) == "1"
     if all(marker in new_text for marker in CONFLICT_MARKERS):
         flash("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
               "and remove the markers, then save again.", "error")
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary,
                                exists=exists, **context), 422
     try:
-        result = wiki.save_page(page, new_text, base=base or None, author=current_author(), summary=summary)
+        result = wiki.save_page(page, new_text, base=None if recreate else base or None, author=current_author(),
+                                summary=summary, base_page=None if recreate else base_page)
     except EditConflict as conflict:
         their_changes = diff_texts(conflict.base_text, conflict.their_text)
         return render_template(
             "pages/edit.html", text=conflict.merged_text, base=conflict.head, summary=summary,
             exists=True, conflict=conflict, your_text=new_text, their_changes=their_changes, **context,
         ), 409
+    except PageMoved as moved:
+        return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=False,
+                               moved=moved, base_page=base_page or page, **context), 409
     except PageExists as error:
         flash(error.message, "error")
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary,
@@ -120,6 +128,17 @@ def edit(page: str) -> str | tuple[str, int] | Response:
     else:
         flash("Your changes were saved.", "success")
     return redirect(url_for("pages.view", page=page))
+
+
+def _page_field(name: str) -> str | None:
+    """An optional form field holding a page name: ``None`` when empty, a 400 when invalid."""
+    raw = form_field(name, required=False).strip()
+    if not raw:
+        return None
+    try:
+        return names.normalize_page_name(raw)
+    except InvalidPageName as error:
+        raise BadForm(f"The field {name!r}: {error.message}") from error
 
 
 @bp.route("/<path:page>/-/rename", methods=["GET", "POST"])
