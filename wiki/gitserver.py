@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,6 @@ from typing import IO
 
 HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
 ZERO_ID = "0" * 40
-MAX_NOTE_ATTEMPTS = 20
 # Variables of the server's own environment the backend may see; the rest is built per request.
 PASSED_ENVIRONMENT = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")
 
@@ -288,25 +286,6 @@ class HookRepository:
                 yield header[0], output.read(int(header[2]))
                 output.read(1)
 
-    def commit_trailers(self, commits: list[str], key: str) -> dict[str, list[str]]:
-        """The values of trailer ``key`` in each commit's message, as git parses trailers.
-
-        Records are NUL-separated and values one per line (unfolded), so no byte of a message can
-        be mistaken for a separator (a NUL ends git's view of a message).
-        """
-        if not commits:
-            return {}
-        output = self._git("log", "--no-walk=unsorted", "--stdin", "--no-notes", "-z",
-                           f"--format=%H%n%(trailers:key={key},valueonly,unfold,separator=%x0a)",
-                           input="".join(f"{commit}\n" for commit in commits).encode()).stdout.decode("utf-8",
-                                                                                                     "replace")
-        trailers: dict[str, list[str]] = {}
-        for record in output.split("\0"):
-            commit, _, values = record.strip("\n").partition("\n")
-            if commit:
-                trailers[commit] = [value.strip() for value in values.split("\n") if value.strip()]
-        return trailers
-
     def all_files(self, commit: str) -> list[bytes]:
         output = self._git("ls-tree", "-r", "-z", "--name-only", "--full-tree", commit).stdout
         return [path for path in output.split(b"\0") if path]
@@ -315,27 +294,3 @@ class HookRepository:
         """Add the pushed commits to the commit-graph (with changed-path filters) for fast history."""
         self._git("commit-graph", "write", "--reachable", "--changed-paths", "--split", "--no-progress", check=False)
 
-    def add_notes(self, notes_ref: str, notes: Mapping[str, str], *, committer: str, message: str) -> None:
-        """Add ``notes`` (commit id -> text) in one commit on ``notes_ref``, retrying if it moved meanwhile."""
-        if not notes:
-            return
-        for _ in range(MAX_NOTE_ATTEMPTS):
-            parent = self.ref(notes_ref)
-            stream = [f"commit {notes_ref}", f"committer {committer} {int(time.time())} +0000"]
-            stream += _data(message)
-            if parent:
-                stream.append(f"from {parent}")
-            for commit, text in notes.items():
-                stream.append(f"N inline {commit}")
-                stream += _data(text)
-            stream.append("")
-            result = self._git("fast-import", "--quiet", input="\n".join(stream).encode("utf-8"), check=False)
-            if result.returncode == 0:
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"could not update {notes_ref}: {result.stderr.decode('utf-8', 'replace').strip()}")
-
-
-def _data(text: str) -> list[str]:
-    """A fast-import ``data`` command with its exact byte count."""
-    return [f"data {len(text.encode('utf-8'))}", text]

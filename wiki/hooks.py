@@ -42,12 +42,14 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from . import attachments, names
 from .errors import InvalidPageName, WikiError
 from .gitserver import ZERO_ID, FileChange, HookRepository, RawCommit
-from .store import ATTRIBUTION_NOTES_REF, GROUP_TRAILER
+from .store import GROUP_TRAILER, Author, Store
+from .store.gitlog import trailer_lines
 
 MAIN_REF = "refs/heads/main"
 PAGE_MODE = "100644"
@@ -128,7 +130,7 @@ def check_push(updates: list[RefUpdate], repo: HookRepository, settings: HookSet
     problems += _check_commits(commits, raw, time.time() if now is None else now)
     if problems:
         return problems  # nothing below reads a commit that failed these checks
-    problems += _check_trailers(commits, repo, settings)
+    problems += _check_trailers(raw, settings)
     problems += _check_files(_files_to_check(commits, raw, repo, main_before), repo, settings,
                              main_after if main else None)
     return problems
@@ -278,9 +280,15 @@ def _files_to_check(commits: list[str], raw: dict[str, RawCommit], repo: HookRep
     return changes
 
 
-def _check_trailers(commits: list[str], repo: HookRepository, settings: HookSettings) -> list[str]:
+def group_trailers(raw: dict[str, RawCommit]) -> dict[str, list[str]]:
+    """Each commit's ``Stakeholder-Group`` trailer values, by the rule the wiki shows them with."""
+    return {commit: [value for key, value in trailer_lines(parsed.message.decode("utf-8", "replace"))
+                     if key == GROUP_TRAILER] for commit, parsed in raw.items()}
+
+
+def _check_trailers(raw: dict[str, RawCommit], settings: HookSettings) -> list[str]:
     problems = []
-    for commit, groups in repo.commit_trailers(commits, GROUP_TRAILER).items():
+    for commit, groups in group_trailers(raw).items():
         if len(set(groups)) > 1:
             problems.append(f"commit {commit[:10]}: more than one {GROUP_TRAILER} trailer ({', '.join(groups)}).")
         elif groups and groups[0] not in settings.groups:
@@ -407,19 +415,27 @@ def _case_twins(new_pages: set[str], all_files: list[bytes]) -> list[str]:
 # --------------------------------------------------------------------------- post-receive
 
 
-def record_attribution(updates: list[RefUpdate], repo: HookRepository, settings: HookSettings) -> int:
-    """Note the group and pusher of every commit the push added to main; returns how many."""
+def record_attribution(updates: list[RefUpdate], repo: HookRepository, settings: HookSettings,
+                       store: Store) -> int:
+    """Note the group and pusher of every commit the push added to main; returns how many.
+
+    The notes commit goes through the store's committer (compare-and-swap of the notes ref, like
+    every other write), so a concurrent endorsement or push never loses a note.
+    """
     main = next((update for update in updates if update.ref == MAIN_REF and update.new != ZERO_ID), None)
     if main is None or not settings.pusher:
         return 0
     commits = repo.new_commits([main.new], exclude=[main.old] if main.old != ZERO_ID else [])
-    trailers = repo.commit_trailers(commits, GROUP_TRAILER)
+    trailers = group_trailers(repo.read_commits(commits))
     notes = {}
     for commit in commits:
         groups = trailers.get(commit) or [settings.pusher_group]
         notes[commit] = f"{GROUP_TRAILER}: {groups[0]}\nPushed-By: {settings.pusher}\n"
-    repo.add_notes(ATTRIBUTION_NOTES_REF, notes, committer=settings.committer,
-                   message=f"Attribute {len(notes)} pushed commit(s) to their groups\n\nPushed-By: {settings.pusher}\n")
+    if notes:
+        pusher = Author(name=settings.pusher, email="", username=settings.pusher, group=settings.pusher_group)
+        store.attribution_notes.write(lambda located: notes, author=pusher,
+                                      message=f"Attribute {len(notes)} pushed commit(s) to their groups",
+                                      busy="The notes kept moving; the push is attributed on the next one.")
     return len(notes)
 
 
@@ -431,7 +447,11 @@ def main(argv: list[str]) -> int:
     repo = HookRepository()
     updates = parse_updates(sys.stdin)
     if argv[0] == "post-receive":
-        record_attribution(updates, repo, settings)
+        name, _, email = settings.committer.partition(" <")
+        store = Store(Path(os.environ.get("GIT_DIR", ".")).resolve(), committer_name=name,
+                      committer_email=email.rstrip(">"))
+        record_attribution(updates, repo, settings, store)
+        store.close()
         repo.write_commit_graph()
         return 0
     problems = check_push(updates, repo, settings)

@@ -54,19 +54,27 @@ class LogEntry:
     files: tuple[FileStatus | NumStat, ...] = ()
 
 
-def parse_trailers(message: str) -> dict[str, str]:
-    """The trailers of a commit or tag message (first value of each key)."""
+def trailer_lines(message: str) -> list[tuple[str, str]]:
+    """Every ``(key, value)`` trailer of a commit or tag message, in order (the one rule)."""
     paragraphs = [p for p in message.strip("\n").split("\n\n") if p.strip()]
     if len(paragraphs) < 2:
-        return {}
-    found: dict[str, str] = {}
+        return []
+    found: list[tuple[str, str]] = []
     for line in paragraphs[-1].split("\n"):
         if line[:1] in (" ", "\t") and found:  # a continuation line
             continue
         match = _TRAILER.match(line.rstrip())
         if match is None:
-            return {}
-        found.setdefault(match.group(1), match.group(2).strip())
+            return []
+        found.append((match.group(1), match.group(2).strip()))
+    return found
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    """The trailers of a commit or tag message (the first value of each key)."""
+    found: dict[str, str] = {}
+    for key, value in trailer_lines(message):
+        found.setdefault(key, value)
     return found
 
 
