@@ -120,10 +120,10 @@ class WikiLinkExtension(Extension):
 MAX_NESTING = 24
 MAX_HTML_DEPTH = 64
 WORK_BASE = 2_000_000
-WORK_PER_CHAR = 24
+WORK_PER_CHAR = 120
 FENCED_BLOCK_COST = 10_000
-TIME_BASE = 0.5
-TIME_PER_MB = 1.5
+TIME_BASE = 0.75
+TIME_PER_MB = 1.25
 RENDER_NOTICE = "This page is too complex to format; its text is shown as written."
 
 

@@ -1,0 +1,88 @@
+"""Rendering takes bounded time whatever the text: growth is about linear, 1 MB stays fast."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from wiki.render import Renderer
+
+SENTINEL = "closingwordsentinel"
+
+
+def _repeat(unit: str) -> Callable[[int], str]:
+    return lambda size: unit * (size // len(unit))
+
+
+def _lines(make: Callable[[int], str]) -> Callable[[int], str]:
+    """Lines from ``make(index)`` up to ``size`` characters."""
+    def build(size: int) -> str:
+        parts, total, index = [], 0, 0
+        while total < size:
+            line = make(index)
+            parts.append(line)
+            total += len(line)
+            index += 1
+        return "".join(parts)
+    return build
+
+
+CLASSES: dict[str, Callable[[int], str]] = {
+    "brackets": _repeat("["),
+    "links": _repeat("[a]("),
+    "references": _repeat("[a]["),
+    "images": _repeat("![a]("),
+    "wikilinks": _repeat("[[a"),
+    "wikilink-openers": _repeat("[["),
+    "footnotes": _repeat("[^"),
+    "footnote-definitions": _lines(lambda i: f"[^a{i % 7}]:" * 3 + "\n"),
+    "nested-divs": _repeat("<div>"),
+    "nested-lists": _lines(lambda i: "    " * (i % 600) + "- a\n"),
+    "nested-quotes": _lines(lambda i: ">" * (i % 600) + " a\n"),
+    "quotes-and-lists": _repeat("> - "),
+    "emphasis": _repeat("*"),
+    "emphasis-words": _repeat("_a"),
+    "strong": _repeat("**a"),
+    "spaces": lambda size: "a" + " " * size + "b",
+    "comments": _repeat("<!--"),
+    "backticks": _repeat("`"),
+    "backtick-runs": _lines(lambda i: "`" * (i % 97 + 1) + "a"),
+    "unfinished-tags": _repeat("<a"),
+    "autolinks": _repeat("<http://a"),
+    "attributes": _repeat('<a href="'),
+    "fences": _repeat("~~~a\n"),
+    "headers": _repeat("# a\n"),
+    "loose-list": _repeat("- a\n\n"),
+}
+
+
+def _time(text: str) -> tuple[float, str]:
+    renderer = Renderer(lambda page: "/" + page)
+    start = time.perf_counter()
+    html = renderer.render(text).html
+    return time.perf_counter() - start, html
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_render_time_grows_about_linearly(name: str) -> None:
+    small, _ = _time(CLASSES[name](16_000))
+    large, _ = _time(CLASSES[name](64_000))
+    assert large < 8 * small + 0.4, (name, small, large)
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_a_megabyte_renders_fast_and_keeps_its_text(name: str) -> None:
+    text = CLASSES[name](1_000_000) + "\n\n" + SENTINEL
+    elapsed, html = _time(text)
+    assert elapsed < 3.5, (name, elapsed)
+    assert SENTINEL in html, name
+
+
+def test_an_ordinary_megabyte_is_formatted_not_shown_as_text() -> None:
+    paragraph = ("Lorem ipsum dolor sit amet, *consectetur* adipiscing elit, sed do [[Page]] eiusmod **tempor** "
+                 "incididunt ut [labore](http://example.org) et `dolore` magna aliqua.\n\n")
+    elapsed, html = _time(paragraph * (1_000_000 // len(paragraph)))
+    assert "render-notice" not in html and "<strong>tempor</strong>" in html
+    assert elapsed < 3.5
