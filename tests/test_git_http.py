@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from wiki.store import NOTES_REF, Author, Store
+from wiki.store import ATTRIBUTION_NOTES_REF, Author, Store
 from wiki.users import LOGIN_FAILURE_LIMIT
 
 from .conftest import PASSWORD, git, make_app
@@ -140,7 +140,7 @@ def test_commit_without_trailer_gets_pushers_group_in_a_note(wiki: Wiki) -> None
     assert "International organizations" in history_html(wiki, "Mandate")
 
     wiki.git("fetch", "-q", "origin", "refs/notes/*:refs/notes/*", cwd=clone)
-    note = wiki.git("notes", f"--ref={NOTES_REF}", "show", commit, cwd=clone).stdout
+    note = wiki.git("notes", f"--ref={ATTRIBUTION_NOTES_REF}", "show", commit, cwd=clone).stdout
     assert note == "Stakeholder-Group: international-organizations\nPushed-By: admin\n"
 
 
@@ -345,8 +345,9 @@ def _other_branch(wiki: Wiki, clone: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _notes(wiki: Wiki, clone: Path) -> subprocess.CompletedProcess[str]:
-    wiki.git("notes", f"--ref={NOTES_REF}", "add", "-m", "Stakeholder-Group: governments", "HEAD", cwd=clone)
-    return wiki.push(clone, f"{NOTES_REF}:{NOTES_REF}")
+    wiki.git("notes", f"--ref={ATTRIBUTION_NOTES_REF}", "add", "-m", "Stakeholder-Group: governments", "HEAD",
+             cwd=clone)
+    return wiki.push(clone, f"{ATTRIBUTION_NOTES_REF}:{ATTRIBUTION_NOTES_REF}")
 
 
 def _bad_tag_name(wiki: Wiki, clone: Path) -> subprocess.CompletedProcess[str]:

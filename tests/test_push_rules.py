@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from wiki.store import NOTES_REF
+from wiki.store import ATTRIBUTION_NOTES_REF
 
 from .conftest import git
 from .test_git_http import TIMEOUT, Wiki, serve
@@ -59,12 +59,12 @@ def notes_merge(wiki: Wiki, clone: Path, *, notes_first: bool) -> str:
     """A merge of main and the wiki's attribution notes (files named by commit ids, not pages)."""
     wiki.commit(clone, {"Mandate.md": b"# Mandate\n\nFirst push.\n"}, "First push")
     assert wiki.push(clone).returncode == 0  # the post-receive hook writes the notes ref
-    wiki.git("fetch", "-q", "origin", f"+{NOTES_REF}:{NOTES_REF}", cwd=clone)
+    wiki.git("fetch", "-q", "origin", f"+{ATTRIBUTION_NOTES_REF}:{ATTRIBUTION_NOTES_REF}", cwd=clone)
     if notes_first:
-        wiki.git("checkout", "-q", "-b", "from-notes", NOTES_REF, cwd=clone)
+        wiki.git("checkout", "-q", "-b", "from-notes", ATTRIBUTION_NOTES_REF, cwd=clone)
         wiki.git("merge", "-q", "--allow-unrelated-histories", "--no-edit", "main", cwd=clone)
     else:
-        wiki.git("merge", "-q", "--allow-unrelated-histories", "--no-edit", NOTES_REF, cwd=clone)
+        wiki.git("merge", "-q", "--allow-unrelated-histories", "--no-edit", ATTRIBUTION_NOTES_REF, cwd=clone)
     return wiki.git("rev-parse", "HEAD", cwd=clone).stdout.strip()
 
 

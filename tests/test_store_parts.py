@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from wiki.errors import InvalidRevision, PageExists, StoreBusy, VersionExists
+from wiki.errors import InvalidRevision, InvalidVersionName, PageExists, StoreBusy
 from wiki.store import ATTRIBUTION_NOTES_REF, Author, PathConflict, Store
 from wiki.store.committer import Plan
 from wiki.store.gitlog import MAX_TIMESTAMP, parse_commit, parse_ident, parse_trailers
@@ -246,8 +246,9 @@ def test_versions_read_their_trailers_and_stay_in_the_branch_history(repo: Store
     notes_commit = repo.read_ref(ATTRIBUTION_NOTES_REF)
     with pytest.raises(InvalidRevision):
         repo.create_version("from-notes", "Not the document", notes_commit, author=ANN)
-    with pytest.raises(VersionExists):
-        repo.create_version("main", "Ambiguous", None, author=ANN)
+    for reserved in ("main", "head", "origin"):
+        with pytest.raises(InvalidVersionName):
+            repo.create_version(reserved, "Ambiguous", None, author=ANN)
     assert git(repo.path, "for-each-ref", "--format=%(refname)", "refs/tags").split() == ["refs/tags/first-draft"]
 
 

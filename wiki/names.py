@@ -153,11 +153,13 @@ MAX_VERSION_NAME = 64
 _VERSION_NAME = re.compile(r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 _ALL_HEX = re.compile(r"\A[0-9a-fA-F]+\Z")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+# Names every clone already uses for something else: a tag named like them is ambiguous.
+RESERVED_VERSION_NAMES = frozenset({"main", "master", "head", "origin"})
 
 
 def is_version_name(value: str) -> bool:
     """Whether ``value`` has the shape of a version name (it may still name no version)."""
-    return (isinstance(value, str) and len(value) <= MAX_VERSION_NAME
+    return (isinstance(value, str) and len(value) <= MAX_VERSION_NAME and value not in RESERVED_VERSION_NAMES
             and bool(_VERSION_NAME.match(value)) and not _ALL_HEX.match(value))
 
 
@@ -167,7 +169,8 @@ def check_version_name(value: str) -> str:
         raise InvalidVersionName(
             "A version name uses lowercase letters, digits and single hyphens (like "
             f"'chairs-draft-2014-02-28'), at most {MAX_VERSION_NAME} characters, and is not only "
-            "hexadecimal digits (those are commit ids)."
+            "hexadecimal digits (those are commit ids); 'main', 'master', 'head' and 'origin' are "
+            "reserved."
         )
     return value
 

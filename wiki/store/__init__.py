@@ -61,10 +61,8 @@ from .types import (
 )
 from .versions import Versions
 
-NOTES_REF = ATTRIBUTION_NOTES_REF  # the old name, still used by the push hooks' tests
-
 __all__ = [
-    "ATTRIBUTION_NOTES_REF", "ENDORSEMENT_NOTES_REF", "GROUP_TRAILER", "NOTES_REF", "MAX_CAS_ATTEMPTS",
+    "ATTRIBUTION_NOTES_REF", "ENDORSEMENT_NOTES_REF", "GROUP_TRAILER", "MAX_CAS_ATTEMPTS",
     "USER_TRAILER", "ZERO_ID",
     "Attachment", "Author", "Blame", "Change", "CommitInfo", "Comparison", "Contributions", "Endorsement", "FileChange",
     "GitCommandError", "LRUCache", "PageComparison", "PageEndorsements", "PageRevision", "PathConflict",

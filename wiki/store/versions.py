@@ -66,8 +66,8 @@ class Versions:
         name never overwrite each other: the second gets VersionExists.
         """
         name = names.check_version_name(name)
-        if name == self.branch_ref.rpartition("/")[2] or name in {"head", "main"}:
-            raise VersionExists(f"{name!r} is the name of a branch; choose another name.")
+        if name == self.branch_ref.rpartition("/")[2]:
+            raise VersionExists(f"{name!r} is the name of the branch; choose another name.")
         tip = self.reader.read_ref(self.branch_ref)
         if tip is None or not self.reader.is_ancestor(commit, tip):
             raise InvalidRevision("That revision is not part of the document's history.")
