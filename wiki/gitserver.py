@@ -3,7 +3,7 @@
 Why a module of its own: the processes here run with environments the store must never use.
 ``git http-backend`` runs as a CGI program with the request's CGI variables, and the push hooks
 run git inside receive-pack's *quarantine* (``GIT_OBJECT_DIRECTORY`` points at the pushed objects
-that are not accepted yet), which ``Store._run`` deliberately strips. Everything here is
+that are not accepted yet), which ``Reader.run`` in ``wiki.store`` deliberately strips. Everything here is
 mechanism; the push rules live in ``wiki.hooks`` and the HTTP rules in ``wiki.views.git_http``.
 No Flask import.
 """
