@@ -2,12 +2,15 @@
 
 The first commit imports every page; each later commit edits one page (replaces, adds or drops
 a paragraph) with an author and the ``Stakeholder-Group`` / ``Wiki-User`` trailers the wiki
-writes. One "hot" page gets ``hot_revisions`` of those commits, spread over the whole history.
+writes, or, with ``trailers=False`` (``--no-trailers``), with none, like a repository imported
+from elsewhere (there are never notes either). One "hot" page gets ``hot_revisions`` of those
+commits, spread over the whole history.
 Output is deterministic for given parameters, so the repository is cached by them.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import random
@@ -50,11 +53,13 @@ class Params:
     hot_revisions: int = 1000
     seed: int = 7
     version: int = 1  # bump when the generator's output changes
+    trailers: bool = True  # False: commits carry no Stakeholder-Group / Wiki-User trailers (an import)
 
     def key(self) -> str:
         source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
         text = json.dumps(asdict(self), sort_keys=True) + source
-        return f"repo-{self.pages}p-{self.commits}c-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+        plain = "" if self.trailers else "plain-"
+        return f"repo-{self.pages}p-{self.commits}c-{plain}" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def page_names(count: int, rng: random.Random) -> list[str]:
@@ -161,10 +166,14 @@ def generate(params: Params, target: Path) -> Path:
             pages[page].edit()
             changed = [page]
             subject = f"Edit {page}: {' '.join(rng.choice(WORDS[:200]) for _ in range(4))}"
-        message = f"{subject}\n\nStakeholder-Group: {group}\nWiki-User: {username}\n".encode()
+        if params.trailers:
+            message = f"{subject}\n\nStakeholder-Group: {group}\nWiki-User: {username}\n".encode()
+        else:
+            message = f"{subject}\n".encode()
         ident = f"{display} <{username}@users.example.org> {stamp} +0000".encode()
-        chunks = [b"commit refs/heads/main\n", b"author " + ident + b"\n", b"committer Living Wiki "
-                  b"<wiki@living-wiki.invalid> %d +0000\n" % stamp, _data(message)]
+        committer = ident if not params.trailers else b"Living Wiki <wiki@living-wiki.invalid> %d +0000" % stamp
+        chunks = [b"commit refs/heads/main\n", b"author " + ident + b"\n", b"committer " + committer + b"\n",
+                  _data(message)]
         if number == 0:
             chunks.append(b"deleteall\n")
         for page in changed:
@@ -190,6 +199,10 @@ def cached(params: Params, root: Path) -> Path:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Generate (or reuse) a bench repository in bench/out/.")
+    parser.add_argument("pages", type=int)
+    parser.add_argument("commits", type=int)
+    parser.add_argument("--no-trailers", action="store_true", help="commits without attribution trailers")
+    args = parser.parse_args()
     out = Path(__file__).resolve().parent / "out"
-    pages, commits = (int(arg) for arg in sys.argv[1:3])
-    print(cached(Params(pages=pages, commits=commits), out))
+    print(cached(Params(pages=args.pages, commits=args.commits, trailers=not args.no_trailers), out))

@@ -10,6 +10,13 @@ count and time; all traffic stays on loopback.
 Endpoints that need a fresh answer are measured "after a commit": before each request another
 page is changed by a commit from outside the wiki process (as a push would), so no per-head
 cache can help; that is what a busy living document costs.
+
+Two more parts: ``untrailered``, the large repository's shape with commits that carry no
+``Stakeholder-Group``/``Wiki-User`` trailers and no notes (an imported history), where history,
+diff and blame of the hot page are timed on the first request and then over ~20 more, with and
+without an (untrailered) outside commit before each; and ``worst-case``, ``bench/worst_case.py``
+(render, diff, search index and compare of pathological 1 MB inputs, in-process, each in a
+subprocess with a time limit). ``--only untrailered,worst-case`` runs some parts alone.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ from wiki import create_app  # noqa: E402
 from wiki.store import Author, Store  # noqa: E402
 
 SIZES = {"small": Params(pages=200, commits=2_000), "large": Params(pages=2_000, commits=20_000)}
+UNTRAILERED = Params(pages=2_000, commits=20_000, trailers=False)
+PARTS = ("sizes", "untrailered", "worst-case")
 PASSWORD = "bench password 1234"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 BASE_RE = re.compile(r'name="base" value="([0-9a-f]*)"')
@@ -291,6 +300,83 @@ def measure(size: str, params: Params, hello_rps: float, seconds: int, quick: bo
     return results
 
 
+def plain_commit(git_dir: Path, outside: Store, page: str, index: int) -> None:
+    """Commit a change to ``page`` as an importer would: no trailers, no notes (git fast-import)."""
+    head = outside.head()
+    stamp = int(time.time())
+    text = (outside.read_page(page).text + f"\nImported edit {index} {time.time_ns()}.\n").encode()
+    message = f"Imported edit {index}\n".encode()
+    ident = f"Imported Author <imported@example.org> {stamp} +0000".encode()
+    stream = (b"commit refs/heads/main\nauthor " + ident + b"\ncommitter " + ident + b"\n"
+              + b"data %d\n" % len(message) + message + f"from {head}\n".encode()
+              + f"M 100644 inline {page}.md\n".encode() + b"data %d\n" % len(text) + text + b"\n")
+    subprocess.run(["git", f"--git-dir={git_dir}", "fast-import", "--quiet", "--date-format=raw"], input=stream,
+                   check=True, capture_output=True)
+
+
+def measure_untrailered(quick: bool) -> dict[str, Any]:
+    """History, diff and blame of the hot page of a large repository whose commits carry no
+    trailers: the first request, then ~20 more as they come and ~20 each after an outside commit."""
+    params = UNTRAILERED
+    repo = cached(params, OUT)
+    instance, routes = build_instance("untrailered", repo)
+    git_dir = instance / "content.git"
+    outside = Store(git_dir)
+    pages = [p for p in outside.list_pages() if p != HOT_PAGE]
+    port = free_port()
+    results: dict[str, Any] = {"size": "untrailered", "pages": params.pages, "commits": params.commits,
+                               "hot_page_revisions": params.hot_revisions, "trailers": False}
+    hot = "/" + quote(HOT_PAGE)
+    count = 8 if quick else 20
+    with gunicorn("wsgi:app", port, {"WIKI_INSTANCE_PATH": str(instance)}) as server:
+        results["cold_start"] = wait_for(port, hot) * 1000
+        client = Client(port)
+        endpoints = [("history", hot + "/-/history"), ("diff", hot + "/-/diff")]
+        if "/<path:page>/-/blame" in routes:
+            endpoints.append(("blame", hot + "/-/blame"))
+        for name, path in endpoints:
+            results[f"{name}_first"] = timed_get(client, path) * 1000
+            results[name] = sample(lambda i, path=path: timed_get(client, path), count, 30.0)
+            results[f"{name}_after_commit"] = sample(
+                lambda i, path=path: timed_get(client, path), count, 30.0,
+                lambda i: plain_commit(git_dir, outside, pages[i % len(pages)], i))
+            print(f"[untrailered] {name}: first {results[f'{name}_first']:.0f} ms, then p50 "
+                  f"{results[name]['p50']:.1f} ms, after a commit p50 {results[f'{name}_after_commit']['p50']:.1f} ms",
+                  file=sys.stderr)
+        results["rss_mb"] = worker_rss_mb(server.pid)
+    outside.close()
+    return results
+
+
+def untrailered_table(results: dict[str, Any]) -> str:
+    rows = [("untrailered, hot page (ms)", "first", "p50", "p95", "p50 after a commit", "p95 after a commit",
+             "target", "met")]
+    for name in ("history", "diff", "blame"):
+        if name not in results:
+            continue
+        warm, after = results[name], results[f"{name}_after_commit"]
+        rows.append((name, f"{results[f'{name}_first']:,.0f}", f"{warm['p50']:.1f}", f"{warm['p95']:.1f}",
+                     f"{after['p50']:.1f}", f"{after['p95']:.1f}", "p50 < 30",
+                     "yes" if warm["p50"] < 30 and after["p50"] < 30 else "NO"))
+    rows.append(("cold start / memory per worker", f"{results['cold_start']:,.0f} ms", f"{results['rss_mb']:.0f} MB",
+                 "", "", "", "", ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for number, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
+                               for i, cell in enumerate(row)))
+        if number == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run_worst_case(timeout: float) -> dict[str, Any]:
+    """``bench/worst_case.py`` in its own process (its cases each in one more); its JSON report."""
+    subprocess.run([sys.executable, str(ROOT / "bench" / "worst_case.py"), "--timeout", f"{timeout:g}"], cwd=ROOT,
+                   check=True)
+    return json.loads((OUT / "worst-case-latest.json").read_text())
+
+
 def measure_saves(client: Client, pages: list[str], rng: random.Random, count: int) -> dict[str, float]:
     """Log in, then per save: GET the edit form (untimed), POST a changed text (timed)."""
     status, body, _ = client.get("/-/login")
@@ -386,32 +472,50 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--quick", action="store_true", help="fewer samples (for a smoke run)")
     parser.add_argument("--sizes", default="small,large")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: all)")
+    parser.add_argument("--worst-case-timeout", type=float, default=60, help="seconds allowed per worst case")
     args = parser.parse_args()
+    parts = args.only.split(",")
+    if set(parts) - set(PARTS):
+        parser.error(f"unknown parts: {', '.join(sorted(set(parts) - set(PARTS)))}; choose from {', '.join(PARTS)}")
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    for size in args.sizes.split(","):
+    sizes = args.sizes.split(",") if "sizes" in parts else []
+    for size in sizes:
         cached(SIZES[size], OUT)
-    hello = measure_hello(args.seconds)
-    print(f"hello-world: {hello['rps']:.0f} req/s", file=sys.stderr)
-    report: dict[str, Any] = {"hello": hello, "sizes": {}, "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+    if "untrailered" in parts:
+        cached(UNTRAILERED, OUT)
+    report: dict[str, Any] = {"sizes": {}, "parts": parts, "time": time.strftime("%Y-%m-%d %H:%M:%S"),
                               "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                                     capture_output=True, text=True).stdout.strip(),
                               "cpus": os.cpu_count()}
-    for number, size in enumerate(args.sizes.split(",")):
-        if number:  # the machine's speed drifts: compare each size with a hello-world measured just before
-            hello = measure_hello(args.seconds)
-            print(f"hello-world: {hello['rps']:.0f} req/s", file=sys.stderr)
+    for size in sizes:
+        # the machine's speed drifts: compare each size with a hello-world measured just before
+        hello = measure_hello(args.seconds)
+        report.setdefault("hello", hello)
+        print(f"hello-world: {hello['rps']:.0f} req/s", file=sys.stderr)
         report["sizes"][size] = measure(size, SIZES[size], hello["rps"], args.seconds, args.quick)
         report["sizes"][size]["hello"] = hello
         print(f"[{size}] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if "untrailered" in parts:
+        report["untrailered"] = measure_untrailered(args.quick)
+        print(f"[untrailered] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if "worst-case" in parts:
+        report["worst_case"] = run_worst_case(args.worst_case_timeout)
+        print(f"[worst-case] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
     report["seconds"] = time.monotonic() - started
     (OUT / "latest.json").write_text(json.dumps(report, indent=2))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (OUT / f"bench-{stamp}.json").write_text(json.dumps(report, indent=2))
     if set(report["sizes"]) == {"small", "large"}:
         print(table(report))
-    else:
-        print(json.dumps(report, indent=2))
+    elif report["sizes"]:
+        print(json.dumps(report["sizes"], indent=2))
+    if "untrailered" in report:
+        print("\n" + untrailered_table(report["untrailered"]))
+    if "worst_case" in report:
+        print("\nworst cases at 1 MB (in-process; table above, JSON in bench/out/worst-case-latest.json)")
     print(f"\n{report['seconds']:.0f} s; JSON in {OUT / 'latest.json'}")
 
 
