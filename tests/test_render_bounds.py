@@ -89,3 +89,16 @@ def test_an_ordinary_megabyte_is_formatted_not_shown_as_text(monkeypatch: pytest
     elapsed, html = _time(paragraph * (1_000_000 // len(paragraph)))
     assert "render-notice" not in html and "<strong>tempor</strong>" in html
     assert elapsed < 10
+
+
+def test_a_fallback_for_lack_of_time_is_retried_before_it_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deadline depends on the machine's load: a busy moment must not freeze a page as plain text."""
+    renderer = Renderer(lambda page: f"/{page}")
+    monkeypatch.setattr(render, "TIME_BASE", -1.0)  # every rendering is out of time at once
+    first = renderer.render("# Title\n\nText.\n", cache_key="blob")
+    assert not first.complete and "render-notice" in first.html
+    assert not renderer.render("# Title\n\nText.\n", cache_key="blob").complete
+    kept = renderer.render("# Title\n\nText.\n", cache_key="blob")  # third time: it is the text, keep it
+    assert kept.complete and renderer.render("# Title\n\nText.\n", cache_key="blob") is kept
+    monkeypatch.setattr(render, "TIME_BASE", 0.75)
+    assert "<h1" in renderer.render("# Title\n\nText.\n", cache_key="other").html

@@ -51,7 +51,7 @@ def _show(page: str) -> str | tuple[str, int]:
         "pages/view.html", html=html, revision=revision, old=rev is not None, last_change=last_change,
         can_edit=can("editor"), endorsements=endorsements, **page_context(page),
     )
-    if cache_key is not None and revision.commit == cache_key[2]:
+    if cache_key is not None and revision.commit == cache_key[2] and rendered.complete:
         _view_cache().put(cache_key, output)
     return output
 
