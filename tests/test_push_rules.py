@@ -217,3 +217,15 @@ def test_merges_of_pages_and_version_tags_pass(wiki: Wiki) -> None:
     wiki.git("merge", "-q", "--no-edit", "main", cwd=clone)
     result = wiki.push(clone, "HEAD:refs/heads/main")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_push_cannot_turn_a_page_into_a_folder(wiki: Wiki) -> None:
+    """``Mandate.md/Child.md`` would make the page file ``Mandate.md`` a folder (issue 12, item 4)."""
+    clone = wiki.clone()
+    (clone / "Mandate.md").unlink()
+    wiki.git("rm", "-q", "--cached", "Mandate.md", cwd=clone)
+    wiki.commit(clone, {"Mandate.md/Child.md": b"# Child\n"}, "Replace a page by a folder")
+    before = refs(wiki)
+    result = wiki.push(clone)
+    assert result.returncode != 0 and "Mandate.md/Child.md" in result.stderr
+    assert refs(wiki) == before and wiki.store.page_exists("Mandate")
