@@ -17,7 +17,7 @@ ROLES = ("anonymous", "reader", "editor", "reviewer", "admin")
 LOGIN = 302  # anonymous visitors are redirected to the login form
 # Reachable without the login form on a private wiki: their rows set ``private_anonymous``.
 OPEN_ROUTES = frozenset({"auth.login", "static", "git_http.info_refs", "git_http.upload_pack",
-                         "git_http.receive_pack", "git_http.elsewhere"})
+                         "git_http.receive_pack", "git_http.elsewhere", "language.choose"})
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,15 @@ ROUTES: list[Route] = [
     Route("history.history", "GET", "/Home/-/history", EVERYONE),
     Route("history.diff", "GET", "/Home/-/diff", EVERYONE),
     Route("history.diff", "GET", "/Matrix/Revert/-/diff?from={rev}&to={head}&view=split", EVERYONE),
+    # language versions of pages (issue 13)
+    Route("translations.page_translations", "GET", "/Home/-/translations", EVERYONE),
+    Route("translations.overview", "GET", "/-/translations", EVERYONE),
+    Route("translations.overview", "GET", "/-/translations?lang=fr&section=Matrix", EVERYONE),
+    Route("translations.overview", "GET", "/-/translations?lang=xx", roles(404, 404, 404)),
+    Route("pages.view", "GET", "/Home?lang=xx", roles(404, 404, 404)),
+    Route("pages.edit", "GET", "/Home/-/edit?lang=fr", EDITORS),
+    Route("pages.edit", "POST", "/{page}/-/edit?lang=es", EDITORS_POST, page="Matrix/Translate",
+          data={"text": "traducido por la matriz\n", "base": "{head}", "summary": "matrix", "follows": "1"}),
     # site blueprint
     Route("site.pages", "GET", "/-/pages", EVERYONE),
     Route("site.document", "GET", "/-/document", EVERYONE),
@@ -86,6 +95,9 @@ ROUTES: list[Route] = [
     Route("auth.account", "GET", "/-/account", LOGGED_IN),
     Route("auth.account", "POST", "/-/account", roles(LOGIN, 400, 400),
           data={"current_password": "wrong password", "new_password": "x" * 12, "confirm_password": "x" * 12}),
+    # the language menu (issue 13): open to everyone, on a private wiki too (the login page has it)
+    Route("language.choose", "GET", "/-/language?lang=fr&next=/Home", roles(302, 302, 302), private_anonymous=302),
+    Route("language.choose", "GET", "/-/language?lang=xx", roles(404, 404, 404), private_anonymous=404),
     # review blueprint (issue 3)
     Route("review.blame", "GET", "/Home/-/blame", EVERYONE),
     Route("review.endorsements_of_page", "GET", "/Home/-/endorse", EVERYONE),

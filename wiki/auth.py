@@ -8,8 +8,10 @@ from functools import wraps
 from typing import TypeVar
 
 from flask import Flask, abort, current_app, request
+from flask_babel import gettext
 from flask_login import AnonymousUserMixin, LoginManager, current_user
 
+from .errors import N_
 from .store import Author
 from .users import User, UserStore, role_at_least
 
@@ -20,6 +22,7 @@ class Anonymous(AnonymousUserMixin):
     role = ""
     group = ""
     username = ""
+    language = ""
 
     def has_role(self, role: str) -> bool:
         return False
@@ -32,7 +35,8 @@ def users() -> UserStore:
 def init_app(app: Flask) -> None:
     manager = LoginManager()
     manager.login_view = "auth.login"
-    manager.login_message = "Please log in to see this page."
+    manager.login_message = N_("Please log in to see this page.")
+    manager.localize_callback = gettext  # the login prompt in the reader's language
     manager.anonymous_user = Anonymous
     manager.session_protection = "basic"
     manager.init_app(app)
@@ -53,7 +57,7 @@ def init_app(app: Flask) -> None:
     def require_login_when_private() -> object:
         if app.config["PUBLIC_READ"] or current_user.is_authenticated:
             return None
-        if request.endpoint in {"auth.login", "static"}:
+        if request.endpoint in {"auth.login", "static", "language.choose"}:  # the login page's menu
             return None
         if request.blueprint == "git_http":  # git clients authenticate with HTTP Basic there
             return None
@@ -74,7 +78,8 @@ def role_required(role: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()
             if not role_at_least(current_user.role, role):
-                abort(403, description=f"This needs the role {role!r}; your role is {current_user.role!r}.")
+                abort(403, description=gettext("This needs the role %(role)s; your role is %(yours)s.",
+                                               role=repr(role), yours=repr(current_user.role)))
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

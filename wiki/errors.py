@@ -2,15 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark an English message template for extraction (``pybabel extract -k N_``); returns it as is.
+
+    Raise sites write ``SomeError(N_("... %(name)s ..."), name=value)``: the template is what
+    translators see, the values are filled in after translating, so they may reorder them.
+    """
+    return message
+
+
+def _identity(message: str) -> str:
+    return message
+
+
+# Translates a message template; English (identity) until create_app sets flask_babel.gettext.
+# It is called only when ``WikiError.message`` is read, so in the request's own language.
+translator: Callable[[str], str] = _identity
+
+
+def set_translator(function: Callable[[str], str] | None) -> None:
+    """Set the function that translates message templates (``None``: back to English)."""
+    global translator
+    translator = function or _identity
+
 
 class WikiError(Exception):
-    """Base of every error the wiki raises on purpose; ``code`` is the HTTP status it maps to."""
+    """Base of every error the wiki raises on purpose; ``code`` is the HTTP status it maps to.
+
+    ``message`` is an English template with ``%(name)s`` placeholders marked with :func:`N_`, and
+    ``params`` its values; :attr:`message` is the translated text with the values filled in.
+    """
 
     code = 400
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message % params if params else message)
+        self.template = message
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        """The message in the current language, its placeholders filled in."""
+        text = translator(self.template)
+        return text % self.params if self.params else text
 
 
 class InvalidPageName(WikiError):
@@ -55,8 +93,9 @@ class EditConflict(WikiError):
         their_text: str,
         base_text: str,
         head: str,
+        **params: Any,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, **params)
         self.merged_text = merged_text
         self.their_text = their_text
         self.base_text = base_text
@@ -112,7 +151,7 @@ class PageMoved(WikiError):
 
     code = 409
 
-    def __init__(self, message: str, *, new_page: str | None, head: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, new_page: str | None, head: str, **params: Any) -> None:
+        super().__init__(message, **params)
         self.new_page = new_page
         self.head = head

@@ -7,13 +7,14 @@ from urllib.parse import parse_qsl
 
 from flask import Flask, Request, Response, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .errors import EditConflict, WikiError
+from .errors import N_, EditConflict, WikiError
 
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
@@ -43,8 +44,8 @@ class StrictFormDataParser(FormDataParser):
         try:
             items = parse_qsl(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
         except UnicodeDecodeError as error:
-            raise InvalidFormEncoding("The form's text is not valid UTF-8, so it cannot be a wiki page or a "
-                                      "field of one. Nothing was saved.") from error
+            raise InvalidFormEncoding(N_("The form's text is not valid UTF-8, so it cannot be a wiki page or "
+                                         "a field of one. Nothing was saved.")) from error
         return stream, self.cls(items), self.cls()
 
     def _parse_multipart(self, stream: IO[bytes], mimetype: str, content_length: int | None,
@@ -55,7 +56,7 @@ class StrictFormDataParser(FormDataParser):
         if any("\ufffd" in value for values in form.listvalues() for value in values):  # type: ignore[attr-defined]
             for upload in files.values():  # type: ignore[attr-defined]
                 upload.close()
-            raise InvalidFormEncoding("The form's text is not valid UTF-8. Nothing was saved.")
+            raise InvalidFormEncoding(N_("The form's text is not valid UTF-8. Nothing was saved."))
         return stream, form, files
 
 
@@ -116,25 +117,28 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
-        return _error_page(400, "The form expired or did not come from this wiki (missing or wrong "
-                                "CSRF token). Go back, reload the page and try again; your text is "
-                                "still in your browser's back history.")
+        return _error_page(400, gettext("The form expired or did not come from this wiki (missing or "
+                                        "wrong CSRF token). Go back, reload the page and try again; your "
+                                        "text is still in your browser's back history."))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
         if error.code is None or error.code < 400:
             return error
         messages = {
-            404: "There is nothing at this address.",
-            405: "This address does not accept that kind of request.",
-            413: "What you sent is larger than this wiki accepts.",
+            404: gettext("There is nothing at this address."),
+            405: gettext("This address does not accept that kind of request."),
+            413: gettext("What you sent is larger than this wiki accepts."),
         }
-        message = error.description if error.code == 403 else messages.get(error.code, error.description)
+        # A view's own description (already translated) is kept; werkzeug's English default is not.
+        own = error.description if error.description != type(error).description else None
+        message = own or messages.get(error.code) or error.description
         return _error_page(error.code, message or error.name)
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[str, int]:
-        return _error_page(500, "Something went wrong on our side. Nothing you typed was saved by this request.")
+        return _error_page(500, gettext("Something went wrong on our side. Nothing you typed was saved by "
+                                        "this request."))
 
 
 def _error_page(code: int, message: str) -> tuple[str, int]:

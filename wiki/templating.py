@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Flask, current_app
+from flask_babel import gettext
 
 from .auth import can
 from .names import page_title
+from .users import DEFAULT_GROUPS
 
 
 def group_name(slug: str) -> str:
     """A stakeholder group's display name; an unknown slug (from a push, say) shows as itself."""
     if not slug:
-        return "no group"
-    return current_app.config["GROUPS"].get(slug, slug)
-
-
-def format_time(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def iso_time(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat()
+        return gettext("no group")
+    name = current_app.config["GROUPS"].get(slug, slug)
+    # The default groups' names are in the catalogs; configured ones show as configured.
+    return gettext(name) if name in DEFAULT_GROUPS.values() else name
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(group_name, "group_name")
-    app.add_template_filter(format_time, "datetime")
-    app.add_template_filter(iso_time, "isotime")
+    # Dates and numbers are formatted for the reader's locale: see i18n.init_app.
     app.add_template_filter(page_title, "page_title")
     app.add_template_global(can, "can")

@@ -19,15 +19,17 @@ from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .errors import WikiError
+from .errors import N_, WikiError
 
 ROLES = ("reader", "editor", "reviewer", "admin")
+# The interface languages (the six official languages of the United Nations); "" is no setting.
+LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")
 DEFAULT_GROUPS: dict[str, str] = {
-    "governments": "Governments",
-    "private-sector": "Private sector",
-    "civil-society": "Civil society",
-    "technical-academic": "Technical and academic community",
-    "international-organizations": "International organizations",
+    "governments": N_("Governments"),
+    "private-sector": N_("Private sector"),
+    "civil-society": N_("Civil society"),
+    "technical-academic": N_("Technical and academic community"),
+    "international-organizations": N_("International organizations"),
 }
 USERNAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,39}\Z")
 EMAIL_RE = re.compile(r"\A[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\Z")
@@ -52,7 +54,8 @@ CREATE TABLE IF NOT EXISTS users (
     role TEXT NOT NULL,
     group_slug TEXT NOT NULL,
     session_version INTEGER NOT NULL DEFAULT 1,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    language TEXT NOT NULL DEFAULT ''  -- interface language, one of LANGUAGES; '' for none
 );
 DROP TABLE IF EXISTS login_failures;
 CREATE TABLE IF NOT EXISTS failed_logins (
@@ -69,6 +72,8 @@ CREATE TABLE IF NOT EXISTS logins (
     PRIMARY KEY (user_id, token)
 );
 """
+# Columns added to ``users`` since the first release: create_schema adds them to older databases.
+ADDED_COLUMNS = {"language": "TEXT NOT NULL DEFAULT ''"}
 
 
 class UserError(WikiError):
@@ -94,6 +99,7 @@ class User:
     role: str
     group: str
     session_version: int
+    language: str = ""  # the interface language chosen on /-/account ("" for none)
     login_token: str = ""  # the server-side record of this login session (see UserStore.open_login)
 
     is_authenticated = True
@@ -153,6 +159,14 @@ class UserStore:
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(users)")}
+            for column, definition in ADDED_COLUMNS.items():
+                if column not in columns:  # a database made before the column existed
+                    try:
+                        db.execute(f"ALTER TABLE users ADD COLUMN {column} {definition}")
+                    except sqlite3.OperationalError as error:  # another worker added it first
+                        if "duplicate column" not in str(error):
+                            raise
 
     # ----------------------------------------------------------------- validation
 
@@ -183,7 +197,7 @@ class UserStore:
             return None
         return User(id=row["id"], username=row["username"], display_name=row["display_name"],
                     email=row["email"], role=row["role"], group=row["group_slug"],
-                    session_version=row["session_version"])
+                    session_version=row["session_version"], language=row["language"])
 
     def count(self) -> int:
         with self._db() as db:
@@ -261,6 +275,13 @@ class UserStore:
 
     def set_group(self, username: str, group: str) -> User:
         return self._update(username, "group_slug = ?", self.check_group(group))
+
+    def set_language(self, username: str, language: str) -> User:
+        """Set the interface language (one of ``LANGUAGES``, or "" to follow the browser)."""
+        if language and language not in LANGUAGES:
+            raise UserError(N_("Unknown language %(language)s; the languages are %(languages)s."),
+                            language=repr(language), languages=", ".join(LANGUAGES))
+        return self._update(username, "language = ?", language)
 
     def set_password(self, username: str, password: str) -> User:
         """Change the password and end every session opened with the old one."""

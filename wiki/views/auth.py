@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -39,11 +40,11 @@ def login() -> str | tuple[str, int] | Response:
         flash(error.message, "error")
         return render_template("auth/login.html", next=next_url or "", username=username), 429
     if user is None:
-        flash("Wrong user name or password.", "error")
+        flash(gettext("Wrong user name or password."), "error")
         return render_template("auth/login.html", next=next_url or "", username=username), 401
     session.clear()  # a fresh session at login: nothing from before carries over
     login_user(users.open_login(user))
-    flash(f"Logged in as {user.display_name}.", "success")
+    flash(gettext("Logged in as %(name)s.", name=user.display_name), "success")
     return redirect(safe_next(next_url))
 
 
@@ -53,7 +54,7 @@ def logout() -> Response:
         _users().close_login(current_user.id, current_user.login_token)
     logout_user()
     session.clear()
-    flash("Logged out.", "info")
+    flash(gettext("Logged out."), "info")
     return redirect(url_for("pages.home"))
 
 
@@ -62,15 +63,23 @@ def logout() -> Response:
 def account() -> str | tuple[str, int] | Response:
     if request.method == "GET":
         return render_template("auth/account.html")
+    users = _users()
+    if "language" in request.form:  # the language form; the password form does not send it
+        try:
+            users.set_language(current_user.username, form_field("language"))
+        except UserError as error:
+            flash(error.message, "error")
+            return render_template("auth/account.html"), 400
+        flash(gettext("Your language setting was saved."), "success")
+        return redirect(url_for("auth.account"))
     current = form_field("current_password")
     new = form_field("new_password")
     confirm = form_field("confirm_password")
-    users = _users()
     if users.authenticate(current_user.username, current) is None:
-        flash("Your current password is not right.", "error")
+        flash(gettext("Your current password is not right."), "error")
         return render_template("auth/account.html"), 400
     if new != confirm:
-        flash("The two new passwords differ.", "error")
+        flash(gettext("The two new passwords differ."), "error")
         return render_template("auth/account.html"), 400
     try:
         user = users.set_password(current_user.username, new)
@@ -79,5 +88,5 @@ def account() -> str | tuple[str, int] | Response:
         return render_template("auth/account.html"), 400
     session.clear()
     login_user(users.open_login(user))  # this session continues; every other one has ended
-    flash("Your password was changed. Other sessions have been logged out.", "success")
+    flash(gettext("Your password was changed. Other sessions have been logged out."), "success")
     return redirect(url_for("auth.account"))

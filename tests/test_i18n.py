@@ -1,0 +1,159 @@
+"""The interface language (issue 13): how it is chosen, the page direction, the language menu,
+and dates formatted for the locale."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from wiki.errors import N_, InvalidPageName, set_translator
+
+from .conftest import Auth, csrf_token
+
+HTML_RE = re.compile(r'<html lang="([^"]+)" dir="([^"]+)">')
+
+
+def html_lang(client: FlaskClient, url: str = "/", **headers: str) -> tuple[str, str]:
+    match = HTML_RE.search(client.get(url, headers=headers).get_data(as_text=True))
+    assert match, "no <html lang dir> on the page"
+    return match.group(1), match.group(2)
+
+
+@pytest.mark.parametrize(("accept", "lang"), [
+    ("zh-CN", "zh"), ("zh-TW", "zh"), ("zh-TW,zh;q=0.9,en;q=0.5", "zh"), ("es-419", "es"), ("ar-EG", "ar"),
+    ("fr-CA,fr;q=0.8", "fr"), ("ru", "ru"), ("de-DE,de;q=0.9", "en"), ("de, es;q=0.5", "es"), ("", "en"),
+])
+def test_accept_language_picks_the_language(client: FlaskClient, accept: str, lang: str) -> None:
+    assert html_lang(client, **{"Accept-Language": accept})[0] == lang
+
+
+def test_without_any_choice_the_interface_is_english(client: FlaskClient) -> None:
+    assert html_lang(client) == ("en", "ltr")
+
+
+@pytest.mark.parametrize(("lang", "direction"), [("ar", "rtl"), ("zh", "ltr"), ("fr", "ltr"), ("ru", "ltr"),
+                                                 ("es", "ltr"), ("en", "ltr")])
+def test_html_carries_lang_and_dir(client: FlaskClient, lang: str, direction: str) -> None:
+    client.set_cookie("lang", lang)
+    assert html_lang(client, "/Home/-/history") == (lang, direction)
+
+
+def test_cookie_beats_accept_language(client: FlaskClient) -> None:
+    client.set_cookie("lang", "ru")
+    assert html_lang(client, **{"Accept-Language": "ar"})[0] == "ru"
+
+
+def test_unknown_cookie_is_ignored(client: FlaskClient) -> None:
+    client.set_cookie("lang", "de")
+    assert html_lang(client, **{"Accept-Language": "es"})[0] == "es"
+
+
+def save_language(client: FlaskClient, language: str):  # noqa: ANN201
+    return client.post("/-/account", data={"csrf_token": csrf_token(client, "/-/account"), "language": language})
+
+
+def test_account_setting_beats_cookie_and_header(client: FlaskClient, app: Flask) -> None:
+    Auth(client).login("editor")
+    response = save_language(client, "ar")
+    assert response.status_code == 302
+    assert app.extensions["wiki_users"].by_username("editor").language == "ar"
+    client.set_cookie("lang", "fr")
+    assert html_lang(client, **{"Accept-Language": "zh"}) == ("ar", "rtl")
+    assert 'value="ar" lang="ar" selected' in client.get("/-/account").get_data(as_text=True)
+    save_language(client, "")  # no setting: the cookie decides again
+    assert html_lang(client, **{"Accept-Language": "zh"})[0] == "fr"
+
+
+def test_account_refuses_an_unknown_language(client: FlaskClient, app: Flask) -> None:
+    Auth(client).login("editor")
+    response = save_language(client, "xx")
+    assert response.status_code == 400 and "Unknown language" in response.get_data(as_text=True)
+    assert app.extensions["wiki_users"].by_username("editor").language == ""
+
+
+def test_the_language_column_is_added_to_an_older_database(app: Flask) -> None:
+    users = app.extensions["wiki_users"]
+    import sqlite3
+    with sqlite3.connect(users.path) as db:
+        db.execute("ALTER TABLE users DROP COLUMN language")
+    users.create_schema()
+    users.create_schema()  # idempotent
+    assert users.by_username("editor").language == ""
+
+
+def test_language_menu_sets_the_cookie_and_goes_back(client: FlaskClient) -> None:
+    response = client.get("/-/language?lang=zh&next=/Home/-/history?p=1")
+    assert response.status_code == 302 and response.headers["Location"] == "/Home/-/history?p=1"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("lang=zh;") and "SameSite=Lax" in cookie and "HttpOnly" in cookie
+    assert html_lang(client)[0] == "zh"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example",
+                                    "javascript:alert(1)", "/\x00x", ""])
+def test_language_menu_refuses_off_site_next(client: FlaskClient, target: str) -> None:
+    response = client.get("/-/language", query_string={"lang": "fr", "next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("lang", ["xx", "de", "EN", "", "zh-CN"])
+def test_unknown_language_is_404_naming_the_languages(client: FlaskClient, lang: str) -> None:
+    response = client.get("/-/language", query_string={"lang": lang, "next": "/Home"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 404 and "ar, zh, en, fr, ru, es" in text
+    assert "Set-Cookie" not in response.headers or "lang=" not in response.headers["Set-Cookie"]
+
+
+def test_language_menu_in_every_page_header(client: FlaskClient) -> None:
+    for url in ("/", "/Home/-/history", "/-/pages", "/-/login", "/No_such_page"):
+        text = client.get(url).get_data(as_text=True)
+        assert 'action="/-/language"' in text and '<option value="ar" lang="ar"' in text, url
+
+
+def test_language_menu_works_on_a_private_wiki(tmp_path) -> None:  # noqa: ANN001
+    from .conftest import make_app
+    client = make_app(tmp_path / "i", PUBLIC_READ=False).test_client()
+    response = client.get("/-/language?lang=es&next=/-/login")
+    assert response.status_code == 302 and response.headers["Location"] == "/-/login"
+    assert html_lang(client, "/-/login")[0] == "es"
+
+
+def test_dates_are_formatted_for_the_locale(client: FlaskClient) -> None:
+    dates = {}
+    for lang in ("en", "fr", "ar", "zh", "ru"):
+        client.set_cookie("lang", lang)
+        text = client.get("/Home/-/history").get_data(as_text=True)
+        match = re.search(r'<time datetime="(\d{4}-\d\d-\d\dT[^"]+)">([^<]+)</time>', text)
+        assert match, lang
+        dates[lang] = match.group(2)
+    assert len(set(dates.values())) == len(dates), dates
+    assert re.search(r"\b20\d\d\b", dates["en"]) and "UTC" in dates["en"]
+
+
+def test_numbers_are_formatted_for_the_locale(app: Flask) -> None:
+    from flask_babel import force_locale, format_number
+    with app.test_request_context():
+        with force_locale("en"):
+            assert format_number(1234567) == "1,234,567"
+        with force_locale("fr"):
+            assert format_number(1234567) != "1,234,567"
+
+
+def test_domain_errors_are_translated_when_read() -> None:
+    error = InvalidPageName(N_("The part %(part)s is not allowed."), part="'..'")
+    assert error.message == "The part '..' is not allowed." == str(error)
+    set_translator(lambda text: text.replace("The part", "La partie").replace("is not allowed", "est refusée"))
+    try:
+        assert error.message == "La partie '..' est refusée."
+        assert str(error) == "The part '..' is not allowed."  # the log keeps English
+    finally:
+        set_translator(None)
+    assert InvalidPageName("100% literal").message == "100% literal"
+
+
+def test_varies_on_the_language_inputs(client: FlaskClient) -> None:
+    vary = client.get("/").headers.get("Vary", "")
+    assert "Accept-Language" in vary and "Cookie" in vary

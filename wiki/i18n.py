@@ -1,0 +1,85 @@
+"""The interface language: Flask-Babel wiring, the choice of locale, and locale-aware filters.
+
+The language is the logged-in user's setting (``/-/account``), else the ``lang`` cookie set by the
+header's language menu (``/-/language``), else the browser's ``Accept-Language``, else English.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from babel import Locale
+from flask import Flask, Response, request
+from flask_babel import Babel, format_date, format_datetime, format_number, get_locale, gettext
+from flask_login import current_user
+
+from . import errors
+from .users import LANGUAGES
+
+LANGUAGE_COOKIE = "lang"
+DEFAULT_LANGUAGE = "en"
+# Each language's name in itself, for the menus (never translated: a reader must find their own).
+LANGUAGE_NAMES = {"ar": "العربية", "zh": "中文", "en": "English", "fr": "Français", "ru": "Русский",
+                  "es": "Español"}
+
+
+def select_language() -> str:
+    """The interface language of this request (one of ``LANGUAGES``)."""
+    setting = getattr(current_user, "language", "")
+    if setting in LANGUAGES:
+        return setting
+    cookie = request.cookies.get(LANGUAGE_COOKIE, "")
+    if cookie in LANGUAGES:
+        return cookie
+    # Werkzeug falls back to the primary tag: zh-CN and zh-TW give zh, es-419 es, ar-EG ar.
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def language() -> str:
+    """The current interface language code."""
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def text_direction() -> str:
+    """``rtl`` or ``ltr`` for the current interface language."""
+    return Locale.parse(language()).text_direction
+
+
+def _moment(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def format_time(timestamp: int) -> str:
+    """A commit time (seconds since the epoch) as a date and time in the reader's locale, UTC."""
+    return format_datetime(_moment(timestamp), "medium") + " UTC"
+
+
+def format_day(timestamp: int) -> str:
+    """A commit time as a date in the reader's locale."""
+    return format_date(_moment(timestamp), "medium")
+
+
+def iso_time(timestamp: int) -> str:
+    """The machine-readable time for ``<time datetime=...>`` (the same in every language)."""
+    return _moment(timestamp).isoformat()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
+    Babel(app, locale_selector=select_language)
+    errors.set_translator(gettext)  # WikiError.message is translated when read (see errors.py)
+
+    @app.after_request
+    def vary_on_language(response: Response) -> Response:
+        """Caches must keep one copy per language: it follows the cookie and Accept-Language."""
+        response.vary.update(("Accept-Language", "Cookie"))
+        return response
+
+    app.add_template_filter(format_time, "datetime")
+    app.add_template_filter(format_day, "date")
+    app.add_template_filter(iso_time, "isotime")
+    app.add_template_filter(format_number, "number")
+    app.add_template_global(language, "language")
+    app.add_template_global(text_direction, "text_direction")
+    app.add_template_global(LANGUAGE_NAMES, "language_names")
