@@ -343,7 +343,21 @@ def _check_files(changes: list[FileChange], repo: HookRepository, settings: Hook
             problems.append(f"{pages_by_blob[blob]}: contains a NUL byte; binary files cannot be pages.")
     problems += _check_attachment_contents(attachments_by_blob, sizes, repo, settings)
     if main_after and new_pages and not problems:
-        problems += _case_twins(new_pages, repo.all_files(main_after))
+        all_files = repo.all_files(main_after)
+        problems += _case_twins(new_pages, all_files)
+        problems += _orphan_versions(new_pages, all_files)
+    return problems
+
+
+def _orphan_versions(new_paths: set[str], all_files: list[bytes]) -> list[str]:
+    """Language versions (``<page>.<lang>.md``) pushed without their page ``<page>.md``."""
+    present = {raw.decode("utf-8", "replace") for raw in all_files}
+    problems = []
+    for path in sorted(new_paths):
+        version = names.version_from_file(path)
+        if version is not None and names.page_file(version[0]) not in present:
+            problems.append(f"{path}: the {version[1]!r} version of {version[0]!r}, which does not exist; "
+                            f"push {names.page_file(version[0])} too.")
     return problems
 
 
@@ -386,8 +400,10 @@ def _path_problem(path: str, mode: str) -> str | None:
         kinds = {"120000": "a symbolic link", "160000": "a submodule", "100755": "an executable file"}
         return f"only regular page files can be pushed, not {kinds.get(mode, 'mode ' + mode)}."
     if not path.endswith(names.PAGE_SUFFIX):
-        return ("only pages (Markdown files named <Page name>.md) and their attachments "
-                "(<Page name>.files/<file name>) can be pushed.")
+        return ("only pages (Markdown files named <Page name>.md), their language versions "
+                "(<Page name>.<language>.md) and their attachments (<Page name>.files/<file name>) can be pushed.")
+    if names.version_from_file(path) is not None:
+        return None  # a language version: checked like a page (size, UTF-8)
     candidate = path[: -len(names.PAGE_SUFFIX)]
     try:
         normalized = names.normalize_page_name(candidate)

@@ -18,6 +18,9 @@ import unicodedata
 from .errors import InvalidPageName, InvalidRevision, InvalidVersionName
 
 PAGE_SUFFIX = ".md"
+# The six official languages of the United Nations. A page's version in one of them is the file
+# ``<page>.<language>.md`` beside ``<page>.md`` (as Hugo and other static sites name translations).
+LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")
 # A page's attachments live in the folder ``<page>.files/`` beside its ``<page>.md``.
 ATTACHMENTS_SUFFIX = ".files"
 MAX_NAME_CHARS = 200
@@ -66,6 +69,7 @@ def _normalize_page_name(raw: str) -> str:
         raise InvalidPageName(f"A page name can have at most {MAX_DEPTH} levels.")
     for segment in segments:
         _check_segment(segment)
+    _check_last_segment(segments[-1])
     return name
 
 
@@ -79,6 +83,14 @@ def _check_characters(name: str) -> None:
             raise InvalidPageName(
                 f"The character U+{ord(char):04X} is not allowed in a page name."
             )
+
+
+def _check_last_segment(segment: str) -> None:
+    """A page's own name may not end like the file of another page's language version."""
+    stem, dot, suffix = segment.rpartition(".")
+    if dot and stem and suffix.lower() in LANGUAGES:
+        raise InvalidPageName(f"A page name cannot end with '.{suffix}': that is how the wiki names a "
+                              "page's version in another language.")
 
 
 def _check_segment(segment: str) -> None:
@@ -123,6 +135,24 @@ def page_from_file(path: str) -> str | None:
     except InvalidPageName:
         return None
     return normalized if normalized == candidate else None
+
+
+def version_page(page: str, language: str) -> str:
+    """The name the store reads the ``language`` version of ``page`` under (its file without
+    ``.md``): not a page name users can type, so it never collides with one."""
+    return f"{page}.{language}"
+
+
+@functools.lru_cache(maxsize=16384)
+def version_from_file(path: str) -> tuple[str, str] | None:
+    """``(page, language)`` when ``path`` is a language version's file ``<page>.<lang>.md``."""
+    if not path.endswith(PAGE_SUFFIX):
+        return None
+    stem, dot, language = path[: -len(PAGE_SUFFIX)].rpartition(".")
+    if not dot or language not in LANGUAGES:
+        return None
+    page = page_from_file(stem + PAGE_SUFFIX)
+    return (page, language) if page is not None else None
 
 
 def page_title(page: str) -> str:

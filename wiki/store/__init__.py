@@ -37,6 +37,7 @@ from .maintenance import CommitGraph, Maintenance
 from .notes import Notes
 from .pages import Pages
 from .reader import Reader
+from .translations import Translations, VersionSource, VersionState
 from .types import (
     ATTRIBUTION_NOTES_REF,
     ENDORSEMENT_NOTES_REF,
@@ -66,7 +67,7 @@ __all__ = [
     "USER_TRAILER", "ZERO_ID",
     "Attachment", "Author", "Blame", "Change", "CommitInfo", "Comparison", "Contributions", "Endorsement", "FileChange",
     "GitCommandError", "LRUCache", "PageComparison", "PageEndorsements", "PageRevision", "PathConflict",
-    "SaveResult", "Store", "Version",
+    "SaveResult", "Store", "Version", "VersionSource", "VersionState",
 ]
 
 
@@ -79,7 +80,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str], *, branch: str = "main", committer_name: str = "Living Wiki",
                  committer_email: str = "wiki@living-wiki.invalid", max_page_bytes: int = 1_000_000,
-                 stale_lock_seconds: float = STALE_LOCK_SECONDS) -> None:
+                 stale_lock_seconds: float = STALE_LOCK_SECONDS, source_language: str = "en") -> None:
         self.reader = Reader(path)
         self.path = self.reader.path
         self.branch = branch
@@ -100,6 +101,8 @@ class Store:
         self.versions_part = Versions(self.reader, self.committer, branch_ref=self.ref)
         self.endorsement_notes = Notes(self.reader, self.committer, ENDORSEMENT_NOTES_REF)
         self.endorsements = Endorsements(self.reader, self.endorsement_notes, self.history, branch_ref=self.ref)
+        self.translations = Translations(self.reader, self.pages, branch_ref=self.ref,
+                                         source_language=source_language)
         self.maintenance = Maintenance(self.reader, self.committer, self.graph, branch=branch,
                                        max_page_bytes=max_page_bytes)
         # Parts that need no revision resolved are exposed as they are.
@@ -256,6 +259,26 @@ class Store:
 
     def endorsement_overview(self, groups: tuple[str, ...] | list[str]) -> dict[str, list[PageEndorsements]]:
         return self.endorsements.endorsement_overview(self.list_pages(), groups)
+
+    # ------------------------------------------------------------------ language versions
+
+    def version_states(self, page: str, rev: str | None = None) -> tuple[VersionState, ...]:
+        return self.translations.states(page, self.resolve(rev))
+
+    def translation_overview(self, rev: str | None = None) -> tuple[VersionState, ...]:
+        try:
+            return self.translations.overview(self.resolve(rev))
+        except PageNotFound:
+            return ()
+
+    def read_version(self, page: str, language: str, rev: str | None = None) -> tuple[str, str, VersionSource | None]:
+        return self.translations.read_version(page, language, self.resolve(rev))
+
+    def save_version(self, page: str, language: str, text: str, *, follows_original: bool, base: str | None,
+                     author: Author, summary: str) -> SaveResult:
+        return self.translations.save_version(page, language, text, follows_original=follows_original,
+                                              base=self.resolve(base) if base is not None else None,
+                                              author=author, summary=summary)
 
     def invalid_paths(self, rev: str | None = None) -> list[str]:
         return self.maintenance.invalid_paths(self.resolve(rev))

@@ -160,8 +160,9 @@ class Maintenance:
         bad names, modes (links, submodules, executables), text that is not UTF-8, attachment bytes
         that do not match their type, or page names that differ only by case."""
         result = self.reader.run("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit)
-        problems = []
+        problems: list[str] = []
         folded: dict[str, str] = {}
+        versions: list[tuple[str, str]] = []
         for record in result.stdout.split(b"\0"):
             if not record:
                 continue
@@ -178,17 +179,25 @@ class Maintenance:
                     attachments.check_content(name, self.reader.blob(object_id))
                 except attachments.InvalidAttachment as error:
                     problems.append(f"{path}: not a valid attachment: {error.message}")
+            elif (version := names.version_from_file(path)) is not None:
+                versions.append((path, version[0]))
+                self._check_text(path, object_id, problems)
             elif (page := names.page_from_file(path)) is None:
                 problems.append(f"{path}: not a valid page file name")
             else:
                 if page.casefold() in folded:
                     problems.append(f"{path}: differs only by case from {folded[page.casefold()]}.md")
                 folded.setdefault(page.casefold(), page)
-                try:
-                    check_page_text(self.reader.blob(object_id).decode("utf-8"), self.max_page_bytes)
-                except (UnicodeDecodeError, InvalidContent, ContentTooLarge) as error:
-                    problems.append(f"{path}: {getattr(error, 'message', 'not valid UTF-8 text')}")
+                self._check_text(path, object_id, problems)
+        problems.extend(f"{path}: a language version of {page!r}, which does not exist"
+                        for path, page in versions if page.casefold() not in folded)
         return problems
+
+    def _check_text(self, path: str, blob: str, problems: list[str]) -> None:
+        try:
+            check_page_text(self.reader.blob(blob).decode("utf-8"), self.max_page_bytes)
+        except (UnicodeDecodeError, InvalidContent, ContentTooLarge) as error:
+            problems.append(f"{path}: {getattr(error, 'message', 'not valid UTF-8 text')}")
 
     def check(self) -> list[str]:
         """Problems with the repository: fsck, the branch, the files at its tip, stale locks."""

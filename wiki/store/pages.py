@@ -183,6 +183,9 @@ class Pages:
             for path, blob_id in self.attachment_files(old, head).items():  # type: ignore[arg-type]
                 changes[path] = None
                 changes[new_folder + path[len(old_folder):]] = self.reader.read_object(blob_id)[1]
+            for language, (path, blob_id) in self.version_files(old, head).items():  # type: ignore[arg-type]
+                changes[path] = None  # language versions move with their page, in the same commit
+                changes[names.page_file(names.version_page(new, language))] = self.reader.blob(blob_id)
             return Plan(changes, summary or f"Rename {old} to {new}")
 
         return self.committer.commit_to_ref(self.branch_ref, prepare, author=author)  # type: ignore[return-value]
@@ -195,6 +198,7 @@ class Pages:
                 raise PageNotFound(f"There is no page {page!r}.")
             changes: dict[str, bytes | None] = {names.page_file(page): None}
             changes.update(dict.fromkeys(self.attachment_files(page, head)))
+            changes.update(dict.fromkeys(path for path, _ in self.version_files(page, head).values()))
             return Plan(changes, summary or f"Delete {page}")
 
         return self.committer.commit_to_ref(self.branch_ref, prepare, author=author)  # type: ignore[return-value]
@@ -242,6 +246,16 @@ class Pages:
             return {}
         return {f"{folder}/{name}": blob for name, (mode, blob) in self.reader.tree_entries(entry[1]).items()
                 if mode != TREE_MODE}
+
+    def version_files(self, page: str, commit: str) -> dict[str, tuple[str, str]]:
+        """``{language: (path, blob id)}`` of the language versions of ``page`` at ``commit``."""
+        found = {}
+        for language in names.LANGUAGES:
+            path = names.page_file(names.version_page(page, language))
+            blob = self.reader.blob_at(commit, path)
+            if blob is not None:
+                found[language] = (path, blob)
+        return found
 
     def merge_texts(self, base: str, ours: str, theirs: str) -> tuple[str, int]:
         """Three-way merge as ``git merge-file`` does; returns the text and the conflict count."""

@@ -11,6 +11,7 @@ from ..diffs import diff_texts
 from ..errors import PageNotFound
 from ..store import CommitInfo
 from .common import canonical_page, page_context, page_number, query_arg, store
+from .translations import content_page, language_arg
 
 bp = Blueprint("history", __name__)
 
@@ -20,7 +21,7 @@ def history(page: str) -> str | Response:
     page, redirect_to = canonical_page(page, "history.history")
     if redirect_to:
         return redirect_to
-    changes = store().page_history(page)
+    changes = store().page_history(content_page(page, language_arg()))
     if not changes:
         raise PageNotFound(f"There is no page {page!r} and it has no history.")
     per_page = current_app.config["HISTORY_PAGE_SIZE"]
@@ -51,15 +52,16 @@ def diff(page: str) -> str | Response:
     if view not in {"inline", "split"}:
         abort(400, description="The view must be 'inline' or 'split'.")
     to_rev, from_rev = query_arg("to"), query_arg("from")
+    target = content_page(page, language_arg())
     to_commit = wiki.resolve(to_rev)
-    new_text, to_change = _text_and_change(page, to_commit)
+    new_text, to_change = _text_and_change(target, to_commit)
     if from_rev:
         from_commit: str | None = wiki.resolve(from_rev)
     else:
-        changes = wiki.page_history(page, to_commit)
+        changes = wiki.page_history(target, to_commit)
         from_commit = changes[1].id if len(changes) > 1 else None
     if from_commit is not None:
-        old_text, from_change = _text_and_change(page, from_commit)
+        old_text, from_change = _text_and_change(target, from_commit)
     else:
         old_text, from_change = "", None
     if to_change is None and from_change is None:

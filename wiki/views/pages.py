@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -10,8 +11,11 @@ from .. import names
 from ..auth import can, current_author, role_required
 from ..diffs import diff_texts
 from ..errors import EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
+from ..i18n import LANGUAGE_NAMES, language
 from ..store import LRUCache
+from ..store.translations import split_header
 from .common import BadForm, canonical_page, form_field, page_context, query_arg, renderer, store, summary_field
+from .translations import content_page, language_arg, source_language
 
 bp = Blueprint("pages", __name__)
 
@@ -31,6 +35,7 @@ def view(page: str) -> str | tuple[str, int] | Response:
 
 def _show(page: str) -> str | tuple[str, int]:
     rev = query_arg("rev")
+    asked = language_arg()
     wiki = store()
     cache_key = _anonymous_view_key(wiki.head()) if rev is None else None
     if cache_key is not None and (cached := _view_cache().lookup(cache_key)) is not None:
@@ -40,18 +45,31 @@ def _show(page: str) -> str | tuple[str, int]:
     except PageNotFound:
         if rev is not None:
             wiki.resolve(rev)  # an unknown revision is a 404 of its own
-            abort(404, description="This page did not exist in that revision.")
+            abort(404, description=_("This page did not exist in that revision."))
         return render_template("pages/missing.html", can_edit=can("editor"), **page_context(page)), 404
-    rendered = renderer().render(revision.text, cache_key=revision.blob_id)
+    # The version in the language asked for, else in the reader's interface language, else the original.
+    versions = {state.language: state for state in wiki.version_states(page, revision.commit)}
+    wanted = asked or language()
+    shown = versions.get(wanted)
+    text, blob = revision.text, revision.blob_id
+    if shown is not None and shown.blob is not None:
+        text, blob, _source = wiki.read_version(page, wanted, revision.commit)
+        content_page(page, wanted)  # links to this page's history, diffs and blame keep the language
+    else:
+        shown = None
+    rendered = renderer().render(text, cache_key=blob)
     html = renderer().mark_missing(rendered, wiki.missing_pages(rendered.links, revision.commit))
-    last_change = wiki.last_change(page, revision.commit)
-    endorsements = None if rev is not None else wiki.page_endorsements(
+    last_change = wiki.last_change(names.version_page(page, wanted) if shown else page, revision.commit)
+    endorsements = None if rev is not None or shown else wiki.page_endorsements(
         page, tuple(current_app.config["GROUPS"]))
     output = render_template(
         "pages/view.html", html=html, revision=revision, old=rev is not None, last_change=last_change,
-        can_edit=can("editor"), endorsements=endorsements, **page_context(page),
+        can_edit=can("editor"), endorsements=endorsements, version=shown,
+        asked=asked if asked not in versions or versions[asked].blob is None else None,
+        available=[state.language for state in versions.values() if state.blob is not None],
+        source_language=source_language(), head=wiki.head(), **page_context(page),
     )
-    if cache_key is not None and revision.commit == cache_key[2] and rendered.complete:
+    if cache_key is not None and revision.commit == cache_key[3] and rendered.complete:
         _view_cache().put(cache_key, output)
     return output
 
@@ -71,7 +89,7 @@ def _anonymous_view_key(head: str | None) -> tuple[str, ...] | None:
     """
     if head is None or request.query_string or current_user.is_authenticated or session.get("_flashes"):
         return None
-    return (request.script_root, request.path, *store().cache_token())
+    return (request.script_root, request.path, language(), *store().cache_token())
 
 
 @bp.route("/<path:page>/-/edit", methods=["GET", "POST"])
@@ -80,6 +98,9 @@ def edit(page: str) -> str | tuple[str, int] | Response:
     page, redirect_to = canonical_page(page, "pages.edit")
     if redirect_to:
         return redirect_to
+    version_language = language_arg()
+    if version_language not in (None, source_language()):
+        return _edit_version(page, version_language)
     wiki = store()
     head = wiki.head()
     context = page_context(page)
@@ -111,7 +132,8 @@ def edit(page: str) -> str | tuple[str, int] | Response:
         their_changes = diff_texts(conflict.base_text, conflict.their_text)
         return render_template(
             "pages/edit.html", text=conflict.merged_text, base=conflict.head, summary=summary,
-            exists=True, conflict=conflict, your_text=new_text, their_changes=their_changes, **context,
+            exists=True, conflict=conflict, your_text=new_text, their_text=conflict.their_text,
+            their_changes=their_changes, **context,
         ), 409
     except PageMoved as moved:
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=False,
@@ -128,6 +150,42 @@ def edit(page: str) -> str | tuple[str, int] | Response:
     else:
         flash("Your changes were saved.", "success")
     return redirect(url_for("pages.view", page=page))
+
+
+def _edit_version(page: str, language: str) -> str | tuple[str, int] | Response:
+    """Create or edit the ``language`` version of ``page``; a new one starts from the original's text."""
+    wiki = store()
+    if not wiki.page_exists(page):
+        raise PageNotFound(_("There is no page %(page)s to translate.", page=page))
+    context = {**page_context(page), "version_language": language,
+               "version_state": next(state for state in wiki.version_states(page) if state.language == language)}
+    exists = context["version_state"].blob is not None
+    if request.method == "GET":
+        text = wiki.read_version(page, language)[0] if exists else wiki.read_page(page).text
+        return render_template("pages/edit.html", text=text, base=wiki.head(), summary="", exists=exists,
+                               follows=not exists, **context)
+    new_text, summary, base = form_field("text"), summary_field(), form_field("base")
+    follows = form_field("follows", required=False) == "1"
+    if all(marker in new_text for marker in CONFLICT_MARKERS):
+        flash(_("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
+                "and remove the markers, then save again."), "error")
+        return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
+                               follows=follows, **context), 422
+    try:
+        result = wiki.save_version(page, language, new_text, follows_original=follows, base=base or None,
+                                   author=current_author(), summary=summary)
+    except EditConflict as conflict:
+        merged, theirs, original = (split_header(text)[1] for text in
+                                    (conflict.merged_text, conflict.their_text, conflict.base_text))
+        return render_template(
+            "pages/edit.html", text=merged, base=conflict.head, summary=summary, exists=True, follows=follows,
+            conflict=conflict, your_text=new_text, their_text=theirs, their_changes=diff_texts(original, theirs),
+            **context), 409
+    if result.commit is None:
+        flash(_("There were no changes to save."), "info")
+    else:
+        flash(_("The %(language)s version was saved.", language=LANGUAGE_NAMES[language]), "success")
+    return redirect(url_for("pages.view", page=page, lang=language))
 
 
 def _page_field(name: str) -> str | None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from .. import names
 from ..auth import can, current_author, role_required
 from ..charts import share_bar
 from ..errors import EndorsementRefused, PageNotFound
 from .common import canonical_page, form_field, page_context, query_arg, store
+from .translations import content_page, language_arg
 
 bp = Blueprint("review", __name__)
 
@@ -24,7 +28,10 @@ def blame(page: str) -> str | Response:
     if redirect_to:
         return redirect_to
     rev = query_arg("rev")
-    result = store().blame(page, rev)
+    result = store().blame(content_page(page, language_arg()), rev)
+    version = names.version_from_file(names.page_file(result.page))
+    if version is not None:  # a language version: name the page it belongs to
+        result = replace(result, page=version[0])
     legend = [share.group for share in result.shares]
     return render_template(
         "review/blame.html", blame=result, rev=rev, legend=legend,

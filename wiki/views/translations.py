@@ -1,0 +1,102 @@
+"""Language versions of pages: which exist, which still follow their original, and where.
+
+``/<page>/-/translations`` lists one page's versions; ``/-/translations`` the whole document as
+pages × languages, filtered by section and language, with counts per language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, g, render_template
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from .. import names
+from ..auth import can
+from ..errors import PageNotFound
+from ..store import VersionState
+from ..store.translations import MISSING, OUTDATED, UP_TO_DATE
+from .common import canonical_page, page_context, query_arg, store
+
+bp = Blueprint("translations", __name__)
+STATES = (UP_TO_DATE, OUTDATED, MISSING)
+LANGUAGE_ENDPOINTS = frozenset({"history.history", "history.diff", "review.blame"})
+
+
+def source_language() -> str:
+    return current_app.config["CONTENT_LANGUAGE"]
+
+
+def version_languages() -> tuple[str, ...]:
+    return tuple(language for language in names.LANGUAGES if language != source_language())
+
+
+def language_arg() -> str | None:
+    """The ``lang`` parameter: ``None`` when absent, a 404 naming the languages when unknown."""
+    raw = query_arg("lang")
+    if not raw:
+        return None
+    if raw not in names.LANGUAGES:
+        abort(404, description=_("There is no language %(language)r; the languages are %(languages)s.",
+                                 language=raw, languages=", ".join(names.LANGUAGES)))
+    return raw
+
+
+def content_page(page: str, language: str | None) -> str:
+    """The name the store reads for ``page`` in ``language`` (the original for its own language).
+
+    For a version, links this request builds to the page's history, diffs and blame keep the
+    language (see :func:`keep_language`).
+    """
+    if language in (None, source_language()):
+        return page
+    g.content_language, g.content_page = language, page
+    return names.version_page(page, language)
+
+
+@bp.app_url_defaults
+def keep_language(endpoint: str, values: dict[str, object]) -> None:
+    """Add ``lang=`` to links to the same page's history, diffs and blame while showing a version."""
+    if (endpoint in LANGUAGE_ENDPOINTS and "lang" not in values and g.get("content_language")
+            and values.get("page") == g.get("content_page")):
+        values["lang"] = g.content_language
+
+
+@bp.get("/<path:page>/-/translations")
+def page_translations(page: str) -> str | Response:
+    page, redirect_to = canonical_page(page, "translations.page_translations")
+    if redirect_to:
+        return redirect_to
+    wiki = store()
+    head = wiki.head()
+    if head is None or not wiki.page_exists(page):
+        raise PageNotFound(_("There is no page %(page)r.", page=page))
+    return render_template("translations/page.html", states=wiki.version_states(page), head=head,
+                           source_language=source_language(), can_edit=can("editor"), **page_context(page))
+
+
+@dataclass(frozen=True)
+class Row:
+    page: str
+    cells: tuple[VersionState, ...]
+
+
+@bp.get("/-/translations")
+def overview() -> str:
+    section = (query_arg("section") or "").strip("/")
+    language = language_arg()
+    if language == source_language():
+        abort(404, description=_("%(language)s is the language of the originals; choose another one.",
+                                 language=language))
+    languages = (language,) if language else version_languages()
+    prefix = f"{section}/" if section else ""
+    rows: dict[str, list[VersionState]] = {}
+    counts = {code: dict.fromkeys(STATES, 0) for code in languages}
+    for state in store().translation_overview():
+        if state.language in counts and state.page.startswith(prefix):
+            rows.setdefault(state.page, []).append(state)
+            counts[state.language][state.state] += 1
+    return render_template("translations/overview.html", rows=[Row(page, tuple(cells)) for page, cells in rows.items()],
+                           languages=languages, counts=counts, section=section, chosen=language or "",
+                           all_languages=version_languages(), source_language=source_language())
