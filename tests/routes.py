@@ -71,6 +71,15 @@ ROUTES: list[Route] = [
     Route("history.history", "GET", "/Home/-/history", EVERYONE),
     Route("history.diff", "GET", "/Home/-/diff", EVERYONE),
     Route("history.diff", "GET", "/Matrix/Revert/-/diff?from={rev}&to={head}&view=split", EVERYONE),
+    # language versions of pages (issue 13)
+    Route("translations.page_translations", "GET", "/Home/-/translations", EVERYONE),
+    Route("translations.overview", "GET", "/-/translations", EVERYONE),
+    Route("translations.overview", "GET", "/-/translations?lang=fr&section=Matrix", EVERYONE),
+    Route("translations.overview", "GET", "/-/translations?lang=xx", roles(404, 404, 404)),
+    Route("pages.view", "GET", "/Home?lang=xx", roles(404, 404, 404)),
+    Route("pages.edit", "GET", "/Home/-/edit?lang=fr", EDITORS),
+    Route("pages.edit", "POST", "/{page}/-/edit?lang=es", EDITORS_POST, page="Matrix/Translate",
+          data={"text": "traducido por la matriz\n", "base": "{head}", "summary": "matrix", "follows": "1"}),
     # site blueprint
     Route("site.pages", "GET", "/-/pages", EVERYONE),
     Route("site.document", "GET", "/-/document", EVERYONE),

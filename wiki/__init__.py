@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         SEARCH_DATABASE=None,
         SEARCH_PAGE_SIZE=20,
         MAX_ATTACHMENT_BYTES=10 * 1024 * 1024,
+        CONTENT_LANGUAGE="en",  # the language of the originals; versions may be in the other five
         TRUSTED_PROXIES=0,  # reverse proxies in front whose X-Forwarded-For/-Proto are believed
     )
     app.config.from_pyfile("config.py", silent=True)
@@ -60,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.extensions["wiki_store"] = Store(
         app.config["CONTENT_REPO"], committer_name=app.config["COMMITTER_NAME"],
         committer_email=app.config["COMMITTER_EMAIL"], max_page_bytes=app.config["MAX_PAGE_BYTES"],
+        source_language=app.config["CONTENT_LANGUAGE"],
     )
     app.extensions["wiki_users"] = UserStore(
         app.config["USER_DATABASE"], app.config["GROUPS"], hash_method=app.config["PASSWORD_HASH_METHOD"])
@@ -69,7 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
 
     CSRFProtect(app)
     from . import auth, cli, i18n, security, templating
-    from .views import attachments, changes, find, git_http, history, pages, preview, review, site
+    from .views import attachments, changes, find, git_http, history, pages, preview, review, site, translations
     from .views import auth as auth_views
     from .views import language as language_views
 
@@ -88,6 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.extensions["csrf"].exempt(git_http.bp)  # git sends no forms; it authenticates with HTTP Basic
     app.register_blueprint(find.bp)
     app.register_blueprint(attachments.bp)
+    app.register_blueprint(translations.bp)
     app.register_blueprint(pages.bp)
     cli.init_app(app)
     return app
