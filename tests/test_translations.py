@@ -167,3 +167,11 @@ def test_flask_check_reports_a_version_without_its_page(store: Store) -> None:
 
     store.committer.commit_to_ref(store.ref, lambda tip: Plan({"Ghost.fr.md": b"Fantome\n"}, "orphan"), author=ANN)
     assert store.check() == ["Ghost.fr.md: a language version of 'Ghost', which does not exist"]
+
+
+def test_reading_a_version_links_its_own_history_and_editor(editor: FlaskClient) -> None:
+    translate(editor, PAGE, "ru", "# Мандат\n\nТекст.\n")
+    html = editor.get(f"/{PAGE}?lang=ru").get_data(as_text=True)
+    assert f'href="/{PAGE}/-/edit?lang=ru"' in html and f'href="/{PAGE}/-/history?lang=ru"' in html
+    assert f'href="/{PAGE}/-/edit"' not in html
+    assert f'href="/{PAGE}/-/edit"' in editor.get(f"/{PAGE}?lang=en").get_data(as_text=True)

@@ -21,7 +21,7 @@ from .common import canonical_page, page_context, query_arg, store
 
 bp = Blueprint("translations", __name__)
 STATES = (UP_TO_DATE, OUTDATED, MISSING)
-LANGUAGE_ENDPOINTS = frozenset({"history.history", "history.diff", "review.blame"})
+LANGUAGE_ENDPOINTS = frozenset({"history.history", "history.diff", "review.blame", "pages.edit"})
 
 
 def source_language() -> str:
@@ -57,7 +57,7 @@ def content_page(page: str, language: str | None) -> str:
 
 @bp.app_url_defaults
 def keep_language(endpoint: str, values: dict[str, object]) -> None:
-    """Add ``lang=`` to links to the same page's history, diffs and blame while showing a version."""
+    """Add ``lang=`` to links to the same page's history, diffs, blame and editor while showing a version."""
     if (endpoint in LANGUAGE_ENDPOINTS and "lang" not in values and g.get("content_language")
             and values.get("page") == g.get("content_page")):
         values["lang"] = g.content_language
