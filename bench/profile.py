@@ -1,6 +1,7 @@
 """Profile one URL of a bench instance in-process with pyinstrument (run ``make bench`` first).
 
     .venv/bin/python bench/profile.py large /Mapping/Cybersecurity/-/history --after-commit
+    .venv/bin/python bench/profile.py languages /-/translations --after-commit   (run.py --only languages)
 
 ``--after-commit`` changes another page from outside before each request, as the bench does.
 """
@@ -23,10 +24,11 @@ from wiki.store import Author, Store  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("size", choices=["small", "large"])
+    parser.add_argument("size", choices=["small", "large", "untrailered", "languages"])
     parser.add_argument("url")
     parser.add_argument("-n", type=int, default=50)
     parser.add_argument("--after-commit", action="store_true")
+    parser.add_argument("--all", action="store_true", help="show library frames too (flask, jinja2, werkzeug...)")
     args = parser.parse_args()
     instance = ROOT / "bench" / "out" / f"instance-{args.size}"
     app = create_app(instance_path=str(instance))
@@ -48,7 +50,7 @@ def main() -> None:
         elapsed += time.perf_counter() - started
         profiler.stop()
         assert response.status_code == 200, response.status_code
-    print(profiler.output_text(unicode=True, show_all=False))
+    print(profiler.output_text(unicode=True, show_all=args.all))
     print(f"mean {elapsed / args.n * 1000:.2f} ms over {args.n} requests")
 
 

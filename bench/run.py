@@ -16,7 +16,11 @@ Two more parts: ``untrailered``, the large repository's shape with commits that 
 diff and blame of the hot page are timed on the first request and then over ~20 more, with and
 without an (untrailered) outside commit before each; and ``worst-case``, ``bench/worst_case.py``
 (render, diff, search index and compare of pathological 1 MB inputs, in-process, each in a
-subprocess with a time limit). ``--only untrailered,worst-case`` runs some parts alone.
+subprocess with a time limit). ``languages``: issue 13's speed targets on the large repository
+with ~6,000 language versions (``bench/languages.py``): ``/-/translations`` after an outside
+commit and without one, and page views in a chosen language (``?lang=fr``, cookie ``lang=fr``)
+and interface language (``Accept-Language``) against plain views, with wrk.
+``--only untrailered,worst-case`` runs some parts alone.
 """
 
 from __future__ import annotations
@@ -47,13 +51,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import HOT_PAGE, WORDS, Params, cached  # noqa: E402
+from languages import cached_languages  # noqa: E402
 
 from wiki import create_app  # noqa: E402
 from wiki.store import Author, Store  # noqa: E402
 
 SIZES = {"small": Params(pages=200, commits=2_000), "large": Params(pages=2_000, commits=20_000)}
 UNTRAILERED = Params(pages=2_000, commits=20_000, trailers=False)
-PARTS = ("sizes", "untrailered", "worst-case")
+PARTS = ("sizes", "untrailered", "worst-case", "languages")
 PASSWORD = "bench password 1234"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 BASE_RE = re.compile(r'name="base" value="([0-9a-f]*)"')
@@ -82,9 +87,9 @@ class Client:
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None,
-                timeout: float = 30) -> tuple[int, str, float]:
+                timeout: float = 30, headers: dict[str, str] | None = None) -> tuple[int, str, float]:
         """Status, body and seconds taken (connect to last byte)."""
-        headers = {"Host": f"127.0.0.1:{self.port}"}
+        headers = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -106,8 +111,8 @@ class Client:
         finally:
             connection.close()
 
-    def get(self, path: str) -> tuple[int, str, float]:
-        return self.request("GET", path)
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, str, float]:
+        return self.request("GET", path, headers=headers)
 
 
 def free_port() -> int:
@@ -166,13 +171,15 @@ def worker_rss_mb(master: int) -> float:
 # --------------------------------------------------------------------------- measurements
 
 
-def wrk(port: int, paths: list[str], seconds: int) -> dict[str, float]:
-    """Requests/s and latency p50/p95 (ms) at concurrency 4, cycling through ``paths``."""
+def wrk(port: int, paths: list[str], seconds: int, headers: dict[str, str] | None = None) -> dict[str, float]:
+    """Requests/s and latency p50/p95 (ms) at concurrency 4, cycling through ``paths`` (each
+    request with ``headers``)."""
     script = OUT / f"wrk-{port}.lua"
     listing = ",".join(json.dumps(p) for p in paths)
+    header_table = ",".join(f"[{json.dumps(k)}]={json.dumps(v)}" for k, v in (headers or {}).items())
     script.write_text(
-        f"local paths = {{{listing}}}\nlocal n = 0\n"
-        "request = function()\n  n = n + 1\n  return wrk.format('GET', paths[(n % #paths) + 1])\nend\n"
+        f"local paths = {{{listing}}}\nlocal headers = {{{header_table}}}\nlocal n = 0\n"
+        "request = function()\n  n = n + 1\n  return wrk.format('GET', paths[(n % #paths) + 1], headers)\nend\n"
         "done = function(summary, latency, requests)\n"
         "  io.write(string.format('RESULT %d %d %d %d %d\\n', summary.requests, summary.duration,"
         " latency:percentile(50), latency:percentile(95), summary.errors.status + summary.errors.connect"
@@ -209,8 +216,8 @@ def sample(request: Callable[[int], float], count: int, budget_s: float,
     return percentiles(samples)
 
 
-def timed_get(client: Client, path: str, expect: str | None = None) -> float:
-    status, body, elapsed = client.get(path)
+def timed_get(client: Client, path: str, expect: str | None = None, headers: dict[str, str] | None = None) -> float:
+    status, body, elapsed = client.get(path, headers)
     if status != 200 or (expect is not None and expect not in body):
         raise RuntimeError(f"GET {path} answered {status}: {body[:300]}")
     return elapsed
@@ -370,6 +377,118 @@ def untrailered_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def measure_languages(seconds: int, quick: bool) -> dict[str, Any]:
+    """Issue 13's speed targets on the large repository with ~6,000 language versions
+    (``bench/languages.py``): ``/-/translations`` after an outside commit and without one; page
+    views in a chosen language (``?lang=fr``, cookie ``lang=fr``) against plain views, and the
+    interface language by ``Accept-Language`` (``ar`` against ``en``), with wrk at concurrency 4."""
+    repo = cached_languages(SIZES["large"], OUT)
+    manifest = json.loads((repo / "languages.json").read_text())["languages"]
+    instance, _routes = build_instance("languages", repo)
+    git_dir = instance / "content.git"
+    outside = Store(git_dir)
+    pages = [p for p in outside.list_pages() if p != HOT_PAGE]
+    rng = random.Random(17)
+    french = set(manifest["fr"]["up to date"]) | set(manifest["fr"]["outdated"])
+    arabic = set(manifest["ar"]["up to date"]) | set(manifest["ar"]["outdated"])
+    with_french = sorted(french - {HOT_PAGE}, key=lambda p: rng.random())[:200]
+    without_arabic = sorted(set(pages) - arabic, key=lambda p: rng.random())[:200]
+    committed = sorted(pages, key=lambda p: rng.random())
+    results: dict[str, Any] = {"pages": len(pages) + 1, "versions": sum(len(v) for d in manifest.values()
+                                                                        for v in d.values()),
+                               "commits": int(subprocess.run(["git", f"--git-dir={git_dir}", "rev-list", "--count",
+                                                              "main"], capture_output=True, text=True,
+                                                             check=True).stdout)}
+    port = free_port()
+    count = 6 if quick else 20
+
+    def commit_elsewhere(index: int) -> None:
+        plain_commit(git_dir, outside, committed[index % len(committed)], index)
+
+    with gunicorn("wsgi:app", port, {"WIKI_INSTANCE_PATH": str(instance)}) as server:
+        results["cold_start"] = wait_for(port, "/" + quote(HOT_PAGE)) * 1000
+        client = Client(port)
+        overview = "/-/translations"
+        results["overview_first"] = timed_get(client, overview, "translation-grid") * 1000
+        print(f"[languages] /-/translations first request {results['overview_first']:.0f} ms", file=sys.stderr)
+        results["overview"] = sample(lambda i: timed_get(client, overview, "translation-grid"), count, 30.0)
+        results["overview_after_commit"] = sample(lambda i: timed_get(client, overview, "translation-grid"), count,
+                                                  60.0, commit_elsewhere)
+        offset = count
+        for name, path in (("overview_fr_after_commit", overview + "?lang=fr"),
+                           ("overview_section_after_commit", overview + "?section=Mapping")):
+            results[name] = sample(lambda i, path=path: timed_get(client, path, "translation-grid"),
+                                   max(3, count // 2), 30.0, lambda i, offset=offset: commit_elsewhere(offset + i))
+            offset += count
+        for name in ("overview", "overview_after_commit", "overview_fr_after_commit", "overview_section_after_commit"):
+            print(f"[languages] {name}: p50 {results[name]['p50']:.1f} ms, p95 {results[name]['p95']:.1f} ms",
+                  file=sys.stderr)
+
+        # Views: each variant over the same 200 pages with a French version, rendered once first.
+        plain = ["/" + quote(p) for p in with_french]
+        variants: list[tuple[str, list[str], dict[str, str], str | None]] = [
+            ("view", plain, {}, None),
+            ("view_lang_query", [p + "?lang=fr" for p in plain], {}, "banner-version"),
+            ("view_lang_cookie", plain, {"Cookie": "lang=fr"}, "banner-version"),
+            ("view_again", plain, {}, None),
+            # the interface language alone: pages without an Arabic version, so only the interface differs
+            ("view_accept_en", ["/" + quote(p) for p in without_arabic], {"Accept-Language": "en"}, None),
+            ("view_accept_ar", ["/" + quote(p) for p in without_arabic], {"Accept-Language": "ar"}, 'dir="rtl"'),
+        ]
+        for name, paths, headers, expect in variants:
+            for path in paths:
+                timed_get(Client(port), path, expect or "page-body", headers)
+            results[name] = wrk(port, paths, seconds, headers)
+            print(f"[languages] {name}: {results[name]['rps']:,.0f} req/s, p50 {results[name]['p50']:.1f} ms",
+                  file=sys.stderr)
+        base_rps = (results["view"]["rps"] + results["view_again"]["rps"]) / 2
+        for name in ("view_lang_query", "view_lang_cookie"):
+            results[f"{name}_vs_view"] = results[name]["rps"] / base_rps
+        results["view_accept_ar_vs_en"] = results["view_accept_ar"]["rps"] / results["view_accept_en"]["rps"]
+        results["rss_mb"] = worker_rss_mb(server.pid)
+    outside.close()
+    return results
+
+
+def languages_table(results: dict[str, Any]) -> str:
+    rows = [("languages (large, ~6,000 versions)", "p50 / req/s", "p95", "target", "met")]
+
+    def latency(label: str, key: str, target: str = "", limit: float | None = None) -> None:
+        value = results[key]
+        met = "" if limit is None else ("yes" if value["p50"] < limit else "NO")
+        rows.append((label, f"{value['p50']:.1f} ms", f"{value['p95']:.1f} ms", target, met))
+
+    rows.append(("/-/translations first request", f"{results['overview_first']:,.0f} ms", "", "", ""))
+    latency("/-/translations after a commit", "overview_after_commit", "p50 < 100 ms", 100)
+    latency("/-/translations (no commit between)", "overview")
+    latency("/-/translations?lang=fr after a commit", "overview_fr_after_commit")
+    latency("/-/translations?section=Mapping after a commit", "overview_section_after_commit")
+
+    def throughput(label: str, key: str, ratio_key: str | None = None, target: str = "",
+                   limit: float | None = None) -> None:
+        value = results[key]
+        ratio = f" ({results[ratio_key]:.0%})" if ratio_key else ""
+        met = "" if limit is None else ("yes" if results[ratio_key] >= limit else "NO")  # type: ignore[index]
+        rows.append((label, f"{value['rps']:,.0f}{ratio}", f"{value['p95']:.1f} ms", target, met))
+
+    throughput("view /<page> req/s (c=4), first run", "view")
+    throughput("view /<page>?lang=fr", "view_lang_query", "view_lang_query_vs_view", ">= 90% of view", 0.9)
+    throughput("view /<page>, cookie lang=fr", "view_lang_cookie", "view_lang_cookie_vs_view", ">= 90% of view", 0.9)
+    throughput("view /<page> req/s (c=4), second run", "view_again")
+    throughput("view, Accept-Language: en", "view_accept_en")
+    throughput("view, Accept-Language: ar", "view_accept_ar", "view_accept_ar_vs_en", ">= 90% of en", 0.9)
+    rows.append(("cold start / memory per worker", f"{results['cold_start']:,.0f} ms", f"{results['rss_mb']:.0f} MB",
+                 "", ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for number, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
+                               for i, cell in enumerate(row)))
+        if number == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def run_worst_case(timeout: float) -> dict[str, Any]:
     """``bench/worst_case.py`` in its own process (its cases each in one more); its JSON report."""
     subprocess.run([sys.executable, str(ROOT / "bench" / "worst_case.py"), "--timeout", f"{timeout:g}"], cwd=ROOT,
@@ -486,6 +605,8 @@ def main() -> None:
         cached(SIZES[size], OUT)
     if "untrailered" in parts:
         cached(UNTRAILERED, OUT)
+    if "languages" in parts:
+        cached_languages(SIZES["large"], OUT)
     report: dict[str, Any] = {"sizes": {}, "parts": parts, "time": time.strftime("%Y-%m-%d %H:%M:%S"),
                               "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                                     capture_output=True, text=True).stdout.strip(),
@@ -501,6 +622,9 @@ def main() -> None:
     if "untrailered" in parts:
         report["untrailered"] = measure_untrailered(args.quick)
         print(f"[untrailered] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if "languages" in parts:
+        report["languages"] = measure_languages(args.seconds, args.quick)
+        print(f"[languages] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
     if "worst-case" in parts:
         report["worst_case"] = run_worst_case(args.worst_case_timeout)
         print(f"[worst-case] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
@@ -514,6 +638,8 @@ def main() -> None:
         print(json.dumps(report["sizes"], indent=2))
     if "untrailered" in report:
         print("\n" + untrailered_table(report["untrailered"]))
+    if "languages" in report:
+        print("\n" + languages_table(report["languages"]))
     if "worst_case" in report:
         print("\nworst cases at 1 MB (in-process; table above, JSON in bench/out/worst-case-latest.json)")
     print(f"\n{report['seconds']:.0f} s; JSON in {OUT / 'latest.json'}")
