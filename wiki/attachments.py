@@ -16,7 +16,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
-from .errors import InvalidAttachment, UnsupportedFileType
+from .errors import N_, InvalidAttachment, UnsupportedFileType
 from .names import BIDI_CONTROLS, FORBIDDEN_CATEGORIES
 
 MAX_NAME_BYTES = 150
@@ -73,27 +73,28 @@ def check_name(raw: str) -> str:
     refused with a message saying why.
     """
     if not isinstance(raw, str):
-        raise InvalidAttachment("An attachment name must be text.")
+        raise InvalidAttachment(N_("An attachment name must be text."))
     name = unicodedata.normalize("NFC", raw).strip()
     if not name:
-        raise InvalidAttachment("The attachment has no file name.")
+        raise InvalidAttachment(N_("The attachment has no file name."))
     if "/" in name or "\\" in name:
-        raise InvalidAttachment("An attachment name cannot contain '/' or '\\' (no folders or paths).")
+        raise InvalidAttachment(N_("An attachment name cannot contain '/' or '\\' (no folders or paths)."))
     for char in name:
         if char in BIDI_CONTROLS or unicodedata.category(char) in FORBIDDEN_CATEGORIES:
-            raise InvalidAttachment(f"The character U+{ord(char):04X} is not allowed in an attachment name.")
+            raise InvalidAttachment(N_("The character U+%(code)s is not allowed in an attachment name."),
+                                    code=format(ord(char), '04X'))
     name = re.sub(r"\s+", "_", name)
     if name.startswith(".") or ".." in name:
-        raise InvalidAttachment("An attachment name cannot start with '.' or contain '..'.")
+        raise InvalidAttachment(N_("An attachment name cannot start with '.' or contain '..'."))
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        raise InvalidAttachment(f"An attachment name can be at most {MAX_NAME_BYTES} bytes long.")
+        raise InvalidAttachment(N_("An attachment name can be at most %(limit)s bytes long."), limit=MAX_NAME_BYTES)
     if not _NAME_RE.match(name):
-        raise InvalidAttachment("An attachment name may use letters, digits, spaces and . _ - ( ) + , "
-                                "and must start with a letter or digit.")
+        raise InvalidAttachment(N_("An attachment name may use letters, digits, spaces and . _ - ( ) + , "
+                                "and must start with a letter or digit."))
     extension = extension_of(name)
     if extension not in ACCEPTED_EXTENSIONS:
-        raise InvalidAttachment(
-            "Files of this type cannot be attached. Accepted: " + ", ".join(sorted(ACCEPTED_EXTENSIONS)) + ".")
+        raise InvalidAttachment(N_("Files of this type cannot be attached. Accepted: %(extensions)s."),
+                                extensions=", ".join(sorted(ACCEPTED_EXTENSIONS)))
     return name
 
 
@@ -165,12 +166,13 @@ def check_content(name: str, data: bytes) -> FileKind:
         return CSV
     if kind is UNKNOWN:
         raise UnsupportedFileType(
-            "The file's content is not one of the accepted types (PNG, JPEG, GIF, WebP, SVG, PDF, "
-            "ODT/ODS/ODP, DOCX/XLSX/PPTX, CSV, or UTF-8 text).")
+            N_("The file's content is not one of the accepted types (PNG, JPEG, GIF, WebP, SVG, PDF, "
+            "ODT/ODS/ODP, DOCX/XLSX/PPTX, CSV, or UTF-8 text)."))
     if extension not in kind.extensions:
         raise UnsupportedFileType(
-            f"The file's content is a {kind.label}, but its name ends in '.{extension}'. "
-            f"Name it with .{kind.extensions[0]} or upload the right file.")
+            N_("The file's content is a %(label)s, but its name ends in '.%(extension)s'. Name "
+               "it with .%(extensions)s or upload the right file."),
+            label=kind.label, extension=extension, extensions=kind.extensions[0])
     return kind
 
 

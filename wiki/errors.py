@@ -30,6 +30,11 @@ def set_translator(function: Callable[[str], str] | None) -> None:
     translator = function or _identity
 
 
+class Term(str):
+    """A parameter value that is itself a marked English word (``Term(N_("display name"))``): it is
+    translated with the message rather than shown as given."""
+
+
 class WikiError(Exception):
     """Base of every error the wiki raises on purpose; ``code`` is the HTTP status it maps to.
 
@@ -48,7 +53,10 @@ class WikiError(Exception):
     def message(self) -> str:
         """The message in the current language, its placeholders filled in."""
         text = translator(self.template)
-        return text % self.params if self.params else text
+        if not self.params:
+            return text
+        return text % {key: translator(value) if isinstance(value, Term) else value
+                       for key, value in self.params.items()}
 
 
 class InvalidPageName(WikiError):

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from babel import Locale
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, format_date, format_datetime, format_number, get_locale, gettext
 from flask_login import current_user
 
 from . import errors
+from .errors import N_
 from .users import LANGUAGES
 
 LANGUAGE_COOKIE = "lang"
@@ -21,6 +22,10 @@ DEFAULT_LANGUAGE = "en"
 # Each language's name in itself, for the menus (never translated: a reader must find their own).
 LANGUAGE_NAMES = {"ar": "العربية", "zh": "中文", "en": "English", "fr": "Français", "ru": "Русский",
                   "es": "Español"}
+# Words the views pass to templates as data, translated there with _(word): listed for extraction.
+# Change kinds of files (store/changes.py) and endorsement states (store/endorsements.py).
+DATA_WORDS = (N_("added"), N_("removed"), N_("renamed"), N_("changed"),
+              N_("consensus"), N_("partly endorsed"), N_("stale"), N_("not endorsed"))
 
 
 def select_language() -> str:
@@ -33,6 +38,11 @@ def select_language() -> str:
         return cookie
     # Werkzeug falls back to the primary tag: zh-CN and zh-TW give zh, es-419 es, ar-EG ar.
     return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def translate(message: str) -> str:
+    """The translator of domain errors: the request's language; outside requests (CLI) English."""
+    return gettext(message) if has_request_context() else message
 
 
 def language() -> str:
@@ -68,7 +78,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     Babel(app, locale_selector=select_language)
-    errors.set_translator(gettext)  # WikiError.message is translated when read (see errors.py)
+    errors.set_translator(translate)  # WikiError.message is translated when read (see errors.py)
 
     @app.after_request
     def vary_on_language(response: Response) -> Response:

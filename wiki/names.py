@@ -15,7 +15,7 @@ import functools
 import re
 import unicodedata
 
-from .errors import InvalidPageName, InvalidRevision, InvalidVersionName
+from .errors import N_, InvalidPageName, InvalidRevision, InvalidVersionName
 
 PAGE_SUFFIX = ".md"
 # The six official languages of the United Nations. A page's version in one of them is the file
@@ -47,7 +47,7 @@ def normalize_page_name(raw: str) -> str:
     validated, never silently rewritten, so a rejected name gets a message that says why.
     """
     if not isinstance(raw, str):
-        raise InvalidPageName("A page name must be text.")
+        raise InvalidPageName(N_("A page name must be text."))
     return _normalize_page_name(raw)
 
 
@@ -57,16 +57,16 @@ def _normalize_page_name(raw: str) -> str:
     name (exceptions are not cached, so refusals are recomputed, which is fine)."""
     name = unicodedata.normalize("NFC", raw).strip()
     if not name:
-        raise InvalidPageName("The page name is empty.")
+        raise InvalidPageName(N_("The page name is empty."))
     _check_characters(name)
     name = _WHITESPACE_RUN.sub("_", name)
     if len(name) > MAX_NAME_CHARS:
-        raise InvalidPageName(f"The page name is longer than {MAX_NAME_CHARS} characters.")
+        raise InvalidPageName(N_("The page name is longer than %(limit)s characters."), limit=MAX_NAME_CHARS)
     if name.startswith("/"):
-        raise InvalidPageName("A page name cannot start with '/'.")
+        raise InvalidPageName(N_("A page name cannot start with '/'."))
     segments = name.split("/")
     if len(segments) > MAX_DEPTH:
-        raise InvalidPageName(f"A page name can have at most {MAX_DEPTH} levels.")
+        raise InvalidPageName(N_("A page name can have at most %(limit)s levels."), limit=MAX_DEPTH)
     for segment in segments:
         _check_segment(segment)
     _check_last_segment(segments[-1])
@@ -76,12 +76,12 @@ def _normalize_page_name(raw: str) -> str:
 def _check_characters(name: str) -> None:
     for char in name:
         if char in FORBIDDEN_CHARS:
-            raise InvalidPageName(f"The character {char!r} is not allowed in a page name.")
+            raise InvalidPageName(N_("The character %(char)s is not allowed in a page name."), char=repr(char))
         if char in BIDI_CONTROLS:
-            raise InvalidPageName("Bidirectional control characters are not allowed in a page name.")
+            raise InvalidPageName(N_("Bidirectional control characters are not allowed in a page name."))
         if unicodedata.category(char) in FORBIDDEN_CATEGORIES:
             raise InvalidPageName(
-                f"The character U+{ord(char):04X} is not allowed in a page name."
+                N_("The character U+%(code)s is not allowed in a page name."), code=format(ord(char), '04X')
             )
 
 
@@ -89,32 +89,32 @@ def _check_last_segment(segment: str) -> None:
     """A page's own name may not end like the file of another page's language version."""
     stem, dot, suffix = segment.rpartition(".")
     if dot and stem and suffix.lower() in LANGUAGES:
-        raise InvalidPageName(f"A page name cannot end with '.{suffix}': that is how the wiki names a "
-                              "page's version in another language.")
+        raise InvalidPageName(N_("A page name cannot end with '.%(suffix)s': that is how the wiki names a page's "
+                                 "version in another language."), suffix=suffix)
 
 
 def _check_segment(segment: str) -> None:
     if not segment:
-        raise InvalidPageName("A page name cannot have an empty part ('//' or a trailing '/').")
+        raise InvalidPageName(N_("A page name cannot have an empty part ('//' or a trailing '/')."))
     if segment in {".", ".."}:
-        raise InvalidPageName("A page name cannot contain '.' or '..' parts.")
+        raise InvalidPageName(N_("A page name cannot contain '.' or '..' parts."))
     if segment == "-":
-        raise InvalidPageName("'-' is reserved for page actions and cannot be a part of a name.")
+        raise InvalidPageName(N_("'-' is reserved for page actions and cannot be a part of a name."))
     if segment[0] in ".-":
-        raise InvalidPageName("A part of a page name cannot start with '.' or '-'.")
+        raise InvalidPageName(N_("A part of a page name cannot start with '.' or '-'."))
     if segment.endswith((".", "_")):
-        raise InvalidPageName("A part of a page name cannot end with '.' or a space.")
+        raise InvalidPageName(N_("A part of a page name cannot end with '.' or a space."))
     if segment.casefold().endswith(".git"):
-        raise InvalidPageName("A page name cannot end a part with '.git'.")
+        raise InvalidPageName(N_("A page name cannot end a part with '.git'."))
     if segment.casefold().endswith(PAGE_SUFFIX):
-        raise InvalidPageName(f"A part of a page name cannot end with {PAGE_SUFFIX!r}: pages are stored in "
-                              "files of that name, so it would collide with another page.")
+        raise InvalidPageName(N_("A part of a page name cannot end with %(limit)s: pages are stored in files of "
+                                 "that name, so it would collide with another page."), limit=repr(PAGE_SUFFIX))
     if segment.casefold().endswith(ATTACHMENTS_SUFFIX):
-        raise InvalidPageName(f"A part of a page name cannot end with {ATTACHMENTS_SUFFIX!r}: "
-                              "that folder holds a page's attachments.")
+        raise InvalidPageName(N_("A part of a page name cannot end with %(limit)s: that folder holds a page's "
+                                 "attachments."), limit=repr(ATTACHMENTS_SUFFIX))
     if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
         raise InvalidPageName(
-            f"A part of a page name can be at most {MAX_SEGMENT_BYTES} bytes long."
+            N_("A part of a page name can be at most %(limit)s bytes long."), limit=MAX_SEGMENT_BYTES
         )
 
 
@@ -173,7 +173,7 @@ def check_revision(rev: str) -> str:
     as an option or a revision expression.
     """
     if not isinstance(rev, str) or not _REVISION.match(rev):
-        raise InvalidRevision("No such revision.")
+        raise InvalidRevision(N_("No such revision."))
     return rev.lower()
 
 
@@ -197,10 +197,10 @@ def check_version_name(value: str) -> str:
     """Return ``value`` if it may name a version (a tag), else raise :class:`InvalidVersionName`."""
     if not is_version_name(value):
         raise InvalidVersionName(
-            "A version name uses lowercase letters, digits and single hyphens (like "
-            f"'chairs-draft-2014-02-28'), at most {MAX_VERSION_NAME} characters, and is not only "
-            "hexadecimal digits (those are commit ids); 'main', 'master', 'head' and 'origin' are "
-            "reserved."
+            N_("A version name uses lowercase letters, digits and single hyphens (like "
+               "'chairs-draft-2014-02-28'), at most %(limit)s characters, and is not only "
+               "hexadecimal digits (those are commit ids); 'main', 'master', 'head' and "
+               "'origin' are reserved."), limit=MAX_VERSION_NAME
         )
     return value
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .errors import N_, WikiError
+from .errors import N_, Term, WikiError
 
 ROLES = ("reader", "editor", "reviewer", "admin")
 # The interface languages (the six official languages of the United Nations); "" is no setting.
@@ -128,11 +128,11 @@ def role_at_least(role: str, needed: str) -> bool:
 def _clean_text(value: str, what: str, limit: int) -> str:
     value = unicodedata.normalize("NFC", (value or "").strip())
     if not value:
-        raise UserError(f"The {what} is empty.")
+        raise UserError(N_("The %(what)s is empty."), what=Term(what))
     if len(value) > limit:
-        raise UserError(f"The {what} is longer than {limit} characters.")
+        raise UserError(N_("The %(what)s is longer than %(limit)s characters."), what=Term(what), limit=limit)
     if any(unicodedata.category(c) in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"} for c in value):
-        raise UserError(f"The {what} contains control or invisible formatting characters.")
+        raise UserError(N_("The %(what)s contains control or invisible formatting characters."), what=Term(what))
     return value
 
 
@@ -172,21 +172,22 @@ class UserStore:
 
     def check_group(self, group: str) -> str:
         if group not in self.groups:
-            raise UserError(f"Unknown stakeholder group {group!r}; known groups: {', '.join(self.groups)}.")
+            raise UserError(N_("Unknown stakeholder group %(group)s; known groups: %(groups)s."),
+                            group=repr(group), groups=', '.join(self.groups))
         return group
 
     @staticmethod
     def check_role(role: str) -> str:
         if role not in ROLES:
-            raise UserError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
+            raise UserError(N_("Unknown role %(role)s; roles are %(roles)s."), role=repr(role), roles=', '.join(ROLES))
         return role
 
     @staticmethod
     def check_password(password: str) -> str:
         if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-            raise UserError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+            raise UserError(N_("The password must have at least %(limit)s characters."), limit=MIN_PASSWORD_LENGTH)
         if len(password) > MAX_PASSWORD_LENGTH:
-            raise UserError(f"The password is longer than {MAX_PASSWORD_LENGTH} characters.")
+            raise UserError(N_("The password is longer than %(limit)s characters."), limit=MAX_PASSWORD_LENGTH)
         return password
 
     # ----------------------------------------------------------------- queries
@@ -214,7 +215,7 @@ class UserStore:
     def require(self, username: str) -> User:
         user = self.by_username(username)
         if user is None:
-            raise UserError(f"There is no user {username!r}.")
+            raise UserError(N_("There is no user %(username)s."), username=repr(username))
         return user
 
     def all(self) -> list[User]:
@@ -238,11 +239,12 @@ class UserStore:
     def create(self, username: str, password: str, *, group: str, role: str = "editor",
                display_name: str = "", email: str = "") -> User:
         if not USERNAME_RE.match(username or ""):
-            raise UserError("A user name has 1-40 letters, digits, '.', '_' or '-' and starts with a letter or digit.")
+            raise UserError(N_("A user name has 1-40 letters, digits, '.', '_' or '-' and starts with a letter or "
+                               "digit."))
         self.check_group(group)
         self.check_role(role)
         self.check_password(password)
-        display_name = _clean_text(display_name or username, "display name", MAX_DISPLAY_NAME)
+        display_name = _clean_text(display_name or username, N_("display name"), MAX_DISPLAY_NAME)
         email = self._check_email(email)
         try:
             with self._db() as db:
@@ -253,21 +255,21 @@ class UserStore:
                      int(time.time())),
                 )
         except sqlite3.IntegrityError as error:
-            raise UserError(f"A user named {username!r} already exists.") from error
+            raise UserError(N_("A user named %(username)s already exists."), username=repr(username)) from error
         return self.require(username)
 
     @staticmethod
     def _check_email(email: str) -> str:
         email = (email or "").strip()
         if email and not EMAIL_RE.match(email):
-            raise UserError(f"{email!r} is not an e-mail address.")
+            raise UserError(N_("%(email)s is not an e-mail address."), email=repr(email))
         return email
 
     def _update(self, username: str, sql: str, *values: object) -> User:
         with self._db() as db:
             cursor = db.execute(f"UPDATE users SET {sql} WHERE username = ?", (*values, username))
             if cursor.rowcount == 0:
-                raise UserError(f"There is no user {username!r}.")
+                raise UserError(N_("There is no user %(username)s."), username=repr(username))
         return self.require(username)
 
     def set_role(self, username: str, role: str) -> User:
@@ -296,7 +298,7 @@ class UserStore:
         with self._db() as db:
             db.execute("DELETE FROM logins WHERE user_id = (SELECT id FROM users WHERE username = ?)", (username,))
             if db.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount == 0:
-                raise UserError(f"There is no user {username!r}.")
+                raise UserError(N_("There is no user %(username)s."), username=repr(username))
 
     # ----------------------------------------------------------------- login sessions
 
@@ -346,8 +348,8 @@ class UserStore:
             address_failures = db.execute("SELECT COUNT(*) FROM failed_logins WHERE address = ? AND at >= ?",
                                           (address, since)).fetchone()[0]
         if account_failures >= LOGIN_FAILURE_LIMIT or (account_failures and address_failures >= ADDRESS_FAILURE_LIMIT):
-            raise LoginThrottled("Too many failed log-in attempts. Wait 15 minutes and try again, or ask an "
-                                 "administrator to reset your password.")
+            raise LoginThrottled(N_("Too many failed log-in attempts. Wait 15 minutes and try again, or ask an "
+                                 "administrator to reset your password."))
         user = self.authenticate(username, password)
         if user is None:
             self._record_failure(account, address)
@@ -380,7 +382,8 @@ class UserStore:
         try:
             problems = _integrity_problems(source)
             if problems:
-                raise UserError(f"The user database in the backup is damaged: {'; '.join(problems)}")
+                raise UserError(N_("The user database in the backup is damaged: %(problems)s"),
+                                problems='; '.join(problems))
             self.path.parent.mkdir(parents=True, exist_ok=True)
             destination = sqlite3.connect(self.path, timeout=30)
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from .. import attachments, names
-from ..errors import AttachmentExists, PageNotFound
+from ..errors import N_, AttachmentExists, PageNotFound
 from .committer import Committer, Plan
 from .history import History
 from .pages import Pages
@@ -42,7 +42,8 @@ class Attachments:
         """
         blob = self.reader.blob_at(commit, attachment_path(page, name))
         if blob is None:
-            raise PageNotFound(f"{page!r} has no attachment {name!r}" + (" in that revision." if old else "."))
+            raise PageNotFound(N_("%(page)s has no attachment %(name)s in that revision.") if old
+                               else N_("%(page)s has no attachment %(name)s."), page=repr(page), name=repr(name))
         _, data = self.reader.read_object(blob)
         return Attachment(name=name, blob_id=blob, size=len(data)), data, commit
 
@@ -62,18 +63,20 @@ class Attachments:
 
         def prepare(head: str | None) -> Plan | None:
             if head is None or self.reader.blob_at(head, names.page_file(page)) is None:
-                raise PageNotFound(f"There is no page {page!r} to attach files to.")
+                raise PageNotFound(N_("There is no page %(page)s to attach files to."), page=repr(page))
             existing = {file.rpartition("/")[2]: blob for file, blob in self.pages.attachment_files(page, head).items()}
             if replace:
                 if name not in existing:
-                    raise PageNotFound(f"{page!r} has no attachment {name!r} to replace.")
+                    raise PageNotFound(N_("%(page)s has no attachment %(name)s to replace."),
+                                       page=repr(page), name=repr(name))
                 if existing[name] == blob_id:
                     return None
             else:
                 twin = next((other for other in existing if other.casefold() == name.casefold()), None)
                 if twin is not None:
-                    raise AttachmentExists(f"{page!r} already has an attachment named {twin!r}. "
-                                           "Replace it from the attachment list, or choose another name.")
+                    raise AttachmentExists(N_("%(page)s already has an attachment named %(twin)s. Replace it from the "
+                                              "attachment list, or choose another name."),
+                                           page=repr(page), twin=repr(twin))
             return Plan({path: data}, summary or f"{'Replace' if replace else 'Attach'} {name} on {page}")
 
         return self.committer.commit_to_ref(self.branch_ref, prepare, author=author)
@@ -84,7 +87,7 @@ class Attachments:
 
         def prepare(head: str | None) -> Plan:
             if head is None or self.reader.blob_at(head, path) is None:
-                raise PageNotFound(f"{page!r} has no attachment {name!r}.")
+                raise PageNotFound(N_("%(page)s has no attachment %(name)s."), page=repr(page), name=repr(name))
             return Plan({path: None}, summary or f"Delete {name} from {page}")
 
         return self.committer.commit_to_ref(self.branch_ref, prepare, author=author)  # type: ignore[return-value]

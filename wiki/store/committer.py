@@ -20,7 +20,7 @@ from pathlib import Path
 from gitdb import IStream, LooseObjectDB
 
 from .. import names
-from ..errors import InvalidContent, StoreBusy
+from ..errors import N_, InvalidContent, StoreBusy
 from .reader import BLOB_MODE, TREE_MODE, Reader, TreeEntries
 from .types import GROUP_TRAILER, USER_TRAILER, ZERO_ID, Author, GitCommandError
 
@@ -110,7 +110,8 @@ class Committer:
                 tree.entries.pop(name, None)
                 return
             if name in tree.children or (existing is not None and existing[0] == TREE_MODE):
-                raise PathConflict(f"{path!r} is a folder in the repository; it cannot become a file.")
+                raise PathConflict(N_("%(path)s is a folder in the repository; it cannot become a file."),
+                                   path=repr(path))
             tree.entries[name] = (BLOB_MODE, blob_id)
             return
         child = tree.children.get(name)
@@ -119,7 +120,8 @@ class Committer:
                 if blob_id is None:
                     return  # deleting below a file: nothing there
                 folder = path[: -len("/".join(parts[1:])) - 1]
-                raise PathConflict(f"{folder!r} is a file in the repository; it cannot become a folder.")
+                raise PathConflict(N_("%(folder)s is a file in the repository; it cannot become a folder."),
+                                   folder=repr(folder))
             entries = dict(self.reader.tree_entries(existing[1])) if existing else {}
             child = tree.children[name] = _Tree(entries=entries)
         self._apply(child, parts[1:], blob_id, path)
@@ -179,7 +181,8 @@ class Committer:
         raise GitCommandError(["git", "update-ref", ref], result.returncode, stderr)
 
     def commit_to_ref(self, ref: str, prepare: Callable[[str | None], Plan | None], *, author: Author,
-                      busy: str = "The wiki is being changed very often right now; please try again.") -> str | None:
+                      busy: str = N_("The wiki is being changed very often right now; please try again."),
+                      ) -> str | None:
         """The one retry loop: commit ``prepare(tip)`` on ``ref``'s tip and move ``ref`` by CAS.
 
         ``prepare`` checks the change against the tip and says what to commit there (``None``:

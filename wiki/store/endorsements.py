@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from .. import names
-from ..errors import EndorsementRefused, InvalidRevision, PageNotFound
+from ..errors import N_, EndorsementRefused, InvalidRevision, PageNotFound
 from .cache import LRUCache
 from .committer import one_line
 from .history import History
@@ -63,18 +63,18 @@ class Endorsements:
         ref moves by compare-and-swap, retried on top of a concurrent writer's notes.
         """
         if action not in ENDORSEMENT_ACTIONS:
-            raise EndorsementRefused("The action must be 'endorse' or 'withdraw'.")
+            raise EndorsementRefused(N_("The action must be 'endorse' or 'withdraw'."))
         head = self.reader.read_ref(self.branch_ref)
         last = self.history.last_change(page, head) if head else None
         if last is None or head is None or self.reader.blob_at(head, names.page_file(page)) is None:
-            raise PageNotFound(f"There is no page {page!r} to endorse.")
+            raise PageNotFound(N_("There is no page %(page)s to endorse."), page=repr(page))
         if seen != last.id:
-            raise EndorsementRefused("The page changed since you read it; read the current text and try again.")
+            raise EndorsementRefused(N_("The page changed since you read it; read the current text and try again."))
         state = self.page_endorsements(page, ())
         if action == "endorse" and author.group in {item.group for item in state.groups if item.current}:
-            raise EndorsementRefused("Your group already endorses the current text of this page.")
+            raise EndorsementRefused(N_("Your group already endorses the current text of this page."))
         if action == "withdraw" and author.group not in {item.group for item in state.groups}:
-            raise EndorsementRefused("Your group has no endorsement of this page to withdraw.")
+            raise EndorsementRefused(N_("Your group has no endorsement of this page to withdraw."))
         endorsement = Endorsement(commit=last.id, group=one_line(author.group), username=one_line(author.username),
                                   timestamp=int(datetime.now(UTC).timestamp()), action=action, page=page)
 
@@ -83,7 +83,7 @@ class Endorsements:
             return {last.id: old + endorsement.note_line()}
 
         self.notes.write(notes, author=author, message=f"{action.capitalize()} {page} for {author.group}",
-                         busy="Endorsements are being recorded very often right now; please try again.")
+                         busy=N_("Endorsements are being recorded very often right now; please try again."))
         return endorsement
 
     def page_endorsements(self, page: str, groups: tuple[str, ...] | list[str]) -> PageEndorsements:

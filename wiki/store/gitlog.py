@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from ..errors import InvalidRevision
+from ..errors import N_, InvalidRevision
 from .cache import LRUCache
 from .notes import Notes
 from .reader import Reader
@@ -151,7 +151,7 @@ class GitLog:
         def load() -> CommitInfo:
             kind, data = self.reader.read_object(commit_id)
             if kind != "commit":
-                raise InvalidRevision("No such revision.")
+                raise InvalidRevision(N_("No such revision."))
             header, _, message = data.decode("utf-8", "replace").partition("\n\n")
             return parse_commit(commit_id, header, message)
 

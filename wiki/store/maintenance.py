@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from .. import attachments, names  # attachments: the pure rules uploads and pushes follow
-from ..errors import ContentTooLarge, InvalidContent, InvalidRevision
+from ..errors import N_, ContentTooLarge, InvalidContent, InvalidRevision
 from . import repository
 from .committer import Committer, remove_if_stale
 from .pages import check_page_text
@@ -104,7 +104,7 @@ class Maintenance:
         """
         refs = self.reader.refs()
         if not refs:
-            raise InvalidContent("The content repository has no commits to back up.")
+            raise InvalidContent(N_("The content repository has no commits to back up."))
         self.reader.run("bundle", "create", "--quiet", str(target), "--all")
         return refs
 
@@ -127,19 +127,21 @@ class Maintenance:
         path = self.reader.path
         staging = Reader(path.with_name(f"{path.name}.restoring-{os.getpid()}"))
         if staging.path.exists():
-            raise InvalidContent(f"{staging.path} exists: a restore is running or was interrupted; remove it.")
+            raise InvalidContent(N_("%(path)s exists: a restore is running or was interrupted; remove it."),
+                                 path=staging.path)
         try:
             repository.create(staging, self.branch)
             verify = staging.run("bundle", "verify", "--quiet", str(bundle), check=False)
             if verify.returncode != 0:
-                raise InvalidContent(f"Not a usable Git bundle: {verify.stderr.decode('utf-8', 'replace').strip()}")
+                raise InvalidContent(N_("Not a usable Git bundle: %(details)s"),
+                                     details=verify.stderr.decode('utf-8', 'replace').strip())
             staging.run("fetch", "--quiet", "--no-write-fetch-head", str(bundle), "+refs/*:refs/*")
             if staging.read_ref(self.branch_ref) is None:
-                raise InvalidContent(f"The bundle has no branch {self.branch!r}.")
+                raise InvalidContent(N_("The bundle has no branch %(branch)s."), branch=repr(self.branch))
             result = staging.run("fsck", "--strict", "--no-progress", check=False)
             if result.returncode != 0:
                 report = (result.stdout + result.stderr).decode("utf-8", "replace")
-                raise InvalidContent(f"The restored repository fails git fsck: {report.strip()}")
+                raise InvalidContent(N_("The restored repository fails git fsck: %(details)s"), details=report.strip())
             refs = staging.refs()
         except BaseException:
             staging.close()

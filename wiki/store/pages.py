@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from .. import names
-from ..errors import ContentTooLarge, EditConflict, InvalidContent, PageExists, PageMoved, PageNotFound
+from ..errors import N_, ContentTooLarge, EditConflict, InvalidContent, PageExists, PageMoved, PageNotFound
 from .cache import LRUCache
 from .committer import Committer, Plan
 from .history import History
@@ -23,16 +23,17 @@ from .types import ZERO_ID, Author, GitCommandError, PageRevision, SaveResult
 def check_page_text(text: str, max_bytes: int) -> str:
     """``text`` as a page file holds it (LF line ends, a final newline), or raise why it cannot be one."""
     if not isinstance(text, str):
-        raise InvalidContent("The page text must be text.")
+        raise InvalidContent(N_("The page text must be text."))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\0" in text:
-        raise InvalidContent("The page text contains a NUL character; binary content cannot be a page.")
+        raise InvalidContent(N_("The page text contains a NUL character; binary content cannot be a page."))
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError as error:
-        raise InvalidContent("The page text is not valid Unicode.") from error
+        raise InvalidContent(N_("The page text is not valid Unicode.")) from error
     if size > max_bytes:
-        raise ContentTooLarge(f"The page is {size:,} bytes; the limit is {max_bytes:,} bytes.")
+        raise ContentTooLarge(N_("The page is %(size)s bytes; the limit is %(max_bytes)s bytes."),
+                              size=format(size, ','), max_bytes=format(max_bytes, ','))
     if text and not text.endswith("\n"):
         text += "\n"
     return text
@@ -57,7 +58,8 @@ class Pages:
         raise PageNotFound when it is not there."""
         blob = self.reader.blob_at(commit, names.page_file(page))
         if blob is None:
-            raise PageNotFound(f"There is no page {page!r}" + (" in that revision." if old else "."))
+            raise PageNotFound(N_("There is no page %(page)s in that revision.") if old
+                               else N_("There is no page %(page)s."), page=repr(page))
         return PageRevision(page=page, text=self.reader.blob(blob).decode("utf-8", "replace"), blob_id=blob,
                             commit=commit)
 
@@ -76,7 +78,7 @@ class Pages:
                 tried.add(old_page)
                 if self.reader.blob_at(commit, names.page_file(old_page)) is not None:
                     return self.read_page(old_page, commit)
-        raise PageNotFound(f"The page {page!r} did not exist in that revision.")
+        raise PageNotFound(N_("The page %(page)s did not exist in that revision."), page=repr(page))
 
     def list_pages(self, commit: str) -> tuple[str, ...]:
         """Every page at ``commit``, sorted; cached by the root tree id."""
@@ -111,7 +113,8 @@ class Pages:
         Windows and macOS would merge the two files)."""
         twin = self.find_case_twin(page, head) if head else None
         if twin is not None and twin != allow:
-            raise PageExists(f"A page named {twin!r} already exists; names may not differ only by case.")
+            raise PageExists(N_("A page named %(twin)s already exists; names may not differ only by case."),
+                             twin=repr(twin))
 
     # ------------------------------------------------------------------ writing
 
@@ -139,18 +142,19 @@ class Pages:
                 moved = self.history.renamed_to(base_path, base, head)  # type: ignore[arg-type]
                 new_page = names.page_from_file(moved) if moved else None
                 raise PageMoved(
-                    f"While you were editing, {base_page or page!r} was "
-                    + (f"renamed to {new_page!r}." if new_page else "deleted.")
-                    + " Nothing was saved: your text is below.", new_page=new_page, head=head)
+                    N_("While you were editing, %(page)s was renamed to %(new_name)s. Nothing was saved: your "
+                       "text is below.") if new_page else
+                    N_("While you were editing, %(page)s was deleted. Nothing was saved: your text is below."),
+                    new_page=new_page, head=head, page=repr(base_page or page), new_name=repr(new_page))
             if current is not None and current != base_blob:
                 base_text = self.reader.blob(base_blob).decode("utf-8", "replace") if base_blob else ""
                 their_text = self.reader.blob(current).decode("utf-8", "replace")
                 result, conflicts = self.merge_texts(base_text, text, their_text)
                 if conflicts:
                     raise EditConflict(
-                        "Someone else changed this page while you were editing, and their change "
+                        N_("Someone else changed this page while you were editing, and their change "
                         "overlaps yours. Nothing was saved: your text is below with the conflicts "
-                        "marked.",
+                        "marked."),
                         merged_text=result, their_text=their_text, base_text=base_text, head=head or ZERO_ID)
                 merged = True
             elif current is None:
@@ -162,20 +166,20 @@ class Pages:
 
         commit = self.committer.commit_to_ref(
             self.branch_ref, prepare, author=author,
-            busy="The page is being changed very often right now; please save again.")
+            busy=N_("The page is being changed very often right now; please save again."))
         return SaveResult(commit=commit, merged=merged)
 
     def rename_page(self, old: str, new: str, *, author: Author, summary: str = "") -> str:
         """Move ``old`` (and its attachments) to ``new`` in one commit, so history follows the rename."""
         if old == new:
-            raise PageExists("The new name is the same as the old one.")
+            raise PageExists(N_("The new name is the same as the old one."))
 
         def prepare(head: str | None) -> Plan:
             blob = self.reader.blob_at(head, names.page_file(old)) if head else None
             if blob is None:
-                raise PageNotFound(f"There is no page {old!r}.")
+                raise PageNotFound(N_("There is no page %(old)s."), old=repr(old))
             if self.reader.blob_at(head, names.page_file(new)) is not None:  # type: ignore[arg-type]
-                raise PageExists(f"A page named {new!r} already exists.")
+                raise PageExists(N_("A page named %(new)s already exists."), new=repr(new))
             self._check_new_name(new, head, allow=old)
             changes: dict[str, bytes | None] = {names.page_file(old): None,
                                                 names.page_file(new): self.reader.blob(blob)}
@@ -195,7 +199,7 @@ class Pages:
 
         def prepare(head: str | None) -> Plan:
             if head is None or self.reader.blob_at(head, names.page_file(page)) is None:
-                raise PageNotFound(f"There is no page {page!r}.")
+                raise PageNotFound(N_("There is no page %(page)s."), page=repr(page))
             changes: dict[str, bytes | None] = {names.page_file(page): None}
             changes.update(dict.fromkeys(self.attachment_files(page, head)))
             changes.update(dict.fromkeys(path for path, _ in self.version_files(page, head).values()))
@@ -230,9 +234,10 @@ class Pages:
             relative = file.relative_to(root).as_posix()
             page = names.page_from_file(relative)
             if page is None:
-                raise InvalidContent(f"{relative} is not a valid page file name.")
+                raise InvalidContent(N_("%(relative)s is not a valid page file name."), relative=relative)
             if page.casefold() in folded:
-                raise InvalidContent(f"{relative} differs only by case from {folded[page.casefold()]}.md.")
+                raise InvalidContent(N_("%(relative)s differs only by case from %(folded)s.md."),
+                                     relative=relative, folded=folded[page.casefold()])
             folded[page.casefold()] = page
             changes[relative] = check_page_text(file.read_text(encoding="utf-8"), self.max_page_bytes).encode()
         return self.committer.commit_to_ref(

@@ -20,7 +20,7 @@ from git.objects.fun import tree_entries_from_data
 from gitdb.exc import BadObject
 
 from .. import names
-from ..errors import InvalidRevision, PageNotFound
+from ..errors import N_, InvalidRevision, PageNotFound
 from .cache import LRUCache
 from .types import TAGS_PREFIX, GitCommandError
 
@@ -84,7 +84,7 @@ class Reader:
     def _with_odb(self, hex_id: str, operation: str):  # noqa: ANN202 - GitPython's stream or info
         """``odb.stream`` or ``odb.info`` of ``hex_id``, restarting a dead ``cat-file`` once."""
         if not HEX40.match(hex_id):
-            raise InvalidRevision("No such revision.")
+            raise InvalidRevision(N_("No such revision."))
         binary = bytes.fromhex(hex_id)
         for attempt in range(2):
             try:
@@ -97,7 +97,7 @@ class Reader:
                 return result
             except (ValueError, BadObject) as error:
                 if "missing" in str(error) or isinstance(error, BadObject):
-                    raise InvalidRevision("No such revision.") from error
+                    raise InvalidRevision(N_("No such revision.")) from error
                 broken: Exception = error
             except (OSError, EOFError, AssertionError) as error:  # BrokenPipeError is an OSError
                 broken = error
@@ -120,7 +120,7 @@ class Reader:
         def load() -> TreeEntries:
             kind, data = self.read_object(tree_id)
             if kind != "tree":
-                raise InvalidRevision("No such revision.")
+                raise InvalidRevision(N_("No such revision."))
             return {name: (mode, binsha.hex()) for binsha, mode, name in tree_entries_from_data(data)}
 
         return self._trees.get_or_compute(tree_id, load)
@@ -134,7 +134,7 @@ class Reader:
         def load() -> tuple[str, tuple[str, ...]]:
             kind, data = self.read_object(commit_id)
             if kind != "commit" or not data.startswith(b"tree "):
-                raise InvalidRevision("No such revision.")
+                raise InvalidRevision(N_("No such revision."))
             parents = []
             for line in data.split(b"\n\n", 1)[0].split(b"\n")[1:]:
                 if not line.startswith(b"parent "):
@@ -221,7 +221,7 @@ class Reader:
         """
         if rev is None:
             if tip is None:
-                raise PageNotFound("The content repository has no commits yet.")
+                raise PageNotFound(N_("The content repository has no commits yet."))
             return tip
         if names.is_version_name(rev):
             return self.version_commit(rev)
@@ -234,7 +234,7 @@ class Reader:
             result = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{object}}",
                               check=False)
             if result.returncode != 0:
-                raise InvalidRevision("No such revision.")
+                raise InvalidRevision(N_("No such revision."))
             commit = result.stdout.decode().strip()
         self.commit_tree(commit)
         return commit
@@ -245,7 +245,7 @@ class Reader:
         Raises :class:`InvalidRevision` when the name fails the allowlist or names no version.
         """
         if not names.is_version_name(name):
-            raise InvalidRevision("No such revision.")
+            raise InvalidRevision(N_("No such revision."))
         target = self.read_ref(f"{TAGS_PREFIX}{name}")
         for _ in range(8):  # a tag of a tag: peel a few levels, no more
             if target is None:
@@ -256,7 +256,7 @@ class Reader:
             if kind != "tag" or not data.startswith(b"object "):
                 break
             target = data[7:47].decode("ascii", "replace")
-        raise InvalidRevision(f"There is no version named {name!r}.")
+        raise InvalidRevision(N_("There is no version named %(name)s."), name=repr(name))
 
     def commit_exists(self, rev: str) -> bool:
         """Whether ``rev`` is a full commit id present in this repository."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import names
-from ..errors import InvalidRevision, VersionExists
+from ..errors import N_, InvalidRevision, VersionExists
 from .cache import LRUCache
 from .committer import Committer, one_line
 from .gitlog import parse_ident, parse_trailers, subject_of
@@ -67,15 +67,15 @@ class Versions:
         """
         name = names.check_version_name(name)
         if name == self.branch_ref.rpartition("/")[2]:
-            raise VersionExists(f"{name!r} is the name of the branch; choose another name.")
+            raise VersionExists(N_("%(name)s is the name of the branch; choose another name."), name=repr(name))
         tip = self.reader.read_ref(self.branch_ref)
         if tip is None or not self.reader.is_ancestor(commit, tip):
-            raise InvalidRevision("That revision is not part of the document's history.")
+            raise InvalidRevision(N_("That revision is not part of the document's history."))
         title = one_line(title)[:200] or name
         tag_id = self.committer.write_tag(name, commit, title, author)
         reason = f"wiki: {one_line(author.username)}"
         if not self.committer.set_ref(f"{TAGS_PREFIX}{name}", tag_id, None, reason=reason):
-            raise VersionExists(f"A version named {name!r} already exists; choose another name.")
+            raise VersionExists(N_("A version named %(name)s already exists; choose another name."), name=repr(name))
         version = self._read(name, tag_id)
         assert version is not None
         return version

@@ -11,13 +11,14 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_number, gettext
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from .. import attachments as files
 from ..auth import can, current_author, role_required
-from ..errors import AttachmentExists, ContentTooLarge, PageNotFound
+from ..errors import N_, AttachmentExists, ContentTooLarge, PageNotFound
 from .common import BadForm, canonical_page, form_field, page_context, query_arg, store, summary_field
 
 bp = Blueprint("attachments", __name__)
@@ -28,7 +29,8 @@ DOWNLOAD_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; 
 
 def _limit_message() -> str:
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
-    return f"Attachments can be at most {human_size(limit)} ({limit:,} bytes). Nothing was saved."
+    return gettext("Attachments can be at most %(size)s (%(bytes)s bytes). Nothing was saved.",
+                   size=human_size(limit), bytes=format_number(limit))
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -51,22 +53,23 @@ def _name(raw: str) -> str:
     try:
         name = files.check_name(raw)
     except files.InvalidAttachment:
-        abort(404, description="There is no attachment with that name.")
+        abort(404, description=gettext("There is no attachment with that name."))
     if name != raw:
-        abort(404, description="There is no attachment with that name.")
+        abort(404, description=gettext("There is no attachment with that name."))
     return name
 
 
 def _upload() -> tuple[FileStorage, bytes]:
     uploads = [item for item in request.files.getlist("file") if item.filename]
     if len(uploads) != 1:
-        raise BadForm("Choose one file to upload.")
+        raise BadForm(N_("Choose one file to upload."))
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
     data = uploads[0].stream.read(limit + 1)
     if len(data) > limit:
-        raise ContentTooLarge(_limit_message())
+        raise ContentTooLarge(N_("Attachments can be at most %(size)s (%(bytes)s bytes). Nothing was saved."),
+                              size=human_size(limit), bytes=format(limit, ","))
     if not data:
-        raise files.InvalidAttachment("The file is empty.")
+        raise files.InvalidAttachment(N_("The file is empty."))
     return uploads[0], data
 
 
@@ -85,7 +88,7 @@ def attachments(page: str) -> tuple[str, int] | Response:
     if redirect_to:
         return redirect_to
     if not store().page_exists(page):
-        raise PageNotFound(f"There is no page {page!r}.")
+        raise PageNotFound(N_("There is no page %(page)s."), page=repr(page))
     return _list(page)
 
 
@@ -95,9 +98,9 @@ def upload(page: str) -> tuple[str, int] | Response:
     """Attach a new file; its name is the uploaded file's name unless the form gives one."""
     page, redirect_to = canonical_page(page, "attachments.upload")
     if redirect_to:
-        abort(400, description="Upload to the page under its canonical name.")
+        abort(400, description=gettext("Upload to the page under its canonical name."))
     if not store().page_exists(page):
-        raise PageNotFound(f"There is no page {page!r} to attach files to.")
+        raise PageNotFound(N_("There is no page %(page)s to attach files to."), page=repr(page))
     try:
         upload_file, data = _upload()
         name = files.check_name(form_field("name", required=False).strip() or upload_file.filename or "")
@@ -106,7 +109,7 @@ def upload(page: str) -> tuple[str, int] | Response:
     except (files.InvalidAttachment, AttachmentExists, ContentTooLarge, BadForm) as error:
         flash(error.message, "error")
         return _list(page, error.code)
-    flash(f"Attached {name}.", "success")
+    flash(gettext("Attached %(name)s.", name=name), "success")
     return redirect(url_for("attachments.attachments", page=page))
 
 
@@ -135,23 +138,23 @@ def change(page: str, name: str) -> tuple[str, int] | Response:
     """``action=replace`` with a new file of the same type, or ``action=delete``; each is one commit."""
     page, redirect_to = canonical_page(page, "attachments.change")
     if redirect_to:
-        abort(400, description="Change the attachment under the page's canonical name.")
+        abort(400, description=gettext("Change the attachment under the page's canonical name."))
     name = _name(name)
     action = form_field("action")
     try:
         if action == "delete":
             store().delete_attachment(page, name, author=current_author(), summary=summary_field())
-            flash(f"Deleted {name}. Earlier versions stay in its history.", "success")
+            flash(gettext("Deleted %(name)s. Earlier versions stay in its history.", name=name), "success")
         elif action == "replace":
             _upload_file, data = _upload()
             files.check_content(name, data)
             if store().save_attachment(page, name, data, author=current_author(), summary=summary_field(),
                                        replace=True) is None:
-                flash("The new file is identical to the current one; nothing changed.", "info")
+                flash(gettext("The new file is identical to the current one; nothing changed."), "info")
             else:
-                flash(f"Replaced {name}. The previous version stays in its history.", "success")
+                flash(gettext("Replaced %(name)s. The previous version stays in its history.", name=name), "success")
         else:
-            raise BadForm("The action must be 'replace' or 'delete'.")
+            raise BadForm(N_("The action must be 'replace' or 'delete'."))
     except (files.InvalidAttachment, ContentTooLarge, BadForm) as error:
         flash(error.message, "error")
         return _list(page, error.code)
@@ -171,6 +174,6 @@ def history(page: str, name: str) -> str | Response:
         rows.append({"change": change_info, "present": present is not None,
                      "size": human_size(present.size) if present else ""})
     if not rows:
-        raise PageNotFound(f"{page!r} never had an attachment {name!r}.")
+        raise PageNotFound(N_("%(page)s never had an attachment %(name)s."), page=repr(page), name=repr(name))
     return render_template("attachments/history.html", name=name, rows=rows, **page_context(page))
 

@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import names
 from ..auth import can, current_author, role_required
 from ..charts import stacked_columns
 from ..diffs import Diff, diff_texts
-from ..errors import InvalidVersionName, VersionExists
+from ..errors import N_, InvalidVersionName, VersionExists
 from ..store import FileChange, LRUCache, PageComparison
 from ..users import USERNAME_RE
 from .common import BadForm, form_field, page_number, query_arg, store
@@ -58,9 +59,9 @@ def _date(name: str) -> datetime | None:
     try:
         value = datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
-        raise BadForm(f"The date {name!r} must be written YYYY-MM-DD, like 2014-02-28.") from None
+        raise BadForm(N_("The date %(name)s must be written YYYY-MM-DD, like 2014-02-28."), name=repr(name)) from None
     if not 1970 <= value.year <= 2099:  # git's date parser misreads years outside this range
-        raise BadForm(f"The date {name!r} must be between 1970 and 2099.")
+        raise BadForm(N_("The date %(name)s must be between 1970 and 2099."), name=repr(name))
     return value
 
 
@@ -70,9 +71,10 @@ def _filters() -> tuple[dict[str, str], dict[str, Any]]:
     group, user = shown.get("group"), shown.get("user")
     if group is not None and group not in current_app.config["GROUPS"]:
         known = ", ".join(current_app.config["GROUPS"])
-        raise BadForm(f"There is no stakeholder group {group!r}; the groups are: {known}.")
+        raise BadForm(N_("There is no stakeholder group %(group)s; the groups are: %(known)s."),
+                      group=repr(group), known=known)
     if user is not None and not USERNAME_RE.match(user):
-        raise BadForm(f"{user!r} is not a valid user name.")
+        raise BadForm(N_("%(user)s is not a valid user name."), user=repr(user))
     paths: list[str] = []
     if "page" in shown:
         shown["page"] = names.normalize_page_name(shown["page"])
@@ -82,7 +84,7 @@ def _filters() -> tuple[dict[str, str], dict[str, Any]]:
         paths += [f"{shown['section']}/", names.page_file(shown["section"])]
     since, until = _date("since"), _date("until")
     if since and until and since > until:
-        raise BadForm("The date 'since' is after the date 'until'.")
+        raise BadForm(N_("The date 'since' is after the date 'until'."))
     return shown, {
         "group": group, "user": user, "paths": tuple(paths),
         "since": int(since.timestamp()) if since else None,
@@ -144,7 +146,7 @@ def _create_version() -> str | tuple[str, int] | Response:
     rev = form_field("rev", required=False).strip() or None
     form = {"title": title, "name": name, "rev": rev or ""}
     if not title:
-        flash("Give the version a title, like \u201cChair's draft, 28 February 2014\u201d.", "error")
+        flash(gettext("Give the version a title, like \u201cChair's draft, 28 February 2014\u201d."), "error")
         code = 400
     else:
         try:
@@ -153,7 +155,8 @@ def _create_version() -> str | tuple[str, int] | Response:
             flash(error.message, "error")
             code = error.code
         else:
-            flash(f"Marked {version.commit[:10]} as the version {version.name!r}.", "success")
+            flash(gettext("Marked %(commit)s as the version %(name)s.",
+                          commit=version.commit[:10], name=repr(version.name)), "success")
             return redirect(url_for("changes.versions"))
     return render_template("changes/versions.html", versions=store().versions(), form=form,
                            head=store().head()), code
@@ -163,7 +166,8 @@ def _create_version() -> str | tuple[str, int] | Response:
 def compare() -> str:
     from_rev, to_rev = query_arg("from"), query_arg("to")
     if not from_rev:
-        abort(400, description="Say what to compare: /-/compare?from=VERSION&to=VERSION (commits or version names).")
+        abort(400, description=gettext("Say what to compare: /-/compare?from=VERSION&to=VERSION (commits or "
+                                       "version names)."))
     comparison = store().compare(from_rev, to_rev or store().resolve(None))
     counts: dict[str, int] = {}
     for item in comparison.pages:

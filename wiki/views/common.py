@@ -5,10 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import abort, current_app, redirect, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import names
-from ..errors import WikiError
+from ..errors import N_, WikiError
 from ..names import normalize_page_name
 from ..render import Renderer
 from ..store import Store
@@ -31,7 +32,7 @@ def canonical_page(raw: str, endpoint: str) -> tuple[str, Response | None]:
     page = normalize_page_name(raw)
     if page != raw:
         if request.method not in {"GET", "HEAD"}:  # a redirect would drop the form (and the user's text)
-            raise BadForm(f"Send this form to the page's own address, /{page}.")
+            raise BadForm(N_("Send this form to the page's own address, /%(page)s."), page=page)
         # The query is appended, never passed to url_for: keys such as _external, _scheme or _method
         # would steer the URL builder (another host, or a 500). Those keys are dropped; repeats stay.
         view_args = {key: value for key, value in (request.view_args or {}).items() if key != "page"}
@@ -47,10 +48,10 @@ def form_field(name: str, *, required: bool = True, default: str = "") -> str:
     """One form field: a missing required field or a duplicated one is a 400 with a message."""
     values = request.form.getlist(name)
     if len(values) > 1:
-        raise BadForm(f"The form field {name!r} was sent more than once.")
+        raise BadForm(N_("The form field %(name)s was sent more than once."), name=repr(name))
     if not values:
         if required:
-            raise BadForm(f"The form is missing the field {name!r}.")
+            raise BadForm(N_("The form is missing the field %(name)s."), name=repr(name))
         return default
     return values[0]
 
@@ -63,7 +64,7 @@ def summary_field() -> str:
 def query_arg(name: str) -> str | None:
     values = request.args.getlist(name)
     if len(values) > 1:
-        raise BadForm(f"The parameter {name!r} was given more than once.")
+        raise BadForm(N_("The parameter %(name)s was given more than once."), name=repr(name))
     return values[0] if values else None
 
 
@@ -71,7 +72,7 @@ def page_number() -> int:
     """The ``page`` query parameter for paged lists: a positive integer of sane size."""
     raw = query_arg("p") or "1"
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) < 1:
-        abort(400, description="The page number must be a positive whole number.")
+        abort(400, description=gettext("The page number must be a positive whole number."))
     return int(raw)
 
 

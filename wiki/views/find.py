@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from ..errors import InvalidPageName
@@ -27,12 +28,12 @@ def search() -> str | tuple[str, int]:
         try:
             section = normalize_page_name(raw_section)
         except InvalidPageName as error:
-            abort(400, description=f"The section is not a valid page path: {error.message}")
+            abort(400, description=gettext("The section is not a valid page path: %(message)s", message=error.message))
     number = page_number()
     per_page = current_app.config["SEARCH_PAGE_SIZE"]
     results = index().search(query, section=section or None, number=number, per_page=per_page) if query else None
     if results is not None and results.total and (number - 1) * per_page >= results.total:
-        abort(404, description="The results have no such page.")
+        abort(404, description=gettext("The results have no such page."))
     sections = sorted({page.rpartition("/")[0] for page in store().list_pages()} - {""}, key=str.casefold)
     return render_template(
         "find/search.html", query=query, section=section, sections=sections, results=results, number=number,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import names
 from ..auth import can
 from ..diffs import diff_texts
-from ..errors import PageNotFound
+from ..errors import N_, PageNotFound
 from ..store import CommitInfo
 from .common import canonical_page, page_context, page_number, query_arg, store
 from .translations import content_page, language_arg
@@ -23,12 +24,12 @@ def history(page: str) -> str | Response:
         return redirect_to
     changes = store().page_history(content_page(page, language_arg()))
     if not changes:
-        raise PageNotFound(f"There is no page {page!r} and it has no history.")
+        raise PageNotFound(N_("There is no page %(page)s and it has no history."), page=repr(page))
     per_page = current_app.config["HISTORY_PAGE_SIZE"]
     number = page_number()
     start = (number - 1) * per_page
     if start >= len(changes):
-        abort(404, description="The history has no such page.")
+        abort(404, description=gettext("The history has no such page."))
     rows = []
     for index in range(start, min(start + per_page, len(changes))):
         change = changes[index]
@@ -50,7 +51,7 @@ def diff(page: str) -> str | Response:
     wiki = store()
     view = query_arg("view") or "inline"
     if view not in {"inline", "split"}:
-        abort(400, description="The view must be 'inline' or 'split'.")
+        abort(400, description=gettext("The view must be 'inline' or 'split'."))
     to_rev, from_rev = query_arg("to"), query_arg("from")
     target = content_page(page, language_arg())
     to_commit = wiki.resolve(to_rev)
@@ -65,7 +66,7 @@ def diff(page: str) -> str | Response:
     else:
         old_text, from_change = "", None
     if to_change is None and from_change is None:
-        raise PageNotFound(f"The page {page!r} exists in neither version.")
+        raise PageNotFound(N_("The page %(page)s exists in neither version."), page=repr(page))
     result = diff_texts(old_text, new_text)
     return render_template(
         "history/diff.html", diff=result, split=result.split_hunks() if view == "split" else None,

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from .. import names
 from ..auth import can, current_author, role_required
 from ..diffs import diff_texts
-from ..errors import EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
+from ..errors import N_, EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
 from ..i18n import LANGUAGE_NAMES, language
 from ..store import LRUCache
 from ..store.translations import split_header
@@ -121,8 +121,8 @@ def edit(page: str) -> str | tuple[str, int] | Response:
     base_page = _page_field("base_page")
     recreate = form_field("recreate", required=False) == "1"
     if all(marker in new_text for marker in CONFLICT_MARKERS):
-        flash("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
-              "and remove the markers, then save again.", "error")
+        flash(_("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
+              "and remove the markers, then save again."), "error")
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary,
                                exists=exists, **context), 422
     try:
@@ -143,12 +143,12 @@ def edit(page: str) -> str | tuple[str, int] | Response:
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary,
                                exists=exists, **context), 409
     if result.commit is None:
-        flash("There were no changes to save.", "info")
+        flash(_("There were no changes to save."), "info")
     elif result.merged:
-        flash("Someone else changed this page while you were editing. Their changes touched other "
-              "lines, so both were merged and saved. Please check the result.", "warning")
+        flash(_("Someone else changed this page while you were editing. Their changes touched other "
+              "lines, so both were merged and saved. Please check the result."), "warning")
     else:
-        flash("Your changes were saved.", "success")
+        flash(_("Your changes were saved."), "success")
     return redirect(url_for("pages.view", page=page))
 
 
@@ -196,7 +196,7 @@ def _page_field(name: str) -> str | None:
     try:
         return names.normalize_page_name(raw)
     except InvalidPageName as error:
-        raise BadForm(f"The field {name!r}: {error.message}") from error
+        raise BadForm(N_("The field %(name)s: %(message)s"), name=repr(name), message=error.message) from error
 
 
 @bp.route("/<path:page>/-/rename", methods=["GET", "POST"])
@@ -208,7 +208,7 @@ def rename(page: str) -> str | tuple[str, int] | Response:
     context = page_context(page)
     wiki = store()
     if not wiki.page_exists(page):
-        raise PageNotFound(f"There is no page {page!r} to rename.")
+        raise PageNotFound(N_("There is no page %(page)s to rename."), page=repr(page))
     if request.method == "GET":
         return render_template("pages/rename.html", new_name=page, summary="", **context)
     raw_new = form_field("new_name")
@@ -219,7 +219,8 @@ def rename(page: str) -> str | tuple[str, int] | Response:
     except (InvalidPageName, PageExists) as error:
         flash(error.message, "error")
         return render_template("pages/rename.html", new_name=raw_new, summary=summary, **context), error.code
-    flash(f"Renamed {page} to {new}. Its history continues under the new name.", "success")
+    flash(_("Renamed %(page)s to %(new)s. Its history continues under the new name.",
+                  page=page, new=new), "success")
     return redirect(url_for("pages.view", page=new))
 
 
@@ -231,12 +232,12 @@ def delete(page: str) -> str | Response:
         return redirect_to
     wiki = store()
     if not wiki.page_exists(page):
-        raise PageNotFound(f"There is no page {page!r} to delete.")
+        raise PageNotFound(N_("There is no page %(page)s to delete."), page=repr(page))
     if request.method == "GET":
         return render_template("pages/delete.html", **page_context(page))
     summary = summary_field()
     wiki.delete_page(page, author=current_author(), summary=summary)
-    flash(f"Deleted {page}. Its history is kept; it can be restored from there.", "success")
+    flash(_("Deleted %(page)s. Its history is kept; it can be restored from there.", page=page), "success")
     return redirect(url_for("site.pages"))
 
 
@@ -245,17 +246,17 @@ def delete(page: str) -> str | Response:
 def revert(page: str) -> Response:
     page, redirect_to = canonical_page(page, "pages.revert")
     if redirect_to:
-        abort(400, description="Revert the page under its canonical name.")
+        abort(400, description=_("Revert the page under its canonical name."))
     rev = form_field("rev")
     result = store().revert_page(page, rev, author=current_author(),
                                  summary=summary_field())
     if result.commit is None:
-        flash("The page already has that text; nothing to revert.", "info")
+        flash(_("The page already has that text; nothing to revert."), "info")
     else:
-        flash(f"Restored the version {rev[:10]} as a new revision.", "success")
+        flash(_("Restored the version %(rev)s as a new revision.", rev=rev[:10]), "success")
     return redirect(url_for("pages.view", page=page))
 
 
 @bp.route("/<path:page>/-/<action>")
 def unknown_action(page: str, action: str) -> None:
-    abort(404, description=f"Pages have no action {action!r}.")
+    abort(404, description=_("Pages have no action %(action)s.", action=repr(action)))

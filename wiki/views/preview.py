@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from ..auth import role_required
@@ -22,7 +23,8 @@ def preview() -> Response:
     text = form_field("text")
     limit = current_app.config["MAX_PAGE_BYTES"]
     if len(text.encode("utf-8")) > limit:
-        abort(413, description=f"The text is larger than a page may be ({limit:,} bytes).")
+        abort(413, description=gettext("The text is larger than a page may be (%(limit)s bytes).",
+                                       limit=format(limit, ',')))
     rendered = renderer().render(text)  # no cache key: drafts would push saved pages out of the cache
     wiki = store()
     missing = rendered.links - set(wiki.list_pages()) if rendered.links else set()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import names
 from ..auth import can, current_author, role_required
 from ..charts import share_bar
-from ..errors import EndorsementRefused, PageNotFound
+from ..errors import N_, EndorsementRefused, PageNotFound
 from .common import canonical_page, form_field, page_context, query_arg, store
 from .translations import content_page, language_arg
 
@@ -50,7 +51,7 @@ def endorsements_of_page(page: str) -> str | Response:
 def _endorse_page(page: str, code: int = 200) -> tuple[str, int]:
     last_change = store().last_change(page)
     if last_change is None or not store().page_exists(page):
-        raise PageNotFound(f"There is no page {page!r} to endorse.")
+        raise PageNotFound(N_("There is no page %(page)s to endorse."), page=repr(page))
     state = store().page_endorsements(page, configured_groups())
     return render_template("review/endorse.html", endorsements=state, last_change=last_change,
                            **page_context(page)), code
@@ -61,13 +62,14 @@ def _endorse_page(page: str, code: int = 200) -> tuple[str, int]:
 def endorse(page: str) -> str | tuple[str, int] | Response:
     page, redirect_to = canonical_page(page, "review.endorse")
     if redirect_to:
-        abort(400, description="Endorse the page under its canonical name.")
+        abort(400, description=gettext("Endorse the page under its canonical name."))
     action = form_field("action")
     seen = form_field("rev")
     if action not in {"endorse", "withdraw"}:
-        abort(400, description="The action must be 'endorse' or 'withdraw'.")
+        abort(400, description=gettext("The action must be 'endorse' or 'withdraw'."))
     if current_user.group not in current_app.config["GROUPS"]:
-        abort(403, description=f"Your group {current_user.group!r} is not one of this wiki's stakeholder groups.")
+        abort(403, description=gettext("Your group %(group)s is not one of this wiki's stakeholder groups.",
+                                       group=repr(current_user.group)))
     try:
         store().endorse(page, seen, action=action, author=current_author())
     except EndorsementRefused as error:
