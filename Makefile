@@ -6,7 +6,14 @@ BIN := $(VENV)/bin
 # The browser tests run in Debian's Chromium; `make test` installs it when it is missing.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint init clean bench
+# The interface languages (issue 13): catalogs in wiki/translations/<lang>/LC_MESSAGES/messages.po;
+# the compiled .mo files are build output (git-ignored), made by `make run` and `make test`.
+LANGUAGES := ar zh en fr ru es
+TRANSLATIONS := wiki/translations
+CATALOGS := $(foreach lang,$(LANGUAGES),$(TRANSLATIONS)/$(lang)/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+.PHONY: run test lint init clean bench messages translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,18 +30,39 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 init: $(VENV)/.installed
 	$(BIN)/flask --app wiki init
 
-run: init
+run: init translations
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --no-control-socket --access-logfile - wsgi:app
 
 $(CHROMIUM):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
-test: $(VENV)/.installed-dev $(CHROMIUM)
+test: $(VENV)/.installed-dev $(CHROMIUM) translations
 	$(BIN)/ruff check wiki tests bench
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check wiki tests bench
+
+# Extract every marked string (templates, `_`/gettext/ngettext calls, and `N_` for the messages of
+# domain errors: see wiki/errors.py) into messages.pot, then merge it into each language's catalog.
+# English is the source language: its msgstr is the msgid. No fuzzy matching: a changed message
+# is untranslated until a translator writes it again.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k lazy_gettext --add-location=file --sort-by-file \
+		--project "Living Wiki" --copyright-holder "Living Wiki" -o $(TRANSLATIONS)/messages.pot wiki
+	for lang in $(LANGUAGES); do \
+		$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(TRANSLATIONS)/messages.pot \
+			-d $(TRANSLATIONS) -l $$lang || exit 1; \
+	done
+	$(BIN)/python -c 'import sys; from babel.messages.pofile import read_po, write_po; \
+		path = sys.argv[1]; catalog = read_po(open(path, "rb")); \
+		[setattr(m, "string", m.id) for m in catalog if m.id]; \
+		write_po(open(path, "wb"), catalog, ignore_obsolete=True)' $(TRANSLATIONS)/en/LC_MESSAGES/messages.po
+
+translations: $(COMPILED)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@ -l $*
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
