@@ -175,3 +175,31 @@ def test_reading_a_version_links_its_own_history_and_editor(editor: FlaskClient)
     assert f'href="/{PAGE}/-/edit?lang=ru"' in html and f'href="/{PAGE}/-/history?lang=ru"' in html
     assert f'href="/{PAGE}/-/edit"' not in html
     assert f'href="/{PAGE}/-/edit"' in editor.get(f"/{PAGE}?lang=en").get_data(as_text=True)
+
+
+def test_the_overview_follows_each_commit_incrementally_and_pages_its_rows(editor: FlaskClient, store: Store,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("wiki.views.translations.ROWS_PER_PAGE", 2)
+    first = store.translation_overview()
+    assert all(state.state == "missing" for state in first)
+    translate(editor, PAGE, "fr", "Mandat\n")
+    calls: list[str] = []
+    original = store.translations.states
+    monkeypatch.setattr(store.translations, "states",
+                        lambda page, commit: calls.append(page) or original(page, commit))
+    save(editor, PAGE, store.read_page(PAGE).text + "\nMore.\n")
+    after = {(s.page, s.language): s.state for s in store.translation_overview()}
+    assert calls == [PAGE] and after[(PAGE, "fr")] == "outdated"  # only the changed page looked at again
+    html = editor.get("/-/translations").get_data(as_text=True)
+    assert "Pages 1 to 2 of" in html and 'rel="next"' in html
+    assert editor.get("/-/translations?p=999").status_code == 404
+
+
+def test_anonymous_views_in_a_language_are_cached_by_language(editor: FlaskClient, app: Flask) -> None:
+    translate(editor, PAGE, "zh", "# 任务\n\n中文文本。\n")
+    reader = app.test_client()
+    assert "中文文本。" in reader.get(f"/{PAGE}?lang=zh").get_data(as_text=True)
+    assert "中文文本。" not in reader.get(f"/{PAGE}?lang=en").get_data(as_text=True)
+    assert "中文文本。" in reader.get(f"/{PAGE}?lang=zh").get_data(as_text=True)
+    keys = list(app.extensions["wiki_view_cache"]._items)  # noqa: SLF001
+    assert {key[3] for key in keys if key[1] == f"/{PAGE}"} >= {"zh", "en"}

@@ -101,7 +101,7 @@ class Store:
         self.versions_part = Versions(self.reader, self.committer, branch_ref=self.ref)
         self.endorsement_notes = Notes(self.reader, self.committer, ENDORSEMENT_NOTES_REF)
         self.endorsements = Endorsements(self.reader, self.endorsement_notes, self.history, branch_ref=self.ref)
-        self.translations = Translations(self.reader, self.pages, branch_ref=self.ref,
+        self.translations = Translations(self.reader, self.log, self.pages, branch_ref=self.ref,
                                          source_language=source_language)
         self.maintenance = Maintenance(self.reader, self.committer, self.graph, branch=branch,
                                        max_page_bytes=max_page_bytes)

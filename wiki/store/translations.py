@@ -18,16 +18,19 @@ cached trees.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 from .. import names
 from ..errors import PageNotFound
 from .cache import LRUCache
+from .gitlog import GitLog
 from .pages import Pages
 from .reader import Reader
 from .types import Author, SaveResult
 
 UP_TO_DATE, OUTDATED, MISSING = "up to date", "outdated", "missing"
+MAX_INCREMENTAL_FILES = 2000  # beyond this many changed files, the overview is computed afresh
 _HEADER = re.compile(r"\A---\n((?:[a-z-]+: *[^\n]*\n){1,8})---\n(?:\n)?")
 _HEX40 = re.compile(r"\A[0-9a-f]{40}\Z")
 
@@ -69,13 +72,16 @@ def with_header(source: VersionSource, text: str) -> str:
 class Translations:
     """Read, save and survey the language versions of pages on one branch."""
 
-    def __init__(self, reader: Reader, pages: Pages, *, branch_ref: str, source_language: str) -> None:
+    def __init__(self, reader: Reader, log: GitLog, pages: Pages, *, branch_ref: str, source_language: str) -> None:
         self.reader = reader
+        self.log = log
         self.pages = pages
         self.branch_ref = branch_ref
         self.source_language = source_language
         self._sources: LRUCache[str, VersionSource | None] = LRUCache(16384)
         self._overviews: LRUCache[str, tuple[VersionState, ...]] = LRUCache(8)
+        self._latest: tuple[str, dict[str, tuple[VersionState, ...]]] | None = None
+        self._lock = threading.Lock()
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -104,11 +110,35 @@ class Translations:
         return VersionState(page, language, state, entry[1], source)
 
     def overview(self, commit: str) -> tuple[VersionState, ...]:
-        """Every page × language at ``commit``; cached by the root tree id (a commit that changes
-        nothing here costs nothing, and blob sources are cached across commits)."""
+        """Every page × language at ``commit``, pages sorted as in the page list.
+
+        Cached by the root tree id, and computed incrementally: from the last table computed, only
+        the pages whose file or versions differ (one ``git diff-tree``) are looked at again.
+        """
         tree = self.reader.commit_tree(commit)
-        return self._overviews.get_or_compute(tree, lambda: tuple(
-            state for page in self.pages.list_pages(commit) for state in self.states(page, commit)))
+        cached = self._overviews.lookup(tree)
+        if cached is not None:
+            return cached
+        with self._lock:
+            previous = self._latest
+            if previous is None or len(changed := self.log.diff_tree(previous[0], commit, renames=False)) \
+                    > MAX_INCREMENTAL_FILES:
+                table = {page: self.states(page, commit) for page in self.pages.list_pages(commit)}
+            else:
+                table = dict(previous[1])
+                affected = set()
+                for file in changed:
+                    version = names.version_from_file(file.path)
+                    affected.add(version[0] if version else names.page_from_file(file.path))
+                affected.discard(None)
+                for page in affected:
+                    table[page] = self.states(page, commit)  # type: ignore[arg-type]
+                    if not table[page]:
+                        del table[page]
+            self._latest = (commit, table)
+        result = tuple(state for page in sorted(table, key=lambda p: (p.casefold(), p)) for state in table[page])
+        self._overviews.put(tree, result)
+        return result
 
     def read_version(self, page: str, language: str, commit: str) -> tuple[str, str, VersionSource | None]:
         """``(text without header, blob id, source)`` of a version; PageNotFound when missing."""

@@ -69,7 +69,7 @@ def _show(page: str) -> str | tuple[str, int]:
         available=[state.language for state in versions.values() if state.blob is not None],
         source_language=source_language(), head=wiki.head(), **page_context(page),
     )
-    if cache_key is not None and revision.commit == cache_key[3] and rendered.complete:
+    if cache_key is not None and revision.commit == cache_key[4] and rendered.complete:
         _view_cache().put(cache_key, output)
     return output
 
@@ -84,12 +84,14 @@ def _anonymous_view_key(head: str | None) -> tuple[str, ...] | None:
     push-attribution notes (object ids, so never stale: a commit, an endorsement or a pushed
     commit's group note by anyone changes the key).
 
-    ``None`` (no caching) for logged-in users, query strings and pending flash messages: those
+    ``None`` (no caching) for logged-in users, query strings other than ``lang`` and pending flash messages: those
     change the page in ways the key does not capture.
     """
-    if head is None or request.query_string or current_user.is_authenticated or session.get("_flashes"):
+    if head is None or current_user.is_authenticated or session.get("_flashes"):
         return None
-    return (request.script_root, request.path, language(), *store().cache_token())
+    if request.query_string and (set(request.args) != {"lang"} or len(request.args.getlist("lang")) != 1):
+        return None  # only ?lang= (checked before this) is part of the key; other queries are not cached
+    return (request.script_root, request.path, language(), request.args.get("lang", ""), *store().cache_token())
 
 
 @bp.route("/<path:page>/-/edit", methods=["GET", "POST"])

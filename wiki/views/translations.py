@@ -6,6 +6,7 @@ pages × languages, filtered by section and language, with counts per language.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, g, render_template
@@ -17,10 +18,11 @@ from ..auth import can
 from ..errors import PageNotFound
 from ..store import VersionState
 from ..store.translations import MISSING, OUTDATED, UP_TO_DATE
-from .common import canonical_page, page_context, query_arg, store
+from .common import canonical_page, page_context, page_number, query_arg, store
 
 bp = Blueprint("translations", __name__)
 STATES = (UP_TO_DATE, OUTDATED, MISSING)
+ROWS_PER_PAGE = 100  # pages per screen of the overview (the counts cover them all)
 LANGUAGE_ENDPOINTS = frozenset({"history.history", "history.diff", "review.blame", "pages.edit"})
 
 
@@ -94,9 +96,17 @@ def overview() -> str:
     rows: dict[str, list[VersionState]] = {}
     counts = {code: dict.fromkeys(STATES, 0) for code in languages}
     for state in store().translation_overview():
-        if state.language in counts and state.page.startswith(prefix):
+        if state.language in counts and (not prefix or state.page.startswith(prefix)):
             rows.setdefault(state.page, []).append(state)
             counts[state.language][state.state] += 1
-    return render_template("translations/overview.html", rows=[Row(page, tuple(cells)) for page, cells in rows.items()],
+    number = page_number()
+    start = (number - 1) * ROWS_PER_PAGE
+    if start and start >= len(rows):
+        abort(404, description=_("The list has no such page."))
+    shown = [Row(page, tuple(cells)) for page, cells in itertools.islice(rows.items(), start, start + ROWS_PER_PAGE)]
+    labels = {UP_TO_DATE: _("up to date"), OUTDATED: _("outdated"), MISSING: _("missing")}
+    return render_template("translations/overview.html", rows=shown, labels=labels, number=number,
+                           has_next=start + ROWS_PER_PAGE < len(rows), total=len(rows),
+                           first=start + 1, last=start + len(shown),
                            languages=languages, counts=counts, section=section, chosen=language or "",
                            all_languages=version_languages(), source_language=source_language())
