@@ -201,3 +201,37 @@ def test_snippets_show_text_not_markdown_markup(app: Flask, store: Store) -> Non
     snippet = "".join(text for text, _ in results.hits[0].snippet)
     assert "Starting draft. A quoted zebra line." in snippet
     assert "**" not in snippet and "|" not in snippet and ">" not in snippet and "---" not in snippet
+
+
+def snippet_of(app: Flask, query: str) -> str:
+    """The first hit's snippet with its marked pieces in brackets."""
+    return "".join(f"[{text}]" if marked else text for text, marked in index(app).search(query).hits[0].snippet)
+
+
+def test_snippet_centres_the_matches_and_marks_what_is_left_out(app: Flask, store: Store) -> None:
+    words = " ".join(f"w{number}" for number in range(100))
+    put(store, "Words", words + "\n")
+    assert snippet_of(app, "w50") == "…" + " ".join(f"w{number}" for number in range(39, 50)) + " [w50] " + " ".join(
+        f"w{number}" for number in range(51, 63)) + "…"  # as FTS5's snippet() cut it
+    assert snippet_of(app, "w1").startswith("w0 [w1] w2 ") and snippet_of(app, "w1").endswith(" w23…")
+    assert snippet_of(app, "w98").startswith("…w76 ") and snippet_of(app, "w98").endswith(" [w98] w99\n")
+    assert snippet_of(app, "w40 w55").startswith("…w36 w37 w38 w39 [w40] w41")  # both, centred
+    assert "[w55] w56 w57 w58 w59…" in snippet_of(app, "w40 w55")
+
+
+def test_snippet_marks_phrases_prefixes_and_folded_spellings(app: Flask, store: Store) -> None:
+    put(store, "Marks", "One two three four five six seven; two three four five six eight. L'Élan du café.\n")
+    assert "[two three four five six eight]." in snippet_of(app, '"two three four five six eight"')
+    assert "[Élan] du [café]" in snippet_of(app, "elan CAFÉ")
+    assert "[seven]" in snippet_of(app, "seve*")
+
+
+def test_snippet_of_a_page_found_by_its_title_starts_the_page(app: Flask, store: Store) -> None:
+    put(store, "Aardvark", "Nothing about it here.\n")
+    assert snippet_of(app, "aardvark") == "Nothing about it here.\n"
+
+
+def test_snippet_of_very_long_words_stays_short(app: Flask, store: Store) -> None:
+    put(store, "Long", "x" * 50_000 + " wombat " + "y" * 50_000 + "\n")
+    snippet = snippet_of(app, "wombat")
+    assert "[wombat]" in snippet and len(snippet) < 500 and snippet.startswith("…") and snippet.endswith("…")

@@ -1,7 +1,8 @@
-"""Indexing takes linear time whatever a page holds, and a page is indexed once, never per request.
+"""Indexing and searching take linear time whatever a page holds, and a page is indexed once.
 
 Growth is measured from n to 4n characters in one run (CPU time of this process), for each kind
-of text that made a pattern backtrack; then 1 MB of each, and the pages through the web.
+of text that made a pattern backtrack, and for searches of pages with very many matches (issue
+12: FTS5's snippet() took time quadratic in them); then 1 MB of each, and the pages through the web.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from wiki import search
-from wiki.search import SearchIndex, indexed_parts
+from wiki.search import SNIPPET_MAX_CHARS, SearchIndex, indexed_parts
 from wiki.store import Author, Store
 
 AUTHOR = Author(name="Script", email="script@example.org", username="script", group="governments")
@@ -68,6 +69,69 @@ def test_one_megabyte_indexes_in_under_two_seconds(make: Callable[[int], str]) -
     search.fold(body)
     assert time.process_time() - start < 2.0
     assert "zebra" in body
+
+
+# Pages (n bytes at most) with very many matches of their query, and near misses of it.
+SEARCHES: dict[str, tuple[Callable[[int], str], str]] = {
+    "open_wiki_links": (lambda n: "[[a" * (n // 3), "a"),  # issue 12
+    "open_links": (lambda n: "[a](" * (n // 4), "a"),  # issue 12
+    "words": (lambda n: "a " * (n // 2), "a"),
+    "two_words": (lambda n: "a b " * (n // 4), "b a"),
+    "phrase": (lambda n: "a b " * (n // 4), '"a b a"'),
+    "prefix": (lambda n: "ab " * (n // 3), "a*"),
+    "a_word_at_the_end": (lambda n: "a " * (n // 2 - 4) + "zebra", "a zebra"),
+    "near_misses_of_a_long_phrase": (lambda n: "a " * (n // 2 - 1) + "c", '"' + "a " * 40 + 'c"'),
+    "long_token": (lambda n: "a" * (n - 2) + " a", "a"),
+    "separators": (lambda n: "a" + "[" * (n - 2) + "a", "a"),
+    "chinese": (lambda n: "治理" * (n // 6), "治理"),
+    "russian": (lambda n: "ёлка " * (n // 9), "елка"),
+    "accents": (lambda n: "Élan " * (n // 6), "elan"),
+}
+
+
+def search_time(index: SearchIndex, query: str) -> float:
+    start = time.process_time()
+    results = index.search(query, section="Bounds")  # not the seed pages, which have "a" too
+    elapsed = time.process_time() - start
+    assert [hit.page for hit in results.hits] == ["Bounds/Many"]
+    snippet = results.hits[0].snippet
+    assert sum(len(text) for text, _ in snippet) <= SNIPPET_MAX_CHARS + 2  # and the ellipses
+    return elapsed
+
+
+@pytest.mark.parametrize(("make", "query"), SEARCHES.values(), ids=SEARCHES.keys())
+def test_search_time_grows_linearly(app: Flask, store: Store, make: Callable[[int], str], query: str) -> None:
+    index: SearchIndex = app.extensions["wiki_search"]
+    times = []
+    for size in (30_000, 120_000):  # FTS5's snippet() took 0.7 s and 14 s for open_wiki_links
+        store.save_page("Bounds/Many", make(size), base=store.head(), author=AUTHOR, summary="")
+        index.sync()
+        search_time(index, query)  # warm up
+        times.append(min(search_time(index, query) for _ in range(2)))
+    at_n, at_4n = times
+    assert at_4n < 8 * at_n + 0.05, (at_n, at_4n)
+
+
+@pytest.mark.parametrize(("make", "query"), SEARCHES.values(), ids=SEARCHES.keys())
+def test_one_megabyte_page_searches_in_under_two_seconds(app: Flask, store: Store, make: Callable[[int], str],
+                                                        query: str) -> None:
+    text = make(MB)
+    assert 0.95 * MB <= len(text.encode()) <= MB
+    store.save_page("Bounds/Many", text, base=store.head(), author=AUTHOR, summary="")
+    index: SearchIndex = app.extensions["wiki_search"]
+    index.sync()
+    assert search_time(index, query) < 2.0  # more than 60 s with FTS5's snippet()
+
+
+def test_many_large_pages_with_many_matches_search_in_bounded_time(app: Flask, store: Store) -> None:
+    for number in range(5):
+        store.save_page(f"Bounds/Large_{number}", "[[a" * (MB // 3), base=store.head(), author=AUTHOR, summary="")
+    index: SearchIndex = app.extensions["wiki_search"]
+    index.sync()
+    start = time.process_time()
+    results = index.search("a", section="Bounds")
+    assert time.process_time() - start < 2.0
+    assert results.total == 5 and all(any(marked for _, marked in hit.snippet) for hit in results.hits)
 
 
 def test_the_text_after_a_pathological_part_is_found(app: Flask, client: FlaskClient, store: Store) -> None:

@@ -18,16 +18,24 @@ the query alike: Chinese and Japanese have no spaces between words, so each of t
 becomes a token (a query word becomes a phrase of characters, which finds the word inside a
 sentence); Arabic vowel marks and the Russian ``ё`` are folded so spelling variants match.
 
+FTS5 ranks (bm25, linear in the matches), but snippets are cut here (:func:`snippet`): FTS5's
+``snippet()`` takes time quadratic in a page's matches (a minute for 1 MB of ``[[a``, issue 12),
+and this takes at most linear time, usually a few milliseconds whatever the page.
+
 No Flask import: the store is passed in.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import re
 import sqlite3
 import threading
 import time
+import unicodedata
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +51,13 @@ WEIGHTS = (10.0, 5.0, 1.0)  # title, headings, body
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 12
 SNIPPET_TOKENS = 24
-MARK_START, MARK_END = "\x02", "\x03"
+# Snippets are cut here, not by FTS5's snippet(), whose time grows with the square of a page's
+# matches (it scores every match against every other; highlight() copies its output at each).
+# Placing one looks at no more than this many matches, and shows at most this many characters.
+SNIPPET_MATCHES = 1_000
+PHRASE_LEAD = 4  # the tokens of a phrase searched for; the rest are checked where those are found
+SNIPPET_MAX_CHARS = 400
+ELLIPSIS = "…"
 INDEX_CHUNK_SECONDS = 2.0  # a sync commits its work at least this often, so none is lost to a timeout
 # Pages are at most MAX_PAGE_BYTES (1 MB) when written through the wiki or a push with the hook; a
 # longer one (committed around both) is indexed as plain text, cut to this many characters.
@@ -74,6 +88,10 @@ _TABLE_RULE = re.compile(r"^(?=[ \t|:-]*---)[ \t|:-]*$", re.MULTILINE)  # the lo
 _EMPHASIS = re.compile(r"\*{1,3}|_{2,3}|~~")
 _FOOTNOTE_REF = re.compile(r"\[\^[^\[\]\n]{1,40}\]:?")
 _QUERY_TERM = re.compile(r'"([^"]*)"?|(\S+)')
+# A token as the unicode61 tokenizer sees one, closely enough for snippets: a run of letters and
+# digits. Its complement separates the tokens of a phrase.
+_TOKEN = re.compile(r"[^\W_]+")
+_FOLDED = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u03c2]")  # what search_form() translates
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -126,12 +144,11 @@ def fold(text: str) -> str:
     return _CJK.sub(CJK_SEPARATOR + r"\1" + CJK_SEPARATOR, text)
 
 
-def match_expression(query: str) -> str | None:
-    """A safe FTS5 expression for what a user typed, or ``None`` when it has no words.
+def query_terms(query: str) -> list[tuple[str, bool]]:
+    """The terms of what a user typed, folded, each with whether it is a prefix (``word*``).
 
-    Every term is quoted, so FTS5 operators, column filters and stray quotes typed by a user are
-    just text. ``"several words"`` is a phrase, a trailing ``*`` makes a prefix query; all terms
-    must match.
+    ``"several words"`` is one term (a phrase); terms without a letter or digit are dropped, and
+    only the first :data:`MAX_TERMS` are kept.
     """
     terms = []
     for match in _QUERY_TERM.finditer(query[:MAX_QUERY_CHARS]):
@@ -143,10 +160,21 @@ def match_expression(query: str) -> str | None:
         text = fold(phrase)
         if not any(char.isalnum() for char in text):
             continue
-        terms.append('"' + text.replace('"', '""') + '"' + (" *" if prefix else ""))
+        terms.append((text, prefix))
         if len(terms) == MAX_TERMS:
             break
-    return " ".join(terms) or None
+    return terms
+
+
+def match_expression(query: str) -> str | None:
+    """A safe FTS5 expression for what a user typed, or ``None`` when it has no words.
+
+    Every term is quoted, so FTS5 operators, column filters and stray quotes typed by a user are
+    just text. ``"several words"`` is a phrase, a trailing ``*`` makes a prefix query; all terms
+    must match.
+    """
+    return " ".join('"' + text.replace('"', '""') + '"' + (" *" if prefix else "")
+                    for text, prefix in query_terms(query)) or None
 
 
 def _without_fences(text: str) -> str:
@@ -223,12 +251,178 @@ def indexed_parts(text: str, page: str = "") -> tuple[str, str, set[str]]:
         return "", text, set()
 
 
-def _snippet_pieces(snippet: str) -> tuple[tuple[str, bool], ...]:
-    pieces = []
-    for index, part in enumerate(re.split(f"[{MARK_START}{MARK_END}]", snippet.replace(CJK_SEPARATOR, ""))):
-        if part:
-            pieces.append((part, index % 2 == 1))
-    return tuple(pieces)
+@functools.cache
+def _folding_table() -> dict[int, str]:
+    """What :func:`search_form` maps characters to after lowering them, one character for one."""
+    table = {0x3C2: "σ"}  # final sigma, which Python lowers by context and unicode61 folds to σ
+    for code in itertools.chain(range(0xC0, 0x250), range(0x1E00, 0x1F00)):  # Latin letters with marks
+        base = unicodedata.normalize("NFD", chr(code))[0]
+        if base != chr(code) and base.isascii() and base.isalpha():
+            table[code] = base.lower()
+    return table
+
+
+def search_form(text: str) -> str:
+    """``text`` as the index compares it (lower case, Latin letters without marks), as long as ``text``.
+
+    unicode61 with ``remove_diacritics 2`` folds the same way: ``É`` and ``é`` are ``e``, but
+    ``й`` stays ``й``. Keeping the length keeps every offset valid in the original text.
+    """
+    text = text.replace("\u0130", "i").lower()
+    return text.translate(_folding_table()) if _FOLDED.search(text) else text  # translate is slow on CJK
+
+
+@dataclass(frozen=True)
+class _Phrases:
+    """The terms of a query as patterns that find their occurrences in :func:`search_form` text.
+
+    ``finder`` finds where a phrase may start: the first :data:`PHRASE_LEAD` tokens of any of them,
+    at the start of a token (its lookbehind follows the first character, so that the regex engine
+    skips ahead to the characters that can start one). ``wholes[i]`` is phrase ``i``, tried where
+    the finder stops, and has ``lengths[i]`` tokens; longer phrases come first, so where phrases
+    overlap the longest is found. Tokens are literals and separator runs possessive: nothing
+    backtracks, and the finder's time is linear in the text.
+    """
+
+    finder: re.Pattern[str] | None
+    wholes: tuple[re.Pattern[str], ...]
+    lengths: tuple[int, ...]
+
+    @classmethod
+    def of(cls, terms: Iterable[tuple[str, bool]]) -> _Phrases:
+        phrases = {}
+        for text, prefix in terms:
+            tokens = tuple(_TOKEN.findall(search_form(text)))
+            if tokens:
+                phrases[tokens, prefix] = None
+        ordered = sorted(phrases, key=lambda phrase: -len(phrase[0]))
+        if not ordered:
+            return cls(None, (), ())
+
+        def pattern(tokens: tuple[str, ...], prefix: bool) -> str:
+            return r"[\W_]++".join(map(re.escape, tokens)) + (r"[^\W_]*+" if prefix else "") + r"(?![^\W_])"
+
+        leads = []
+        for tokens, prefix in ordered:
+            first = re.escape(tokens[0][0])
+            lead = pattern(tokens[:PHRASE_LEAD], prefix and len(tokens) <= PHRASE_LEAD)
+            leads.append(first + rf"(?<![^\W_]{first})" + lead[len(first):])
+        return cls(re.compile("|".join(leads)), tuple(re.compile(pattern(*phrase)) for phrase in ordered),
+                   tuple(len(tokens) for tokens, _ in ordered))
+
+    def occurrences(self, text: str, low: int = 0, high: int | None = None) -> Iterator[tuple[int, int, int]]:
+        """``(start, end, phrase)`` of each occurrence in ``text[low:high]``, in order, none overlapping.
+
+        Stops after :data:`SNIPPET_MATCHES` places where one may start, so that a page with a
+        million matches, or a million near misses of a long phrase, costs no more than a thousand.
+        """
+        if self.finder is None:
+            return
+        high = len(text) if high is None else high
+        position = low
+        for _ in range(SNIPPET_MATCHES):
+            found = self.finder.search(text, position, high)
+            if found is None:
+                return
+            start, position = found.start(), found.start() + 1
+            for phrase, whole in enumerate(self.wholes):
+                match = whole.match(text, start, high)
+                if match:
+                    yield start, match.end(), phrase
+                    position = match.end()
+                    break
+
+
+def _token_start_before(text: str, position: int, count: int) -> int:
+    """Where the ``count``-th token before ``position`` starts (the first token's start if fewer).
+
+    Reads backwards in growing steps, so the time is linear in the distance gone back.
+    """
+    if count <= 0:
+        return position
+    width = 16 * count
+    while True:
+        low = max(0, position - width)
+        starts = [match.start() for match in _TOKEN.finditer(text, low, position)]
+        if low > 0:
+            starts = starts[1:]  # the first may be the end of a token that starts before ``low``
+        if len(starts) >= count:
+            return starts[-count]
+        if low == 0:
+            return starts[0] if starts else position
+        width *= 4
+
+
+def _best_window(text: str, phrases: _Phrases) -> tuple[int, int]:
+    """``(offset, tokens)``: where the best group of matches starts, and how many tokens it spans.
+
+    The best group holds the most distinct phrases within :data:`SNIPPET_TOKENS` tokens, the first
+    such; ``(0, 0)`` when ``text`` has none. Matches are read in order and the search stops at a
+    group holding every phrase, or after :data:`SNIPPET_MATCHES` matches, so a page with a
+    million matches costs no more than one with a thousand.
+    """
+    best = (0, 0, 0)  # (distinct phrases, offset, tokens)
+    window: deque[tuple[int, int, int]] = deque()  # (first token, offset, phrase) of the matches in reach
+    counts: Counter[int] = Counter()
+    last, end = -1, 0  # the last token of the previous match and where it ends
+    for start, stop, phrase in phrases.occurrences(text):
+        # Token numbers are exact up to SNIPPET_TOKENS apart, which is all the window needs to know.
+        gap = sum(1 for _ in itertools.islice(_TOKEN.finditer(text, end, start), SNIPPET_TOKENS))
+        first = last + 1 + gap
+        last, end = first + phrases.lengths[phrase] - 1, stop
+        window.append((first, start, phrase))
+        counts[phrase] += 1
+        while last - window[0][0] >= SNIPPET_TOKENS and len(window) > 1:
+            counts[window[0][2]] -= 1
+            if not counts[window[0][2]]:
+                del counts[window[0][2]]
+            window.popleft()
+        if len(counts) > best[0]:
+            best = (len(counts), window[0][1], last - window[0][0] + 1)
+        if best[0] == len(phrases.lengths):
+            break
+    return best[1], best[2]
+
+
+def snippet(body: str, phrases: _Phrases) -> tuple[tuple[str, bool], ...]:
+    """About :data:`SNIPPET_TOKENS` tokens of ``body`` around its best matches, as ``(text, marked)`` pieces.
+
+    The shape of FTS5's ``snippet()``: the matches centred, an ellipsis where text is left out, a
+    phrase marked as one piece; but in time linear in the page whatever it holds (usually far
+    less: the first matches decide), and at most :data:`SNIPPET_MAX_CHARS` long.
+    """
+    text = search_form(body)
+    anchor, span = _best_window(text, phrases)
+    start = _token_start_before(text, anchor, (SNIPPET_TOKENS - span) // 2) if span else anchor
+    tokens = list(itertools.islice(_TOKEN.finditer(text, start), SNIPPET_TOKENS + 1))
+    if len(tokens) < SNIPPET_TOKENS:  # near the end: show more of what comes before
+        start = _token_start_before(text, start, SNIPPET_TOKENS - len(tokens))
+        tokens = list(itertools.islice(_TOKEN.finditer(text, start), SNIPPET_TOKENS + 1))
+    if not tokens:
+        return ()
+    at_start = _TOKEN.search(text, 0, tokens[0].start()) is None
+    at_end = len(tokens) <= SNIPPET_TOKENS
+    low = 0 if at_start else tokens[0].start()
+    high = len(text) if at_end else tokens[SNIPPET_TOKENS - 1].end()
+    if high - low > SNIPPET_MAX_CHARS:  # very long tokens or separators: keep the text about the match
+        low = max(low, min(anchor - SNIPPET_MAX_CHARS // 4, high - SNIPPET_MAX_CHARS))
+        high = low + SNIPPET_MAX_CHARS
+        at_start, at_end = at_start and low == 0, at_end and high == len(text)
+    pieces: list[tuple[str, bool]] = [(ELLIPSIS, False)] if not at_start else []
+    for begin, stop, _phrase in phrases.occurrences(text, low, high):
+        pieces += [(body[low:begin], False), (body[begin:stop], True)]
+        low = stop
+    pieces += [(body[low:high], False)] + ([(ELLIPSIS, False)] if not at_end else [])
+    joined: list[tuple[str, bool]] = []
+    for piece, marked in pieces:
+        piece = piece.replace(CJK_SEPARATOR, "")
+        if not piece:
+            continue
+        if joined and joined[-1][1] == marked:
+            joined[-1] = (joined[-1][0] + piece, marked)
+        else:
+            joined.append((piece, marked))
+    return tuple(joined)
 
 
 def _section_range(section: str) -> tuple[str, str]:
@@ -418,15 +612,20 @@ class SearchIndex:
             total = connection.execute(
                 f"SELECT count(*) FROM docs JOIN pages ON pages.id = docs.rowid WHERE {where}",  # noqa: S608
                 params).fetchone()[0]
-            rows = connection.execute(
-                "SELECT pages.page, snippet(docs, 2, ?, ?, '…', ?) FROM docs JOIN pages ON pages.id = docs.rowid "
+            ranked = connection.execute(
+                "SELECT pages.id, pages.page FROM docs JOIN pages ON pages.id = docs.rowid "
                 f"WHERE {where} ORDER BY bm25(docs, ?, ?, ?), pages.page LIMIT ? OFFSET ?",  # noqa: S608
-                [MARK_START, MARK_END, SNIPPET_TOKENS, *params, *WEIGHTS, per_page, (number - 1) * per_page],
+                [*params, *WEIGHTS, per_page, (number - 1) * per_page],
             ).fetchall()
+            # The bodies of the shown pages only; their snippets are cut by snippet() below, as
+            # FTS5's snippet() takes time quadratic in a page's matches.
+            rows = [(page, connection.execute("SELECT body FROM docs WHERE rowid = ?", (rowid,)).fetchone())
+                    for rowid, page in ranked]
         except sqlite3.OperationalError:  # a query FTS5 still refuses: no results, never a crash
             return Results(hits=(), total=0, valid=False)
+        phrases = _Phrases.of(query_terms(query))
         hits = tuple(Hit(page=page, title=names.page_title(page), section=page.rpartition("/")[0],
-                         snippet=_snippet_pieces(snippet)) for page, snippet in rows)
+                         snippet=snippet(body[0] if body else "", phrases)) for page, body in rows)
         return Results(hits=hits, total=total, valid=True)
 
     def backlinks(self, page: str) -> list[str]:
