@@ -203,3 +203,16 @@ def test_anonymous_views_in_a_language_are_cached_by_language(editor: FlaskClien
     assert "中文文本。" in reader.get(f"/{PAGE}?lang=zh").get_data(as_text=True)
     keys = list(app.extensions["wiki_view_cache"]._items)  # noqa: SLF001
     assert {key[3] for key in keys if key[1] == f"/{PAGE}"} >= {"zh", "en"}
+
+
+def test_search_finds_text_in_every_language_and_can_keep_to_one(editor: FlaskClient) -> None:
+    translate(editor, PAGE, "fr", "# Mandat\n\nLa coopération renforcée des parties prenantes.\n")
+    translate(editor, PAGE, "zh", "# 任务\n\n加强合作。\n")
+    everywhere = editor.get("/-/search?q=coopération").get_data(as_text=True)
+    assert f'href="/{PAGE}?lang=fr"' in everywhere and "Français" in everywhere
+    assert f'href="/{PAGE}?lang=zh"' in editor.get("/-/search?q=加强合作").get_data(as_text=True)
+    only_chinese = editor.get("/-/search?q=coopération&lang=zh").get_data(as_text=True)
+    assert f'href="/{PAGE}?lang=fr"' not in only_chinese
+    english = editor.get("/-/search?q=mandate&lang=en").get_data(as_text=True)
+    assert f'href="/{PAGE}"' in english and "?lang=fr" not in english
+    assert editor.get("/-/search?q=x&lang=xx").status_code == 404

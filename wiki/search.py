@@ -45,8 +45,9 @@ from . import names
 from .errors import InvalidPageName, PageNotFound
 from .render import WIKILINK_RE
 from .store import CommitInfo, Store
+from .store.translations import split_header
 
-SCHEMA_VERSION = "2"  # bump when what is indexed changes: old indexes rebuild themselves
+SCHEMA_VERSION = "3"  # bump when what is indexed changes: old indexes rebuild themselves
 WEIGHTS = (10.0, 5.0, 1.0)  # title, headings, body
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 12
@@ -95,7 +96,8 @@ _FOLDED = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u03c2]")  # what search_form()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pages(id INTEGER PRIMARY KEY, page TEXT UNIQUE NOT NULL, blob TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages(id INTEGER PRIMARY KEY, page TEXT UNIQUE NOT NULL, blob TEXT NOT NULL,
+    language TEXT NOT NULL DEFAULT '');
 CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(title, headings, body,
     tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS links(source TEXT NOT NULL, target TEXT NOT NULL,
@@ -108,12 +110,14 @@ CREATE TABLE IF NOT EXISTS sections(section TEXT PRIMARY KEY, commit_id TEXT NOT
 
 @dataclass(frozen=True)
 class Hit:
-    """One search result: the page and its snippet as ``(text, highlighted)`` pieces."""
+    """One search result: the page, the language of the text found (a version's, or the
+    originals'), and its snippet as ``(text, highlighted)`` pieces."""
 
     page: str
     title: str
     section: str
     snippet: tuple[tuple[str, bool], ...]
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -448,6 +452,8 @@ class SearchIndex:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(SCHEMA)
+            if "language" not in {row[1] for row in connection.execute("PRAGMA table_info(pages)")}:
+                connection.execute("ALTER TABLE pages ADD COLUMN language TEXT NOT NULL DEFAULT ''")  # schema 2
             self._local.connection = connection
         return connection
 
@@ -501,11 +507,14 @@ class SearchIndex:
         gone: list[str] = []
         if full:
             pages = list(self.store.list_pages(head))
+            pages += [names.version_page(state.page, state.language)
+                      for state in self.store.translation_overview(head) if state.blob is not None]
             stored = {row[0] for row in connection.execute("SELECT page FROM pages")}
             gone = sorted(stored - set(pages))
         else:
             for status, path in self.store.changed_files(indexed, head):
-                page = names.page_from_file(path)
+                version = names.version_from_file(path)
+                page = names.version_page(*version) if version else names.page_from_file(path)
                 if page is not None:
                     (gone if status == "D" else pages).append(page)
         self._index_pages(head, pages, gone)
@@ -558,13 +567,18 @@ class SearchIndex:
                               "WHERE pages.page = ? AND pages.blob = ?", (page, revision.blob_id)).fetchone():
             return  # indexed by an earlier sync that did not finish
         self._remove_page(connection, page)
-        cursor = connection.execute("INSERT INTO pages(page, blob) VALUES (?, ?)", (page, revision.blob_id))
-        headings, body, links = indexed_parts(revision.text, page)
-        title = names.page_title(page)
+        version = names.version_from_file(names.page_file(page))  # a language version, or None
+        text = split_header(revision.text)[1] if version else revision.text
+        language = version[1] if version else self.store.translations.source_language
+        cursor = connection.execute("INSERT INTO pages(page, blob, language) VALUES (?, ?, ?)",
+                                    (page, revision.blob_id, language))
+        headings, body, links = indexed_parts(text, page)
+        title = names.page_title(version[0] if version else page)
         connection.execute("INSERT INTO docs(rowid, title, headings, body) VALUES (?, ?, ?, ?)",
                            (cursor.lastrowid, fold(title), fold(headings), fold(body)))
-        connection.executemany("INSERT OR IGNORE INTO links(source, target) VALUES (?, ?)",
-                               [(page, target) for target in links if target != page])
+        if version is None:  # what links here and wanted pages follow the originals
+            connection.executemany("INSERT OR IGNORE INTO links(source, target) VALUES (?, ?)",
+                                   [(page, target) for target in links if target != page])
 
     def _remove_page(self, connection: sqlite3.Connection, page: str) -> None:
         row = connection.execute("SELECT id FROM pages WHERE page = ?", (page,)).fetchone()
@@ -596,8 +610,10 @@ class SearchIndex:
 
     # ------------------------------------------------------------------ queries
 
-    def search(self, query: str, *, section: str | None = None, number: int = 1, per_page: int = 20) -> Results:
-        """Pages matching ``query``, best first (bm25, titles and headings weigh more), paged."""
+    def search(self, query: str, *, section: str | None = None, language: str | None = None, number: int = 1,
+               per_page: int = 20) -> Results:
+        """Pages matching ``query``, best first (bm25, titles and headings weigh more), paged; the
+        originals and their language versions alike, or those in ``language`` only."""
         expression = match_expression(query)
         if expression is None:
             return Results(hits=(), total=0, valid=False)
@@ -607,25 +623,34 @@ class SearchIndex:
         if section:
             where += " AND pages.page >= ? AND pages.page < ?"
             params.extend(_section_range(section))
+        if language:
+            where += " AND pages.language = ?"
+            params.append(language)
         connection = self._connection()
         try:
             total = connection.execute(
                 f"SELECT count(*) FROM docs JOIN pages ON pages.id = docs.rowid WHERE {where}",  # noqa: S608
                 params).fetchone()[0]
             ranked = connection.execute(
-                "SELECT pages.id, pages.page FROM docs JOIN pages ON pages.id = docs.rowid "
+                "SELECT pages.id, pages.page, pages.language FROM docs JOIN pages ON pages.id = docs.rowid "
                 f"WHERE {where} ORDER BY bm25(docs, ?, ?, ?), pages.page LIMIT ? OFFSET ?",  # noqa: S608
                 [*params, *WEIGHTS, per_page, (number - 1) * per_page],
             ).fetchall()
             # The bodies of the shown pages only; their snippets are cut by snippet() below, as
             # FTS5's snippet() takes time quadratic in a page's matches.
-            rows = [(page, connection.execute("SELECT body FROM docs WHERE rowid = ?", (rowid,)).fetchone())
-                    for rowid, page in ranked]
+            rows = [(page, language, connection.execute("SELECT body FROM docs WHERE rowid = ?", (rowid,)).fetchone())
+                    for rowid, page, language in ranked]
         except sqlite3.OperationalError:  # a query FTS5 still refuses: no results, never a crash
             return Results(hits=(), total=0, valid=False)
         phrases = _Phrases.of(query_terms(query))
-        hits = tuple(Hit(page=page, title=names.page_title(page), section=page.rpartition("/")[0],
-                         snippet=snippet(body[0] if body else "", phrases)) for page, body in rows)
+        hits = []
+        for key, language, body in rows:
+            version = names.version_from_file(names.page_file(key))
+            page = version[0] if version else key
+            hits.append(Hit(page=page, title=names.page_title(page), section=page.rpartition("/")[0],
+                            snippet=snippet(body[0] if body else "", phrases),
+                            language="" if version is None else language))
+        hits = tuple(hits)
         return Results(hits=hits, total=total, valid=True)
 
     def backlinks(self, page: str) -> list[str]:

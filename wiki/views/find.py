@@ -6,10 +6,12 @@ from flask import Blueprint, abort, current_app, render_template
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from .. import names
 from ..errors import InvalidPageName
 from ..names import normalize_page_name
 from ..search import SearchIndex
 from .common import canonical_page, page_context, page_number, query_arg, store
+from .translations import language_arg
 
 bp = Blueprint("find", __name__)
 
@@ -31,12 +33,15 @@ def search() -> str | tuple[str, int]:
             abort(400, description=gettext("The section is not a valid page path: %(message)s", message=error.message))
     number = page_number()
     per_page = current_app.config["SEARCH_PAGE_SIZE"]
-    results = index().search(query, section=section or None, number=number, per_page=per_page) if query else None
+    language = language_arg()
+    results = index().search(query, section=section or None, language=language, number=number,
+                             per_page=per_page) if query else None
     if results is not None and results.total and (number - 1) * per_page >= results.total:
         abort(404, description=gettext("The results have no such page."))
     sections = sorted({page.rpartition("/")[0] for page in store().list_pages()} - {""}, key=str.casefold)
     return render_template(
         "find/search.html", query=query, section=section, sections=sections, results=results, number=number,
+        search_language=language or "", search_languages=names.LANGUAGES,
         has_next=results is not None and number * per_page < results.total, first=(number - 1) * per_page + 1,
     )
 
