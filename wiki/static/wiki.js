@@ -22,6 +22,14 @@
   }
 
   /** Wrap the selection in `before`/`after`, or unwrap it when it is wrapped already. */
+  /** The interface's words for this script, in the reader's language (data-* of #js-messages). */
+  const MESSAGES = { boldText: "bold text", italicText: "italic text", linkText: "link text", pageName: "Page name",
+    column: "Column", text: "Text", updating: "(updating…)", notLoggedIn: "(not available: are you still logged in?)",
+    notAvailable: "(not available: {error})", copied: "Copied to the clipboard.",
+    editorHolds: "The editor now holds this text (Ctrl+Z in the editor brings the merged text back)." };
+  const messageData = document.getElementById("js-messages");
+  if (messageData) Object.assign(MESSAGES, messageData.dataset);
+
   function wrap(area, before, after, placeholder) {
     const { selectionStart: s, selectionEnd: e, value } = area;
     if (s >= before.length && value.slice(s - before.length, s) === before
@@ -59,18 +67,18 @@
       if (/^#{1,5} /.test(line)) return "#" + line;
       return "## " + line;
     })),
-    bold: (area) => wrap(area, "**", "**", "bold text"),
-    italic: (area) => wrap(area, "*", "*", "italic text"),
+    bold: (area) => wrap(area, "**", "**", MESSAGES.boldText),
+    italic: (area) => wrap(area, "*", "*", MESSAGES.italicText),
     link: (area) => {
       const selected = area.value.slice(area.selectionStart, area.selectionEnd);
       if (/^https?:\/\/\S+$/.test(selected)) {
-        insert(area, `[link text](${selected})`, 1, 10);
+        insert(area, `[${MESSAGES.linkText}](${selected})`, 1, 1 + MESSAGES.linkText.length);
       } else {
-        const label = selected || "link text";
+        const label = selected || MESSAGES.linkText;
         insert(area, `[${label}](https://)`, label.length + 3, label.length + 11);
       }
     },
-    wikilink: (area) => wrap(area, "[[", "]]", "Page name"),
+    wikilink: (area) => wrap(area, "[[", "]]", MESSAGES.pageName),
     bullets: (area) => changeLines(area, (lines) => (lines.every((l) => BULLET.test(l))
       ? lines.map((l) => l.replace(BULLET, "$1"))
       : lines.map((l) => "- " + l.replace(NUMBER, "$1")))),
@@ -80,8 +88,9 @@
     table: (area) => {
       const before = area.value.slice(0, area.selectionStart);
       const lead = before === "" || before.endsWith("\n\n") ? "" : (before.endsWith("\n") ? "\n" : "\n\n");
-      const table = "| Column 1 | Column 2 |\n| --- | --- |\n| Text | Text |\n";
-      insert(area, lead + table, lead.length + 2, lead.length + 10);
+      const first = `${MESSAGES.column} 1`;
+      const table = `| ${first} | ${MESSAGES.column} 2 |\n| --- | --- |\n| ${MESSAGES.text} | ${MESSAGES.text} |\n`;
+      insert(area, lead + table, lead.length + 2, lead.length + 2 + first.length);
     },
   };
 
@@ -131,7 +140,7 @@
       sent = area.value;
       if (controller) controller.abort();
       controller = new AbortController();
-      status.textContent = "(updating…)";
+      status.textContent = MESSAGES.updating;
       try {
         const response = await fetch(editor.dataset.previewUrl, {
           method: "POST",
@@ -150,8 +159,8 @@
         if (error.name === "AbortError") return;
         sent = null;
         status.textContent = error instanceof TypeError
-          ? "(not available: are you still logged in?)"
-          : `(not available: ${error.message})`;
+          ? MESSAGES.notLoggedIn
+          : MESSAGES.notAvailable.replace("{error}", error.message);
       }
     }
 
@@ -216,14 +225,14 @@
           source.select();
           document.execCommand("copy");
         }
-        status.textContent = "Copied to the clipboard.";
+        status.textContent = MESSAGES.copied;
       } else {
         const editor = document.getElementById("text");
         editor.focus();
         editor.select();
         insert(editor, source.value, 0, 0);
         editor.scrollIntoView({ block: "center" });
-        status.textContent = "The editor now holds this text (Ctrl+Z in the editor brings the merged text back).";
+        status.textContent = MESSAGES.editorHolds;
       }
     });
   }

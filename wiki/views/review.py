@@ -76,8 +76,8 @@ def endorse(page: str) -> str | tuple[str, int] | Response:
         flash(error.message, "error")
         return _endorse_page(page, error.code)
     group = current_app.config["GROUPS"][current_user.group]
-    flash(f"{group} now endorses the current text of this page." if action == "endorse"
-          else f"{group} withdrew its endorsement of this page.", "success")
+    flash(gettext("%(group)s now endorses the current text of this page.", group=group) if action == "endorse"
+          else gettext("%(group)s withdrew its endorsement of this page.", group=group), "success")
     return redirect(url_for("pages.view", page=page))
 
 

@@ -40,7 +40,7 @@ def language_arg() -> str | None:
     if not raw:
         return None
     if raw not in names.LANGUAGES:
-        abort(404, description=_("There is no language %(language)r; the languages are %(languages)s.",
+        abort(404, description=_("There is no language “%(language)s”; the languages are %(languages)s.",
                                  language=raw, languages=", ".join(names.LANGUAGES)))
     return raw
 
@@ -73,7 +73,7 @@ def page_translations(page: str) -> str | Response:
     wiki = store()
     head = wiki.head()
     if head is None or not wiki.page_exists(page):
-        raise PageNotFound(_("There is no page %(page)r.", page=page))
+        raise PageNotFound(_("There is no page %(page)s.", page=page))
     return render_template("translations/page.html", states=wiki.version_states(page), head=head,
                            source_language=source_language(), can_edit=can("editor"), **page_context(page))
 
