@@ -28,7 +28,7 @@ def test_every_page_in_arabic_and_chinese_fits_and_passes_axe(
     store = live.app.extensions["wiki_store"]
     store.save_version("Mandate", "ar", "# الولاية\n\nنص الولاية باللغة العربية.\n", follows_original=True,
                        base=None, author=ANN, summary="ترجمة")
-    page = watched_page(new_context(viewport=WIDE, locale=language))
+    page = watched_page(new_context(viewport=WIDE))  # English until logged in: the cookie chooses after
     login(page, live.url, "editor")
     page.context.add_cookies([{"name": "lang", "value": language, "url": live.url}])
     for path in PAGES:
@@ -46,7 +46,7 @@ def test_every_page_in_arabic_and_chinese_fits_and_passes_axe(
 
 def test_a_translator_creates_a_version_and_readers_get_it(
         live: LiveWiki, new_context: Callable[..., BrowserContext]) -> None:
-    page = watched_page(new_context(viewport=WIDE, locale="fr"))
+    page = watched_page(new_context(viewport=WIDE))
     login(page, live.url, "editor")
     page.goto(f"{live.url}/Mandate/-/edit?lang=fr")
     page.locator("#text").fill("# Mandat\n\nLe mandat du groupe de travail.\n")
