@@ -6,7 +6,7 @@ Pure functions: they turn numbers into rectangles with coordinates; a template w
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -42,7 +42,8 @@ class Chart:
 
 
 def stacked_columns(columns: Sequence[str], series: Mapping[str, Mapping[str, int]], *, title: str,
-                    width: int = 720, height: int = 220, class_prefix: str = "group-") -> Chart:
+                    width: int = 720, height: int = 220, class_prefix: str = "group-",
+                    display: Callable[[str], str] = str) -> Chart:
     """One column per entry of ``columns`` (months), stacking each series' value (group) in it.
 
     ``series`` maps a series name to ``{column: value}``. The tallest column fills the height;
@@ -67,7 +68,7 @@ def stacked_columns(columns: Sequence[str], series: Mapping[str, Mapping[str, in
             bar_height = plot_height * value / maximum
             y -= bar_height
             bars.append(Bar(round(x, 2), round(y, 2), round(bar_width, 2), round(bar_height, 2),
-                            f"{class_prefix}{name}", f"{column}: {name} {value}"))
+                            f"{class_prefix}{name}", f"{column}: {display(name)} {value}"))
         if index % every == 0:
             labels.append(Axis(round(left + index * slot, 2), height - 6, column))
     return Chart(width=width, height=height, bars=tuple(bars), labels=tuple(labels),
@@ -75,7 +76,7 @@ def stacked_columns(columns: Sequence[str], series: Mapping[str, Mapping[str, in
 
 
 def share_bar(shares: Sequence[tuple[str, int]], *, width: int = 600, height: int = 18,
-              class_prefix: str = "group-") -> Chart:
+              class_prefix: str = "group-", display: Callable[[str], str] = str) -> Chart:
     """A single horizontal bar split in proportion to each ``(name, amount)``."""
     total = sum(amount for _, amount in shares) or 1
     bars: list[Bar] = []
@@ -83,6 +84,6 @@ def share_bar(shares: Sequence[tuple[str, int]], *, width: int = 600, height: in
     for name, amount in shares:
         bar_width = width * amount / total
         bars.append(Bar(round(x, 2), 0, round(bar_width, 2), height, f"{class_prefix}{name}",
-                        f"{name}: {amount}"))
+                        f"{display(name)}: {amount}"))
         x += bar_width
     return Chart(width=width, height=height, bars=tuple(bars), labels=(), maximum=total, title="")

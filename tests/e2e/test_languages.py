@@ -13,8 +13,11 @@ from wiki.store import Author
 from .conftest import PHONE, WIDE, LiveWiki, assert_accessible, login, screenshot, watched_page
 
 ANN = Author(name="آن مثال", email="ann@example.org", username="editor", group="governments")
-PAGES = ("/", "/Mandate", "/Mandate/-/history", "/Mandate/-/translations", "/-/translations", "/-/pages",
-         "/-/changes", "/-/search?q=mandate", "/Mandate/-/edit", "/Mandate/-/edit?lang=ar", "/-/account")
+PAGES = ("/", "/Mandate", "/Mandate?lang=ar", "/Mandate/-/history", "/Mandate/-/diff", "/Mandate/-/blame",
+         "/Mandate/-/translations", "/Mandate/-/attachments", "/Mandate/-/backlinks", "/Mandate/-/endorse",
+         "/Mandate/-/rename", "/Mandate/-/edit", "/Mandate/-/edit?lang=ar", "/-/translations", "/-/pages",
+         "/-/wanted", "/-/changes", "/-/contributions", "/-/versions", "/-/endorsements", "/-/document",
+         "/-/search?q=mandate", "/-/new", "/-/account", "/No_such_page")
 
 
 def overflow(page) -> int:  # noqa: ANN001

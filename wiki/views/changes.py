@@ -18,6 +18,7 @@ from ..charts import stacked_columns
 from ..diffs import Diff, diff_texts
 from ..errors import N_, InvalidVersionName, VersionExists
 from ..store import FileChange, LRUCache, PageComparison
+from ..templating import group_name
 from ..users import USERNAME_RE
 from .common import BadForm, form_field, page_number, query_arg, store
 
@@ -121,14 +122,16 @@ def contributions() -> str:
                    for tally in summary.groups}
     user_charts = {
         tally.key: stacked_columns(summary.months, {"user": {m: c for m, c, _, _ in tally.months}},
-                                   title=f"Commits per month by {tally.key}", width=240, height=48,
-                                   class_prefix="spark-")
+                                   title=gettext("Commits per month by %(user)s", user=tally.key), width=240, height=48,
+                                   class_prefix="spark-", display=lambda _, user=tally.key: user)
         for tally in summary.users
     }
     return render_template(
         "changes/contributions.html", summary=summary, user_charts=user_charts,
-        commits_chart=stacked_columns(summary.months, group_series, title="Commits per month by group"),
-        lines_chart=stacked_columns(summary.months, line_series, title="Lines changed per month by group"),
+        commits_chart=stacked_columns(summary.months, group_series, title=gettext("Commits per month by group"),
+                                      display=group_name),
+        lines_chart=stacked_columns(summary.months, line_series, title=gettext("Lines changed per month by group"),
+                                    display=group_name),
     )
 
 

@@ -13,6 +13,7 @@ from .. import names
 from ..auth import can, current_author, role_required
 from ..charts import share_bar
 from ..errors import N_, EndorsementRefused, PageNotFound
+from ..templating import group_name
 from .common import canonical_page, form_field, page_context, query_arg, store
 from .translations import content_page, language_arg
 
@@ -36,7 +37,8 @@ def blame(page: str) -> str | Response:
     legend = [share.group for share in result.shares]
     return render_template(
         "review/blame.html", blame=result, rev=rev, legend=legend,
-        bar=share_bar([(share.group, share.lines) for share in result.shares]), **page_context(page),
+        bar=share_bar([(share.group, share.lines) for share in result.shares], display=group_name),
+        **page_context(page),
     )
 
 
