@@ -36,6 +36,7 @@ from .history import History
 from .maintenance import CommitGraph, Maintenance
 from .notes import Notes
 from .pages import Pages
+from .proposals import Proposals
 from .reader import Reader
 from .translations import Translations, VersionSource, VersionState
 from .types import (
@@ -103,6 +104,7 @@ class Store:
         self.endorsements = Endorsements(self.reader, self.endorsement_notes, self.history, branch_ref=self.ref)
         self.translations = Translations(self.reader, self.log, self.pages, branch_ref=self.ref,
                                          source_language=source_language)
+        self.proposals = Proposals(self.reader, self.committer, self.log, self.pages, branch_ref=self.ref)
         self.maintenance = Maintenance(self.reader, self.committer, self.graph, branch=branch,
                                        max_page_bytes=max_page_bytes)
         # Parts that need no revision resolved are exposed as they are.

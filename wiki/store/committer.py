@@ -33,10 +33,17 @@ _LOCKED_FILE = re.compile(r"Unable to create '([^']+\.lock)': File exists")
 
 @dataclass(frozen=True)
 class Plan:
-    """What to commit on a tip: file path -> new bytes (``None`` deletes), and the message."""
+    """What to commit on a tip: file path -> new bytes (``None`` deletes), and the message.
+
+    ``trailers`` are added after the attribution trailers (``Proposal: 3``); a merge names its
+    second parent in ``merge_parent`` and may bring its whole ``tree`` (then ``changes`` is unused).
+    """
 
     changes: dict[str, bytes | None]
     message: str
+    trailers: tuple[tuple[str, str], ...] = ()
+    merge_parent: str | None = None
+    tree: str | None = None
 
 
 @dataclass
@@ -66,9 +73,10 @@ def ident(name: str, email: str) -> str:
     return f"{clean_name} <{clean_email}>"
 
 
-def trailers(author: Author) -> str:
-    """The attribution trailers every wiki-made commit, tag and note commit carries."""
-    return f"{GROUP_TRAILER}: {one_line(author.group)}\n{USER_TRAILER}: {one_line(author.username)}\n"
+def trailers(author: Author, extra: tuple[tuple[str, str], ...] = ()) -> str:
+    """The attribution trailers every wiki-made commit, tag and note commit carries, then ``extra``."""
+    lines = [(GROUP_TRAILER, author.group), (USER_TRAILER, author.username), *extra]
+    return "".join(f"{key}: {one_line(value)}\n" for key, value in lines)
 
 
 class Committer:
@@ -143,13 +151,14 @@ class Committer:
         data = b"".join(b"%o %s\0" % (mode, name.encode()) + bytes.fromhex(oid) for name, (mode, oid) in ordered)
         return self.store_object("tree", data)
 
-    def write_commit(self, tree_id: str, parents: list[str], author: Author, message: str) -> str:
+    def write_commit(self, tree_id: str, parents: list[str], author: Author, message: str,
+                     extra_trailers: tuple[tuple[str, str], ...] = ()) -> str:
         """A commit object by ``author`` (committed by the wiki) with the attribution trailers."""
         stamp = f"{int(time.time())} +0000"
         lines = [f"tree {tree_id}", *(f"parent {parent}" for parent in parents),
                  f"author {ident(author.name, author.email)} {stamp}",
                  f"committer {ident(*self.identity)} {stamp}"]
-        body = f"{one_line(message) or 'Edit'}\n\n{trailers(author)}"
+        body = f"{one_line(message) or 'Edit'}\n\n{trailers(author, extra_trailers)}"
         return self.store_object("commit", ("\n".join(lines) + "\n\n" + body).encode("utf-8"))
 
     def write_tag(self, name: str, commit: str, title: str, author: Author) -> str:
@@ -194,8 +203,9 @@ class Committer:
             plan = prepare(tip)
             if plan is None:
                 return None
-            tree = self.build_tree(self.reader.commit_tree(tip) if tip else None, plan.changes)
-            commit = self.write_commit(tree, [tip] if tip else [], author, plan.message)
+            tree = plan.tree or self.build_tree(self.reader.commit_tree(tip) if tip else None, plan.changes)
+            parents = ([tip] if tip else []) + ([plan.merge_parent] if plan.merge_parent else [])
+            commit = self.write_commit(tree, parents, author, plan.message, plan.trailers)
             if self.set_ref(ref, commit, tip, reason=f"wiki: {one_line(author.username)}"):
                 return commit
         raise StoreBusy(busy)

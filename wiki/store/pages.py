@@ -7,6 +7,7 @@ again on the new tip (merging three-way when the same page changed), so no edit 
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from pathlib import Path
@@ -50,6 +51,17 @@ class Pages:
         self.branch_ref = branch_ref
         self.max_page_bytes = max_page_bytes
         self._page_lists: LRUCache[str, tuple[str, ...]] = LRUCache(16)
+        self.trailers: tuple[tuple[str, str], ...] = ()
+
+    def on_branch(self, ref: str, trailers: tuple[tuple[str, str], ...] = ()) -> Pages:
+        """The same operations on another branch (a proposal), each commit carrying ``trailers``;
+        caches are shared, as they are keyed by object ids."""
+        other = copy.copy(self)
+        other.branch_ref, other.trailers = ref, trailers
+        return other
+
+    def _plan(self, changes: dict[str, bytes | None], message: str) -> Plan:
+        return Plan(changes, message, self.trailers)
 
     # ------------------------------------------------------------------ reading
 
@@ -162,7 +174,7 @@ class Pages:
             data = result.encode("utf-8")
             if current is not None and self.reader.blob(current) == data:
                 return None
-            return Plan({path: data}, summary or f"{'Edit' if current else 'Create'} {page}")
+            return self._plan({path: data}, summary or f"{'Edit' if current else 'Create'} {page}")
 
         commit = self.committer.commit_to_ref(
             self.branch_ref, prepare, author=author,
@@ -190,7 +202,7 @@ class Pages:
             for language, (path, blob_id) in self.version_files(old, head).items():  # type: ignore[arg-type]
                 changes[path] = None  # language versions move with their page, in the same commit
                 changes[names.page_file(names.version_page(new, language))] = self.reader.blob(blob_id)
-            return Plan(changes, summary or f"Rename {old} to {new}")
+            return self._plan(changes, summary or f"Rename {old} to {new}")
 
         return self.committer.commit_to_ref(self.branch_ref, prepare, author=author)  # type: ignore[return-value]
 
@@ -203,7 +215,7 @@ class Pages:
             changes: dict[str, bytes | None] = {names.page_file(page): None}
             changes.update(dict.fromkeys(self.attachment_files(page, head)))
             changes.update(dict.fromkeys(path for path, _ in self.version_files(page, head).values()))
-            return Plan(changes, summary or f"Delete {page}")
+            return self._plan(changes, summary or f"Delete {page}")
 
         return self.committer.commit_to_ref(self.branch_ref, prepare, author=author)  # type: ignore[return-value]
 
@@ -218,7 +230,7 @@ class Pages:
                 return None
             if current is None:
                 self._check_new_name(page, head)
-            return Plan({names.page_file(page): self.reader.blob(old.blob_id)}, message)
+            return self._plan({names.page_file(page): self.reader.blob(old.blob_id)}, message)
 
         return SaveResult(commit=self.committer.commit_to_ref(self.branch_ref, prepare, author=author))
 

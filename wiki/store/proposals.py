@@ -1,0 +1,405 @@
+"""Amendment proposals: a branch of the document that lands on ``main`` only by consensus.
+
+A proposal ``n`` is the branch ``refs/heads/proposals/<n>``, forked from ``main``. What is said
+about it (its title and rationale, comments, endorsements and objections, closing, merging) is
+stored as one small file per event on the branch ``refs/heads/meta/proposals``, at
+``<n>/<sequence>-<kind>-<random>.txt``, so a plain ``git clone`` carries it and concurrent writers
+never conflict (each adds a file; the branch moves by compare-and-swap like every ref, and a writer
+that loses the race numbers its file again). An event file is mail-like (``create`` adds ``title:``)::
+
+    kind: endorse
+    user: ann
+    group: governments
+    time: 2026-11-30T10:00:00Z
+    head: <the proposal commit it is about>
+
+    <text: a rationale, a comment, a reason (Markdown)>
+
+A proposal's state is a pure function of its folder's tree id, so it is cached by that id; its
+branch tip is read from the ref files. Merging writes a real merge commit on ``main`` (blame keeps
+each line's author and group), its tree made by ``git merge-tree``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from .. import names
+from ..errors import InvalidContent, PageNotFound, WikiError
+from .cache import LRUCache
+from .committer import Committer, Plan, one_line
+from .gitlog import GitLog
+from .pages import Pages
+from .reader import TREE_MODE, Reader
+from .types import Author
+
+META_REF = "refs/heads/meta/proposals"
+BRANCH_PREFIX = "refs/heads/proposals/"
+PROPOSAL_TRAILER = "Proposal"
+KINDS = ("create", "comment", "endorse", "object", "withdraw", "close", "merge")
+MAX_TEXT_BYTES = 100_000
+
+
+class ProposalRefused(WikiError):
+    """What was asked cannot be done to this proposal now (closed, moved, no consensus)."""
+
+    code = 409
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    user: str
+    group: str
+    time: int
+    head: str
+    text: str
+    name: str = ""  # the event's file name (orders events written in the same second)
+
+
+@dataclass(frozen=True)
+class GroupPosition:
+    """A group's latest word on a proposal: endorse or object, and whether it is about the current head."""
+
+    group: str
+    event: Event
+    current: bool
+
+
+@dataclass(frozen=True)
+class Proposal:
+    number: int
+    title: str
+    rationale: str
+    author: str
+    group: str
+    created: int
+    base: str
+    state: str  # open, merged, closed
+    events: tuple[Event, ...]
+    head: str = ""  # the branch tip (the base when the branch is missing)
+    merged_commit: str = ""
+    closed_reason: str = ""
+    drafters: tuple[tuple[str, str], ...] = ()  # (user, group) of the proposal's commits
+    positions: tuple[GroupPosition, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"{BRANCH_PREFIX}{self.number}"
+
+
+@dataclass(frozen=True)
+class Consensus:
+    """Where a proposal's current head stands with the configured groups."""
+
+    endorsing: tuple[str, ...]
+    objecting: tuple[GroupPosition, ...]
+    missing: tuple[str, ...]  # groups with no current endorsement or objection
+    stale: tuple[str, ...]  # groups whose last word is about an earlier head
+    holds: bool
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What merging would do now: the merged tree (``None`` on conflicts) and the pages changed."""
+
+    main: str
+    behind: int
+    tree: str | None
+    conflicts: tuple[str, ...]
+    pages: tuple[tuple[str, str | None, str | None], ...] = field(default=())  # (page, main blob, merged blob)
+
+
+def parse_event(name: str, data: bytes) -> Event | None:
+    """An event file's content, or ``None`` when it is not one (a hand-made file)."""
+    head, _, text = data.decode("utf-8", "replace").partition("\n\n")
+    fields = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in head.split("\n"))}
+    if fields.get("kind") not in KINDS:
+        return None
+    try:
+        when = int(datetime.strptime(fields.get("time", ""), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp())
+    except ValueError:
+        return None
+    return Event(kind=fields["kind"], user=fields.get("user", ""), group=fields.get("group", ""), time=when,
+                 head=fields.get("head", ""), text=text, name=name)
+
+
+def event_file(event: Event, title: str = "") -> bytes:
+    stamp = datetime.fromtimestamp(event.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    lines = [f"kind: {event.kind}", f"user: {one_line(event.user)}", f"group: {one_line(event.group)}",
+             f"time: {stamp}", f"head: {event.head}"]
+    if title:
+        lines.append(f"title: {one_line(title)}")
+    return ("\n".join(lines) + "\n\n" + event.text.replace("\r\n", "\n")).encode("utf-8")
+
+
+class Proposals:
+    """Create, read, decide on and merge proposals."""
+
+    def __init__(self, reader: Reader, committer: Committer, log: GitLog, pages: Pages, *, branch_ref: str) -> None:
+        self.reader = reader
+        self.committer = committer
+        self.log = log
+        self.pages = pages
+        self.branch_ref = branch_ref
+        self._states: LRUCache[str, tuple[Proposal, tuple[str, ...]]] = LRUCache(1024)
+        self._drafters: LRUCache[tuple[str, str], tuple[tuple[str, str], ...]] = LRUCache(1024)
+        self._previews: LRUCache[tuple[str, str], MergePreview] = LRUCache(256)
+
+    # ------------------------------------------------------------------ reading
+
+    def numbers(self) -> list[int]:
+        tip = self.reader.read_ref(META_REF)
+        if tip is None:
+            return []
+        entries = self.reader.tree_entries(self.reader.commit_tree(tip))
+        return sorted(int(name) for name, (mode, _) in entries.items() if mode == TREE_MODE and name.isdigit())
+
+    def get(self, number: int) -> Proposal:
+        """The proposal ``number`` as its events and branch say now; PageNotFound when there is none."""
+        tip = self.reader.read_ref(META_REF)
+        folder = self.reader.lookup(self.reader.commit_tree(tip), str(number)) if tip else None
+        if folder is None or folder[0] != TREE_MODE:
+            raise PageNotFound(f"There is no proposal {number}.")
+        proposal, _ = self._states.get_or_compute(folder[1], lambda: self._replay(number, folder[1]))
+        head = self.reader.read_ref(f"{BRANCH_PREFIX}{number}") or proposal.base
+        drafters = self._drafters.get_or_compute((proposal.base, head), lambda: self._drafters_of(proposal.base, head))
+        positions = tuple(GroupPosition(p.group, p.event, p.event.head == head) for p in proposal.positions)
+        return replace(proposal, head=head, drafters=drafters, positions=positions)
+
+    def list(self) -> list[Proposal]:
+        """Every proposal, newest first (each cached by its folder's tree id)."""
+        return [self.get(number) for number in reversed(self.numbers())]
+
+    def _replay(self, number: int, tree: str) -> tuple[Proposal, tuple[str, ...]]:
+        events = []
+        title = ""
+        for name, (mode, blob) in sorted(self.reader.tree_entries(tree).items()):
+            if mode == TREE_MODE:
+                continue
+            data = self.reader.blob(blob)
+            event = parse_event(name, data)
+            if event is None:
+                continue
+            if event.kind == "create" and not title:
+                title = next((line[6:].strip() for line in data.decode("utf-8", "replace").split("\n\n")[0].split("\n")
+                              if line.startswith("title:")), "")
+            events.append(event)
+        events.sort(key=lambda event: event.name)
+        created = next((event for event in events if event.kind == "create"), None)
+        if created is None:
+            raise PageNotFound(f"There is no proposal {number}.")
+        state, merged, reason = "open", "", ""
+        latest: dict[str, Event] = {}
+        for event in events:
+            if event.kind == "merge":
+                state, merged = "merged", event.head
+            elif event.kind == "close" and state == "open":
+                state, reason = "closed", event.text
+            elif event.kind in ("endorse", "object", "withdraw"):
+                latest[event.group] = event
+        positions = tuple(GroupPosition(group, event, False) for group, event in sorted(latest.items())
+                          if event.kind != "withdraw")
+        proposal = Proposal(number=number, title=title or f"Proposal {number}", rationale=created.text,
+                            author=created.user, group=created.group, created=created.time, base=created.head,
+                            state=state, events=tuple(events), merged_commit=merged, closed_reason=reason,
+                            positions=positions)
+        return proposal, ()
+
+    def _drafters_of(self, base: str, head: str) -> tuple[tuple[str, str], ...]:
+        if base == head:
+            return ()
+        notes = self.log.notes_tip()
+        seen: dict[tuple[str, str], None] = {}
+        for entry in self.log.iter_log(head, f"^{base}", "--no-merges"):
+            commit = self.log.attribute(entry.commit, notes)
+            seen[(commit.username or commit.author_name, commit.group)] = None
+        return tuple(reversed(list(seen)))
+
+    def consensus(self, proposal: Proposal, groups: tuple[str, ...] | list[str]) -> Consensus:
+        current = [position for position in proposal.positions if position.current]
+        endorsing = tuple(p.group for p in current if p.event.kind == "endorse")
+        objecting = tuple(p for p in current if p.event.kind == "object")
+        spoken = {p.group for p in current}
+        stale = tuple(p.group for p in proposal.positions if not p.current)
+        missing = tuple(group for group in groups if group not in spoken)
+        holds = bool(groups) and all(group in endorsing for group in groups) and not objecting
+        return Consensus(endorsing=endorsing, objecting=objecting, missing=missing, stale=stale, holds=holds)
+
+    def preview(self, proposal: Proposal) -> MergePreview:
+        """What merging into the current ``main`` would do (cached by the two commit ids)."""
+        main = self.reader.read_ref(self.branch_ref) or proposal.base
+        return self._previews.get_or_compute((main, proposal.head), lambda: self._preview(main, proposal.head))
+
+    def _preview(self, main: str, head: str) -> MergePreview:
+        behind = int(self.reader.run("rev-list", "--count", f"{head}..{main}").stdout.strip() or 0)
+        tree, conflicts = self.merge_tree(main, head)
+        pages = []
+        if tree is not None:
+            for change in self.log.diff_tree(self.reader.commit_tree(main), tree, renames=False):
+                page = names.page_from_file(change.path)
+                if page is not None:
+                    pages.append((page, self.reader.blob_at(main, change.path),
+                                  _blob_in_tree(self.reader, tree, change.path)))
+        return MergePreview(main=main, behind=behind, tree=tree, conflicts=conflicts, pages=tuple(pages))
+
+    def merge_tree(self, ours: str, theirs: str) -> tuple[str | None, tuple[str, ...]]:
+        """The tree of a three-way merge of two commits (``git merge-tree``), or the conflicting files."""
+        result = self.reader.run("merge-tree", "--write-tree", "--name-only", "-z", ours, theirs, check=False)
+        if result.returncode not in (0, 1):
+            raise InvalidContent(f"git merge-tree failed: {result.stderr.decode('utf-8', 'replace').strip()}")
+        parts = result.stdout.decode("utf-8", "replace").split("\0")
+        if result.returncode == 0:
+            return parts[0].strip(), ()
+        files = []
+        for part in parts[1:]:
+            if not part.strip():
+                break
+            files.append(part.strip())
+        return None, tuple(dict.fromkeys(files))
+
+    # ------------------------------------------------------------------ writing
+
+    def _write_event(self, number: int | None, event: Event, *, title: str = "",
+                     author: Author) -> int:
+        """Add one event file; ``number=None`` allocates the next proposal number in the same swap."""
+        if len(event.text.encode("utf-8")) > MAX_TEXT_BYTES:
+            raise InvalidContent(f"The text is longer than {MAX_TEXT_BYTES:,} bytes.")
+        allocated = number
+
+        def prepare(tip: str | None) -> Plan:
+            nonlocal allocated
+            root = self.reader.tree_entries(self.reader.commit_tree(tip)) if tip else {}
+            if number is None:
+                allocated = max((int(name) for name in root if name.isdigit()), default=0) + 1
+            folder = root.get(str(allocated))
+            sequence = len(self.reader.tree_entries(folder[1])) + 1 if folder and folder[0] == TREE_MODE else 1
+            # Numbered in the order they land (the swap makes concurrent writers renumber), so
+            # events of one second keep their order in every clone.
+            name = f"{allocated}/{sequence:06d}-{event.kind}-{secrets.token_hex(3)}.txt"
+            return Plan({name: event_file(event, title)}, f"{event.kind.capitalize()} proposal {allocated}",
+                        ((PROPOSAL_TRAILER, str(allocated)),))
+
+        self.committer.commit_to_ref(META_REF, prepare, author=author,
+                                     busy="Proposals are being changed very often right now; please try again.")
+        return allocated  # type: ignore[return-value]
+
+    def create(self, title: str, rationale: str, *, author: Author) -> Proposal:
+        """Start a proposal forked from the current ``main``."""
+        title = one_line(title)[:200]
+        if not title:
+            raise InvalidContent("A proposal needs a title.")
+        base = self.reader.read_ref(self.branch_ref)
+        if base is None:
+            raise PageNotFound("The content repository has no commits yet.")
+        event = Event("create", author.username, author.group, _now(), base, rationale)
+        number = self._write_event(None, event, title=title, author=author)
+        self.committer.set_ref(f"{BRANCH_PREFIX}{number}", base, None, reason=f"wiki: proposal {number}")
+        return self.get(number)
+
+    def pages_of(self, number: int) -> Pages:
+        """Page operations on the proposal's branch, each commit carrying ``Proposal: <n>``."""
+        proposal = self.get(number)
+        if proposal.state != "open":
+            raise ProposalRefused(f"Proposal {number} is {proposal.state}; it can no longer change.")
+        if self.reader.read_ref(proposal.ref) is None:  # created before its branch was (a crash): make it
+            self.committer.set_ref(proposal.ref, proposal.base, None, reason=f"wiki: proposal {number}")
+        return self.pages.on_branch(proposal.ref, ((PROPOSAL_TRAILER, str(number)),))
+
+    def comment(self, number: int, text: str, *, author: Author) -> None:
+        proposal = self.get(number)
+        if not text.strip():
+            raise InvalidContent("The comment is empty.")
+        self._write_event(number, Event("comment", author.username, author.group, _now(), proposal.head, text),
+                          author=author)
+
+    def position(self, number: int, action: str, seen: str, *, reason: str, author: Author) -> None:
+        """Endorse, object to, or withdraw from the proposal's head ``seen`` for the author's group."""
+        if action not in ("endorse", "object", "withdraw"):
+            raise InvalidContent("The action must be endorse, object or withdraw.")
+        proposal = self.get(number)
+        if proposal.state != "open":
+            raise ProposalRefused(f"Proposal {number} is {proposal.state}.")
+        if seen != proposal.head:
+            raise ProposalRefused("The proposal changed since you read it; read its new changes and decide again.")
+        if action == "object" and not reason.strip():
+            raise InvalidContent("Say why your group objects.")
+        if action == "withdraw" and author.group not in {p.group for p in proposal.positions}:
+            raise ProposalRefused("Your group has nothing to withdraw on this proposal.")
+        self._write_event(number, Event(action, author.username, author.group, _now(), proposal.head, reason),
+                          author=author)
+
+    def close(self, number: int, reason: str, *, author: Author) -> None:
+        proposal = self.get(number)
+        if proposal.state != "open":
+            raise ProposalRefused(f"Proposal {number} is already {proposal.state}.")
+        self._write_event(number, Event("close", author.username, author.group, _now(), proposal.head, reason),
+                          author=author)
+
+    def update(self, number: int, *, author: Author) -> str | None:
+        """Merge ``main`` into the proposal's branch (a clean three-way merge only); the new head,
+        or ``None`` when the branch already has ``main``. Overlapping changes raise ProposalRefused
+        naming the files, to be edited in the proposal."""
+        proposal = self.get(number)
+        if proposal.state != "open":
+            raise ProposalRefused(f"Proposal {number} is {proposal.state}.")
+        main = self.reader.read_ref(self.branch_ref)
+
+        def prepare(tip: str | None) -> Plan | None:
+            head = tip or proposal.base
+            if main is None or self.reader.is_ancestor(main, head):
+                return None
+            tree, conflicts = self.merge_tree(head, main)
+            if tree is None:
+                raise ProposalRefused("The main text changed the same lines as this proposal in: "
+                                      + ", ".join(conflicts) + ". Edit those pages in the proposal to agree with it.")
+            return Plan({}, f"Update proposal {number} with the main text", ((PROPOSAL_TRAILER, str(number)),),
+                        merge_parent=main, tree=tree)
+
+        return self.committer.commit_to_ref(proposal.ref, prepare, author=author)
+
+    def merge(self, number: int, *, groups: tuple[str, ...] | list[str], author: Author, display_name: str,
+              admin: bool, reason: str = "") -> str:
+        """Merge the proposal into ``main`` as a real merge commit, by compare-and-swap; return it.
+
+        Needs consensus of ``groups``, unless an admin gives a ``reason`` (an Override-Reason).
+        """
+        proposal = self.get(number)
+        if proposal.state != "open":
+            raise ProposalRefused(f"Proposal {number} is {proposal.state}; it cannot be merged.")
+        agreed = self.consensus(proposal, groups)
+        if not agreed.holds and not (admin and reason.strip()):
+            raise ProposalRefused("The stakeholder groups have not all endorsed this proposal"
+                                  + ("; an admin may merge it anyway, giving a reason." if admin else "."))
+        head = proposal.head
+        trailers = ((PROPOSAL_TRAILER, str(number)), *(("Endorsed-By", group) for group in agreed.endorsing),
+                    ("Merged-By", display_name))
+        if not agreed.holds:
+            trailers += (("Override-Reason", reason),)
+
+        def prepare(tip: str | None) -> Plan:
+            if tip is None:
+                raise PageNotFound("The content repository has no commits yet.")
+            if self.reader.is_ancestor(head, tip):
+                raise ProposalRefused("The proposal changes nothing in the main text.")
+            tree, conflicts = self.merge_tree(tip, head)
+            if tree is None:
+                raise ProposalRefused("The proposal needs an update: the main text changed the same lines in "
+                                      + ", ".join(conflicts) + ".")
+            return Plan({}, f"Merge proposal {number}: {proposal.title}", trailers, merge_parent=head, tree=tree)
+
+        commit = self.committer.commit_to_ref(self.branch_ref, prepare, author=author)
+        self._write_event(number, Event("merge", author.username, author.group, _now(), commit or head, reason),
+                          author=author)
+        return commit  # type: ignore[return-value]
+
+
+def _now() -> int:
+    return int(datetime.now(UTC).timestamp())
+
+
+def _blob_in_tree(reader: Reader, tree: str, path: str) -> str | None:
+    entry = reader.lookup(tree, path)
+    return entry[1] if entry is not None and entry[0] != TREE_MODE else None
