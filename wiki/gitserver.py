@@ -214,13 +214,27 @@ class HookRepository:
         output = self._git("rev-list", "--reverse", "--topo-order", *tips, "--not", *exclude).stdout
         return output.decode().split()
 
-    def outside_history(self, commits: Iterable[str], tip: str | None) -> set[str]:
-        """Those of ``commits`` that are not ``tip`` or one of its ancestors (all of them without a tip)."""
-        commits = set(commits)
-        if not commits or tip is None:
+    def outside_history(self, commits: Iterable[str], tips: Iterable[str]) -> set[str]:
+        """Those of ``commits`` that are none of ``tips`` nor an ancestor of one (all of them without tips)."""
+        commits, tips = set(commits), sorted(set(tips))
+        if not commits or not tips:
             return commits
-        output = self._git("rev-list", *sorted(commits), "--not", tip).stdout
+        output = self._git("rev-list", *sorted(commits), "--not", *tips).stdout
         return commits & set(output.decode().split())
+
+    def tree_entries(self, tree_ish: str) -> dict[str, tuple[str, str]] | None:
+        """The entries of a tree (``commit:folder`` works too) by name, as ``(mode, object id)``;
+        ``None`` when ``tree_ish`` names no tree."""
+        result = self._git("ls-tree", "-z", "--end-of-options", tree_ish, check=False)
+        if result.returncode != 0:
+            return None
+        entries = {}
+        for line in result.stdout.split(b"\0"):
+            info, tab, name = line.partition(b"\t")
+            if tab:
+                mode, _, object_id = info.decode("ascii", "replace").split(" ")
+                entries[name.decode("utf-8", "replace")] = (mode, object_id)
+        return entries
 
     def read_commits(self, commits: Iterable[str]) -> dict[str, RawCommit]:
         """The commit objects themselves, parsed in Python (one ``cat-file --batch``)."""

@@ -3,28 +3,35 @@
 ``pre-receive`` runs before any ref moves, with the pushed objects still in quarantine: when it
 refuses, nothing changes and every line it prints reaches the pusher as ``remote: ...``. The rules:
 
-- only ``refs/heads/main`` (fast-forward only, never deleted) and new tags (``refs/tags/*``, never
-  moved or deleted, named like the wiki's named versions, pointing at a commit of main) can be pushed;
-  ``refs/notes/*`` belong to the wiki. A new branch or tag may not share its short name with another
-  branch or tag (``git checkout main`` would be ambiguous in every clone), nor be ``head`` or ``origin``;
+- only ``refs/heads/main`` (fast-forward only, never deleted), the branch ``refs/heads/proposals/<n>``
+  of an open proposal (it must exist already, as the wiki made it; fast-forward only, never deleted;
+  the proposal's state is read from the metadata branch's tree, as ``wiki.store.proposals`` writes it)
+  and new tags (``refs/tags/*``, never moved or deleted, named like the wiki's named versions,
+  pointing at a commit of main) can be pushed; ``refs/notes/*`` and the proposals' metadata branch
+  ``refs/heads/meta/proposals`` belong to the wiki. A new branch or tag may not share its short name
+  with another branch or tag (``git checkout main`` would be ambiguous in every clone), nor be
+  ``head`` or ``origin``;
 - every pushed commit is one the wiki can show, read from the commit object itself (not through a
   ``git log`` format that the commit's own bytes could confuse): author and committer dates from 1970
   up to ``MAX_FUTURE_SECONDS`` (a day) ahead of the server's clock, so imported history keeps its
   dates while the year 3,170,843 is refused; a UTC offset of at most 23:59; no control characters in
   names and e-mails, nor in the message (subject, body, trailers) other than tabs and line breaks;
 - every file a pushed commit adds or changes is a page (a file counts as changed unless a trusted
-  parent, one already on main or pushed and checked with it, has it unchanged: a merge with
-  ``refs/notes/*`` or any other history is checked whichever parent comes first): a regular
+  parent, one already on main or on the proposal's branch pushed to, or pushed and checked with
+  it, has it unchanged: a merge with ``refs/notes/*`` or any other history is checked whichever
+  parent comes first): a regular
   ``<Page name>.md`` file whose name is a valid, canonical page name (``wiki/names.py``), valid
   UTF-8 without NUL bytes and at most ``MAX_PAGE_BYTES`` long; or an attachment
   ``<Page name>.files/<file name>`` that passes the same checks as an upload
   (``wiki/attachments.py``: its name, its type by content, at most ``MAX_ATTACHMENT_BYTES``);
-  no other files, symlinks or submodules;
+  no other files, symlinks or submodules; and in each pushed branch no new page differs only in
+  case from another, nor is a language version without its page;
 - a ``Stakeholder-Group`` trailer, when a commit has one, names a known group (at most one).
 
-``post-receive`` records attribution: every commit the push added to main gets a note under
-``refs/notes/stakeholder-groups`` with ``Stakeholder-Group:`` (the commit's trailer, else the
-pusher's group) and ``Pushed-By:`` (the pusher's wiki account). History falls back to that note.
+``post-receive`` records attribution: every commit the push added to main or to a proposal's
+branch (and no other branch had) gets a note under ``refs/notes/stakeholder-groups`` with
+``Stakeholder-Group:`` (the commit's trailer, else the pusher's group) and ``Pushed-By:`` (the
+pusher's wiki account). History falls back to that note.
 It then adds the pushed commits to the commit-graph, as the wiki does after its own commits.
 
 The wiki's ``git_http`` view passes its settings in ``WIKI_HOOK_*`` variables; git itself runs in
@@ -50,6 +57,7 @@ from .errors import InvalidPageName, WikiError
 from .gitserver import ZERO_ID, FileChange, HookRepository, RawCommit
 from .store import GROUP_TRAILER, Author, Store
 from .store.gitlog import trailer_lines
+from .store.proposals import BRANCH_PREFIX, META_REF, parse_event
 
 MAIN_REF = "refs/heads/main"
 PAGE_MODE = "100644"
@@ -64,6 +72,8 @@ MESSAGE_WHITESPACE = frozenset("\t\n\r")
 # Short names a new branch or tag may not have (compared case-insensitively).
 SHORT_NAME_PREFIXES = ("refs/heads/", "refs/tags/")
 RESERVED_SHORT_NAMES = frozenset({"head", "origin"})
+# A proposal's branch is refs/heads/proposals/<n>, n as the wiki writes it (no sign, no leading zero).
+PROPOSAL_NUMBER_RE = re.compile(r"[1-9][0-9]{0,17}\Z")
 
 
 @dataclass(frozen=True)
@@ -131,9 +141,19 @@ def check_push(updates: list[RefUpdate], repo: HookRepository, settings: HookSet
     if problems:
         return problems  # nothing below reads a commit that failed these checks
     problems += _check_trailers(raw, settings)
-    problems += _check_files(_files_to_check(commits, raw, repo, main_before), repo, settings,
-                             main_after if main else None)
+    # Branches (main, proposals) move forward only: what they had was checked when it came.
+    branches = [update for update in updates if _is_content_branch(update.ref) and update.new != ZERO_ID]
+    trusted = [main_before] if main_before else []
+    trusted += [update.old for update in branches if update.ref != MAIN_REF and update.old != ZERO_ID]
+    problems += _check_files(_files_to_check(commits, raw, repo, trusted), repo, settings,
+                             [update.new for update in branches])
     return problems
+
+
+def _is_content_branch(ref: str) -> bool:
+    """``main`` or a proposal's branch: the branches that hold pages."""
+    return ref == MAIN_REF or (ref.startswith(BRANCH_PREFIX)
+                               and PROPOSAL_NUMBER_RE.match(ref.removeprefix(BRANCH_PREFIX)) is not None)
 
 
 def _check_ref(update: RefUpdate, repo: HookRepository, main_after: str | None) -> str | None:
@@ -157,7 +177,60 @@ def _check_ref(update: RefUpdate, repo: HookRepository, main_after: str | None) 
         return None
     if ref.startswith("refs/notes/"):
         return f"{ref}: notes are written by the wiki (attribution); fetch them, do not push them."
-    return f"{ref}: only refs/heads/main and new tags (refs/tags/*) can be pushed."
+    if ref == META_REF:
+        return (f"{ref}: the proposals' rationales, discussion, endorsements and decisions are written by the "
+                "wiki; take part in the wiki, and fetch this branch, do not push it.")
+    if ref.startswith(BRANCH_PREFIX):
+        return _check_proposal_ref(update, repo)
+    return (f"{ref}: only refs/heads/main and new tags (refs/tags/*) can be pushed, and the branches of "
+            "open proposals (refs/heads/proposals/<number>), which the wiki creates.")
+
+
+def _check_proposal_ref(update: RefUpdate, repo: HookRepository) -> str | None:
+    """Why ``update`` cannot move a proposal's branch, or ``None``: the proposal must exist and be
+    open, its branch exist already, and the push move it forward (the rules of ``main``)."""
+    ref = update.ref
+    number = ref.removeprefix(BRANCH_PREFIX)
+    if not PROPOSAL_NUMBER_RE.match(number):
+        return (f"{ref}: not a proposal's branch; a proposal is refs/heads/proposals/<number>, "
+                "created in the wiki.")
+    state = proposal_state(repo, number)
+    if state is None:
+        return f"{ref}: there is no proposal {number}; create a proposal in the wiki, then push to its branch."
+    if state != "open":
+        return f"{ref}: proposal {number} is {state}; it can no longer change."
+    if update.new == ZERO_ID:
+        return f"{ref}: a proposal's branch cannot be deleted; close the proposal in the wiki instead."
+    if update.old == ZERO_ID:
+        return (f"{ref}: the branch of proposal {number} does not exist yet; open the proposal in the wiki "
+                "(it makes the branch), fetch, and push again.")
+    if repo.peel_to_commit(update.new) != update.new:
+        return f"{ref}: a branch must point at a commit."
+    if not repo.is_ancestor(update.old, update.new):
+        return (f"{ref}: a proposal's branch only moves forward: this push would drop commits (a force push). "
+                "Fetch it, merge or rebase on it, and push again without --force.")
+    return None
+
+
+def proposal_state(repo: HookRepository, number: str) -> str | None:
+    """``open``, ``closed`` or ``merged`` as the metadata branch says (the rule of
+    ``Proposals._replay``), or ``None`` when there is no proposal ``number``."""
+    meta = repo.ref(META_REF)
+    entries = repo.tree_entries(f"{meta}:{number}") if meta else None
+    if not entries:
+        return None
+    blobs = {blob: name for name, (mode, blob) in entries.items() if mode == PAGE_MODE}
+    events = sorted((event for blob, data in repo.read_blobs(blobs)
+                     if (event := parse_event(blobs[blob], data)) is not None), key=lambda event: event.name)
+    if not any(event.kind == "create" for event in events):
+        return None
+    state = "open"
+    for event in events:
+        if event.kind == "merge":
+            state = "merged"
+        elif event.kind == "close" and state == "open":
+            state = "closed"
+    return state
 
 
 def _ambiguous_name(update: RefUpdate, updates: list[RefUpdate], ref_names: list[str]) -> str | None:
@@ -250,17 +323,18 @@ def _is_control(char: str) -> bool:
 
 
 def _files_to_check(commits: list[str], raw: dict[str, RawCommit], repo: HookRepository,
-                    main_before: str | None) -> list[FileChange]:
+                    trusted_tips: list[str]) -> list[FileChange]:
     """The files of the pushed commits that no trusted parent already had, whatever the parent order.
 
-    A parent is trusted when it is a pushed commit (checked here too) or was already on main
-    (checked when it came). A file identical to a trusted parent's is fine; every other file of a
-    commit is checked, so a merge with a commit from anywhere else (``refs/notes/*``, an unrelated
-    history) cannot bring files in, whether that commit is its first parent or not.
+    A parent is trusted when it is a pushed commit (checked here too) or was already on main or on
+    the proposal branch pushed to (``trusted_tips``: checked when it came). A file identical to a
+    trusted parent's is fine; every other file of a commit is checked, so a merge with a commit from
+    anywhere else (``refs/notes/*``, an unrelated history, another proposal) cannot bring files in,
+    whether that commit is its first parent or not.
     """
     new = set(commits)
     outside = {parent for commit in commits for parent in raw[commit].parents if parent not in new}
-    untrusted = repo.outside_history(outside, main_before)
+    untrusted = repo.outside_history(outside, trusted_tips)
     pairs: list[tuple[str, str | None]] = []
     for commit in commits:
         trusted = [parent for parent in raw[commit].parents if parent not in untrusted]
@@ -298,11 +372,13 @@ def _check_trailers(raw: dict[str, RawCommit], settings: HookSettings) -> list[s
 
 
 def _check_files(changes: list[FileChange], repo: HookRepository, settings: HookSettings,
-                 main_after: str | None) -> list[str]:
+                 branch_tips: list[str]) -> list[str]:
+    """The page and attachment rules for ``changes``; then, for each pushed branch tip (main, a
+    proposal), no new page has a case twin or is a language version without its page there."""
     problems = []
     pages_by_blob: dict[str, str] = {}
     attachments_by_blob: dict[str, str] = {}
-    new_pages: set[str] = set()
+    new_pages: list[tuple[str, str]] = []  # (commit, path)
     for change in changes:
         where = f"commit {change.commit[:10]}"
         try:
@@ -322,7 +398,7 @@ def _check_files(changes: list[FileChange], repo: HookRepository, settings: Hook
             problems.append(f"{where}: {path}: {problem}")
             continue
         pages_by_blob.setdefault(change.blob, path)
-        new_pages.add(path)
+        new_pages.append((change.commit, path))
     if problems:
         return problems
     sizes = repo.object_sizes({**pages_by_blob, **attachments_by_blob})
@@ -342,11 +418,16 @@ def _check_files(changes: list[FileChange], repo: HookRepository, settings: Hook
         if "\0" in text:
             problems.append(f"{pages_by_blob[blob]}: contains a NUL byte; binary files cannot be pages.")
     problems += _check_attachment_contents(attachments_by_blob, sizes, repo, settings)
-    if main_after and new_pages and not problems:
-        all_files = repo.all_files(main_after)
-        problems += _case_twins(new_pages, all_files)
-        problems += _orphan_versions(new_pages, all_files)
-    return problems
+    if new_pages and not problems:
+        for tip in dict.fromkeys(branch_tips):
+            # With several branches pushed at once, each is judged by the pages its own commits add.
+            reachable = set(repo.new_commits([tip])) if len(branch_tips) > 1 else None
+            paths = {path for commit, path in new_pages if reachable is None or commit in reachable}
+            if paths:
+                all_files = repo.all_files(tip)
+                problems += _case_twins(paths, all_files)
+                problems += _orphan_versions(paths, all_files)
+    return list(dict.fromkeys(problems))
 
 
 def _orphan_versions(new_paths: set[str], all_files: list[bytes]) -> list[str]:
@@ -433,15 +514,21 @@ def _case_twins(new_pages: set[str], all_files: list[bytes]) -> list[str]:
 
 def record_attribution(updates: list[RefUpdate], repo: HookRepository, settings: HookSettings,
                        store: Store) -> int:
-    """Note the group and pusher of every commit the push added to main; returns how many.
+    """Note the group and pusher of every commit the push added to main or to a proposal's branch;
+    returns how many.
 
-    The notes commit goes through the store's committer (compare-and-swap of the notes ref, like
-    every other write), so a concurrent endorsement or push never loses a note.
+    Commits some other branch already had before the push (a web edit, a commit pushed to a
+    proposal and now to main) kept the attribution they had. The notes commit goes through the
+    store's committer (compare-and-swap of the notes ref, like every other write), so a concurrent
+    endorsement or push never loses a note.
     """
-    main = next((update for update in updates if update.ref == MAIN_REF and update.new != ZERO_ID), None)
-    if main is None or not settings.pusher:
+    branches = [update for update in updates if _is_content_branch(update.ref) and update.new != ZERO_ID]
+    if not branches or not settings.pusher:
         return 0
-    commits = repo.new_commits([main.new], exclude=[main.old] if main.old != ZERO_ID else [])
+    moved = {update.ref for update in updates}
+    exclude = [update.old for update in branches if update.old != ZERO_ID]
+    exclude += [ref for ref in repo.ref_names() if ref.startswith("refs/heads/") and ref not in moved]
+    commits = repo.new_commits([update.new for update in branches], exclude=exclude)
     trailers = group_trailers(repo.read_commits(commits))
     notes = {}
     for commit in commits:
