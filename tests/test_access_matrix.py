@@ -35,9 +35,13 @@ def prepare(app: Flask) -> dict[str, str]:
         store.save_page(page, "# Attachments\n", base=store.head(), author=MATRIX_AUTHOR, summary="v1")
         store.save_attachment(page, "notes.txt", b"attached notes\n", author=MATRIX_AUTHOR, summary="attach")
     rev = store.head()
+    proposal = store.proposals.create("Matrix proposal", "Why.", author=MATRIX_AUTHOR).number
+    store.proposals.pages_of(proposal).save_page("Matrix/Proposed", "# Proposed\n", base=store.head(),
+                                                 author=MATRIX_AUTHOR, summary="proposed")
     store.save_page("Matrix/Revert", "# Revert\n\nsecond version\n", base=store.head(), author=MATRIX_AUTHOR,
                     summary="v2")
-    return {"rev": rev, "head": store.head(), "home_change": store.last_change("Home").id}
+    return {"rev": rev, "head": store.head(), "home_change": store.last_change("Home").id,
+            "proposal": str(proposal), "proposal_head": store.proposals.get(proposal).head}
 
 
 def call(client: FlaskClient, route: Route, values: dict[str, str], role: str = "anonymous"):  # noqa: ANN201

@@ -270,6 +270,25 @@ def _fill_attachments(app: Flask) -> list[str]:
     return urls
 
 
+def _fill_proposals(app: Flask) -> list[str]:
+    """Proposal titles, rationales, comments, objections and closing reasons, and a page inside one."""
+    store = app.extensions["wiki_store"]
+    urls = ["/-/proposals", "/-/proposals.atom", "/-/proposals?state=open", "/-/proposals?state=closed"]
+    for index, payload in enumerate(p for p in payloads()[:40] if "\x00" not in p):
+        proposal = store.proposals.create(payload[:200] or "x", payload, author=_author())
+        store.proposals.comment(proposal.number, payload or "x", author=_author())
+        if index % 4 == 0:
+            store.proposals.pages_of(proposal.number).save_page("Xss/Proposed", f"{payload}\n", base=None,
+                                                                author=_author(), summary=payload)
+            head = store.proposals.get(proposal.number).head
+            store.proposals.position(proposal.number, "object", head, reason=payload or "x", author=_author())
+            urls += [f"/Xss/Proposed?proposal={proposal.number}", f"/Xss/Proposed/-/edit?proposal={proposal.number}"]
+        elif index % 4 == 1:
+            store.proposals.close(proposal.number, payload, author=_author())
+        urls.append(f"/-/proposals/{proposal.number}")
+    return urls
+
+
 SINKS = [
     Sink("page text, diffs, blame, old versions, compare", _fill_page_text),
     Sink("page names", _fill_page_names),
@@ -277,6 +296,7 @@ SINKS = [
     Sink("display names and group names", _fill_people),
     Sink("search queries, snippets, backlinks, wanted pages", _fill_search),
     Sink("attachment names and their summaries", _fill_attachments),
+    Sink("proposal titles, rationales, comments, objections, closing reasons", _fill_proposals),
 ]
 
 

@@ -71,7 +71,19 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
 
     CSRFProtect(app)
     from . import auth, cli, i18n, security, templating
-    from .views import attachments, changes, find, git_http, history, pages, preview, review, site, translations
+    from .views import (
+        attachments,
+        changes,
+        find,
+        git_http,
+        history,
+        pages,
+        preview,
+        proposals,
+        review,
+        site,
+        translations,
+    )
     from .views import auth as auth_views
     from .views import language as language_views
 
@@ -91,6 +103,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(find.bp)
     app.register_blueprint(attachments.bp)
     app.register_blueprint(translations.bp)
+    app.register_blueprint(proposals.bp)
     app.register_blueprint(pages.bp)
     cli.init_app(app)
     return app

@@ -109,7 +109,8 @@ def parse_commit(commit_id: str, header: str, message: str) -> CommitInfo:
     found = parse_trailers(message)
     return CommitInfo(id=commit_id, author_name=name, author_email=email, timestamp=stamp,
                       subject=subject_of(message), group=found.get(GROUP_TRAILER, ""),
-                      username=found.get(USER_TRAILER, ""), parents=tuple(parents))
+                      username=found.get(USER_TRAILER, ""), parents=tuple(parents),
+                      proposal=found.get("Proposal", "") if found.get("Proposal", "").isdigit() else "")
 
 
 class GitLog:

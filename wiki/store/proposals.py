@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from .. import names
-from ..errors import InvalidContent, PageNotFound, WikiError
+from ..errors import N_, InvalidContent, PageNotFound, Term, WikiError
 from .cache import LRUCache
 from .committer import Committer, Plan, one_line
 from .gitlog import GitLog
@@ -162,7 +162,7 @@ class Proposals:
         tip = self.reader.read_ref(META_REF)
         folder = self.reader.lookup(self.reader.commit_tree(tip), str(number)) if tip else None
         if folder is None or folder[0] != TREE_MODE:
-            raise PageNotFound(f"There is no proposal {number}.")
+            raise PageNotFound(N_("There is no proposal %(number)s."), number=number)
         proposal, _ = self._states.get_or_compute(folder[1], lambda: self._replay(number, folder[1]))
         head = self.reader.read_ref(f"{BRANCH_PREFIX}{number}") or proposal.base
         drafters = self._drafters.get_or_compute((proposal.base, head), lambda: self._drafters_of(proposal.base, head))
@@ -190,7 +190,7 @@ class Proposals:
         events.sort(key=lambda event: event.name)
         created = next((event for event in events if event.kind == "create"), None)
         if created is None:
-            raise PageNotFound(f"There is no proposal {number}.")
+            raise PageNotFound(N_("There is no proposal %(number)s."), number=number)
         state, merged, reason = "open", "", ""
         latest: dict[str, Event] = {}
         for event in events:
@@ -249,7 +249,8 @@ class Proposals:
         """The tree of a three-way merge of two commits (``git merge-tree``), or the conflicting files."""
         result = self.reader.run("merge-tree", "--write-tree", "--name-only", "-z", ours, theirs, check=False)
         if result.returncode not in (0, 1):
-            raise InvalidContent(f"git merge-tree failed: {result.stderr.decode('utf-8', 'replace').strip()}")
+            raise InvalidContent(N_("git merge-tree failed: %(error)s"),
+                                 error=result.stderr.decode("utf-8", "replace").strip())
         parts = result.stdout.decode("utf-8", "replace").split("\0")
         if result.returncode == 0:
             return parts[0].strip(), ()
@@ -266,7 +267,7 @@ class Proposals:
                      author: Author) -> int:
         """Add one event file; ``number=None`` allocates the next proposal number in the same swap."""
         if len(event.text.encode("utf-8")) > MAX_TEXT_BYTES:
-            raise InvalidContent(f"The text is longer than {MAX_TEXT_BYTES:,} bytes.")
+            raise InvalidContent(N_("The text is longer than %(limit)s bytes."), limit=f"{MAX_TEXT_BYTES:,}")
         allocated = number
 
         def prepare(tip: str | None) -> Plan:
@@ -290,10 +291,10 @@ class Proposals:
         """Start a proposal forked from the current ``main``."""
         title = one_line(title)[:200]
         if not title:
-            raise InvalidContent("A proposal needs a title.")
+            raise InvalidContent(N_("A proposal needs a title."))
         base = self.reader.read_ref(self.branch_ref)
         if base is None:
-            raise PageNotFound("The content repository has no commits yet.")
+            raise PageNotFound(N_("The content repository has no commits yet."))
         event = Event("create", author.username, author.group, _now(), base, rationale)
         number = self._write_event(None, event, title=title, author=author)
         self.committer.set_ref(f"{BRANCH_PREFIX}{number}", base, None, reason=f"wiki: proposal {number}")
@@ -303,7 +304,8 @@ class Proposals:
         """Page operations on the proposal's branch, each commit carrying ``Proposal: <n>``."""
         proposal = self.get(number)
         if proposal.state != "open":
-            raise ProposalRefused(f"Proposal {number} is {proposal.state}; it can no longer change.")
+            raise ProposalRefused(N_("Proposal %(number)s is %(state)s; it can no longer change."), number=number,
+                                  state=Term(proposal.state))
         if self.reader.read_ref(proposal.ref) is None:  # created before its branch was (a crash): make it
             self.committer.set_ref(proposal.ref, proposal.base, None, reason=f"wiki: proposal {number}")
         return self.pages.on_branch(proposal.ref, ((PROPOSAL_TRAILER, str(number)),))
@@ -311,30 +313,31 @@ class Proposals:
     def comment(self, number: int, text: str, *, author: Author) -> None:
         proposal = self.get(number)
         if not text.strip():
-            raise InvalidContent("The comment is empty.")
+            raise InvalidContent(N_("The comment is empty."))
         self._write_event(number, Event("comment", author.username, author.group, _now(), proposal.head, text),
                           author=author)
 
     def position(self, number: int, action: str, seen: str, *, reason: str, author: Author) -> None:
         """Endorse, object to, or withdraw from the proposal's head ``seen`` for the author's group."""
         if action not in ("endorse", "object", "withdraw"):
-            raise InvalidContent("The action must be endorse, object or withdraw.")
+            raise InvalidContent(N_("The action must be endorse, object or withdraw."))
         proposal = self.get(number)
         if proposal.state != "open":
-            raise ProposalRefused(f"Proposal {number} is {proposal.state}.")
+            raise ProposalRefused(N_("Proposal %(number)s is %(state)s."), number=number, state=Term(proposal.state))
         if seen != proposal.head:
-            raise ProposalRefused("The proposal changed since you read it; read its new changes and decide again.")
+            raise ProposalRefused(N_("The proposal changed since you read it; read its new changes and decide again."))
         if action == "object" and not reason.strip():
-            raise InvalidContent("Say why your group objects.")
+            raise InvalidContent(N_("Say why your group objects."))
         if action == "withdraw" and author.group not in {p.group for p in proposal.positions}:
-            raise ProposalRefused("Your group has nothing to withdraw on this proposal.")
+            raise ProposalRefused(N_("Your group has nothing to withdraw on this proposal."))
         self._write_event(number, Event(action, author.username, author.group, _now(), proposal.head, reason),
                           author=author)
 
     def close(self, number: int, reason: str, *, author: Author) -> None:
         proposal = self.get(number)
         if proposal.state != "open":
-            raise ProposalRefused(f"Proposal {number} is already {proposal.state}.")
+            raise ProposalRefused(N_("Proposal %(number)s is already %(state)s."), number=number,
+                                  state=Term(proposal.state))
         self._write_event(number, Event("close", author.username, author.group, _now(), proposal.head, reason),
                           author=author)
 
@@ -344,7 +347,7 @@ class Proposals:
         naming the files, to be edited in the proposal."""
         proposal = self.get(number)
         if proposal.state != "open":
-            raise ProposalRefused(f"Proposal {number} is {proposal.state}.")
+            raise ProposalRefused(N_("Proposal %(number)s is %(state)s."), number=number, state=Term(proposal.state))
         main = self.reader.read_ref(self.branch_ref)
 
         def prepare(tip: str | None) -> Plan | None:
@@ -353,8 +356,9 @@ class Proposals:
                 return None
             tree, conflicts = self.merge_tree(head, main)
             if tree is None:
-                raise ProposalRefused("The main text changed the same lines as this proposal in: "
-                                      + ", ".join(conflicts) + ". Edit those pages in the proposal to agree with it.")
+                raise ProposalRefused(N_("The agreed text changed the same lines as this proposal in: %(files)s. "
+                                         "Edit those pages in the proposal to agree with it."),
+                                      files=", ".join(conflicts))
             return Plan({}, f"Update proposal {number} with the main text", ((PROPOSAL_TRAILER, str(number)),),
                         merge_parent=main, tree=tree)
 
@@ -368,11 +372,13 @@ class Proposals:
         """
         proposal = self.get(number)
         if proposal.state != "open":
-            raise ProposalRefused(f"Proposal {number} is {proposal.state}; it cannot be merged.")
+            raise ProposalRefused(N_("Proposal %(number)s is %(state)s; it cannot be merged."), number=number,
+                                  state=Term(proposal.state))
         agreed = self.consensus(proposal, groups)
         if not agreed.holds and not (admin and reason.strip()):
-            raise ProposalRefused("The stakeholder groups have not all endorsed this proposal"
-                                  + ("; an admin may merge it anyway, giving a reason." if admin else "."))
+            raise ProposalRefused(N_("The stakeholder groups have not all endorsed this proposal; an admin may "
+                                     "merge it anyway, giving a reason.") if admin
+                                  else N_("The stakeholder groups have not all endorsed this proposal."))
         head = proposal.head
         trailers = ((PROPOSAL_TRAILER, str(number)), *(("Endorsed-By", group) for group in agreed.endorsing),
                     ("Merged-By", display_name))
@@ -381,13 +387,13 @@ class Proposals:
 
         def prepare(tip: str | None) -> Plan:
             if tip is None:
-                raise PageNotFound("The content repository has no commits yet.")
+                raise PageNotFound(N_("The content repository has no commits yet."))
             if self.reader.is_ancestor(head, tip):
-                raise ProposalRefused("The proposal changes nothing in the main text.")
+                raise ProposalRefused(N_("The proposal changes nothing in the agreed text."))
             tree, conflicts = self.merge_tree(tip, head)
             if tree is None:
-                raise ProposalRefused("The proposal needs an update: the main text changed the same lines in "
-                                      + ", ".join(conflicts) + ".")
+                raise ProposalRefused(N_("The proposal needs an update: the agreed text changed the same lines in "
+                                         "%(files)s."), files=", ".join(conflicts))
             return Plan({}, f"Merge proposal {number}: {proposal.title}", trailers, merge_parent=head, tree=tree)
 
         commit = self.committer.commit_to_ref(self.branch_ref, prepare, author=author)

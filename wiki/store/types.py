@@ -52,6 +52,7 @@ class CommitInfo:
     username: str
     parents: tuple[str, ...] = ()
     path: str = ""  # the file this commit touched, for page history across renames
+    proposal: str = ""  # the proposal it was made in, or merged (its Proposal: trailer)
 
     @property
     def short_id(self) -> str:

@@ -13,8 +13,10 @@ from ..diffs import diff_texts
 from ..errors import N_, EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
 from ..i18n import LANGUAGE_NAMES, language
 from ..store import LRUCache
+from ..store.proposals import Proposal, ProposalRefused
 from ..store.translations import split_header
 from .common import BadForm, canonical_page, form_field, page_context, query_arg, renderer, store, summary_field
+from .proposals import proposal_arg
 from .translations import content_page, language_arg, source_language
 
 bp = Blueprint("pages", __name__)
@@ -36,6 +38,9 @@ def view(page: str) -> str | tuple[str, int] | Response:
 def _show(page: str) -> str | tuple[str, int]:
     rev = query_arg("rev")
     asked = language_arg()
+    proposal = proposal_arg()
+    if proposal is not None:  # the page as the proposal would make it
+        rev = proposal.head
     wiki = store()
     cache_key = _anonymous_view_key(wiki.head()) if rev is None else None
     if cache_key is not None and (cached := _view_cache().lookup(cache_key)) is not None:
@@ -46,7 +51,8 @@ def _show(page: str) -> str | tuple[str, int]:
         if rev is not None:
             wiki.resolve(rev)  # an unknown revision is a 404 of its own
             abort(404, description=_("This page did not exist in that revision."))
-        return render_template("pages/missing.html", can_edit=can("editor"), **page_context(page)), 404
+        return render_template("pages/missing.html", can_edit=can("editor"), proposal=proposal,
+                               **page_context(page)), 404
     # The version in the language asked for, else in the reader's interface language, else the original.
     versions = {state.language: state for state in wiki.version_states(page, revision.commit)}
     wanted = asked or language()
@@ -63,7 +69,8 @@ def _show(page: str) -> str | tuple[str, int]:
     endorsements = None if rev is not None or shown else wiki.page_endorsements(
         page, tuple(current_app.config["GROUPS"]))
     output = render_template(
-        "pages/view.html", html=html, revision=revision, old=rev is not None, last_change=last_change,
+        "pages/view.html", html=html, revision=revision, old=rev is not None and proposal is None,
+        proposal=proposal, last_change=last_change,
         can_edit=can("editor"), endorsements=endorsements, version=shown,
         asked=asked if asked not in versions or versions[asked].blob is None else None,
         available=[state.language for state in versions.values() if state.blob is not None],
@@ -103,6 +110,9 @@ def edit(page: str) -> str | tuple[str, int] | Response:
     version_language = language_arg()
     if version_language not in (None, source_language()):
         return _edit_version(page, version_language)
+    proposal = proposal_arg()
+    if proposal is not None:
+        return _edit_in_proposal(page, proposal)
     wiki = store()
     head = wiki.head()
     context = page_context(page)
@@ -152,6 +162,43 @@ def edit(page: str) -> str | tuple[str, int] | Response:
     else:
         flash(_("Your changes were saved."), "success")
     return redirect(url_for("pages.view", page=page))
+
+
+def _edit_in_proposal(page: str, proposal: Proposal) -> str | tuple[str, int] | Response:
+    """The editor on a proposal's branch: the commit carries ``Proposal: <n>``; main is untouched."""
+    wiki = store()
+    context = {**page_context(page), "proposal": proposal}
+    try:
+        pages = wiki.proposals.pages_of(proposal.number)
+    except ProposalRefused as error:
+        abort(409, description=error.message)
+    try:
+        text, exists = wiki.read_page(page, proposal.head).text, True
+    except PageNotFound:
+        text, exists = f"# {names.page_title(page)}\n\n", False
+    if request.method == "GET":
+        return render_template("pages/edit.html", text=text, base=proposal.head, summary="", exists=exists, **context)
+    new_text, summary, base = form_field("text"), summary_field(), form_field("base")
+    if all(marker in new_text for marker in CONFLICT_MARKERS):
+        flash(_("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
+                "and remove the markers, then save again."), "error")
+        return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
+                               **context), 422
+    try:
+        result = pages.save_page(page, new_text, base=wiki.resolve(base) if base else None, author=current_author(),
+                                 summary=summary)
+    except EditConflict as conflict:
+        return render_template(
+            "pages/edit.html", text=conflict.merged_text, base=conflict.head, summary=summary, exists=True,
+            conflict=conflict, your_text=new_text, their_text=conflict.their_text,
+            their_changes=diff_texts(conflict.base_text, conflict.their_text), **context), 409
+    except PageExists as error:
+        flash(error.message, "error")
+        return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
+                               **context), 409
+    flash(_("Saved in proposal %(number)s; the agreed text is unchanged.", number=proposal.number)
+          if result.commit else _("There were no changes to save."), "success" if result.commit else "info")
+    return redirect(url_for("pages.view", page=page, proposal=proposal.number))
 
 
 def _edit_version(page: str, language: str) -> str | tuple[str, int] | Response:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import names
@@ -69,13 +70,18 @@ def pages() -> str:
 def new_page() -> str | tuple[str, int] | Response:
     """Ask for a page name, then open the editor for it (existing pages open as they are)."""
     raw = query_arg("name")
+    proposal = query_arg("proposal") or ""  # a page to edit (or create) inside a proposal
+    if proposal and not (proposal.isascii() and proposal.isdigit() and len(proposal) < 9):
+        abort(404, description=gettext("There is no proposal %(number)s.", number=proposal))
     if raw is None:
-        return render_template("site/new.html", name="", can_edit=can("editor"))
+        return render_template("site/new.html", name="", can_edit=can("editor"), proposal=proposal)
     try:
         page = names.normalize_page_name(raw)
     except InvalidPageName as error:
         flash(error.message, "error")
-        return render_template("site/new.html", name=raw, can_edit=can("editor")), 400
+        return render_template("site/new.html", name=raw, can_edit=can("editor"), proposal=proposal), 400
+    if proposal:
+        return redirect(url_for("pages.edit", page=page, proposal=proposal))
     if store().page_exists(page):
         return redirect(url_for("pages.view", page=page))
     return redirect(url_for("pages.edit", page=page))

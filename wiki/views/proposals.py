@@ -1,0 +1,245 @@
+"""Amendment proposals: drafting a change on a branch, discussing it, each stakeholder group
+endorsing or objecting, and merging it into the agreed text by consensus (issue 14)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import names
+from ..auth import can, current_author, role_required
+from ..diffs import Diff, diff_texts
+from ..errors import InvalidContent, InvalidPageName, PageNotFound, WikiError
+from ..store.proposals import Consensus, MergePreview, Proposal, ProposalRefused
+from .changes import XML_FORBIDDEN
+from .common import form_field, query_arg, renderer, store
+
+bp = Blueprint("proposals", __name__, url_prefix="/-")
+STATES = ("open", "merged", "closed")
+FEED_SIZE = 50
+
+
+def proposal_arg() -> Proposal | None:
+    """The proposal named by ``?proposal=<n>``: ``None`` when absent, a 404 when unknown."""
+    raw = query_arg("proposal")
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 9):
+        abort(404, description=_("There is no proposal %(number)s.", number=raw))
+    return get(int(raw))
+
+
+def groups() -> tuple[str, ...]:
+    return tuple(current_app.config["GROUPS"])
+
+
+def get(number: int) -> Proposal:
+    try:
+        return store().proposals.get(number)
+    except PageNotFound:
+        abort(404, description=_("There is no proposal %(number)s.", number=number))
+
+
+@dataclass(frozen=True)
+class ChangedPage:
+    page: str
+    status: str
+    diff: Diff
+
+
+def _changed_pages(preview: MergePreview) -> list[ChangedPage]:
+    """Each page merging would change now, with its word diff against the current main."""
+    wiki = store()
+    found = []
+    for page, before, after in preview.pages:
+        old = wiki.blob_text(before) if before else ""
+        new = wiki.blob_text(after) if after else ""
+        status = "added" if before is None else "removed" if after is None else "changed"
+        found.append(ChangedPage(page, status, diff_texts(old, new)))
+    return found
+
+
+# --------------------------------------------------------------------------- lists
+
+
+def _filtered() -> tuple[list[tuple[Proposal, Consensus]], dict[str, str]]:
+    state = query_arg("state") or ""
+    if state and state not in STATES:
+        abort(400, description=_("The state must be open, merged or closed."))
+    group, awaiting = query_arg("group") or "", query_arg("awaiting") or ""
+    for value in (group, awaiting):
+        if value and value not in groups():
+            abort(400, description=_("There is no stakeholder group %(group)s.", group=value))
+    page = (query_arg("page") or "").strip()
+    if page:
+        try:
+            page = names.normalize_page_name(page)
+        except InvalidPageName as error:
+            abort(400, description=error.message)
+    rows = []
+    proposals = store().proposals
+    for proposal in proposals.list():
+        consensus = proposals.consensus(proposal, groups())
+        if state and proposal.state != state:
+            continue
+        if group and group != proposal.group and group not in {g for _, g in proposal.drafters}:
+            continue
+        if awaiting and (proposal.state != "open" or awaiting not in consensus.missing):
+            continue
+        if page and page not in {changed for changed, _, _ in proposals.preview(proposal).pages}:
+            continue
+        rows.append((proposal, consensus))
+    shown = {key: value for key, value in (("state", state), ("group", group), ("awaiting", awaiting),
+                                           ("page", page)) if value}
+    return rows, shown
+
+
+@bp.get("/proposals")
+def proposals() -> str:
+    rows, shown = _filtered()
+    return render_template("proposals/list.html", rows=rows, filters=shown, states=STATES, groups=groups(),
+                           can_edit=can("editor"))
+
+
+@bp.get("/proposals.atom")
+def feed() -> Response:
+    rows, shown = _filtered()
+    rows = rows[:FEED_SIZE]
+    updated = max((proposal.events[-1].time for proposal, _ in rows), default=0)
+    body = render_template("proposals/feed.xml", rows=rows, updated=updated,
+                           feed_url=url_for("proposals.feed", _external=True, **shown),
+                           html_url=url_for("proposals.proposals", _external=True, **shown))
+    return Response(XML_FORBIDDEN.sub("", body), mimetype="application/atom+xml")
+
+
+# --------------------------------------------------------------------------- one proposal
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+@role_required("editor")
+def new() -> str | tuple[str, int] | Response:
+    page = (request.values.get("page") or "").strip()
+    if request.method == "GET":
+        return render_template("proposals/new.html", title="", rationale="", page=page)
+    title = " ".join(form_field("title").split())[:200]
+    rationale = form_field("rationale", required=False)
+    try:
+        proposal = store().proposals.create(title, rationale, author=current_author())
+    except InvalidContent as error:
+        flash(error.message, "error")
+        return render_template("proposals/new.html", title=title, rationale=rationale, page=page), 400
+    flash(_("Proposal %(number)s started. Edit pages in it; the agreed text does not change until it is merged.",
+            number=proposal.number), "success")
+    if page:
+        try:
+            return redirect(url_for("pages.edit", page=names.normalize_page_name(page), proposal=proposal.number))
+        except InvalidPageName:
+            pass
+    return redirect(url_for("proposals.show", number=proposal.number))
+
+
+@bp.get("/proposals/<int:number>")
+def show(number: int, code: int = 200) -> tuple[str, int]:
+    proposal = get(number)
+    wiki = store()
+    preview = wiki.proposals.preview(proposal)
+    consensus = wiki.proposals.consensus(proposal, groups())
+    render = renderer()
+    comments = [(event, render.render(event.text).html) for event in proposal.events if event.kind == "comment"]
+    mine = next((p for p in proposal.positions if current_user.is_authenticated and p.group == current_user.group),
+                None)
+    drafter = current_user.is_authenticated and (current_user.username == proposal.author
+                                                 or current_user.username in {user for user, _ in proposal.drafters})
+    return render_template(
+        "proposals/show.html", proposal=proposal, preview=preview, consensus=consensus, groups=groups(),
+        rationale=render.render(proposal.rationale).html, comments=comments, changed=_changed_pages(preview),
+        mine=mine, can_edit=can("editor"), can_review=can("reviewer"), can_admin=can("admin"),
+        can_close=proposal.state == "open" and (drafter or can("reviewer")),
+        objections=[p for p in proposal.positions if p.event.kind == "object"],
+    ), code
+
+
+def _refused(number: int, error: WikiError) -> tuple[str, int]:
+    flash(error.message, "error")
+    return show(number, error.code)
+
+
+@bp.post("/proposals/<int:number>/endorse")
+@role_required("reviewer")
+def endorse(number: int) -> Response | tuple[str, int]:
+    get(number)
+    action, seen = form_field("action"), form_field("rev")
+    if action not in ("endorse", "object", "withdraw"):
+        abort(400, description=_("The action must be endorse, object or withdraw."))
+    if current_user.group not in groups():
+        abort(403, description=_("Your group %(group)s is not one of this wiki's stakeholder groups.",
+                                 group=current_user.group))
+    try:
+        store().proposals.position(number, action, seen, reason=form_field("reason", required=False),
+                                   author=current_author())
+    except (ProposalRefused, InvalidContent) as error:
+        return _refused(number, error)
+    flash({"endorse": _("Your group endorses this proposal."), "object": _("Your group's objection is recorded."),
+           "withdraw": _("Your group's position was withdrawn.")}[action], "success")
+    return redirect(url_for("proposals.show", number=number))
+
+
+@bp.post("/proposals/<int:number>/comment")
+@role_required("reader")
+def comment(number: int) -> Response | tuple[str, int]:
+    get(number)
+    try:
+        store().proposals.comment(number, form_field("text"), author=current_author())
+    except InvalidContent as error:
+        return _refused(number, error)
+    return redirect(url_for("proposals.show", number=number) + "#discussion")
+
+
+@bp.post("/proposals/<int:number>/merge")
+@role_required("reviewer")
+def merge(number: int) -> Response | tuple[str, int]:
+    get(number)
+    try:
+        commit = store().proposals.merge(number, groups=groups(), author=current_author(),
+                                         display_name=current_user.display_name, admin=can("admin"),
+                                         reason=" ".join(form_field("reason", required=False).split())[:500])
+    except ProposalRefused as error:
+        return _refused(number, error)
+    flash(_("Proposal %(number)s is merged into the agreed text (%(commit)s).", number=number, commit=commit[:10]),
+          "success")
+    return redirect(url_for("proposals.show", number=number))
+
+
+@bp.post("/proposals/<int:number>/close")
+@role_required("editor")
+def close(number: int) -> Response | tuple[str, int]:
+    proposal = get(number)
+    drafters = {proposal.author, *(user for user, _ in proposal.drafters)}
+    if current_user.username not in drafters and not can("reviewer"):
+        abort(403, description=_("Only its drafters or a reviewer may close a proposal."))
+    reason = form_field("reason", required=False).strip()
+    if can("reviewer") and current_user.username not in drafters and not reason:
+        return _refused(number, InvalidContent(_("Say why the proposal is rejected.")))
+    try:
+        store().proposals.close(number, reason, author=current_author())
+    except ProposalRefused as error:
+        return _refused(number, error)
+    flash(_("Proposal %(number)s is closed.", number=number), "success")
+    return redirect(url_for("proposals.show", number=number))
+
+
+@bp.post("/proposals/<int:number>/update")
+@role_required("editor")
+def update(number: int) -> Response | tuple[str, int]:
+    get(number)
+    try:
+        head = store().proposals.update(number, author=current_author())
+    except ProposalRefused as error:
+        return _refused(number, error)
+    flash(_("The proposal now includes every change of the agreed text.") if head
+          else _("The proposal already includes every change of the agreed text."), "success")
+    return redirect(url_for("proposals.show", number=number))
