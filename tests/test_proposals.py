@@ -186,3 +186,36 @@ def test_recent_changes_link_a_merge_to_its_proposal(client: FlaskClient, auth: 
     login_as(auth, client, "admin")
     assert post(client, f"/-/proposals/{number}/merge", {"reason": "Agreed in the room"}).status_code == 302
     assert f'href="/-/proposals/{number}"' in client.get("/-/changes").get_data(as_text=True)
+
+
+def test_sections_that_require_proposals_keep_the_text_and_start_one(tmp_path) -> None:  # noqa: ANN001
+    from .conftest import make_app
+
+    app = make_app(tmp_path / "required", PROPOSALS_REQUIRED=["Mapping"])
+    client, store = app.test_client(), app.extensions["wiki_store"]
+    auth = Auth(client)
+    auth.login("editor")
+    agreed = store.read_page("Mapping/Cybersecurity").text
+    html = client.get("/Mapping/Cybersecurity/-/edit").get_data(as_text=True)
+    assert "Start a proposal with this text" in html
+    base = re.search(r'name="base" value="([0-9a-f]*)"', html).group(1)
+    token = CSRF_RE.search(html).group(1)
+    typed = agreed + "\nA change that needs consensus.\n"
+    refused = client.post("/Mapping/Cybersecurity/-/edit", data={"csrf_token": token, "text": typed, "base": base,
+                                                                  "summary": "Needs consensus"})
+    assert refused.status_code == 409 and "A change that needs consensus." in refused.get_data(as_text=True)
+    assert store.read_page("Mapping/Cybersecurity").text == agreed
+    started = client.post("/-/proposals/new", data={"csrf_token": token, "text": typed, "base": base, "title": "",
+                                                    "summary": "Needs consensus", "page": "Mapping/Cybersecurity"})
+    assert started.status_code == 302 and "proposal=1" in started.headers["Location"]
+    proposal = store.proposals.get(1)
+    assert proposal.title == "Needs consensus"
+    assert "A change that needs consensus." in store.read_page("Mapping/Cybersecurity", proposal.head).text
+    assert store.read_page("Mapping/Cybersecurity").text == agreed
+    for url in ("/Mapping/Cybersecurity/-/rename", "/Mapping/Cybersecurity/-/delete"):
+        assert client.get(url).status_code == 409
+    assert client.post("/Home/-/rename", data={"csrf_token": token, "new_name": "Mapping/Home"}).status_code == 409
+    home = client.get("/Home/-/edit").get_data(as_text=True)  # other sections are edited directly
+    assert "Start a proposal with this text" not in home
+    login_as(auth, client, "admin")
+    assert "Start a proposal with this text" not in client.get("/Mapping/Cybersecurity/-/edit").get_data(as_text=True)

@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         SEARCH_DATABASE=None,
         SEARCH_PAGE_SIZE=20,
         MAX_ATTACHMENT_BYTES=10 * 1024 * 1024,
+        PROPOSALS_REQUIRED=[],  # sections whose pages change only through proposals (admins excepted)
         CONTENT_LANGUAGE="en",  # the language of the originals; versions may be in the other five
         TRUSTED_PROXIES=0,  # reverse proxies in front whose X-Forwarded-For/-Proto are believed
     )

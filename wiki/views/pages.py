@@ -115,7 +115,7 @@ def edit(page: str) -> str | tuple[str, int] | Response:
         return _edit_in_proposal(page, proposal)
     wiki = store()
     head = wiki.head()
-    context = page_context(page)
+    context = {**page_context(page), "proposal_required": proposal_required(page)}
     try:
         current = wiki.read_page(page)
         text, exists = current.text, True
@@ -128,6 +128,10 @@ def edit(page: str) -> str | tuple[str, int] | Response:
     new_text = form_field("text")
     summary = summary_field()
     base = form_field("base")
+    if context["proposal_required"]:  # the text is kept: the editor offers to start a proposal with it
+        flash(_("Pages in this section change through proposals: start a proposal with your text."), "error")
+        return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
+                               **context), 409
     # After a rename or delete raced the edit: the name the page had at ``base``, and whether the
     # user chose to save under the old name again.
     base_page = _page_field("base_page")
@@ -237,6 +241,12 @@ def _edit_version(page: str, language: str) -> str | tuple[str, int] | Response:
     return redirect(url_for("pages.view", page=page, lang=language))
 
 
+def proposal_required(page: str) -> bool:
+    """Whether a direct change of ``page`` is refused to the current user (``PROPOSALS_REQUIRED``)."""
+    sections = [section.strip("/") for section in current_app.config["PROPOSALS_REQUIRED"]]
+    return not can("admin") and any(page == section or page.startswith(f"{section}/") for section in sections)
+
+
 def _page_field(name: str) -> str | None:
     """An optional form field holding a page name: ``None`` when empty, a 400 when invalid."""
     raw = form_field(name, required=False).strip()
@@ -255,6 +265,8 @@ def rename(page: str) -> str | tuple[str, int] | Response:
     if redirect_to:
         return redirect_to
     context = page_context(page)
+    if proposal_required(page):
+        abort(409, description=_("Pages in this section change only through proposals."))
     wiki = store()
     if not wiki.page_exists(page):
         raise PageNotFound(N_("There is no page %(page)s to rename."), page=repr(page))
@@ -264,6 +276,8 @@ def rename(page: str) -> str | tuple[str, int] | Response:
     summary = summary_field()
     try:
         new = names.normalize_page_name(raw_new)
+        if proposal_required(new):
+            abort(409, description=_("Pages in this section change only through proposals."))
         wiki.rename_page(page, new, author=current_author(), summary=summary)
     except (InvalidPageName, PageExists) as error:
         flash(error.message, "error")
@@ -279,6 +293,8 @@ def delete(page: str) -> str | Response:
     page, redirect_to = canonical_page(page, "pages.delete")
     if redirect_to:
         return redirect_to
+    if proposal_required(page):
+        abort(409, description=_("Pages in this section change only through proposals."))
     wiki = store()
     if not wiki.page_exists(page):
         raise PageNotFound(N_("There is no page %(page)s to delete."), page=repr(page))
@@ -296,6 +312,8 @@ def revert(page: str) -> Response:
     page, redirect_to = canonical_page(page, "pages.revert")
     if redirect_to:
         abort(400, description=_("Revert the page under its canonical name."))
+    if proposal_required(page):
+        abort(409, description=_("Pages in this section change only through proposals."))
     rev = form_field("rev")
     result = store().revert_page(page, rev, author=current_author(),
                                  summary=summary_field())

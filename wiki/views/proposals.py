@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from .. import names
 from ..auth import can, current_author, role_required
 from ..diffs import Diff, diff_texts
-from ..errors import InvalidContent, InvalidPageName, PageNotFound, WikiError
+from ..errors import EditConflict, InvalidContent, InvalidPageName, PageNotFound, WikiError
 from ..store.proposals import Consensus, MergePreview, Proposal, ProposalRefused
 from .changes import XML_FORBIDDEN
 from .common import form_field, query_arg, renderer, store
@@ -127,11 +127,31 @@ def new() -> str | tuple[str, int] | Response:
         return render_template("proposals/new.html", title="", rationale="", page=page)
     title = " ".join(form_field("title").split())[:200]
     rationale = form_field("rationale", required=False)
+    text = form_field("text", required=False)  # from the editor of a section that requires proposals
+    if text and not title:
+        title = " ".join(form_field("summary", required=False).split())[:200] or _("Change %(page)s", page=page)
     try:
         proposal = store().proposals.create(title, rationale, author=current_author())
     except InvalidContent as error:
         flash(error.message, "error")
         return render_template("proposals/new.html", title=title, rationale=rationale, page=page), 400
+    if text and page:
+        try:
+            target = names.normalize_page_name(page)
+            base = form_field("base", required=False)
+            store().proposals.pages_of(proposal.number).save_page(
+                target, text, base=store().resolve(base) if base else None, author=current_author(),
+                summary=form_field("summary", required=False))
+        except EditConflict:  # the agreed text moved under the typed text: settle it in the proposal's editor
+            flash(_("Proposal %(number)s started, but the page changed meanwhile: merge your text in the editor.",
+                    number=proposal.number), "warning")
+            return redirect(url_for("pages.edit", page=target, proposal=proposal.number))
+        except (InvalidPageName, InvalidContent) as error:
+            flash(error.message, "error")
+            return redirect(url_for("proposals.show", number=proposal.number))
+        flash(_("Proposal %(number)s started with your text; the agreed text is unchanged until it is merged.",
+                number=proposal.number), "success")
+        return redirect(url_for("pages.view", page=target, proposal=proposal.number))
     flash(_("Proposal %(number)s started. Edit pages in it; the agreed text does not change until it is merged.",
             number=proposal.number), "success")
     if page:
