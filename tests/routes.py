@@ -95,6 +95,7 @@ ROUTES: list[Route] = [
           data={"action": "endorse", "rev": "{proposal_head}"}),
     Route("proposals.comment", "POST", "/-/proposals/{proposal}/comment", roles(LOGIN, 302, 302),
           data={"text": "A comment from the matrix."}),
+    Route("proposals.update", "GET", "/-/proposals/{proposal}/update", roles(LOGIN, 403, 302)),
     Route("proposals.update", "POST", "/-/proposals/{proposal}/update", roles(LOGIN, 403, 302)),
     Route("pages.view", "GET", "/Matrix/Proposed?proposal={proposal}", EVERYONE),
     Route("pages.view", "GET", "/Home?proposal=999", roles(404, 404, 404)),

@@ -219,3 +219,32 @@ def test_sections_that_require_proposals_keep_the_text_and_start_one(tmp_path) -
     assert "Start a proposal with this text" not in home
     login_as(auth, client, "admin")
     assert "Start a proposal with this text" not in client.get("/Mapping/Cybersecurity/-/edit").get_data(as_text=True)
+
+
+def test_an_update_with_overlaps_opens_the_conflict_editor_and_loses_nothing(client: FlaskClient, auth: Auth,
+                                                                             store: Store) -> None:
+    auth.login("editor")
+    number = start(client)
+    agreed = store.read_page("Mandate").text
+    first_line = agreed.split("\n", 1)[0]
+    edit_in(client, number, "Mandate", agreed.replace(first_line, "# The mandate as proposed", 1))
+    html = client.get("/Mandate/-/edit").get_data(as_text=True)
+    client.post("/Mandate/-/edit", data={"csrf_token": CSRF_RE.search(html).group(1), "summary": "",
+                                         "base": store.head(), "text": agreed.replace(first_line, "# Agreed title", 1)})
+    response = post(client, f"/-/proposals/{number}/update", {})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/-/proposals/{number}/update")
+    editor = client.get(f"/-/proposals/{number}/update").get_data(as_text=True)
+    assert "&lt;&lt;&lt;&lt;&lt;&lt;&lt; your version" in editor and "The mandate as proposed" in editor
+    assert "Agreed title" in editor
+    head = store.proposals.get(number).head
+    marked = "<<<<<<< your version\nx\n"
+    still = post(client, f"/-/proposals/{number}/update", {"path-0": "Mandate.md", "text-0": marked},
+                 form=f"/-/proposals/{number}/update")
+    assert still.status_code == 422 and store.proposals.get(number).head == head
+    settled = agreed.replace(first_line, "# The agreed title as proposed", 1)
+    done = post(client, f"/-/proposals/{number}/update", {"path-0": "Mandate.md", "text-0": settled},
+                form=f"/-/proposals/{number}/update")
+    assert done.status_code == 302
+    proposal = store.proposals.get(number)
+    assert store.read_page("Mandate", proposal.head).text == settled
+    assert store.proposals.preview(proposal).behind == 0 and not store.proposals.preview(proposal).conflicts

@@ -31,7 +31,7 @@ from ..errors import N_, InvalidContent, PageNotFound, Term, WikiError
 from .cache import LRUCache
 from .committer import Committer, Plan, one_line
 from .gitlog import GitLog
-from .pages import Pages
+from .pages import Pages, check_page_text
 from .reader import TREE_MODE, Reader
 from .types import Author
 
@@ -46,6 +46,24 @@ class ProposalRefused(WikiError):
     """What was asked cannot be done to this proposal now (closed, moved, no consensus)."""
 
     code = 409
+
+
+class NeedsResolution(ProposalRefused):
+    """An update meets overlapping changes: the conflict editor must settle them first."""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A page both the proposal and the agreed text changed in the same lines since they parted."""
+
+    path: str
+    page: str
+    merged: str  # with conflict markers: "your version" is the proposal's, "their version" the agreed text's
+    proposal_text: str
+    agreed_text: str
+
+
+MARKER = "<<<<<<< your version"
 
 
 @dataclass(frozen=True)
@@ -246,7 +264,13 @@ class Proposals:
         return MergePreview(main=main, behind=behind, tree=tree, conflicts=conflicts, pages=tuple(pages))
 
     def merge_tree(self, ours: str, theirs: str) -> tuple[str | None, tuple[str, ...]]:
-        """The tree of a three-way merge of two commits (``git merge-tree``), or the conflicting files."""
+        """The tree of a three-way merge of two commits (``git merge-tree``), or ``None`` and the
+        conflicting files."""
+        tree, conflicts = self._merge_tree(ours, theirs)
+        return (None if conflicts else tree), conflicts
+
+    def _merge_tree(self, ours: str, theirs: str) -> tuple[str, tuple[str, ...]]:
+        """git's merged tree (conflicting files hold conflict markers) and the conflicting files."""
         result = self.reader.run("merge-tree", "--write-tree", "--name-only", "-z", ours, theirs, check=False)
         if result.returncode not in (0, 1):
             raise InvalidContent(N_("git merge-tree failed: %(error)s"),
@@ -254,12 +278,33 @@ class Proposals:
         parts = result.stdout.decode("utf-8", "replace").split("\0")
         if result.returncode == 0:
             return parts[0].strip(), ()
+        tree = parts[0].strip()
         files = []
         for part in parts[1:]:
             if not part.strip():
                 break
             files.append(part.strip())
-        return None, tuple(dict.fromkeys(files))
+        return tree, tuple(dict.fromkeys(files))
+
+    def conflicts(self, number: int) -> list[Conflict]:
+        """The pages where the agreed text and the proposal changed the same lines since they parted,
+        each with the merged text (conflict markers where they overlap) for the conflict editor."""
+        proposal = self.get(number)
+        main = self.reader.read_ref(self.branch_ref)
+        if main is None:
+            return []
+        _, paths = self._merge_tree(proposal.head, main)
+        base = self.reader.run("merge-base", proposal.head, main, check=False).stdout.decode().strip()
+        found = []
+        for path in paths:
+            texts = [self._text_at(commit, path) for commit in (base, proposal.head, main)]
+            merged, _ = self.pages.merge_texts(texts[0], texts[1], texts[2])
+            found.append(Conflict(path, names.page_from_file(path) or path, merged, texts[1], texts[2]))
+        return found
+
+    def _text_at(self, commit: str, path: str) -> str:
+        blob = self.reader.blob_at(commit, path) if commit else None
+        return self.reader.blob(blob).decode("utf-8", "replace") if blob else ""
 
     # ------------------------------------------------------------------ writing
 
@@ -341,10 +386,11 @@ class Proposals:
         self._write_event(number, Event("close", author.username, author.group, _now(), proposal.head, reason),
                           author=author)
 
-    def update(self, number: int, *, author: Author) -> str | None:
-        """Merge ``main`` into the proposal's branch (a clean three-way merge only); the new head,
-        or ``None`` when the branch already has ``main``. Overlapping changes raise ProposalRefused
-        naming the files, to be edited in the proposal."""
+    def update(self, number: int, *, author: Author, resolutions: dict[str, str] | None = None) -> str | None:
+        """Merge ``main`` into the proposal's branch; the new head, or ``None`` when the branch
+        already has ``main``. Where both changed the same lines, ``resolutions`` (file path ->
+        settled text, from the conflict editor) must give every conflicting file's text, else
+        :class:`NeedsResolution` is raised and nothing changes."""
         proposal = self.get(number)
         if proposal.state != "open":
             raise ProposalRefused(N_("Proposal %(number)s is %(state)s."), number=number, state=Term(proposal.state))
@@ -354,11 +400,16 @@ class Proposals:
             head = tip or proposal.base
             if main is None or self.reader.is_ancestor(main, head):
                 return None
-            tree, conflicts = self.merge_tree(head, main)
-            if tree is None:
-                raise ProposalRefused(N_("The agreed text changed the same lines as this proposal in: %(files)s. "
-                                         "Edit those pages in the proposal to agree with it."),
-                                      files=", ".join(conflicts))
+            tree, conflicts = self._merge_tree(head, main)
+            if conflicts:
+                settled = resolutions or {}
+                if set(conflicts) - set(settled):
+                    raise NeedsResolution(N_("The agreed text changed the same lines as this proposal in: "
+                                             "%(files)s."), files=", ".join(conflicts))
+                texts = {path: check_page_text(settled[path], self.pages.max_page_bytes) for path in conflicts}
+                if any(MARKER in text for text in texts.values()):
+                    raise InvalidContent(N_("The text still contains conflict markers; settle every overlap."))
+                tree = self.committer.build_tree(tree, {path: text.encode("utf-8") for path, text in texts.items()})
             return Plan({}, f"Update proposal {number} with the main text", ((PROPOSAL_TRAILER, str(number)),),
                         merge_parent=main, tree=tree)
 

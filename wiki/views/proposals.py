@@ -14,7 +14,7 @@ from .. import names
 from ..auth import can, current_author, role_required
 from ..diffs import Diff, diff_texts
 from ..errors import EditConflict, InvalidContent, InvalidPageName, PageNotFound, WikiError
-from ..store.proposals import Consensus, MergePreview, Proposal, ProposalRefused
+from ..store.proposals import Consensus, MergePreview, NeedsResolution, Proposal, ProposalRefused
 from .changes import XML_FORBIDDEN
 from .common import form_field, query_arg, renderer, store
 
@@ -252,12 +252,32 @@ def close(number: int) -> Response | tuple[str, int]:
     return redirect(url_for("proposals.show", number=number))
 
 
-@bp.post("/proposals/<int:number>/update")
+@bp.route("/proposals/<int:number>/update", methods=["GET", "POST"])
 @role_required("editor")
 def update(number: int) -> Response | tuple[str, int]:
-    get(number)
+    """Merge the agreed text into the proposal; overlapping changes open the conflict editor, which
+    shows each such page merged with conflict markers and sends back the settled texts."""
+    proposal = get(number)
+    conflicts = store().proposals.conflicts(number) if proposal.state == "open" else []
+    if request.method == "GET":
+        if not conflicts:
+            return redirect(url_for("proposals.show", number=number))
+        return render_template("proposals/resolve.html", proposal=proposal, conflicts=conflicts), 200
+    resolutions = {}
+    for index in range(len(conflicts)):
+        path, text = form_field(f"path-{index}", required=False), form_field(f"text-{index}", required=False)
+        if path:
+            resolutions[path] = text
     try:
-        head = store().proposals.update(number, author=current_author())
+        head = store().proposals.update(number, author=current_author(), resolutions=resolutions or None)
+    except NeedsResolution:
+        if resolutions:  # the agreed text moved on while the user settled: show the new overlaps
+            flash(_("The agreed text changed again meanwhile; settle the overlaps once more."), "warning")
+        return redirect(url_for("proposals.update", number=number))
+    except InvalidContent as error:
+        flash(error.message, "error")
+        return render_template("proposals/resolve.html", proposal=proposal, conflicts=conflicts,
+                               texts=resolutions), 422
     except ProposalRefused as error:
         return _refused(number, error)
     flash(_("The proposal now includes every change of the agreed text.") if head
