@@ -162,3 +162,45 @@ def test_a_clone_carries_the_proposal_its_discussion_and_endorsements(repo: Stor
     mirrored = Store(clone)
     assert mirrored.proposals.get(number).title == "Carried"
     assert [p.group for p in mirrored.proposals.get(number).positions] == ["civil-society"]
+
+
+def test_merges_endorsements_and_saves_at_once_lose_nothing(repo: Store) -> None:
+    """Two merges, a save to main and endorsements of several groups, all at once, each in its own Store
+    (as gunicorn workers are): every one lands, by compare-and-swap, and nothing is overwritten."""
+    numbers = []
+    for index, page in enumerate(("Mandate", "Home")):
+        number = repo.proposals.create(f"P{index}", "", author=GOV).number
+        base = repo.head()
+        text = repo.read_page(page).text + f"\nProposed line {index}.\n"
+        repo.proposals.pages_of(number).save_page(page, text, base=base, author=CIV, summary=f"p{index}")
+        numbers.append(number)
+    third = repo.proposals.create("P2", "", author=GOV).number
+    head = repo.proposals.get(third).head
+    errors: list[BaseException] = []
+
+    def run(action) -> None:  # noqa: ANN001
+        worker = Store(repo.path)
+        try:
+            action(worker)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            worker.close()
+
+    actions = [
+        *(lambda w, n=n: w.proposals.merge(n, groups=GROUPS, author=GOV, display_name="Gov", admin=True,
+                                            reason="At once") for n in numbers),
+        lambda w: w.save_page("Other", "# Other\n\nSaved meanwhile.\n", base=w.head(), author=CIV, summary="s"),
+        *(lambda w, a=a: w.proposals.position(third, "endorse", head, reason="", author=a) for a in (GOV, CIV)),
+    ]
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert "Proposed line 0." in repo.read_page("Mandate").text and "Proposed line 1." in repo.read_page("Home").text
+    assert repo.read_page("Other").text.endswith("Saved meanwhile.\n")
+    assert [repo.proposals.get(n).state for n in numbers] == ["merged", "merged"]
+    assert {p.group for p in repo.proposals.get(third).positions} == set(GROUPS)
+    assert repo.fsck()[0]
