@@ -161,6 +161,8 @@ ROUTES: list[Route] = [
     Route("find.search", "GET", "/-/search", EVERYONE),
     Route("find.search", "GET", "/-/search?q=mandate&lang=fr", EVERYONE),
     Route("find.search", "GET", "/-/search?q=mandate&lang=xx", roles(404, 404, 404)),
+    Route("find.search", "GET", "/-/search?q=proposed&proposal={proposal}", EVERYONE),
+    Route("find.search", "GET", "/-/search?q=proposed&proposal=999", roles(404, 404, 404)),
     Route("find.backlinks", "GET", "/Home/-/backlinks", EVERYONE),
     Route("find.wanted", "GET", "/-/wanted", EVERYONE),
     # attachments blueprint (issue 5); ``prepare`` attaches notes.txt to Matrix/Attach

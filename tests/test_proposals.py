@@ -248,3 +248,17 @@ def test_an_update_with_overlaps_opens_the_conflict_editor_and_loses_nothing(cli
     proposal = store.proposals.get(number)
     assert store.read_page("Mandate", proposal.head).text == settled
     assert store.proposals.preview(proposal).behind == 0 and not store.proposals.preview(proposal).conflicts
+
+
+def test_search_can_be_limited_to_a_proposal(client: FlaskClient, auth: Auth) -> None:
+    auth.login("editor")
+    number = start(client)
+    edit_in(client, number, "Mandate", "# Mandate\n\nThe zanzibar clause, proposed.\n")
+    edit_in(client, number, "New_page", "# New page\n\nAnother zanzibar mention.\n")
+    within = client.get(f"/-/search?q=zanzibar&proposal={number}").get_data(as_text=True)
+    assert f'href="/Mandate?proposal={number}"' in within and f'href="/New_page?proposal={number}"' in within
+    assert "<mark>zanzibar</mark>" in within.lower() or "zanzibar</mark>" in within
+    # The proposal replaced the Mandate's text: the agreed text's words are not found in it.
+    assert "?proposal=" not in client.get(f"/-/search?q=enhanced+cooperation&proposal={number}").get_data(as_text=True)
+    assert "?proposal=" not in client.get("/-/search?q=zanzibar").get_data(as_text=True)  # nor it in the agreed text
+    assert client.get("/-/search?q=x&proposal=999").status_code == 404

@@ -653,6 +653,24 @@ class SearchIndex:
         hits = tuple(hits)
         return Results(hits=hits, total=total, valid=True)
 
+    def search_texts(self, query: str, texts: dict[str, str]) -> Results:
+        """Those of ``texts`` (page -> Markdown, not indexed) that hold every term of ``query``, with
+        snippets: a search limited to the pages a proposal changes, as the proposal makes them.
+        Linear in the texts, like the index's own scanning."""
+        terms = query_terms(query)
+        if match_expression(query) is None or not terms:
+            return Results(hits=(), total=0, valid=False)
+        singles = [_Phrases.of([term]) for term in terms]
+        phrases = _Phrases.of(terms)
+        hits = []
+        for page, text in sorted(texts.items(), key=lambda item: (item[0].casefold(), item[0])):
+            headings, body, _ = indexed_parts(text, page)
+            searchable = search_form(fold(f"{names.page_title(page)}\n{headings}\n{body}"))
+            if all(next(single.occurrences(searchable), None) is not None for single in singles):
+                hits.append(Hit(page=page, title=names.page_title(page), section=page.rpartition("/")[0],
+                                snippet=snippet(fold(body), phrases)))
+        return Results(hits=tuple(hits), total=len(hits), valid=True)
+
     def backlinks(self, page: str) -> list[str]:
         """The pages that link to ``page`` at the tip, sorted."""
         self.sync()

@@ -11,6 +11,7 @@ from ..errors import InvalidPageName
 from ..names import normalize_page_name
 from ..search import SearchIndex
 from .common import canonical_page, page_context, page_number, query_arg, store
+from .proposals import proposal_arg
 from .translations import language_arg
 
 bp = Blueprint("find", __name__)
@@ -34,14 +35,24 @@ def search() -> str | tuple[str, int]:
     number = page_number()
     per_page = current_app.config["SEARCH_PAGE_SIZE"]
     language = language_arg()
-    results = index().search(query, section=section or None, language=language, number=number,
-                             per_page=per_page) if query else None
+    proposal = proposal_arg()
+    if proposal is not None and query:  # only the pages the proposal changes, as it makes them
+        wiki = store()
+        texts = {}
+        for status, path in wiki.changed_files(proposal.base, proposal.head):
+            changed = names.page_from_file(path)
+            if changed is not None and status != "D" and (not section or changed.startswith(f"{section}/")):
+                texts[changed] = wiki.read_page(changed, proposal.head).text
+        results = index().search_texts(query, texts)
+    else:
+        results = index().search(query, section=section or None, language=language, number=number,
+                                 per_page=per_page) if query else None
     if results is not None and results.total and (number - 1) * per_page >= results.total:
         abort(404, description=gettext("The results have no such page."))
     sections = sorted({page.rpartition("/")[0] for page in store().list_pages()} - {""}, key=str.casefold)
     return render_template(
         "find/search.html", query=query, section=section, sections=sections, results=results, number=number,
-        search_language=language or "", search_languages=names.LANGUAGES,
+        search_language=language or "", search_languages=names.LANGUAGES, proposal=proposal,
         has_next=results is not None and number * per_page < results.total, first=(number - 1) * per_page + 1,
     )
 
