@@ -23,134 +23,35 @@ each line's author and group), its tree made by ``git merge-tree``.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from .. import names
-from ..errors import N_, InvalidContent, PageNotFound, Term, WikiError
+from ..errors import N_, InvalidContent, PageNotFound, Term
 from .cache import LRUCache
 from .committer import Committer, Plan, one_line
 from .gitlog import GitLog
 from .pages import Pages, check_page_text
+from .proposal_model import (  # noqa: F401 - the model's names are part of this module's API
+    BRANCH_PREFIX,
+    KINDS,
+    MARKER,
+    MAX_TEXT_BYTES,
+    META_REF,
+    PROPOSAL_TRAILER,
+    Conflict,
+    Consensus,
+    Event,
+    GroupPosition,
+    MergePreview,
+    NeedsResolution,
+    Proposal,
+    ProposalRefused,
+    event_file,
+    parse_event,
+)
 from .reader import TREE_MODE, Reader
 from .types import Author
-
-META_REF = "refs/heads/meta/proposals"
-BRANCH_PREFIX = "refs/heads/proposals/"
-PROPOSAL_TRAILER = "Proposal"
-KINDS = ("create", "comment", "endorse", "object", "withdraw", "close", "merge")
-MAX_TEXT_BYTES = 100_000
-
-
-class ProposalRefused(WikiError):
-    """What was asked cannot be done to this proposal now (closed, moved, no consensus)."""
-
-    code = 409
-
-
-class NeedsResolution(ProposalRefused):
-    """An update meets overlapping changes: the conflict editor must settle them first."""
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """A page both the proposal and the agreed text changed in the same lines since they parted."""
-
-    path: str
-    page: str
-    merged: str  # with conflict markers: "your version" is the proposal's, "their version" the agreed text's
-    proposal_text: str
-    agreed_text: str
-
-
-MARKER = "<<<<<<< your version"
-
-
-@dataclass(frozen=True)
-class Event:
-    kind: str
-    user: str
-    group: str
-    time: int
-    head: str
-    text: str
-    name: str = ""  # the event's file name (orders events written in the same second)
-
-
-@dataclass(frozen=True)
-class GroupPosition:
-    """A group's latest word on a proposal: endorse or object, and whether it is about the current head."""
-
-    group: str
-    event: Event
-    current: bool
-
-
-@dataclass(frozen=True)
-class Proposal:
-    number: int
-    title: str
-    rationale: str
-    author: str
-    group: str
-    created: int
-    base: str
-    state: str  # open, merged, closed
-    events: tuple[Event, ...]
-    head: str = ""  # the branch tip (the base when the branch is missing)
-    merged_commit: str = ""
-    closed_reason: str = ""
-    drafters: tuple[tuple[str, str], ...] = ()  # (user, group) of the proposal's commits
-    positions: tuple[GroupPosition, ...] = ()
-
-    @property
-    def ref(self) -> str:
-        return f"{BRANCH_PREFIX}{self.number}"
-
-
-@dataclass(frozen=True)
-class Consensus:
-    """Where a proposal's current head stands with the configured groups."""
-
-    endorsing: tuple[str, ...]
-    objecting: tuple[GroupPosition, ...]
-    missing: tuple[str, ...]  # groups with no current endorsement or objection
-    stale: tuple[str, ...]  # groups whose last word is about an earlier head
-    holds: bool
-
-
-@dataclass(frozen=True)
-class MergePreview:
-    """What merging would do now: the merged tree (``None`` on conflicts) and the pages changed."""
-
-    main: str
-    behind: int
-    tree: str | None
-    conflicts: tuple[str, ...]
-    pages: tuple[tuple[str, str | None, str | None], ...] = field(default=())  # (page, main blob, merged blob)
-
-
-def parse_event(name: str, data: bytes) -> Event | None:
-    """An event file's content, or ``None`` when it is not one (a hand-made file)."""
-    head, _, text = data.decode("utf-8", "replace").partition("\n\n")
-    fields = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in head.split("\n"))}
-    if fields.get("kind") not in KINDS:
-        return None
-    try:
-        when = int(datetime.strptime(fields.get("time", ""), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp())
-    except ValueError:
-        return None
-    return Event(kind=fields["kind"], user=fields.get("user", ""), group=fields.get("group", ""), time=when,
-                 head=fields.get("head", ""), text=text, name=name)
-
-
-def event_file(event: Event, title: str = "") -> bytes:
-    stamp = datetime.fromtimestamp(event.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    lines = [f"kind: {event.kind}", f"user: {one_line(event.user)}", f"group: {one_line(event.group)}",
-             f"time: {stamp}", f"head: {event.head}"]
-    if title:
-        lines.append(f"title: {one_line(title)}")
-    return ("\n".join(lines) + "\n\n" + event.text.replace("\r\n", "\n")).encode("utf-8")
 
 
 class Proposals:
