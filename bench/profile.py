@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/profile.py large /Mapping/Cybersecurity/-/history --after-commit
     .venv/bin/python bench/profile.py languages /-/translations --after-commit   (run.py --only languages)
+    .venv/bin/python bench/profile.py proposals "/-/proposals?page=Standards/Interoperability" --after-commit -n 5
 
 ``--after-commit`` changes another page from outside before each request, as the bench does.
 """
@@ -24,7 +25,7 @@ from wiki.store import Author, Store  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("size", choices=["small", "large", "untrailered", "languages"])
+    parser.add_argument("size", choices=["small", "large", "untrailered", "languages", "proposals"])
     parser.add_argument("url")
     parser.add_argument("-n", type=int, default=50)
     parser.add_argument("--after-commit", action="store_true")
