@@ -204,3 +204,12 @@ def test_merges_endorsements_and_saves_at_once_lose_nothing(repo: Store) -> None
     assert [repo.proposals.get(n).state for n in numbers] == ["merged", "merged"]
     assert {p.group for p in repo.proposals.get(third).positions} == set(GROUPS)
     assert repo.fsck()[0]
+
+
+def test_the_pages_a_proposal_changes_do_not_depend_on_main(repo: Store) -> None:
+    number = repo.proposals.create("P", "", author=GOV).number
+    repo.proposals.pages_of(number).save_page("Mandate", "# Mandate\n\nMine.\n", base=repo.head(), author=GOV,
+                                               summary="p")
+    repo.save_page("Home", "# Home\n\nOn main.\n", base=repo.head(), author=CIV, summary="main")
+    repo.proposals.update(number, author=GOV)  # brings main's Home in: not the proposal's own change
+    assert repo.proposals.changed_pages(repo.proposals.get(number)) == ("Mandate",)

@@ -66,6 +66,7 @@ class Proposals:
         self._states: LRUCache[str, tuple[Proposal, tuple[str, ...]]] = LRUCache(1024)
         self._drafters: LRUCache[tuple[str, str], tuple[tuple[str, str], ...]] = LRUCache(1024)
         self._previews: LRUCache[tuple[str, str], MergePreview] = LRUCache(256)
+        self._changed: LRUCache[tuple[str, str], tuple[str, ...]] = LRUCache(1024)
 
     # ------------------------------------------------------------------ reading
 
@@ -146,6 +147,20 @@ class Proposals:
         missing = tuple(group for group in groups if group not in spoken)
         holds = bool(groups) and all(group in endorsing for group in groups) and not objecting
         return Consensus(endorsing=endorsing, objecting=objecting, missing=missing, stale=stale, holds=holds)
+
+    def changed_pages(self, proposal: Proposal) -> tuple[str, ...]:
+        """The pages the proposal's own commits changed since it forked; cached by (base, head), so
+        commits to ``main`` cost nothing here (the list's ``page=`` filter)."""
+        def load() -> tuple[str, ...]:
+            if proposal.base == proposal.head:
+                return ()
+            # The first-parent chain: the proposal's own commits, not those an update merged in.
+            own = self.log.iter_log("--first-parent", "--no-merges", f"{proposal.base}..{proposal.head}",
+                                    files="name-status", renames=False)
+            found = {names.page_from_file(file.path) for entry in own for file in entry.files}
+            return tuple(sorted(page for page in found if page is not None))
+
+        return self._changed.get_or_compute((proposal.base, proposal.head), load)
 
     def preview(self, proposal: Proposal) -> MergePreview:
         """What merging into the current ``main`` would do (cached by the two commit ids)."""

@@ -90,7 +90,7 @@ def _filtered() -> tuple[list[tuple[Proposal, Consensus]], dict[str, str]]:
             continue
         if awaiting and (proposal.state != "open" or awaiting not in consensus.missing):
             continue
-        if page and page not in {changed for changed, _, _ in proposals.preview(proposal).pages}:
+        if page and page not in proposals.changed_pages(proposal):
             continue
         rows.append((proposal, consensus))
     shown = {key: value for key, value in (("state", state), ("group", group), ("awaiting", awaiting),
