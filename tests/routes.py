@@ -103,6 +103,8 @@ ROUTES: list[Route] = [
     Route("pages.edit", "POST", "/{page}/-/edit?proposal={proposal}", EDITORS_POST, page="Matrix/In_proposal",
           data={"text": "changed in the proposal\n", "base": "{proposal_head}", "summary": "matrix"}),
     Route("site.new_page", "GET", "/-/new?name=Matrix/New&proposal={proposal}", roles(302, 302, 302)),
+    Route("pages.rename", "GET", "/Matrix/Proposed/-/rename?proposal={proposal}", EDITORS),
+    Route("pages.delete", "GET", "/Matrix/Proposed/-/delete?proposal={proposal}", EDITORS),
     Route("proposals.merge", "POST", "/-/proposals/{proposal}/merge", roles(LOGIN, 403, 403, 409)),
     # by now each editor has drafted in the proposal (the edit row above), and drafters may close it
     Route("proposals.close", "POST", "/-/proposals/{proposal}/close", roles(LOGIN, 403, 302),

@@ -262,3 +262,21 @@ def test_search_can_be_limited_to_a_proposal(client: FlaskClient, auth: Auth) ->
     assert "?proposal=" not in client.get(f"/-/search?q=enhanced+cooperation&proposal={number}").get_data(as_text=True)
     assert "?proposal=" not in client.get("/-/search?q=zanzibar").get_data(as_text=True)  # nor it in the agreed text
     assert client.get("/-/search?q=x&proposal=999").status_code == 404
+
+
+def test_pages_are_renamed_and_deleted_inside_a_proposal(client: FlaskClient, auth: Auth, store: Store) -> None:
+    auth.login("editor")
+    number = start(client)
+    view = client.get(f"/Mandate?proposal={number}").get_data(as_text=True)
+    assert f'href="/Mandate/-/rename?proposal={number}"' in view and f'href="/Mandate/-/edit?proposal={number}"' in view
+    token = CSRF_RE.search(client.get(f"/Mandate/-/rename?proposal={number}").get_data(as_text=True)).group(1)
+    renamed = client.post(f"/Mandate/-/rename?proposal={number}", data={"csrf_token": token, "new_name": "The_Mandate"})
+    assert renamed.status_code == 302 and renamed.headers["Location"].endswith(f"/The_Mandate?proposal={number}")
+    deleted = client.post(f"/Home/-/delete?proposal={number}", data={"csrf_token": token})
+    assert deleted.status_code == 302
+    head = store.proposals.get(number).head
+    assert store.page_exists("The_Mandate", head) and not store.page_exists("Mandate", head)
+    assert not store.page_exists("Home", head)
+    assert store.page_exists("Mandate") and store.page_exists("Home")  # the agreed text is untouched
+    changed = {page for page, _, _ in store.proposals.preview(store.proposals.get(number)).pages}
+    assert changed == {"Mandate", "The_Mandate", "Home"}

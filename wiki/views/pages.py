@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -13,6 +13,7 @@ from ..diffs import diff_texts
 from ..errors import N_, EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
 from ..i18n import LANGUAGE_NAMES, language
 from ..store import LRUCache
+from ..store.pages import Pages
 from ..store.proposals import Proposal, ProposalRefused
 from ..store.translations import split_header
 from .common import BadForm, canonical_page, form_field, page_context, query_arg, renderer, store, summary_field
@@ -39,8 +40,9 @@ def _show(page: str) -> str | tuple[str, int]:
     rev = query_arg("rev")
     asked = language_arg()
     proposal = proposal_arg()
-    if proposal is not None:  # the page as the proposal would make it
+    if proposal is not None:  # the page as the proposal would make it; its actions act inside it
         rev = proposal.head
+        g.proposal_number, g.proposal_page = proposal.number, page
     wiki = store()
     cache_key = _anonymous_view_key(wiki.head()) if rev is None else None
     if cache_key is not None and (cached := _view_cache().lookup(cache_key)) is not None:
@@ -265,10 +267,12 @@ def rename(page: str) -> str | tuple[str, int] | Response:
     if redirect_to:
         return redirect_to
     context = page_context(page)
-    if proposal_required(page):
+    proposal = proposal_arg()  # renaming inside a proposal leaves the agreed text as it is
+    if proposal is None and proposal_required(page):
         abort(409, description=_("Pages in this section change only through proposals."))
     wiki = store()
-    if not wiki.page_exists(page):
+    pages = _proposal_pages(proposal)
+    if not wiki.page_exists(page, proposal.head if proposal else None):
         raise PageNotFound(N_("There is no page %(page)s to rename."), page=repr(page))
     if request.method == "GET":
         return render_template("pages/rename.html", new_name=page, summary="", **context)
@@ -276,15 +280,25 @@ def rename(page: str) -> str | tuple[str, int] | Response:
     summary = summary_field()
     try:
         new = names.normalize_page_name(raw_new)
-        if proposal_required(new):
+        if proposal is None and proposal_required(new):
             abort(409, description=_("Pages in this section change only through proposals."))
-        wiki.rename_page(page, new, author=current_author(), summary=summary)
+        (pages or wiki).rename_page(page, new, author=current_author(), summary=summary)
     except (InvalidPageName, PageExists) as error:
         flash(error.message, "error")
         return render_template("pages/rename.html", new_name=raw_new, summary=summary, **context), error.code
     flash(_("Renamed %(page)s to %(new)s. Its history continues under the new name.",
                   page=page, new=new), "success")
-    return redirect(url_for("pages.view", page=new))
+    return redirect(url_for("pages.view", page=new, proposal=proposal.number if proposal else None))
+
+
+def _proposal_pages(proposal: Proposal | None) -> Pages | None:
+    """Page operations on the proposal's branch (409 when it is closed or merged), or ``None``."""
+    if proposal is None:
+        return None
+    try:
+        return store().proposals.pages_of(proposal.number)
+    except ProposalRefused as error:
+        abort(409, description=error.message)
 
 
 @bp.route("/<path:page>/-/delete", methods=["GET", "POST"])
@@ -293,16 +307,20 @@ def delete(page: str) -> str | Response:
     page, redirect_to = canonical_page(page, "pages.delete")
     if redirect_to:
         return redirect_to
-    if proposal_required(page):
+    proposal = proposal_arg()  # deleting inside a proposal leaves the agreed text as it is
+    if proposal is None and proposal_required(page):
         abort(409, description=_("Pages in this section change only through proposals."))
     wiki = store()
-    if not wiki.page_exists(page):
+    pages = _proposal_pages(proposal)
+    if not wiki.page_exists(page, proposal.head if proposal else None):
         raise PageNotFound(N_("There is no page %(page)s to delete."), page=repr(page))
     if request.method == "GET":
         return render_template("pages/delete.html", **page_context(page))
     summary = summary_field()
-    wiki.delete_page(page, author=current_author(), summary=summary)
+    (pages or wiki).delete_page(page, author=current_author(), summary=summary)
     flash(_("Deleted %(page)s. Its history is kept; it can be restored from there.", page=page), "success")
+    if proposal is not None:
+        return redirect(url_for("proposals.show", number=proposal.number))
     return redirect(url_for("site.pages"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -31,6 +31,17 @@ def proposal_arg() -> Proposal | None:
     if not (raw.isascii() and raw.isdigit() and len(raw) < 9):
         abort(404, description=_("There is no proposal %(number)s.", number=raw))
     return get(int(raw))
+
+
+PROPOSAL_ENDPOINTS = frozenset({"pages.edit", "pages.rename", "pages.delete"})
+
+
+@bp.app_url_defaults
+def keep_proposal(endpoint: str, values: dict[str, object]) -> None:
+    """While a page is shown inside a proposal, its Edit, Rename and Delete act inside it too."""
+    if endpoint in PROPOSAL_ENDPOINTS and "proposal" not in values and g.get("proposal_number") \
+            and values.get("page") == g.get("proposal_page"):
+        values["proposal"] = g.proposal_number
 
 
 def groups() -> tuple[str, ...]:
