@@ -213,3 +213,16 @@ def test_the_pages_a_proposal_changes_do_not_depend_on_main(repo: Store) -> None
     repo.save_page("Home", "# Home\n\nOn main.\n", base=repo.head(), author=CIV, summary="main")
     repo.proposals.update(number, author=GOV)  # brings main's Home in: not the proposal's own change
     assert repo.proposals.changed_pages(repo.proposals.get(number)) == ("Mandate",)
+
+
+def test_an_update_that_leaves_the_proposed_text_as_it_was_keeps_endorsements(repo: Store) -> None:
+    number = repo.proposals.create("P", "", author=GOV).number
+    repo.proposals.pages_of(number).save_page("Mandate", "# Mandate\n\nMine.\n", base=repo.head(), author=GOV,
+                                               summary="p")
+    repo.proposals.position(number, "endorse", repo.proposals.get(number).head, reason="", author=CIV)
+    repo.save_page("Home", "# Home\n\nOn main.\n", base=repo.head(), author=CIV, summary="main")
+    repo.proposals.update(number, author=GOV)
+    assert [p.current for p in repo.proposals.get(number).positions] == [True]
+    repo.proposals.pages_of(number).save_page("Mandate", "# Mandate\n\nMine, changed.\n",
+                                               base=repo.proposals.get(number).head, author=GOV, summary="p2")
+    assert [p.current for p in repo.proposals.get(number).positions] == [False]

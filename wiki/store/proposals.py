@@ -27,7 +27,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from .. import names
-from ..errors import N_, InvalidContent, PageNotFound, Term
+from ..errors import N_, InvalidContent, InvalidRevision, PageNotFound, Term
 from .cache import LRUCache
 from .committer import Committer, Plan, one_line
 from .gitlog import GitLog
@@ -67,6 +67,7 @@ class Proposals:
         self._drafters: LRUCache[tuple[str, str], tuple[tuple[str, str], ...]] = LRUCache(1024)
         self._previews: LRUCache[tuple[str, str], MergePreview] = LRUCache(256)
         self._changed: LRUCache[tuple[str, str], tuple[str, ...]] = LRUCache(1024)
+        self._same: LRUCache[tuple[str, str, str], bool] = LRUCache(4096)
 
     # ------------------------------------------------------------------ reading
 
@@ -86,8 +87,26 @@ class Proposals:
         proposal, _ = self._states.get_or_compute(folder[1], lambda: self._replay(number, folder[1]))
         head = self.reader.read_ref(f"{BRANCH_PREFIX}{number}") or proposal.base
         drafters = self._drafters.get_or_compute((proposal.base, head), lambda: self._drafters_of(proposal.base, head))
-        positions = tuple(GroupPosition(p.group, p.event, p.event.head == head) for p in proposal.positions)
-        return replace(proposal, head=head, drafters=drafters, positions=positions)
+        moved = replace(proposal, head=head)
+        positions = tuple(GroupPosition(p.group, p.event, self._same_text(moved, p.event.head))
+                          for p in proposal.positions)
+        return replace(moved, drafters=drafters, positions=positions)
+
+    def _same_text(self, proposal: Proposal, seen: str) -> bool:
+        """Whether the proposal's own pages read at ``seen`` as at its head: an update that only
+        brings in the agreed text's changes elsewhere leaves endorsements standing."""
+        if seen == proposal.head:
+            return True
+
+        def compare() -> bool:
+            try:
+                return all(self.reader.blob_at(seen, names.page_file(page)) ==
+                           self.reader.blob_at(proposal.head, names.page_file(page))
+                           for page in self.changed_pages(proposal))
+            except InvalidRevision:
+                return False
+
+        return self._same.get_or_compute((seen, proposal.head, proposal.base), compare)
 
     def list(self) -> list[Proposal]:
         """Every proposal, newest first (each cached by its folder's tree id)."""
