@@ -15,6 +15,7 @@ from ..auth import can, current_author, role_required
 from ..diffs import Diff, diff_texts
 from ..errors import EditConflict, InvalidContent, InvalidPageName, PageNotFound, WikiError
 from ..store.proposals import Consensus, MergePreview, NeedsResolution, Proposal, ProposalRefused
+from ..templating import group_name
 from .changes import XML_FORBIDDEN
 from .common import form_field, query_arg, renderer, store
 
@@ -112,8 +113,11 @@ def _filtered() -> tuple[list[tuple[Proposal, Consensus]], dict[str, str]]:
 @bp.get("/proposals")
 def proposals() -> str:
     rows, shown = _filtered()
+    # Each group's name translated once, not once per badge (200 proposals show ~1,000 badges).
+    slugs = {*groups(), *(proposal.group for proposal, _ in rows),
+             *(position.group for proposal, _ in rows for position in proposal.positions)}
     return render_template("proposals/list.html", rows=rows, filters=shown, states=STATES, groups=groups(),
-                           can_edit=can("editor"))
+                           can_edit=can("editor"), group_names={slug: group_name(slug) for slug in slugs})
 
 
 @bp.get("/proposals.atom")
