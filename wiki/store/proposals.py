@@ -78,19 +78,27 @@ class Proposals:
         entries = self.reader.tree_entries(self.reader.commit_tree(tip))
         return sorted(int(name) for name, (mode, _) in entries.items() if mode == TREE_MODE and name.isdigit())
 
-    def get(self, number: int) -> Proposal:
-        """The proposal ``number`` as its events and branch say now; PageNotFound when there is none."""
+    def get(self, number: int, *, with_drafters: bool = True) -> Proposal:
+        """The proposal ``number`` as its events and branch say now; PageNotFound when there is none.
+
+        ``with_drafters=False`` leaves ``drafters`` empty: finding them runs a ``git log`` per
+        proposal the first time, which a list of every proposal does not need (see :meth:`drafters`).
+        """
         tip = self.reader.read_ref(META_REF)
         folder = self.reader.lookup(self.reader.commit_tree(tip), str(number)) if tip else None
         if folder is None or folder[0] != TREE_MODE:
             raise PageNotFound(N_("There is no proposal %(number)s."), number=number)
         proposal, _ = self._states.get_or_compute(folder[1], lambda: self._replay(number, folder[1]))
         head = self.reader.read_ref(f"{BRANCH_PREFIX}{number}") or proposal.base
-        drafters = self._drafters.get_or_compute((proposal.base, head), lambda: self._drafters_of(proposal.base, head))
         moved = replace(proposal, head=head)
         positions = tuple(GroupPosition(p.group, p.event, self._same_text(moved, p.event.head))
                           for p in proposal.positions)
-        return replace(moved, drafters=drafters, positions=positions)
+        return replace(moved, drafters=self.drafters(moved) if with_drafters else (), positions=positions)
+
+    def drafters(self, proposal: Proposal) -> tuple[tuple[str, str], ...]:
+        """``(user, group)`` of the proposal's own commits, cached by (base, head)."""
+        return self._drafters.get_or_compute((proposal.base, proposal.head),
+                                             lambda: self._drafters_of(proposal.base, proposal.head))
 
     def _same_text(self, proposal: Proposal, seen: str) -> bool:
         """Whether the proposal's own pages read at ``seen`` as at its head: an update that only
@@ -109,8 +117,8 @@ class Proposals:
         return self._same.get_or_compute((seen, proposal.head, proposal.base), compare)
 
     def list(self) -> list[Proposal]:
-        """Every proposal, newest first (each cached by its folder's tree id)."""
-        return [self.get(number) for number in reversed(self.numbers())]
+        """Every proposal, newest first (each cached by its folder's tree id), without drafters."""
+        return [self.get(number, with_drafters=False) for number in reversed(self.numbers())]
 
     def _replay(self, number: int, tree: str) -> tuple[Proposal, tuple[str, ...]]:
         events = []

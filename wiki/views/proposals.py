@@ -98,7 +98,7 @@ def _filtered() -> tuple[list[tuple[Proposal, Consensus]], dict[str, str]]:
         consensus = proposals.consensus(proposal, groups())
         if state and proposal.state != state:
             continue
-        if group and group != proposal.group and group not in {g for _, g in proposal.drafters}:
+        if group and group != proposal.group and group not in {g for _, g in proposals.drafters(proposal)}:
             continue
         if awaiting and (proposal.state != "open" or awaiting not in consensus.missing):
             continue
