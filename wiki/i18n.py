@@ -25,7 +25,8 @@ LANGUAGE_NAMES = {"ar": "العربية", "zh": "中文", "en": "English", "fr":
 # Words the views pass to templates as data, translated there with _(word): listed for extraction.
 # Change kinds of files (store/changes.py) and endorsement states (store/endorsements.py).
 DATA_WORDS = (N_("added"), N_("removed"), N_("renamed"), N_("changed"),
-              N_("consensus"), N_("partly endorsed"), N_("stale"), N_("not endorsed"))
+              N_("consensus"), N_("partly endorsed"), N_("stale"), N_("not endorsed"),
+              N_("reader"), N_("editor"), N_("reviewer"), N_("admin"))  # roles, as /-/account shows them
 
 
 def select_language() -> str:
