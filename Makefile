@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 # The browser tests run in Debian's Chromium; `make test` installs it when it is missing.
 CHROMIUM ?= /usr/bin/chromium
 CJK_FONT ?= /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+NGINX ?= /usr/sbin/nginx
 
 # The interface languages (issue 13): catalogs in wiki/translations/<lang>/LC_MESSAGES/messages.po;
 # the compiled .mo files are build output (git-ignored), made by `make run` and `make test`.
@@ -37,12 +38,16 @@ run: init translations
 $(CHROMIUM):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
+# nginx: the HTTP cache test runs Debian's nginx as a caching reverse proxy in front of gunicorn.
+$(NGINX):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx
+
 # Fonts for the six UN languages (the image has none for Chinese): the browser tests look at every
 # page in Arabic and Chinese, and readers' screenshots must show words, not empty boxes.
 $(CJK_FONT):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-core fonts-noto-cjk
 
-test: $(VENV)/.installed-dev $(CHROMIUM) $(CJK_FONT) translations
+test: $(VENV)/.installed-dev $(CHROMIUM) $(CJK_FONT) $(NGINX) translations
 	$(BIN)/ruff check wiki tests bench
 	$(BIN)/python -m pytest -q
 

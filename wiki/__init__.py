@@ -71,7 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     ensure_instance(app)
 
     CSRFProtect(app)
-    from . import auth, cli, i18n, security, templating
+    from . import auth, cli, http_cache, i18n, security, templating
     from .views import (
         attachments,
         changes,
@@ -91,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     auth.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    http_cache.init_app(app)
     templating.init_app(app)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(language_views.bp)

@@ -1,0 +1,155 @@
+"""HTTP caching (issue 18): the headers the wiki sends, and Debian's nginx as a caching reverse proxy
+in front of gunicorn on 127.0.0.1 serving anonymous readers from its cache, never a logged-in one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from wiki import create_app
+from wiki.store import Author
+
+from .conftest import Auth, save
+from .test_storm import CSRF_RE, PASSWORD, ROOT, Browser, free_port
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+AUTHOR = Author(name="Editor", email="e@example.org", username="writer", group="civil-society")
+
+
+def test_anonymous_reads_are_public_with_an_etag_and_revalidate_without_rendering(client: FlaskClient,
+                                                                                  app) -> None:  # noqa: ANN001
+    first = client.get("/Mandate")
+    assert first.headers["Cache-Control"].startswith("public, max-age=")
+    assert "stale-while-revalidate=" in first.headers["Cache-Control"]
+    assert {"Accept-Language", "Cookie"} <= {v.strip() for v in first.headers["Vary"].split(",")}
+    etag = first.headers["ETag"]
+    again = client.get("/Mandate", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert client.get("/Mandate?lang=fr").headers["ETag"] != etag  # the URL is part of it
+    assert client.get("/Mandate", headers={"Accept-Language": "ar"}).headers["ETag"] != etag  # and the language
+    store = app.extensions["wiki_store"]
+    store.save_page("Home", "# Home\n\nAny commit makes new ETags.\n", base=store.head(), author=AUTHOR, summary="s")
+    assert client.get("/Mandate", headers={"If-None-Match": etag}).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/-/login", "/Mandate/-/edit", "/-/proposals", "/-/versions"])
+def test_forms_logins_and_uncovered_views_are_never_public(client: FlaskClient, url: str) -> None:
+    assert not client.get(url).headers.get("Cache-Control", "").startswith("public")
+
+
+def test_logged_in_and_flash_answers_are_private(client: FlaskClient, auth: Auth) -> None:
+    auth.login("editor")
+    assert client.get("/Mandate").headers["Cache-Control"] == "private, no-cache"
+    assert "ETag" not in client.get("/Mandate").headers
+    response = save(client, "Mandate", "# Mandate\n\nSaved.\n")
+    flashed = client.get(response.headers["Location"])  # carries "Your changes were saved."
+    assert flashed.headers["Cache-Control"] == "private, no-cache"
+
+
+@pytest.fixture
+def behind_nginx(tmp_path: Path):  # noqa: ANN201
+    if not Path(NGINX).exists():
+        pytest.fail("The HTTP cache test needs Debian's nginx: run `make test`, which installs it.")
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text("SECRET_KEY = 'cache-secret'\nPASSWORD_HASH_METHOD = 'pbkdf2:sha256:1000'\n"
+                                        "HTTP_CACHE_MAX_AGE = 1\nHTTP_CACHE_STALE = 1\n", encoding="utf-8")
+    app = create_app(instance_path=str(instance))
+    app.extensions["wiki_users"].create("writer", PASSWORD, group="civil-society", role="editor",
+                                        display_name="Wendy Writer")
+    app.extensions["wiki_users"].create("other", PASSWORD, group="governments", role="editor",
+                                        display_name="Oscar Other")
+    backend, front = free_port(), free_port()
+    gunicorn = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{backend}",
+         "--no-control-socket", "wsgi:app"], cwd=ROOT, env={**os.environ, "WIKI_INSTANCE_PATH": str(instance)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conf = tmp_path / "nginx.conf"
+    # As root, nginx's workers would switch to an unprivileged user that cannot enter the test's folder.
+    user = "user root root;" if os.geteuid() == 0 else ""
+    conf.write_text(f"""
+{user}
+daemon off;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy; fastcgi_temp_path {tmp_path}/fcgi;
+  uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
+  proxy_cache_path {tmp_path}/cache keys_zone=wiki:1m;
+  server {{
+    listen 127.0.0.1:{front};
+    location / {{
+      proxy_pass http://127.0.0.1:{backend};
+      proxy_set_header Host $host;
+      proxy_cache wiki;
+      proxy_cache_revalidate on;
+      proxy_cache_use_stale updating;
+      proxy_cache_key "$scheme$host$request_uri $cookie_lang $http_accept_language";
+      proxy_cache_bypass $cookie_session $cookie_remember_token;
+      proxy_no_cache $cookie_session $cookie_remember_token;
+      add_header X-Cache-Status $upstream_cache_status always;
+    }}
+  }}
+}}
+""", encoding="utf-8")
+    nginx = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(tmp_path)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if Browser(front).request("GET", "/")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline and gunicorn.poll() is None and nginx.poll() is None, \
+                (tmp_path / "error.log").read_text(errors="replace") if (tmp_path / "error.log").exists() else ""
+            time.sleep(0.1)
+        yield front, app
+    finally:
+        nginx.terminate()
+        gunicorn.terminate()
+        nginx.wait(timeout=30)
+        gunicorn.wait(timeout=30)
+
+
+def _get(port: int, path: str) -> tuple[int, dict[str, str], str]:
+    return Browser(port).request("GET", path)
+
+
+def test_nginx_serves_anonymous_readers_from_its_cache_and_never_a_logged_in_page(behind_nginx) -> None:  # noqa: ANN001
+    port, app = behind_nginx
+    _get(port, "/Mandate")
+    status, headers, body = _get(port, "/Mandate")
+    assert status == 200 and headers.get("X-Cache-Status") == "HIT"
+    # An edit reaches anonymous readers within max-age (1 s here) and the stale window.
+    writer = Browser(port)
+    writer.login("writer")
+    page = writer.request("GET", "/Mandate/-/edit")
+    assert page[1].get("X-Cache-Status") == "BYPASS" and "Wendy Writer" in page[2]
+    base = page[2].split('name="base" value="', 1)[1].split('"', 1)[0]
+    saved = writer.request("POST", "/Mandate/-/edit", {"csrf_token": CSRF_RE.search(page[2]).group(1), "base": base,
+                                                       "summary": "cache", "text": "# Mandate\n\nFresh words.\n"})
+    assert saved[0] == 302
+    deadline = time.monotonic() + 5
+    while "Fresh words." not in _get(port, "/Mandate")[2]:
+        assert time.monotonic() < deadline, "the edit did not reach anonymous readers"
+        time.sleep(0.2)
+    # Logged-in readers are never served a cached page, nor anyone else's.
+    for user, name in (("writer", "Wendy Writer"), ("other", "Oscar Other")):
+        browser = Browser(port)
+        browser.login(user)
+        for _ in range(2):
+            status, headers, body = browser.request("GET", "/Mandate")
+            assert headers.get("X-Cache-Status") == "BYPASS" and name in body and "Log out" in body
+    anonymous = _get(port, "/Mandate")[2]
+    assert 'href="/-/account"' not in anonymous and "Log out" not in anonymous
