@@ -47,7 +47,13 @@ $(NGINX):
 $(CJK_FONT):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-core fonts-noto-cjk
 
-test: $(VENV)/.installed-dev $(CHROMIUM) $(CJK_FONT) $(NGINX) translations
+# PostgreSQL from Debian: tests/test_postgres.py runs accounts, sessions and login limits against a
+# throwaway server of its own (a temporary data directory, a Unix socket, no TCP).
+POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
+$(POSTGRES_BIN)/initdb:
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15
+
+test: $(VENV)/.installed-dev $(CHROMIUM) $(CJK_FONT) $(NGINX) $(POSTGRES_BIN)/initdb translations
 	$(BIN)/ruff check wiki tests bench
 	$(BIN)/python -m pytest -q
 

@@ -41,6 +41,8 @@ def init_command() -> None:
     click.echo(f"Content repository: {store.path} (branch main at {store.head()})")
     indexed = current_app.extensions["wiki_search"].sync()  # so the first search after start is fast
     click.echo(f"Search index: {current_app.config['SEARCH_DATABASE']} (at {indexed})")
+    _, version = users.create_schema()  # the migrations (also applied on start); one line if unreachable
+    click.echo(f"User database: {users.path} (schema version {version})")
     if users.count() == 0:
         password = secrets.token_urlsafe(12)
         group = next(iter(current_app.config["GROUPS"]))

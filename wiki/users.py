@@ -1,4 +1,5 @@
-"""Users, roles and stakeholder groups, kept in an SQLite file in the instance folder.
+"""Users, roles and stakeholder groups, kept in an SQLite file in the instance folder or, when the
+setting ``DATABASE_URL`` names one, in PostgreSQL (see wiki/database.py for the differences).
 
 Passwords are hashed with werkzeug's default (scrypt). Each user has a session version that is
 part of the login cookie's id, so changing a password ends every other session. No Flask import.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .database import Connection, Database, IntegrityError, Migration, sqlite_integrity_problems
 from .errors import N_, Term, WikiError
 
 ROLES = ("reader", "editor", "reviewer", "admin")
@@ -44,35 +46,44 @@ LOGIN_FAILURE_LIMIT = 10
 ADDRESS_FAILURE_LIMIT = 10
 LOGIN_MAX_AGE = 30 * 24 * 3600  # a login session ends after 30 days at the latest
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    id INTEGER PRIMARY KEY,
-    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    display_name TEXT NOT NULL,
-    email TEXT NOT NULL DEFAULT '',
-    password_hash TEXT NOT NULL,
-    role TEXT NOT NULL,
-    group_slug TEXT NOT NULL,
-    session_version INTEGER NOT NULL DEFAULT 1,
-    created_at INTEGER NOT NULL,
-    language TEXT NOT NULL DEFAULT ''  -- interface language, one of LANGUAGES; '' for none
-);
-DROP TABLE IF EXISTS login_failures;
-CREATE TABLE IF NOT EXISTS failed_logins (
-    account TEXT,  -- the user name as typed, case-folded (it may name no account)
-    address TEXT,  -- the client's address (behind proxies: see TRUSTED_PROXIES)
-    at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS failed_logins_account ON failed_logins (account, at);
-CREATE INDEX IF NOT EXISTS failed_logins_address ON failed_logins (address, at);
-CREATE TABLE IF NOT EXISTS logins (
-    user_id INTEGER NOT NULL,
-    token TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    PRIMARY KEY (user_id, token)
-);
-"""
-# Columns added to ``users`` since the first release: create_schema adds them to older databases.
+# The schema, one numbered step per change: `flask --app wiki init` (and every start) applies the
+# steps a database lacks. Never edit a released step; add the next one.
+MIGRATIONS = (
+    Migration(1, "accounts, login sessions and failed log-ins", (
+        """CREATE TABLE IF NOT EXISTS users (
+            id {id},
+            username TEXT NOT NULL UNIQUE {nocase},
+            display_name TEXT NOT NULL,
+            email TEXT NOT NULL DEFAULT '',
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL,
+            group_slug TEXT NOT NULL,
+            session_version INTEGER NOT NULL DEFAULT 1,
+            created_at {bigint} NOT NULL,
+            language TEXT NOT NULL DEFAULT ''  -- interface language, one of LANGUAGES; '' for none
+        )""",
+        """CREATE TABLE IF NOT EXISTS failed_logins (
+            account TEXT,  -- the user name as typed, case-folded (it may name no account)
+            address TEXT,  -- the client's address (behind proxies: see TRUSTED_PROXIES)
+            at {float} NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS failed_logins_account ON failed_logins (account, at)",
+        "CREATE INDEX IF NOT EXISTS failed_logins_address ON failed_logins (address, at)",
+        """CREATE TABLE IF NOT EXISTS logins (
+            user_id {bigint} NOT NULL,
+            token TEXT NOT NULL,
+            created_at {bigint} NOT NULL,
+            PRIMARY KEY (user_id, token)
+        )""",
+    )),
+    Migration(2, "user names unique and found regardless of case on every engine; logins by age", (
+        "CREATE UNIQUE INDEX IF NOT EXISTS users_username_folded ON users (lower(username))",
+        "CREATE INDEX IF NOT EXISTS logins_created_at ON logins (created_at)",
+    )),
+)
+NAMED = "lower(username) = lower(?)"  # the user with this name, whatever its case (index in migration 2)
+TABLES = ("users", "logins", "failed_logins")  # what a backup holds
+# Columns added to ``users`` before versioned migrations: create_schema adds them to older databases.
 ADDED_COLUMNS = {"language": "TEXT NOT NULL DEFAULT ''"}
 
 
@@ -140,33 +151,36 @@ class UserStore:
     """The user database; opens a short-lived connection per operation (safe across threads)."""
 
     def __init__(self, path: str | Path, groups: Mapping[str, str], *, hash_method: str = "scrypt") -> None:
-        self.path = Path(path)
+        """``path``: the SQLite file, or a ``postgresql://`` URL (the setting ``DATABASE_URL``)."""
+        self.database = Database(path)
+        # The SQLite file; for PostgreSQL, the URL without its password (for messages).
+        self.path: Path | str = self.database.path or str(self.database)
         self.groups = dict(groups)
         self.hash_method = hash_method
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=30)
-        connection.row_factory = sqlite3.Row
-        try:
-            with connection:
-                yield connection
-        finally:
-            connection.close()
+    @property
+    def kind(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.database.kind
 
-    def create_schema(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            columns = {row["name"] for row in db.execute("PRAGMA table_info(users)")}
-            for column, definition in ADDED_COLUMNS.items():
-                if column not in columns:  # a database made before the column existed
-                    try:
-                        db.execute(f"ALTER TABLE users ADD COLUMN {column} {definition}")
-                    except sqlite3.OperationalError as error:  # another worker added it first
-                        if "duplicate column" not in str(error):
-                            raise
+    def exists(self) -> bool:
+        return self.database.exists()
+
+    @contextmanager
+    def _db(self) -> Iterator[Connection]:
+        with self.database.connect() as connection:
+            yield connection
+
+    def create_schema(self) -> tuple[int, int]:
+        """Apply the migrations the database lacks (idempotent); ``(version before, after)``.
+
+        Raises :class:`wiki.database.DatabaseUnavailable` (one line) when it cannot be reached.
+        """
+        # The repair: columns that databases made by hand or before migrations may lack.
+        return self.database.migrate(MIGRATIONS, adopt=_adopt_unversioned, repair=_add_missing_columns)
+
+    def schema_version(self) -> int:
+        return self.database.version()
 
     # ----------------------------------------------------------------- validation
 
@@ -193,7 +207,7 @@ class UserStore:
     # ----------------------------------------------------------------- queries
 
     @staticmethod
-    def _user(row: sqlite3.Row | None) -> User | None:
+    def _user(row: Mapping | None) -> User | None:
         if row is None:
             return None
         return User(id=row["id"], username=row["username"], display_name=row["display_name"],
@@ -202,7 +216,7 @@ class UserStore:
 
     def count(self) -> int:
         with self._db() as db:
-            return db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+            return db.execute("SELECT COUNT(*) AS n FROM users").fetchone()["n"]
 
     def get(self, user_id: int) -> User | None:
         with self._db() as db:
@@ -210,7 +224,7 @@ class UserStore:
 
     def by_username(self, username: str) -> User | None:
         with self._db() as db:
-            return self._user(db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone())
+            return self._user(db.execute(f"SELECT * FROM users WHERE {NAMED}", (username,)).fetchone())
 
     def require(self, username: str) -> User:
         user = self.by_username(username)
@@ -220,13 +234,13 @@ class UserStore:
 
     def all(self) -> list[User]:
         with self._db() as db:
-            rows = db.execute("SELECT * FROM users ORDER BY username COLLATE NOCASE").fetchall()
+            rows = db.execute("SELECT * FROM users ORDER BY lower(username)").fetchall()
         return [user for user in map(self._user, rows) if user is not None]
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The user if the password matches; ``None`` otherwise (same answer for unknown users)."""
         with self._db() as db:
-            row = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+            row = db.execute(f"SELECT * FROM users WHERE {NAMED}", (username,)).fetchone()
         if row is None:
             check_password_hash(_dummy_hash(), password)  # same cost whether or not the user exists
             return None
@@ -254,7 +268,7 @@ class UserStore:
                     (username, display_name, email, generate_password_hash(password, self.hash_method), role, group,
                      int(time.time())),
                 )
-        except sqlite3.IntegrityError as error:
+        except IntegrityError as error:
             raise UserError(N_("A user named %(username)s already exists."), username=repr(username)) from error
         return self.require(username)
 
@@ -267,7 +281,7 @@ class UserStore:
 
     def _update(self, username: str, sql: str, *values: object) -> User:
         with self._db() as db:
-            cursor = db.execute(f"UPDATE users SET {sql} WHERE username = ?", (*values, username))
+            cursor = db.execute(f"UPDATE users SET {sql} WHERE {NAMED}", (*values, username))
             if cursor.rowcount == 0:
                 raise UserError(N_("There is no user %(username)s."), username=repr(username))
         return self.require(username)
@@ -289,15 +303,15 @@ class UserStore:
         """Change the password and end every session opened with the old one."""
         self.check_password(password)
         with self._db() as db:
-            db.execute("DELETE FROM logins WHERE user_id = (SELECT id FROM users WHERE username = ?)", (username,))
+            db.execute(f"DELETE FROM logins WHERE user_id IN (SELECT id FROM users WHERE {NAMED})", (username,))
         return self._update(username, "password_hash = ?, session_version = session_version + 1",
                             generate_password_hash(password, self.hash_method))
 
     def delete(self, username: str) -> None:
         """Delete the account and end its sessions (a later account may get the same id)."""
         with self._db() as db:
-            db.execute("DELETE FROM logins WHERE user_id = (SELECT id FROM users WHERE username = ?)", (username,))
-            if db.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount == 0:
+            db.execute(f"DELETE FROM logins WHERE user_id IN (SELECT id FROM users WHERE {NAMED})", (username,))
+            if db.execute(f"DELETE FROM users WHERE {NAMED}", (username,)).rowcount == 0:
                 raise UserError(N_("There is no user %(username)s."), username=repr(username))
 
     # ----------------------------------------------------------------- login sessions
@@ -343,10 +357,10 @@ class UserStore:
         account = username.casefold()
         since = time.time() - LOGIN_FAILURE_WINDOW
         with self._db() as db:
-            account_failures = db.execute("SELECT COUNT(*) FROM failed_logins WHERE account = ? AND at >= ?",
-                                          (account, since)).fetchone()[0]
-            address_failures = db.execute("SELECT COUNT(*) FROM failed_logins WHERE address = ? AND at >= ?",
-                                          (address, since)).fetchone()[0]
+            account_failures = db.execute("SELECT COUNT(*) AS n FROM failed_logins WHERE account = ? AND at >= ?",
+                                          (account, since)).fetchone()["n"]
+            address_failures = db.execute("SELECT COUNT(*) AS n FROM failed_logins WHERE address = ? AND at >= ?",
+                                          (address, since)).fetchone()["n"]
         if account_failures >= LOGIN_FAILURE_LIMIT or (account_failures and address_failures >= ADDRESS_FAILURE_LIMIT):
             raise LoginThrottled(N_("Too many failed log-in attempts. Wait 15 minutes and try again, or ask an "
                                  "administrator to reset your password."))
@@ -367,8 +381,14 @@ class UserStore:
     # ----------------------------------------------------------------- backup and check
 
     def backup_to(self, target: str | Path) -> None:
-        """Copy the database to ``target`` with SQLite's online backup API: consistent while in use."""
-        source = sqlite3.connect(self.path, timeout=30)
+        """Copy the accounts into the SQLite file ``target``, consistent while in use: SQLite's
+        online backup API, or from PostgreSQL one snapshot copied into a new file of the same schema."""
+        if self.database.path is None:
+            copy = UserStore(target, self.groups, hash_method=self.hash_method)
+            copy.create_schema()
+            copy.database.copy_rows_from(self.database, TABLES)
+            return
+        source = sqlite3.connect(self.database.path, timeout=30)
         destination = sqlite3.connect(target)
         try:
             source.backup(destination)
@@ -377,33 +397,32 @@ class UserStore:
             source.close()
 
     def restore_from(self, source_path: str | Path) -> None:
-        """Replace every table's content by the database at ``source_path`` (checked first)."""
+        """Replace every table's content by the SQLite database at ``source_path`` (checked first)."""
         source = sqlite3.connect(f"file:{Path(source_path).resolve()}?mode=ro", uri=True)
         try:
-            problems = _integrity_problems(source)
+            problems = sqlite_integrity_problems(source)
             if problems:
                 raise UserError(N_("The user database in the backup is damaged: %(problems)s"),
                                 problems='; '.join(problems))
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            destination = sqlite3.connect(self.path, timeout=30)
+            if self.database.path is None:
+                self.create_schema()
+                self.database.copy_rows_from(Database(Path(source_path)), TABLES)
+                return
+            self.database.path.parent.mkdir(parents=True, exist_ok=True)
+            destination = sqlite3.connect(self.database.path, timeout=30)
             try:
                 source.backup(destination)
             finally:
                 destination.close()
         finally:
             source.close()
+        self.create_schema()  # a backup made by an older version gets today's schema
 
     def check(self) -> list[str]:
-        """Problems found by ``PRAGMA integrity_check`` and in the users' roles and groups."""
-        if not self.path.exists():
-            return [f"The user database {self.path} does not exist."]
-        connection = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True, timeout=30)
-        try:
-            problems = _integrity_problems(connection)
-            if problems:
-                return problems
-        finally:
-            connection.close()
+        """Problems found by ``PRAGMA integrity_check`` (SQLite) and in the users' roles and groups."""
+        problems = self.database.integrity_problems()
+        if problems:
+            return problems
         for user in self.all():
             if user.role not in ROLES:
                 problems.append(f"user {user.username!r} has the unknown role {user.role!r}")
@@ -412,12 +431,21 @@ class UserStore:
         return problems
 
 
-def _integrity_problems(connection: sqlite3.Connection) -> list[str]:
-    try:
-        rows = [row[0] for row in connection.execute("PRAGMA integrity_check").fetchall()]
-    except sqlite3.DatabaseError as error:
-        return [f"not a usable SQLite database: {error}"]
-    return [] if rows == ["ok"] else [f"sqlite integrity_check: {row}" for row in rows]
+def _adopt_unversioned(db: Connection) -> None:
+    """Bring a database made before versioned migrations to migration 1's schema."""
+    db.execute("DROP TABLE IF EXISTS login_failures")  # replaced by failed_logins
+    _add_missing_columns(db)
+    for statement in MIGRATIONS[0].statements:  # tables it may lack (all IF NOT EXISTS)
+        db.execute(statement)
+
+
+def _add_missing_columns(db: Connection) -> None:
+    if "users" not in db.tables():
+        return
+    columns = db.columns("users")
+    for column, definition in ADDED_COLUMNS.items():
+        if column not in columns:  # a database made before the column existed
+            db.execute(f"ALTER TABLE users ADD COLUMN {column} {definition}")  # under the schema lock
 
 
 @cache
