@@ -86,10 +86,13 @@ def app_on(database: str, instance: Path, **config: object) -> Flask:
     """The test app (as conftest.make_app) with its accounts in ``database`` (a path or a URL)."""
     settings: dict[str, object] = {"TESTING": True, "SECRET_KEY": "test-secret",
                                    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **config}
+    if "://" in database:
+        settings["DATABASE_URL"] = database  # the setting itself, as a deployment gives it
+    else:
+        settings["USER_DATABASE"] = database
     app = create_app(settings, instance_path=str(instance))
-    users = UserStore(database, app.config["GROUPS"], hash_method=app.config["PASSWORD_HASH_METHOD"])
-    users.create_schema()
-    app.extensions["wiki_users"] = users
+    users = app.extensions["wiki_users"]
+    assert users.path == database or "://" not in database
     for name, (role, group, display) in USERS.items():
         users.create(name, PASSWORD, group=group, role=role, display_name=display, email=f"{name}@example.org")
     return app
@@ -342,3 +345,17 @@ def test_init_applies_the_migrations(tmp_path: Path) -> None:
     app = app_on(str(tmp_path / "accounts.sqlite3"), tmp_path / "instance")
     result = app.test_cli_runner().invoke(args=["init"])
     assert result.exit_code == 0 and f"(schema version {MIGRATIONS[-1].version})" in result.output, result.output
+
+
+def test_an_unreachable_database_url_fails_flask_init_with_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "WIKI_INSTANCE_PATH": str(tmp_path / "instance"),
+           "WIKI_DATABASE_URL": f"postgresql://wiki:s3cret@/wiki?host={tmp_path}/nowhere"}
+    result = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wiki", "init"], env=env,
+                            capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr + result.stdout
+    assert "Cannot connect to the database at postgresql://wiki:***@" in result.stderr + result.stdout

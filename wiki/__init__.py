@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         PUBLIC_READ=True,
         CONTENT_REPO=None,
         USER_DATABASE=None,
+        DATABASE_URL=None,  # postgresql://…: accounts, login sessions and limits there instead of USER_DATABASE
         CONTENT_SEED=str(PROJECT_ROOT / "content"),
         GROUPS=dict(DEFAULT_GROUPS),
         SEED_GROUP="international-organizations",
@@ -65,7 +66,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         source_language=app.config["CONTENT_LANGUAGE"],
     )
     app.extensions["wiki_users"] = UserStore(
-        app.config["USER_DATABASE"], app.config["GROUPS"], hash_method=app.config["PASSWORD_HASH_METHOD"])
+        app.config["DATABASE_URL"] or app.config["USER_DATABASE"], app.config["GROUPS"],
+        hash_method=app.config["PASSWORD_HASH_METHOD"])
     app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))
     app.extensions["wiki_search"] = SearchIndex(app.config["SEARCH_DATABASE"], app.extensions["wiki_store"])
     ensure_instance(app)
@@ -174,7 +176,7 @@ def ensure_instance(app: Flask) -> None:
     user_store: UserStore = app.extensions["wiki_users"]
     if store.exists():
         store.recover()  # locks and temporary files left by a worker that was killed
-    if store.exists() and store.head() is not None and Path(user_store.path).exists():
+    if store.exists() and store.head() is not None and user_store.exists():
         user_store.create_schema()  # tables added since the instance was made (idempotent)
         return
     with _instance_lock(instance):
