@@ -1,10 +1,16 @@
 """The WSGI entry point: ``gunicorn wsgi:app``."""
 
 import gc
+import sys
 
 from wiki import create_app
+from wiki.database import DatabaseUnavailable
 
-app = create_app()
+try:
+    app = create_app()
+except DatabaseUnavailable as error:  # one clear line for the operator, not a traceback per worker
+    sys.stderr.write(f"{error.format_message()}\n")
+    raise SystemExit(1) from None
 
 # The objects built so far live as long as the process: keep the garbage collector from scanning
 # them again and again, and let it run less often. Full collections over the per-process caches
