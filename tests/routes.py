@@ -17,7 +17,7 @@ ROLES = ("anonymous", "reader", "editor", "reviewer", "admin")
 LOGIN = 302  # anonymous visitors are redirected to the login form
 # Reachable without the login form on a private wiki: their rows set ``private_anonymous``.
 OPEN_ROUTES = frozenset({"auth.login", "static", "git_http.info_refs", "git_http.upload_pack",
-                         "git_http.receive_pack", "git_http.elsewhere", "language.choose"})
+                         "git_http.receive_pack", "git_http.elsewhere", "language.choose", "replica.notify"})
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,8 @@ ROUTES: list[Route] = [
     # by now each editor has drafted in the proposal (the edit row above), and drafters may close it
     Route("proposals.close", "POST", "/-/proposals/{proposal}/close", roles(LOGIN, 403, 302),
           data={"reason": "Rejected by the matrix."}),
+    # read replicas (issue 18): not a replica here, so the primary's notification finds nothing
+    Route("replica.notify", "POST", "/-/replica/notify", roles(404, 404, 404), private_anonymous=404),
     # site blueprint
     Route("site.pages", "GET", "/-/pages", EVERYONE),
     Route("site.document", "GET", "/-/document", EVERYONE),

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from .render import Renderer
 from .search import SearchIndex
-from .store import Author, Store
+from .store import Author, Store, replication
 from .users import DEFAULT_GROUPS, UserStore
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     ensure_instance(app)
 
     CSRFProtect(app)
-    from . import auth, cli, http_cache, i18n, security, templating
+    from . import auth, cli, http_cache, i18n, replica, security, templating
     from .views import (
         attachments,
         changes,
@@ -109,6 +109,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(translations.bp)
     app.register_blueprint(proposals.bp)
     app.register_blueprint(pages.bp)
+    replica.init_app(app)
     cli.init_app(app)
     return app
 
@@ -182,7 +183,9 @@ def ensure_instance(app: Flask) -> None:
     with _instance_lock(instance):
         user_store.create_schema()
         store.create()
-        if store.head() is None:
+        if store.head() is None and app.config.get("PRIMARY_URL"):
+            replication.mirror(store.reader, app.config["PRIMARY_URL"], store.branch)  # a replica
+        elif store.head() is None:
             store.import_pages(
                 app.config["CONTENT_SEED"],
                 author=Author(name="Living Wiki", email=app.config["COMMITTER_EMAIL"],

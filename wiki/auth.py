@@ -57,7 +57,8 @@ def init_app(app: Flask) -> None:
     def require_login_when_private() -> object:
         if app.config["PUBLIC_READ"] or current_user.is_authenticated:
             return None
-        if request.endpoint in {"auth.login", "static", "language.choose"}:  # the login page's menu
+        # the login page and its language menu; a primary's notification to its replica (no data)
+        if request.endpoint in {"auth.login", "static", "language.choose", "replica.notify"}:
             return None
         if request.blueprint == "git_http":  # git clients authenticate with HTTP Basic there
             return None

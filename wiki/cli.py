@@ -139,8 +139,34 @@ def delete_user(name: str, yes: bool) -> None:
     click.echo(f"Deleted {name}.")
 
 
+@click.command("replica")
+@click.option("--primary", required=True, help="The primary wiki's address, e.g. https://wiki.example.org")
+@with_appcontext
+def replica_command(primary: str) -> None:
+    """Make this instance a read replica of the wiki at PRIMARY: mirror its content repository and
+    record PRIMARY_URL in the instance's config.py (reads are served here, writes go there)."""
+    from .store import replication
+
+    store = current_app.extensions["wiki_store"]
+    try:
+        url = replication.content_url(primary)
+    except WikiError as error:
+        raise click.ClickException(error.message) from None
+    replication.mirror(store.reader, primary, store.branch)
+    if store.head() is None or not store.commit_exists(store.head()):
+        raise click.ClickException(f"Could not fetch the content repository from {url}.")
+    config = Path(current_app.instance_path) / "config.py"
+    with open(config, "a", encoding="utf-8") as file:
+        file.write(f"PRIMARY_URL = {primary.rstrip('/')!r}\n")
+    current_app.extensions["wiki_search"].rebuild()
+    click.echo(f"This instance mirrors {url} (at {store.head()[:10]}) and sends every write there.")
+    if not current_app.config.get("DATABASE_URL"):
+        click.echo("Set DATABASE_URL (and SECRET_KEY) to the primary's, so that logins hold on both.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
+    app.cli.add_command(replica_command)
     app.cli.add_command(users_cli)
     init_backup_commands(app)
 

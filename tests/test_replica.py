@@ -1,0 +1,101 @@
+"""Read replicas (issue 18): a primary and a replica under gunicorn on 127.0.0.1 sharing one
+PostgreSQL; an edit on the primary reaches the replica within 2 s, writes on the replica go to the
+primary, and with the primary stopped the replica still serves reads and says editing is unavailable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from wiki import create_app
+
+from .test_postgres import postgres_socket, postgres_url  # noqa: F401 - fixtures
+from .test_storm import CSRF_RE, PASSWORD, ROOT, Browser, free_port
+
+FLASK = str(Path(sys.executable).parent / "flask")
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+
+def _config(instance: Path, database: str, extra: str = "") -> dict[str, str]:
+    instance.mkdir(parents=True, exist_ok=True)
+    (instance / "config.py").write_text(
+        f"SECRET_KEY = 'shared-secret'\nPASSWORD_HASH_METHOD = 'pbkdf2:sha256:1000'\nDATABASE_URL = {database!r}\n"
+        f"{extra}", encoding="utf-8")
+    return {**os.environ, "WIKI_INSTANCE_PATH": str(instance)}
+
+
+def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    with log.open("w") as output:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen([GUNICORN, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+                                    "wsgi:app"], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if Browser(port).request("GET", "/")[0] == 200:
+                return process
+        except OSError:
+            pass
+        assert time.monotonic() < deadline and process.poll() is None, log.read_text(errors="replace")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def servers(tmp_path: Path, postgres_url: str):  # noqa: ANN201, F811
+    primary_port, replica_port = free_port(), free_port()
+    primary_env = _config(tmp_path / "primary", postgres_url, f"REPLICAS = ['http://127.0.0.1:{replica_port}']\n")
+    app = create_app(instance_path=str(tmp_path / "primary"))
+    app.extensions["wiki_users"].create("writer", PASSWORD, group="civil-society", role="editor",
+                                        display_name="Wendy Writer")
+    app.extensions["wiki_store"].close()
+    primary = _serve(primary_env, primary_port, tmp_path / "primary.log")
+    processes = [primary]
+    try:
+        replica_env = _config(tmp_path / "replica", postgres_url, "REPLICA_FETCH_SECONDS = 0.5\n")
+        made = subprocess.run([FLASK, "--app", "wiki", "replica", "--primary", f"http://127.0.0.1:{primary_port}"],
+                              env=replica_env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert made.returncode == 0, made.stderr
+        assert "PRIMARY_URL" in (tmp_path / "replica" / "config.py").read_text()
+        processes.append(_serve(replica_env, replica_port, tmp_path / "replica.log"))
+        yield primary_port, replica_port, primary
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def test_a_replica_follows_its_primary_and_sends_writes_there(servers) -> None:  # noqa: ANN001
+    primary_port, replica_port, primary = servers
+    assert "Enhanced Cooperation" in Browser(replica_port).request("GET", "/")[2]
+    writer = Browser(primary_port)
+    writer.login("writer")
+    html = writer.request("GET", "/Mandate/-/edit")[2]
+    base = html.split('name="base" value="', 1)[1].split('"', 1)[0]
+    form = {"csrf_token": CSRF_RE.search(html).group(1), "base": base, "summary": "on the primary",
+            "text": "# Mandate\n\nReplicated.\n"}
+    saved = writer.request("POST", "/Mandate/-/edit", form)
+    assert saved[0] == 302
+    started = time.monotonic()
+    while "Replicated." not in Browser(replica_port).request("GET", "/Mandate")[2]:
+        assert time.monotonic() - started < 2, "the edit did not reach the replica within 2 s"
+        time.sleep(0.05)
+    # One login for both servers (the shared PostgreSQL and SECRET_KEY); writes go to the primary.
+    reader = Browser(replica_port)
+    reader.login("writer")
+    status, headers, body = reader.request("GET", "/Mandate/-/edit")
+    assert status == 307 and headers["Location"] == f"http://127.0.0.1:{primary_port}/Mandate/-/edit"
+    assert reader.request("GET", "/Mandate")[0] == 200 and "Wendy Writer" in reader.request("GET", "/")[2]
+    posted = reader.request("POST", "/Mandate/-/edit", {"text": "x", "base": base})
+    assert posted[0] == 307 and posted[1]["Location"].startswith(f"http://127.0.0.1:{primary_port}/")
+    # The primary stops: reads go on, writers are told.
+    primary.terminate()
+    primary.wait(timeout=30)
+    time.sleep(3.1)  # the replica's last "primary reachable" answer expires
+    assert "Replicated." in Browser(replica_port).request("GET", "/Mandate")[2]
+    status, _, body = reader.request("GET", "/Mandate/-/edit")
+    assert status == 503 and "Editing is unavailable" in body
