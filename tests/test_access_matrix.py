@@ -72,7 +72,11 @@ def expected(route: Route, role: str, public: bool) -> int:
 @pytest.mark.parametrize("public", [True, False], ids=["public", "private"])
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(tmp_path: Path, role: str, public: bool) -> None:
-    app = make_app(tmp_path / "i", PUBLIC_READ=public)
+    check_matrix(make_app(tmp_path / "i", PUBLIC_READ=public), role, public)
+
+
+def check_matrix(app: Flask, role: str, public: bool) -> None:
+    """Call every route of the table as ``role`` and compare each answer with the table."""
     values = prepare(app)
     mismatches = []
     for route in ROUTES:

@@ -359,3 +359,13 @@ def test_an_unreachable_database_url_fails_flask_init_with_one_line(tmp_path: Pa
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "s3cret" not in result.stderr + result.stdout
     assert "Cannot connect to the database at postgresql://wiki:***@" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("public", [True, False], ids=["public", "private"])
+@pytest.mark.parametrize("role", ["anonymous", "reader", "editor", "reviewer", "admin"])
+def test_the_access_matrix_holds_with_accounts_in_postgres(tmp_path: Path, postgres_url: str, role: str,
+                                                           public: bool) -> None:
+    from .conftest import make_app
+    from .test_access_matrix import check_matrix
+
+    check_matrix(make_app(tmp_path / "i", PUBLIC_READ=public, DATABASE_URL=postgres_url), role, public)
