@@ -27,10 +27,10 @@ bp = Blueprint("replica", __name__, url_prefix="/-")
 # Reads that open an editor: on a replica they go to the primary too.
 EDITOR_ENDPOINTS = frozenset({"pages.edit", "pages.rename", "pages.delete", "proposals.new", "proposals.update",
                               "site.new_page"})
-# Requests a replica answers itself even when they change something: the session lives in the
-# shared database, the language menu only sets a cookie, and the notification only asks for a fetch.
-LOCAL_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.account", "language.choose", "replica.notify",
-                             "static"})
+# Requests a replica answers itself even when they change something: logging in and out make and
+# end a session in the shared database (so it holds on every server), the language menu only sets
+# a cookie, and the notification only asks for a fetch. Everything else that writes goes to the primary.
+LOCAL_ENDPOINTS = frozenset({"auth.login", "auth.logout", "language.choose", "replica.notify", "static"})
 REACHABLE_FOR_SECONDS = 3.0
 
 
