@@ -86,6 +86,6 @@ clean:
 
 # The benchmark (not part of `make test`): generates content repositories, serves the wiki with
 # gunicorn on 127.0.0.1 and prints a table; JSON in bench/out/. wrk comes from Debian.
-bench: $(VENV)/.installed-dev $(NGINX)
+bench: $(VENV)/.installed-dev $(NGINX) $(POSTGRES_BIN)/initdb translations
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
