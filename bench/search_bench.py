@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from wiki import create_app  # noqa: E402
 from wiki.store import Author  # noqa: E402
+from wiki.store.committer import Plan  # noqa: E402
 
 PAGES = 2000
 WORDS_PER_PAGE = 300
@@ -69,7 +70,7 @@ def main() -> None:
             page = f"Section_{number % 20}/Page_{number}"
             changes[f"{page}.md"] = page_text(rng, words, page).encode()
         start = time.perf_counter()
-        store._commit_changes(changes, author=AUTHOR, message="Bench pages", parent=store.head())
+        store.committer.commit_to_ref(store.ref, lambda tip: Plan(changes, "Bench pages"), author=AUTHOR)
         print(f"wrote {PAGES} pages in one commit: {(time.perf_counter() - start) * 1000:.0f} ms")
 
         start = time.perf_counter()
