@@ -17,7 +17,8 @@ PAGES = ("/", "/Mandate", "/Mandate?lang=ar", "/Mandate/-/history", "/Mandate/-/
          "/Mandate/-/translations", "/Mandate/-/attachments", "/Mandate/-/backlinks", "/Mandate/-/endorse",
          "/Mandate/-/rename", "/Mandate/-/edit", "/Mandate/-/edit?lang=ar", "/-/translations", "/-/pages",
          "/-/wanted", "/-/changes", "/-/contributions", "/-/versions", "/-/endorsements", "/-/document",
-         "/-/search?q=mandate", "/-/new", "/-/account", "/No_such_page")
+         "/-/search?q=mandate", "/-/new", "/-/account", "/No_such_page", "/-/proposals", "/-/proposals/new",
+         "/-/proposals/1", "/Mandate?proposal=1")
 
 
 def overflow(page) -> int:  # noqa: ANN001
@@ -31,6 +32,10 @@ def test_every_page_in_arabic_and_chinese_fits_and_passes_axe(
     store = live.app.extensions["wiki_store"]
     store.save_version("Mandate", "ar", "# الولاية\n\nنص الولاية باللغة العربية.\n", follows_original=True,
                        base=None, author=ANN, summary="ترجمة")
+    proposal = store.proposals.create("توضيح الولاية", "لأن النص *غامض*.", author=ANN).number
+    store.proposals.pages_of(proposal).save_page("Mandate", store.read_page("Mandate").text + "\nجملة مقترحة.\n",
+                                                 base=store.head(), author=ANN, summary="اقتراح")
+    store.proposals.comment(proposal, "تعليق في المناقشة.", author=ANN)
     page = watched_page(new_context(viewport=WIDE))  # English until logged in: the cookie chooses after
     login(page, live.url, "editor")
     page.context.add_cookies([{"name": "lang", "value": language, "url": live.url}])
