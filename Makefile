@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 CJK_FONT ?= /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 NGINX ?= /usr/sbin/nginx
+MSGFMT ?= /usr/bin/msgfmt
 
 # The interface languages (issue 13): catalogs in wiki/translations/<lang>/LC_MESSAGES/messages.po;
 # the compiled .mo files are build output (git-ignored), made by `make run` and `make test`.
@@ -42,6 +43,10 @@ $(CHROMIUM):
 $(NGINX):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx
 
+# gettext's msgfmt checks the catalogs (tests/test_catalogs.py).
+$(MSGFMT):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y gettext
+
 # Fonts for the six UN languages (the image has none for Chinese): the browser tests look at every
 # page in Arabic and Chinese, and readers' screenshots must show words, not empty boxes.
 $(CJK_FONT):
@@ -53,7 +58,7 @@ POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
 $(POSTGRES_BIN)/initdb:
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15
 
-test: $(VENV)/.installed-dev $(CHROMIUM) $(CJK_FONT) $(NGINX) $(POSTGRES_BIN)/initdb translations
+test: $(VENV)/.installed-dev $(CHROMIUM) $(CJK_FONT) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations
 	$(BIN)/ruff check wiki tests bench
 	$(BIN)/python -m pytest -q
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import InvalidContent
+from ..errors import N_, InvalidContent
 from . import repository
 from .committer import remove_if_stale
 from .reader import Reader
@@ -21,7 +21,7 @@ _URL = re.compile(r"\Ahttps?://[^\s/?#]+(?:/[^\s?#]*)?\Z")
 def content_url(primary: str) -> str:
     """The primary's ``/content.git`` for a wiki at ``primary`` (``http(s)://host[/prefix]``)."""
     if not _URL.match(primary):
-        raise InvalidContent(f"The primary must be an http:// or https:// address, not {primary!r}.")
+        raise InvalidContent(N_("The primary must be an http:// or https:// address, not %(url)s."), url=repr(primary))
     return primary.rstrip("/") + "/content.git"
 
 

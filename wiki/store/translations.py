@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 
 from .. import names
-from ..errors import PageNotFound
+from ..errors import N_, PageNotFound
 from .cache import LRUCache
 from .gitlog import GitLog
 from .pages import Pages
@@ -144,7 +144,7 @@ class Translations:
         """``(text without header, blob id, source)`` of a version; PageNotFound when missing."""
         blob = self.reader.blob_at(commit, names.page_file(names.version_page(page, language)))
         if blob is None:
-            raise PageNotFound(f"{page!r} has no version in {language!r}.")
+            raise PageNotFound(N_("%(page)s has no version in %(language)s."), page=repr(page), language=language)
         source, text = split_header(self.reader.blob(blob).decode("utf-8", "replace"))
         return text, blob, source
 
@@ -154,11 +154,12 @@ class Translations:
         a page). ``follows_original`` records that it now translates the original as it is now;
         otherwise it keeps the source it had (a new version always records the current one)."""
         if language not in self.languages:
-            raise PageNotFound(f"Versions are in {', '.join(self.languages)}, not {language!r}.")
+            raise PageNotFound(N_("Versions are in %(languages)s, not %(language)s."),
+                               languages=", ".join(self.languages), language=language)
         head = self.reader.read_ref(self.branch_ref)
         original = self.reader.blob_at(head, names.page_file(page)) if head else None
         if head is None or original is None:
-            raise PageNotFound(f"There is no page {page!r} to translate.")
+            raise PageNotFound(N_("There is no page %(page)s to translate."), page=repr(page))
         target = names.version_page(page, language)
         existing = self.reader.blob_at(head, names.page_file(target))
         source = self.source_of(existing) if existing else None
