@@ -282,7 +282,9 @@ def _fill_proposals(app: Flask) -> list[str]:
                                                                 author=_author(), summary=payload)
             head = store.proposals.get(proposal.number).head
             store.proposals.position(proposal.number, "object", head, reason=payload or "x", author=_author())
-            urls += [f"/Xss/Proposed?proposal={proposal.number}", f"/Xss/Proposed/-/edit?proposal={proposal.number}"]
+            urls += [f"/Xss/Proposed?proposal={proposal.number}", f"/Xss/Proposed/-/edit?proposal={proposal.number}",
+                     f"/-/search?q=alert&proposal={proposal.number}",  # snippets of the proposal's text
+                     f"/-/search?q=script&proposal={proposal.number}"]
         elif index % 4 == 1:
             store.proposals.close(proposal.number, payload, author=_author())
         urls.append(f"/-/proposals/{proposal.number}")
