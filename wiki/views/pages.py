@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -138,21 +140,14 @@ def edit(page: str) -> str | tuple[str, int] | Response:
     # user chose to save under the old name again.
     base_page = _page_field("base_page")
     recreate = form_field("recreate", required=False) == "1"
-    if all(marker in new_text for marker in CONFLICT_MARKERS):
-        flash(_("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
-              "and remove the markers, then save again."), "error")
+    if _markers_left(new_text):
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary,
                                exists=exists, **context), 422
     try:
         result = wiki.save_page(page, new_text, base=None if recreate else base or None, author=current_author(),
                                 summary=summary, base_page=None if recreate else base_page)
     except EditConflict as conflict:
-        their_changes = diff_texts(conflict.base_text, conflict.their_text)
-        return render_template(
-            "pages/edit.html", text=conflict.merged_text, base=conflict.head, summary=summary,
-            exists=True, conflict=conflict, your_text=new_text, their_text=conflict.their_text,
-            their_changes=their_changes, **context,
-        ), 409
+        return _conflict_editor(conflict, new_text, summary, context)
     except PageMoved as moved:
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=False,
                                moved=moved, base_page=base_page or page, **context), 409
@@ -185,19 +180,14 @@ def _edit_in_proposal(page: str, proposal: Proposal) -> str | tuple[str, int] | 
     if request.method == "GET":
         return render_template("pages/edit.html", text=text, base=proposal.head, summary="", exists=exists, **context)
     new_text, summary, base = form_field("text"), summary_field(), form_field("base")
-    if all(marker in new_text for marker in CONFLICT_MARKERS):
-        flash(_("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
-                "and remove the markers, then save again."), "error")
+    if _markers_left(new_text):
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
                                **context), 422
     try:
         result = pages.save_page(page, new_text, base=wiki.resolve(base) if base else None, author=current_author(),
                                  summary=summary)
     except EditConflict as conflict:
-        return render_template(
-            "pages/edit.html", text=conflict.merged_text, base=conflict.head, summary=summary, exists=True,
-            conflict=conflict, your_text=new_text, their_text=conflict.their_text,
-            their_changes=diff_texts(conflict.base_text, conflict.their_text), **context), 409
+        return _conflict_editor(conflict, new_text, summary, context)
     except PageExists as error:
         flash(error.message, "error")
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
@@ -220,27 +210,40 @@ def _edit_version(page: str, language: str) -> str | tuple[str, int] | Response:
         return render_template("pages/edit.html", text=text, base=wiki.head(), summary="", exists=exists,
                                follows=not exists, **context)
     new_text, summary, base = form_field("text"), summary_field(), form_field("base")
-    follows = form_field("follows", required=False) == "1"
-    if all(marker in new_text for marker in CONFLICT_MARKERS):
-        flash(_("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
-                "and remove the markers, then save again."), "error")
+    follows = context["follows"] = form_field("follows", required=False) == "1"
+    if _markers_left(new_text):
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
-                               follows=follows, **context), 422
+                               **context), 422
     try:
         result = wiki.save_version(page, language, new_text, follows_original=follows, base=base or None,
                                    author=current_author(), summary=summary)
-    except EditConflict as conflict:
-        merged, theirs, original = (split_header(text)[1] for text in
-                                    (conflict.merged_text, conflict.their_text, conflict.base_text))
-        return render_template(
-            "pages/edit.html", text=merged, base=conflict.head, summary=summary, exists=True, follows=follows,
-            conflict=conflict, your_text=new_text, their_text=theirs, their_changes=diff_texts(original, theirs),
-            **context), 409
+    except EditConflict as conflict:  # the version's header is the store's business, not the translator's
+        return _conflict_editor(conflict, new_text, summary, context, shown=lambda text: split_header(text)[1])
     if result.commit is None:
         flash(_("There were no changes to save."), "info")
     else:
         flash(_("The %(language)s version was saved.", language=LANGUAGE_NAMES[language]), "success")
     return redirect(url_for("pages.view", page=page, lang=language))
+
+
+def _markers_left(text: str) -> bool:
+    """Whether a text sent from the conflict editor still holds its markers (the user is told)."""
+    if all(marker in text for marker in CONFLICT_MARKERS):
+        flash(_("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
+                "and remove the markers, then save again."), "error")
+        return True
+    return False
+
+
+def _conflict_editor(conflict: EditConflict, typed: str, summary: str, context: dict[str, object], *,
+                     shown: Callable[[str], str] = str) -> tuple[str, int]:
+    """The editor again after overlapping changes: the merged text with markers, the user's text as
+    typed, the saved text, and what the other person changed; nothing is lost."""
+    merged, theirs, original = (shown(text) for text in (conflict.merged_text, conflict.their_text,
+                                                          conflict.base_text))
+    return render_template("pages/edit.html", text=merged, base=conflict.head, summary=summary, exists=True,
+                           conflict=conflict, your_text=typed, their_text=theirs,
+                           their_changes=diff_texts(original, theirs), **context), 409
 
 
 def proposal_required(page: str) -> bool:
