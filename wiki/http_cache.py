@@ -31,6 +31,13 @@ CACHEABLE = frozenset({
 REVISION_ARGUMENTS = ("rev", "from", "to")
 
 
+def document_token() -> tuple[str, str, str]:
+    """The store's cache token, read once per request (the ETag and the page-view cache share it)."""
+    if "document_token" not in g:
+        g.document_token = current_app.extensions["wiki_store"].cache_token()
+    return g.document_token
+
+
 def _etag() -> str | None:
     """This request's ETag, or ``None`` when its answer must not be shared."""
     if request.method not in ("GET", "HEAD") or request.endpoint not in CACHEABLE:
@@ -39,8 +46,7 @@ def _etag() -> str | None:
         return None
     if any(names.is_version_name(value) for key in REVISION_ARGUMENTS for value in request.args.getlist(key)):
         return None  # a version name is a tag, which the token does not cover
-    store = current_app.extensions["wiki_store"]
-    parts = (current_app.extensions["wiki_cache_salt"], *store.cache_token(), request.full_path, language())
+    parts = (current_app.extensions["wiki_cache_salt"], *document_token(), request.full_path, language())
     return hashlib.sha1("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 

@@ -13,6 +13,7 @@ from .. import names
 from ..auth import can, current_author, role_required
 from ..diffs import diff_texts
 from ..errors import N_, EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
+from ..http_cache import document_token
 from ..i18n import LANGUAGE_NAMES, language
 from ..store import LRUCache
 from ..store.pages import Pages
@@ -46,7 +47,7 @@ def _show(page: str) -> str | tuple[str, int]:
         rev = proposal.head
         g.proposal_number, g.proposal_page = proposal.number, page
     wiki = store()
-    cache_key = _anonymous_view_key(wiki.head()) if rev is None else None
+    cache_key = _anonymous_view_key() if rev is None else None
     if cache_key is not None and (cached := _view_cache().lookup(cache_key)) is not None:
         return cached
     try:
@@ -90,19 +91,20 @@ def _view_cache() -> LRUCache[tuple[str, ...], str]:
     return current_app.extensions.setdefault("wiki_view_cache", LRUCache(512))
 
 
-def _anonymous_view_key(head: str | None) -> tuple[str, ...] | None:
-    """The cache key of this view: the URL, the branch tip and the tips of the endorsement and
-    push-attribution notes (object ids, so never stale: a commit, an endorsement or a pushed
-    commit's group note by anyone changes the key).
+def _anonymous_view_key() -> tuple[str, ...] | None:
+    """The cache key of this view: the URL, the languages, the branch tip and the tips of the
+    endorsement and push-attribution notes (object ids, so never stale: a commit, an endorsement or
+    a pushed commit's group note by anyone changes the key).
 
-    ``None`` (no caching) for logged-in users, query strings other than ``lang`` and pending flash messages: those
-    change the page in ways the key does not capture.
+    ``None`` (no caching) for logged-in users, query strings other than ``lang`` and pending flash
+    messages: those change the page in ways the key does not capture.
     """
-    if head is None or current_user.is_authenticated or session.get("_flashes"):
+    token = document_token()
+    if not token[0] or current_user.is_authenticated or session.get("_flashes"):
         return None
     if request.query_string and (set(request.args) != {"lang"} or len(request.args.getlist("lang")) != 1):
         return None  # only ?lang= (checked before this) is part of the key; other queries are not cached
-    return (request.script_root, request.path, language(), request.args.get("lang", ""), *store().cache_token())
+    return (request.script_root, request.path, language(), request.args.get("lang", ""), *token)
 
 
 @bp.route("/<path:page>/-/edit", methods=["GET", "POST"])
