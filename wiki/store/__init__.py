@@ -114,7 +114,6 @@ class Store:
         self.commit_exists = self.reader.commit_exists
         self.refs = self.reader.refs
         self.commit_info = self.history.commit_info
-        self.commit = self.history.commit_info
         self.changed_files = self.history.changed_files
         self.commits_with_files = self.history.commits_with_files
         self.merge_texts = self.pages.merge_texts

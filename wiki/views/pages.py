@@ -21,7 +21,7 @@ from ..store.proposals import Proposal, ProposalRefused
 from ..store.translations import split_header
 from .common import BadForm, canonical_page, form_field, page_context, query_arg, renderer, store, summary_field
 from .proposals import proposal_arg
-from .translations import content_page, language_arg, source_language
+from .translations import keep_language_in_links, language_arg, source_language
 
 bp = Blueprint("pages", __name__)
 
@@ -65,7 +65,7 @@ def _show(page: str) -> str | tuple[str, int]:
     text, blob = revision.text, revision.blob_id
     if shown is not None and shown.blob is not None:
         text, blob, _source = wiki.read_version(page, wanted, revision.commit)
-        content_page(page, wanted)  # links to this page's history, diffs and blame keep the language
+        keep_language_in_links(page, wanted)
     else:
         shown = None
     rendered = renderer().render(text, cache_key=blob)

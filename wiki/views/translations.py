@@ -53,8 +53,13 @@ def content_page(page: str, language: str | None) -> str:
     """
     if language in (None, source_language()):
         return page
-    g.content_language, g.content_page = language, page
+    keep_language_in_links(page, language)
     return names.version_page(page, language)
+
+
+def keep_language_in_links(page: str, language: str) -> None:
+    """Links this request builds to ``page``'s history, diffs, blame and editor carry ``language``."""
+    g.content_language, g.content_page = language, page
 
 
 @bp.app_url_defaults
