@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -188,14 +189,18 @@ def generate(params: Params, target: Path) -> Path:
     return target
 
 
-def cached(params: Params, root: Path) -> Path:
-    """The repository for ``params`` under ``root``, generated once and reused while unchanged."""
-    target = root / params.key()
+def generated_once(target: Path, build: Callable[[Path], object]) -> Path:
+    """``target``, built by ``build`` unless an earlier run finished it (it writes bench-params.json last)."""
     if not (target / "bench-params.json").exists():
         started = time.monotonic()
-        generate(params, target)
+        build(target)
         print(f"generated {target.name} in {time.monotonic() - started:.1f} s", file=sys.stderr)
     return target
+
+
+def cached(params: Params, root: Path) -> Path:
+    """The repository for ``params`` under ``root``, generated once and reused while unchanged."""
+    return generated_once(root / params.key(), lambda target: generate(params, target))
 
 
 if __name__ == "__main__":

@@ -31,11 +31,9 @@ import random
 import re
 import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-from generate import Params, cached
+from generate import Params, cached, generated_once
 
 LANGUAGES = ("ar", "zh", "fr", "ru", "es")
 SHARE = 0.6  # of pages with a version, per language
@@ -181,12 +179,7 @@ def generate(base: Path, target: Path) -> Path:
 
 def cached_languages(base: Params, root: Path) -> Path:
     """The repository with language versions on top of ``base``'s, generated once and reused."""
-    target = root / key(base)
-    if not (target / "bench-params.json").exists():
-        started = time.monotonic()
-        generate(cached(base, root), target)
-        print(f"generated {target.name} in {time.monotonic() - started:.1f} s", file=sys.stderr)
-    return target
+    return generated_once(root / key(base), lambda target: generate(cached(base, root), target))
 
 
 if __name__ == "__main__":

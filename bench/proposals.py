@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from generate import GROUPS, HOT_PAGE, Params, cached
+from generate import GROUPS, HOT_PAGE, Params, cached, generated_once
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -160,12 +160,7 @@ def generate(base: Path, target: Path) -> Path:
 
 def cached_proposals(base: Params, root: Path) -> Path:
     """The repository with proposals on top of ``base``'s, generated once and reused."""
-    target = root / key(base)
-    if not (target / "bench-params.json").exists():
-        started = time.monotonic()
-        generate(cached(base, root), target)
-        print(f"generated {target.name} in {time.monotonic() - started:.1f} s", file=sys.stderr)
-    return target
+    return generated_once(root / key(base), lambda target: generate(cached(base, root), target))
 
 
 if __name__ == "__main__":
