@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from wiki import create_app
-from wiki.store import Store
+from wiki.store import Author, Store
 
 PASSWORD = "correct horse battery"
 USERS = {
@@ -108,3 +108,15 @@ def git(repo: Path | str, *args: str) -> str:
     """Run the real git command line against a repository and return its output."""
     return subprocess.run(["git", f"--git-dir={repo}", *args], check=True, capture_output=True,
                           text=True).stdout
+
+
+def seeded_store(tmp_path: Path, pages: dict[str, str], author: Author, **options: object) -> Store:
+    """A new content repository under ``tmp_path`` whose first commit imports ``pages`` (path: text)."""
+    store = Store(tmp_path / "content.git", **options)
+    store.create()
+    seed = tmp_path / "seed"
+    for page, text in pages.items():
+        (seed / f"{page}.md").parent.mkdir(parents=True, exist_ok=True)
+        (seed / f"{page}.md").write_text(text, encoding="utf-8")
+    store.import_pages(seed, author=author, message="Import")
+    return store

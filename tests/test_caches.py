@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from wiki.store import Author, Store
 
-from .conftest import Auth, csrf_token, git, save
+from .conftest import Auth, csrf_token, git, save, seeded_store
 
 ANN = Author(name="Ann Example", email="ann@example.org", username="ann", group="governments")
 BOB = Author(name="Bob Example", email="bob@example.org", username="bob", group="civil-society")
@@ -19,13 +19,7 @@ BOB = Author(name="Bob Example", email="bob@example.org", username="bob", group=
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "content.git")
-    store.create()
-    seed = tmp_path / "seed"
-    (seed / "Mapping").mkdir(parents=True)
-    (seed / "Home.md").write_text("# Home\n\nWelcome.\n", encoding="utf-8")
-    (seed / "Mapping" / "Cybersecurity.md").write_text("one\ntwo\n", encoding="utf-8")
-    store.import_pages(seed, author=ANN, message="Import")
+    store = seeded_store(tmp_path, {"Home": "# Home\n\nWelcome.\n", "Mapping/Cybersecurity": "one\ntwo\n"}, ANN)
     yield store
     store.close()
 

@@ -21,7 +21,7 @@ import pytest
 from wiki.errors import StoreBusy
 from wiki.store import Author, Store
 
-from .conftest import git
+from .conftest import git, seeded_store
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTHOR = Author(name="Crash Test", email="crash@example.org", username="crash", group="governments")
@@ -46,12 +46,7 @@ for n in range(100000):
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "content.git", stale_lock_seconds=0.5)
-    store.create()
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "Home.md").write_text("# Home\n", encoding="utf-8")
-    store.import_pages(seed, author=AUTHOR, message="Import")
+    store = seeded_store(tmp_path, {"Home": "# Home\n"}, AUTHOR, stale_lock_seconds=0.5)
     yield store
     store.close()
 

@@ -12,7 +12,7 @@ import pytest
 from wiki.store import Author, Store
 from wiki.store.proposals import META_REF, ProposalRefused
 
-from .conftest import git
+from .conftest import git, seeded_store
 
 GROUPS = ("governments", "civil-society")
 GOV = Author(name="Gov Writer", email="gov@example.org", username="gov", group="governments")
@@ -21,13 +21,7 @@ CIV = Author(name="Civ Writer", email="civ@example.org", username="civ", group="
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "content.git")
-    store.create()
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "Home.md").write_text("# Home\n\nWelcome.\n", encoding="utf-8")
-    (seed / "Mandate.md").write_text("# Mandate\n\none\ntwo\nthree\n", encoding="utf-8")
-    store.import_pages(seed, author=GOV, message="Import")
+    store = seeded_store(tmp_path, {"Home": "# Home\n\nWelcome.\n", "Mandate": "# Mandate\n\none\ntwo\nthree\n"}, GOV)
     yield store
     store.close()
 

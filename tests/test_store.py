@@ -10,7 +10,7 @@ import pytest
 from wiki.errors import ContentTooLarge, EditConflict, InvalidContent, InvalidRevision, PageExists, PageNotFound
 from wiki.store import Author, Store
 
-from .conftest import git
+from .conftest import git, seeded_store
 
 ANN = Author(name="Ann Example", email="ann@example.org", username="ann", group="governments")
 BOB = Author(name="Bob Example", email="bob@example.org", username="bob", group="civil-society")
@@ -18,13 +18,8 @@ BOB = Author(name="Bob Example", email="bob@example.org", username="bob", group=
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "content.git", max_page_bytes=10_000)
-    store.create()
-    seed = tmp_path / "seed"
-    (seed / "Mapping").mkdir(parents=True)
-    (seed / "Home.md").write_text("# Home\n\nWelcome.\n", encoding="utf-8")
-    (seed / "Mapping" / "Cybersecurity.md").write_text("one\ntwo\nthree\nfour\nfive\nsix\n", encoding="utf-8")
-    store.import_pages(seed, author=ANN, message="Import")
+    pages = {"Home": "# Home\n\nWelcome.\n", "Mapping/Cybersecurity": "one\ntwo\nthree\nfour\nfive\nsix\n"}
+    store = seeded_store(tmp_path, pages, ANN, max_page_bytes=10_000)
     yield store
     store.close()
 

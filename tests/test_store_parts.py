@@ -16,7 +16,7 @@ from wiki.store import ATTRIBUTION_NOTES_REF, Author, PathConflict, Store
 from wiki.store.committer import Plan
 from wiki.store.gitlog import MAX_TIMESTAMP, parse_commit, parse_ident, parse_trailers
 
-from .conftest import git
+from .conftest import git, seeded_store
 
 ANN = Author(name="Ann Example", email="ann@example.org", username="ann", group="governments")
 BOB = Author(name="Bob Example", email="bob@example.org", username="bob", group="civil-society")
@@ -24,13 +24,7 @@ BOB = Author(name="Bob Example", email="bob@example.org", username="bob", group=
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "content.git")
-    store.create()
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "Home.md").write_text("# Home\n\nWelcome.\n", encoding="utf-8")
-    (seed / "Other.md").write_text("# Other\n", encoding="utf-8")
-    store.import_pages(seed, author=ANN, message="Import")
+    store = seeded_store(tmp_path, {"Home": "# Home\n\nWelcome.\n", "Other": "# Other\n"}, ANN)
     yield store
     store.close()
 
