@@ -5,7 +5,7 @@ Each row says how to call the route and what each role gets, with public reading
 reading off, anonymous visitors are sent to log in everywhere except the routes in ``OPEN_ROUTES``.
 
 URLs and form values may use ``{rev}`` (an older commit of ``Matrix/Revert``), ``{head}`` (the
-tip), ``{home_change}`` (the last commit that changed Home) and ``{page}`` (the row's own page,
+tip), ``{home_change}`` (the last commit that changed Home), ``{tomorrow}`` (a date) and ``{page}`` (the row's own page,
 created before the row runs, so that a row that renames or deletes it does not disturb others).
 """
 
@@ -126,6 +126,13 @@ ROUTES: list[Route] = [
     Route("auth.account", "GET", "/-/account", LOGGED_IN),
     Route("auth.account", "POST", "/-/account", roles(LOGIN, 400, 400),
           data={"current_password": "wrong password", "new_password": "x" * 12, "confirm_password": "x" * 12}),
+    # personal access tokens (issue 16); token 1 is the admin's (made by ``prepare``)
+    Route("tokens.account_tokens", "GET", "/-/account/tokens", LOGGED_IN),
+    Route("tokens.account_tokens", "POST", "/-/account/tokens", LOGGED_IN,
+          data={"name": "matrix", "scope": "read", "expires": "{tomorrow}"}),
+    Route("tokens.revoke", "POST", "/-/account/tokens/1/revoke", roles(LOGIN, 404, 404, 404, 302)),
+    Route("tokens.admin_tokens", "GET", "/-/admin/tokens", roles(LOGIN, 403, 403, 403, 200)),
+    Route("tokens.admin_revoke", "POST", "/-/admin/tokens/1/revoke", roles(LOGIN, 403, 403, 403, 302)),
     # the language menu (issue 13): open to everyone, on a private wiki too (the login page has it)
     Route("language.choose", "GET", "/-/language?lang=fr&next=/Home", roles(302, 302, 302), private_anonymous=302),
     Route("language.choose", "GET", "/-/language?lang=xx", roles(404, 404, 404), private_anonymous=404),

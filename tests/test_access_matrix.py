@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import io
 import re
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -35,13 +37,16 @@ def prepare(app: Flask) -> dict[str, str]:
         store.save_page(page, "# Attachments\n", base=store.head(), author=MATRIX_AUTHOR, summary="v1")
         store.save_attachment(page, "notes.txt", b"attached notes\n", author=MATRIX_AUTHOR, summary="attach")
     rev = store.head()
+    admin = app.extensions["wiki_users"].require("admin")
+    app.extensions["wiki_tokens"].create(admin, "Matrix token", "read", int(time.time()) + 86400)  # token 1
     proposal = store.proposals.create("Matrix proposal", "Why.", author=MATRIX_AUTHOR).number
     store.proposals.pages_of(proposal).save_page("Matrix/Proposed", "# Proposed\n", base=store.head(),
                                                  author=MATRIX_AUTHOR, summary="proposed")
     store.save_page("Matrix/Revert", "# Revert\n\nsecond version\n", base=store.head(), author=MATRIX_AUTHOR,
                     summary="v2")
     return {"rev": rev, "head": store.head(), "home_change": store.last_change("Home").id,
-            "proposal": str(proposal), "proposal_head": store.proposals.get(proposal).head}
+            "proposal": str(proposal), "proposal_head": store.proposals.get(proposal).head,
+            "tomorrow": (datetime.now(UTC).date() + timedelta(days=1)).isoformat()}
 
 
 def call(client: FlaskClient, route: Route, values: dict[str, str], role: str = "anonymous"):  # noqa: ANN201

@@ -291,6 +291,21 @@ def _fill_proposals(app: Flask) -> list[str]:
     return urls
 
 
+def _fill_tokens(app: Flask) -> list[str]:
+    """Token names, on the owner's list and the admins' (the admin owns them, so both show them)."""
+    import time
+
+    from wiki.tokens import TokenError
+
+    tokens, admin = app.extensions["wiki_tokens"], app.extensions["wiki_users"].require("admin")
+    for payload in payloads()[:60]:
+        try:
+            tokens.create(admin, payload[:80], "read", int(time.time()) + 86400)
+        except TokenError:  # control characters and empty names are refused
+            continue
+    return ["/-/account/tokens", "/-/admin/tokens"]
+
+
 SINKS = [
     Sink("page text, diffs, blame, old versions, compare", _fill_page_text),
     Sink("page names", _fill_page_names),
@@ -299,6 +314,7 @@ SINKS = [
     Sink("search queries, snippets, backlinks, wanted pages", _fill_search),
     Sink("attachment names and their summaries", _fill_attachments),
     Sink("proposal titles, rationales, comments, objections, closing reasons", _fill_proposals),
+    Sink("access token names", _fill_tokens),
 ]
 
 

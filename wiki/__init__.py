@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from .render import Renderer
 from .search import SearchIndex
 from .store import Author, Store, replication
+from .tokens import TokenStore
 from .users import DEFAULT_GROUPS, UserStore
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.extensions["wiki_users"] = UserStore(
         app.config["DATABASE_URL"] or app.config["USER_DATABASE"], app.config["GROUPS"],
         hash_method=app.config["PASSWORD_HASH_METHOD"])
+    app.extensions["wiki_tokens"] = TokenStore(app.extensions["wiki_users"])
     app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))
     app.extensions["wiki_search"] = SearchIndex(app.config["SEARCH_DATABASE"], app.extensions["wiki_store"])
     ensure_instance(app)
@@ -85,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         proposals,
         review,
         site,
+        tokens,
         translations,
     )
     from .views import auth as auth_views
@@ -108,6 +111,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(attachments.bp)
     app.register_blueprint(translations.bp)
     app.register_blueprint(proposals.bp)
+    app.register_blueprint(tokens.bp)
     app.register_blueprint(pages.bp)
     replica.init_app(app)
     cli.init_app(app)

@@ -269,7 +269,11 @@ class Database:
         with source.connect() as reading, self.connect() as writing:
             if source.kind == "postgresql":
                 reading.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one consistent view
+            present = reading.tables()
             for table in tables:
+                if table not in present:  # a backup made before the table existed: it had no rows
+                    writing.execute(f"DELETE FROM {table}")
+                    continue
                 columns = sorted(reading.columns(table) & writing.columns(table))
                 names = ", ".join(columns)
                 writing.execute(f"DELETE FROM {table}")

@@ -80,9 +80,25 @@ MIGRATIONS = (
         "CREATE UNIQUE INDEX IF NOT EXISTS users_username_folded ON users (lower(username))",
         "CREATE INDEX IF NOT EXISTS logins_created_at ON logins (created_at)",
     )),
+    Migration(3, "personal access tokens for the API and Git (stored as SHA-256 digests)", (
+        """CREATE TABLE IF NOT EXISTS api_tokens (
+            id {id},
+            user_id {bigint} NOT NULL,
+            name TEXT NOT NULL,
+            scope TEXT NOT NULL,  -- read or write
+            token_hash TEXT NOT NULL UNIQUE,  -- hex SHA-256 of the secret; the secret is never stored
+            hint TEXT NOT NULL,  -- the secret's first characters, to tell tokens apart
+            created_at {bigint} NOT NULL,
+            expires_at {bigint} NOT NULL,
+            last_used_at {bigint},
+            last_used_from TEXT,
+            revoked_at {bigint}
+        )""",
+        "CREATE INDEX IF NOT EXISTS api_tokens_user ON api_tokens (user_id)",
+    )),
 )
 NAMED = "lower(username) = lower(?)"  # the user with this name, whatever its case (index in migration 2)
-TABLES = ("users", "logins", "failed_logins")  # what a backup holds
+TABLES = ("users", "logins", "failed_logins", "api_tokens")  # what a backup holds
 # Columns added to ``users`` before versioned migrations: create_schema adds them to older databases.
 ADDED_COLUMNS = {"language": "TEXT NOT NULL DEFAULT ''"}
 
@@ -308,9 +324,11 @@ class UserStore:
                             generate_password_hash(password, self.hash_method))
 
     def delete(self, username: str) -> None:
-        """Delete the account and end its sessions (a later account may get the same id)."""
+        """Delete the account, end its sessions and drop its tokens (a later account may get the same id)."""
         with self._db() as db:
             db.execute(f"DELETE FROM logins WHERE user_id IN (SELECT id FROM users WHERE {NAMED})", (username,))
+            # its tokens too: a later account may get the same id
+            db.execute(f"DELETE FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE {NAMED})", (username,))
             if db.execute(f"DELETE FROM users WHERE {NAMED}", (username,)).rowcount == 0:
                 raise UserError(N_("There is no user %(username)s."), username=repr(username))
 

@@ -1,7 +1,8 @@
 """``/content.git``: Git's smart HTTP protocol for maintainers (clone, fetch, pull, push).
 
 Reading is anonymous when ``PUBLIC_READ`` is on; otherwise, and for every push, git sends HTTP
-Basic credentials of a wiki account. Pushing needs the role ``admin``. Failed Basic log-ins count
+Basic credentials of a wiki account: its password, or a personal access token (``wiki.tokens``;
+a ``read`` token fetches, a ``write`` one may also push). Pushing needs the role ``admin``. Failed Basic log-ins count
 towards the same lock-out as the log-in form. The push rules themselves run inside git, in the
 ``pre-receive`` hook (``wiki.hooks``), before any ref moves; the processes start in
 ``wiki.gitserver``. No browser form posts here, so CSRF protection is off for this blueprint only.
@@ -19,6 +20,7 @@ from typing import IO
 from flask import Blueprint, Response, current_app, request
 
 from ..gitserver import run_http_backend
+from ..tokens import looks_like_token
 from ..users import LoginThrottled, User, UserStore
 from .common import store
 
@@ -55,6 +57,8 @@ def _authorize(push: bool) -> User | None | Response:
         username, password = credentials.username or "", credentials.password or ""
         if credentials.type != "basic" or not username:
             return _challenge("Use HTTP Basic authentication with your wiki user name and password.")
+        if looks_like_token(password):  # a personal access token as the password
+            return _authorize_token(username, password, push)
         try:  # the same limits as the log-in form (see UserStore.log_in)
             user = _users().log_in(username, password, address=request.remote_addr or "")
         except LoginThrottled:
@@ -69,6 +73,20 @@ def _authorize(push: bool) -> User | None | Response:
             return _plain(403, f"Pushing needs the role {PUSH_ROLE!r}; {user.username} has the role {user.role!r}.")
     elif user is None and not current_app.config["PUBLIC_READ"]:
         return _challenge("This wiki is private: log in with your wiki user name and password.")
+    return user
+
+
+def _authorize_token(username: str, secret: str, push: bool) -> User | Response:
+    """The owner of an active token given as the password with their user name; a read token
+    fetches but does not push."""
+    found = current_app.extensions["wiki_tokens"].verify(secret, address=request.remote_addr or "")
+    if found is None or found[0].username.casefold() != username.casefold():
+        return _challenge("Wrong user name or token, or the token expired or was revoked.")
+    user, token = found
+    if push and not token.can_write:
+        return _plain(403, "This token may only read: pushing needs a token with the scope 'write'.")
+    if push and not user.has_role(PUSH_ROLE):
+        return _plain(403, f"Pushing needs the role {PUSH_ROLE!r}; {user.username} has the role {user.role!r}.")
     return user
 
 
