@@ -8,6 +8,12 @@ CHROMIUM ?= /usr/bin/chromium
 CJK_FONT ?= /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 NGINX ?= /usr/sbin/nginx
 MSGFMT ?= /usr/bin/msgfmt
+# Exports (issue 17): WeasyPrint lays out PDFs with Debian's Pango; Noto fonts for the six UN languages;
+# poppler's pdftotext/pdftoppm read the PDFs back in tests. File targets, so apt runs only when missing.
+PANGO ?= /usr/share/doc/libpangoft2-1.0-0/copyright
+NOTO_CORE ?= /usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf
+PDFTOTEXT ?= /usr/bin/pdftotext
+EXPORT_DEPS := $(PANGO) $(NOTO_CORE) $(CJK_FONT)
 
 # The interface languages (issue 13): catalogs in wiki/translations/<lang>/LC_MESSAGES/messages.po;
 # the compiled .mo files are build output (git-ignored), made by `make run` and `make test`.
@@ -33,7 +39,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 init: $(VENV)/.installed
 	$(BIN)/flask --app wiki init
 
-run: init translations
+run: init translations $(EXPORT_DEPS)
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --no-control-socket --access-logfile - wsgi:app
 
 $(CHROMIUM):
@@ -52,13 +58,22 @@ $(MSGFMT):
 $(CJK_FONT):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-core fonts-noto-cjk
 
+$(PANGO):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+
+$(NOTO_CORE):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-core
+
+$(PDFTOTEXT):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y poppler-utils
+
 # PostgreSQL from Debian: tests/test_postgres.py runs accounts, sessions and login limits against a
 # throwaway server of its own (a temporary data directory, a Unix socket, no TCP).
 POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
 $(POSTGRES_BIN)/initdb:
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15
 
-test: $(VENV)/.installed-dev $(CHROMIUM) $(CJK_FONT) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations
+test: $(VENV)/.installed-dev $(CHROMIUM) $(EXPORT_DEPS) $(PDFTOTEXT) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations
 	$(BIN)/ruff check wiki tests bench
 	$(BIN)/python -m pytest -q
 
@@ -91,6 +106,6 @@ clean:
 
 # The benchmark (not part of `make test`): generates content repositories, serves the wiki with
 # gunicorn on 127.0.0.1 and prints a table; JSON in bench/out/. wrk comes from Debian.
-bench: $(VENV)/.installed-dev $(NGINX) $(POSTGRES_BIN)/initdb translations
+bench: $(VENV)/.installed-dev $(EXPORT_DEPS) $(NGINX) $(POSTGRES_BIN)/initdb translations
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py

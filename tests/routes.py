@@ -184,6 +184,14 @@ ROUTES: list[Route] = [
     Route("attachments.change", "POST", "/{page}/-/attachments/notes.txt", EDITORS_POST, page="Matrix/Attach_del",
           data={"action": "delete"}),
     Route("attachments.history", "GET", "/Matrix/Attach/-/attachments/notes.txt/history", EVERYONE),
+    # exports (issue 17): md answers at once; other formats are converted (tests/test_export.py)
+    Route("export.page_export", "GET", "/Home/-/export?format=md", EVERYONE),
+    Route("export.page_export", "GET", "/Home/-/export?format=md&rev={rev}", EVERYONE),
+    Route("export.page_export", "GET", "/Home/-/export?format=exe", roles(400, 400, 400)),
+    Route("export.page_export", "GET", "/No_such_page/-/export?format=md", roles(404, 404, 404)),
+    Route("export.document_export", "GET", "/-/document/export?format=md&section=Matrix", EVERYONE),
+    Route("export.document_export", "GET", "/-/document/export?format=pdf&rev=0000000000", roles(404, 404, 404)),
+    Route("export.status", "GET", "/-/exports/" + "0" * 40, roles(404, 404, 404)),
     # static files
     Route("static", "GET", "/-/static/wiki.css", EVERYONE, private_anonymous=200),
 ]

@@ -91,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         translations,
     )
     from .views import auth as auth_views
+    from .views import export as export_views
     from .views import language as language_views
 
     auth.init_app(app)
@@ -112,6 +113,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(translations.bp)
     app.register_blueprint(proposals.bp)
     app.register_blueprint(tokens.bp)
+    export_views.init_app(app)  # exports (issue 17): the job runner and its blueprint, before pages' catch-all
     app.register_blueprint(pages.bp)
     replica.init_app(app)
     cli.init_app(app)

@@ -15,6 +15,7 @@ from ..errors import InvalidPageName
 from ..names import page_title
 from ..render import Renderer
 from ..search import SectionChange
+from ..store import Store
 from .common import query_arg, renderer, store
 
 bp = Blueprint("site", __name__, url_prefix="/-")
@@ -95,6 +96,15 @@ class DocumentPage:
     html: str
 
 
+def document_order(wiki: Store, commit: str, section: str | None) -> list[str]:
+    """The pages of the document (or of ``section``: it and the pages under it) at ``commit``, in
+    the document's order: Home first, then by name. The printable page and the exports share it."""
+    pages = [page for page in wiki.list_pages(commit)
+             if not section or page == section or page.startswith(section + "/")]
+    pages.sort(key=lambda page: (page != "Home", page.casefold(), page))  # Home opens the document
+    return pages
+
+
 @bp.get("/document")
 def document() -> str | tuple[str, int]:
     """Every page of the document (or of one section) at a revision or named version, one after
@@ -104,9 +114,7 @@ def document() -> str | tuple[str, int]:
     commit = wiki.resolve(rev)
     if section:
         section = names.normalize_page_name(section)
-    pages = [page for page in wiki.list_pages(commit)
-             if not section or page == section or page.startswith(section + "/")]
-    pages.sort(key=lambda page: (page != "Home", page.casefold(), page))  # Home opens the document
+    pages = document_order(wiki, commit, section)
     if len(pages) > MAX_DOCUMENT_PAGES:
         return render_template("site/document_too_big.html", count=len(pages), limit=MAX_DOCUMENT_PAGES,
                                rev=rev), 413

@@ -1,0 +1,233 @@
+"""The reference documents that give exported .docx and .odt files their styles.
+
+Built from the installed pandoc's own defaults (``pandoc --print-default-data-file reference.docx``)
+and patched with lxml, once per process, in memory: Noto fonts for Latin, Cyrillic, Arabic and
+Chinese text, each page of the wiki (Heading 1) starting on a new sheet, the contents on a sheet
+of their own, and a running header (the document's title and the current page's heading) with
+page numbers in the footer. Derived at run time from the pandoc that converts, so the styles
+always match its writer and no binary file sits in the repository; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import threading
+import zipfile
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+from .convert import Limits, pandoc_path, run_limited
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
+STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+FO = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
+TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+SVG = "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"
+
+# Replaced in the exported file's header by the document's title (see ``finish_docx``).
+HEADER_PLACEHOLDER = "LIVING-WIKI-RUNNING-HEADER"
+BODY_FONT, HEADING_FONT = "Noto Serif", "Noto Sans"
+CJK_FONT, ARABIC_FONT = "Noto Sans CJK SC", "Noto Naskh Arabic"
+
+_lock = threading.Lock()
+
+
+def reference_doc(kind: str) -> bytes:
+    """The patched reference document for ``kind`` (``"docx"`` or ``"odt"``), built once per process."""
+    with _lock:
+        return _build(kind)
+
+
+@cache
+def _build(kind: str) -> bytes:
+    result = run_limited([pandoc_path(), "--print-default-data-file", f"reference.{kind}"],
+                         Path(tempfile.gettempdir()), Limits(60))
+    return _patch_docx(result.stdout) if kind == "docx" else _patch_odt(result.stdout)
+
+
+def _w(tag: str) -> str:
+    return f"{{{W}}}{tag}"
+
+
+def _rewrite(source: bytes, changes: dict[str, bytes]) -> bytes:
+    """``source`` (a zip) with the members in ``changes`` replaced or added; ``mimetype`` stays first."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(source)) as old, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            data = changes.pop(item.filename, None)
+            compress = zipfile.ZIP_STORED if item.filename == "mimetype" else zipfile.ZIP_DEFLATED
+            new.writestr(item.filename, old.read(item) if data is None else data, compress_type=compress)
+        for name, data in changes.items():
+            new.writestr(name, data)
+    return out.getvalue()
+
+
+def _fonts(parent: etree._Element, *, latin: str) -> None:
+    """Set ``parent``'s ``w:rFonts`` to the Noto fonts (theme fonts dropped: they would win)."""
+    fonts = parent.find(_w("rFonts"))
+    if fonts is None:
+        fonts = etree.Element(_w("rFonts"))
+        parent.insert(0, fonts)
+    for attribute in list(fonts.attrib):
+        del fonts.attrib[attribute]
+    fonts.set(_w("ascii"), latin)
+    fonts.set(_w("hAnsi"), latin)
+    fonts.set(_w("eastAsia"), CJK_FONT)
+    fonts.set(_w("cs"), ARABIC_FONT)
+
+
+def _page_break_before(style: etree._Element) -> None:
+    ppr = style.find(_w("pPr"))
+    if ppr is None:
+        ppr = etree.SubElement(style, _w("pPr"))
+    if ppr.find(_w("pageBreakBefore")) is None:
+        ppr.insert(0, etree.Element(_w("pageBreakBefore")))
+
+
+_HEADER = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:hdr xmlns:w="{W}"><w:p><w:pPr><w:pStyle w:val="Header"/><w:pBdr><w:bottom w:val="single" w:sz="4" w:space="1"
+ w:color="999999"/></w:pBdr><w:tabs><w:tab w:val="right" w:pos="9000"/></w:tabs></w:pPr>
+<w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:t xml:space="preserve">{HEADER_PLACEHOLDER}</w:t></w:r>
+<w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:tab/></w:r>
+<w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:fldChar w:fldCharType="begin"/></w:r>
+<w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:instrText xml:space="preserve"> STYLEREF "Heading 1" </w:instrText></w:r>
+<w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:fldChar w:fldCharType="separate"/></w:r>
+<w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:t></w:t></w:r>
+<w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:fldChar w:fldCharType="end"/></w:r></w:p></w:hdr>"""
+
+_FOOTER = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:ftr xmlns:w="{W}"><w:p><w:pPr><w:pStyle w:val="Footer"/><w:jc w:val="center"/></w:pPr>
+<w:r><w:fldChar w:fldCharType="begin"/></w:r>
+<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>
+<w:r><w:fldChar w:fldCharType="separate"/></w:r>
+<w:r><w:t>1</w:t></w:r>
+<w:r><w:fldChar w:fldCharType="end"/></w:r>
+<w:r><w:t xml:space="preserve"> / </w:t></w:r>
+<w:r><w:fldChar w:fldCharType="begin"/></w:r>
+<w:r><w:instrText xml:space="preserve"> NUMPAGES </w:instrText></w:r>
+<w:r><w:fldChar w:fldCharType="separate"/></w:r>
+<w:r><w:t>1</w:t></w:r>
+<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:ftr>"""
+
+
+def _patch_docx(source: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(source)) as archive:
+        styles = etree.fromstring(archive.read("word/styles.xml"))
+        document = etree.fromstring(archive.read("word/document.xml"))
+        rels = etree.fromstring(archive.read("word/_rels/document.xml.rels"))
+        types = etree.fromstring(archive.read("[Content_Types].xml"))
+    defaults = styles.find(f"{_w('docDefaults')}/{_w('rPrDefault')}/{_w('rPr')}")
+    _fonts(defaults, latin=BODY_FONT)
+    for style in styles.iter(_w("style")):
+        style_id = style.get(_w("styleId"), "")
+        rpr = style.find(_w("rPr"))
+        if rpr is not None and rpr.find(_w("rFonts")) is not None:
+            _fonts(rpr, latin=HEADING_FONT if style_id.startswith(("Heading", "Title", "TOC")) else BODY_FONT)
+        if style_id in {"Heading1", "TOCHeading"}:
+            _page_break_before(style)
+    rels.append(etree.Element(f"{{{PKG_REL}}}Relationship", Id="rIdLivingWikiHeader", Target="header1.xml",
+                              Type=f"{R}/header"))
+    rels.append(etree.Element(f"{{{PKG_REL}}}Relationship", Id="rIdLivingWikiFooter", Target="footer1.xml",
+                              Type=f"{R}/footer"))
+    for part, kind in (("header1", "header"), ("footer1", "footer")):
+        types.append(etree.Element(f"{{{CONTENT_TYPES}}}Override", PartName=f"/word/{part}.xml",
+                                   ContentType=f"application/vnd.openxmlformats-officedocument.wordprocessingml.{kind}+xml"))
+    section = document.find(f"{_w('body')}/{_w('sectPr')}")
+    header = etree.Element(_w("headerReference"))
+    header.set(_w("type"), "default")
+    header.set(f"{{{R}}}id", "rIdLivingWikiHeader")
+    footer = etree.Element(_w("footerReference"))
+    footer.set(_w("type"), "default")
+    footer.set(f"{{{R}}}id", "rIdLivingWikiFooter")
+    section.insert(0, footer)
+    section.insert(0, header)
+    size = etree.SubElement(section, _w("pgSz"))  # A4, the UN's paper
+    size.set(_w("w"), "11906")
+    size.set(_w("h"), "16838")
+    margins = etree.SubElement(section, _w("pgMar"))
+    for side, value in (("top", "1418"), ("right", "1418"), ("bottom", "1418"), ("left", "1418"),
+                        ("header", "709"), ("footer", "709"), ("gutter", "0")):
+        margins.set(_w(side), value)
+    etree.SubElement(section, _w("titlePg"))  # the title page has no header and no number
+    return _rewrite(source, {
+        "word/styles.xml": etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True),
+        "word/document.xml": etree.tostring(document, xml_declaration=True, encoding="UTF-8", standalone=True),
+        "word/_rels/document.xml.rels": etree.tostring(rels, xml_declaration=True, encoding="UTF-8"),
+        "[Content_Types].xml": etree.tostring(types, xml_declaration=True, encoding="UTF-8"),
+        "word/header1.xml": _HEADER.encode(),
+        "word/footer1.xml": _FOOTER.encode(),
+    })
+
+
+def finish_docx(data: bytes, title: str) -> bytes:
+    """Put the document's ``title`` into the running header pandoc copied from the reference."""
+    escaped = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode()
+    changes = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("word/header") and name.endswith(".xml"):
+                part = archive.read(name)
+                if HEADER_PLACEHOLDER.encode() in part:
+                    changes[name] = part.replace(HEADER_PLACEHOLDER.encode(), escaped)
+    return _rewrite(data, changes) if changes else data
+
+
+def _patch_odt(source: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(source)) as archive:
+        styles = etree.fromstring(archive.read("styles.xml"))
+    faces = styles.find(f"{{{OFFICE}}}font-face-decls")
+    for name in (BODY_FONT, HEADING_FONT, CJK_FONT, ARABIC_FONT):
+        face = etree.SubElement(faces, f"{{{STYLE}}}font-face")
+        face.set(f"{{{STYLE}}}name", name)
+        face.set(f"{{{SVG}}}font-family", f"'{name}'")
+    for default in styles.iter(f"{{{STYLE}}}default-style"):
+        for properties in default.iter(f"{{{STYLE}}}text-properties"):
+            properties.set(f"{{{STYLE}}}font-name", BODY_FONT)
+            properties.set(f"{{{STYLE}}}font-name-asian", CJK_FONT)
+            properties.set(f"{{{STYLE}}}font-name-complex", ARABIC_FONT)
+    for style in styles.iter(f"{{{STYLE}}}style"):
+        if style.get(f"{{{STYLE}}}name") in {"Heading_20_1", "Contents_20_Heading"}:
+            paragraph = style.find(f"{{{STYLE}}}paragraph-properties")
+            if paragraph is None:
+                paragraph = etree.Element(f"{{{STYLE}}}paragraph-properties")
+                style.insert(0, paragraph)
+            paragraph.set(f"{{{FO}}}break-before", "page")
+        if style.get(f"{{{STYLE}}}name") == "Heading":
+            for properties in style.iter(f"{{{STYLE}}}text-properties"):
+                properties.set(f"{{{STYLE}}}font-name", HEADING_FONT)
+    for layout in styles.iter(f"{{{STYLE}}}page-layout"):
+        properties = layout.find(f"{{{STYLE}}}page-layout-properties")
+        if properties is not None:  # A4
+            properties.set(f"{{{FO}}}page-width", "210mm")
+            properties.set(f"{{{FO}}}page-height", "297mm")
+            for side in ("top", "bottom", "left", "right"):
+                properties.set(f"{{{FO}}}margin-{side}", "25mm")
+        header_style = layout.find(f"{{{STYLE}}}header-style")
+        if header_style is not None and len(header_style) == 0:
+            etree.SubElement(header_style, f"{{{STYLE}}}header-footer-properties").attrib.update({
+                f"{{{FO}}}min-height": "0.4in", f"{{{FO}}}margin-bottom": "0.2in"})
+    for master in styles.iter(f"{{{STYLE}}}master-page"):
+        if master.find(f"{{{STYLE}}}header") is None:
+            header = etree.Element(f"{{{STYLE}}}header")
+            master.insert(0, header)
+            paragraph = etree.SubElement(header, f"{{{TEXT}}}p")
+            etree.SubElement(paragraph, f"{{{TEXT}}}title")
+            separator = etree.SubElement(paragraph, f"{{{TEXT}}}span")
+            separator.text = " — "
+            chapter = etree.SubElement(paragraph, f"{{{TEXT}}}chapter")
+            chapter.set(f"{{{TEXT}}}display", "name")
+            chapter.set(f"{{{TEXT}}}outline-level", "1")
+        for page_number in master.iter(f"{{{TEXT}}}page-number"):
+            parent = page_number.getparent()
+            page_number.tail = " / "
+            count = etree.Element(f"{{{TEXT}}}page-count")
+            count.text = "1"
+            parent.insert(parent.index(page_number) + 1, count)
+    return _rewrite(source, {"styles.xml": etree.tostring(styles, xml_declaration=True, encoding="UTF-8")})

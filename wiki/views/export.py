@@ -1,0 +1,234 @@
+"""Exports: a page or the whole document (or a section) as .docx, .odt, .pdf or .md, at any revision.
+
+``/<page>/-/export?format=…&rev=…`` and ``/-/document/export?format=…&rev=…&section=…``. Each
+export is a job of :class:`~wiki.office.jobs.JobRunner`, keyed by the commit, the format and the
+options, so identical requests share one job and one cached file. Small exports are converted
+while the request waits; large ones (more than ``EXPORT_BACKGROUND_PAGES`` pages) run in the
+background behind a progress page that polls ``/-/exports/<key>`` (``export.js``; without script,
+the page refreshes itself) and becomes the download when the file is ready.
+
+:func:`deliver` is the part other exports (redlines) reuse: give it a key, the work and a file
+name, and it answers with the download, the progress page, or the failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request, send_file
+from flask_babel import format_date
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from .. import names
+from ..attachments import sniff
+from ..errors import N_, PageNotFound, WikiError
+from ..i18n import language, text_direction
+from ..office import convert, exporter
+from ..office.document import ExportDocument, Labels, SourcePage
+from ..office.jobs import DONE, FAILED, LOST, JobRunner, Progress, Work, is_key, job_key
+from ..render import Renderer
+from ..store import Store
+from .common import canonical_page, query_arg, store
+from .site import MAX_DOCUMENT_PAGES, document_order
+
+bp = Blueprint("export", __name__)
+
+# Bumped whenever exported files change for the same input, so cached files of older code are not
+# served (the cache key includes it).
+LAYOUT_VERSION = 1
+# Stage names a job reports, shown (translated) on the progress page.
+STAGES = {"": N_("Waiting to start"), "Reading the pages": N_("Reading the pages"),
+          "Preparing the pages": N_("Preparing the pages"), "Converting": N_("Converting")}
+
+
+class ExportRefused(WikiError):
+    code = 400
+
+
+def init_app(app: Flask) -> None:
+    """Settings and the per-process job runner (its state is on disk, shared by all workers)."""
+    app.config.setdefault("EXPORT_DIRECTORY", str(Path(app.instance_path) / "exports"))
+    app.config.setdefault("EXPORT_CACHE_BYTES", 500 * 1024 * 1024)
+    app.config.setdefault("EXPORT_WORKERS", 2)
+    app.config.setdefault("EXPORT_BACKGROUND_PAGES", 5)
+    app.config.setdefault("EXPORT_TIMEOUT", 120)
+    app.config.setdefault("EXPORT_MEMORY_BYTES", 2 * 1024 ** 3)
+    app.extensions["wiki_jobs"] = JobRunner(app.config["EXPORT_DIRECTORY"], workers=app.config["EXPORT_WORKERS"],
+                                            max_bytes=app.config["EXPORT_CACHE_BYTES"])
+    app.register_blueprint(bp)
+
+
+def jobs() -> JobRunner:
+    return current_app.extensions["wiki_jobs"]
+
+
+def limits() -> convert.Limits:
+    """The time and memory one conversion may take (settings ``EXPORT_TIMEOUT``, ``EXPORT_MEMORY_BYTES``)."""
+    return convert.Limits(seconds=float(current_app.config["EXPORT_TIMEOUT"]),
+                          memory_bytes=int(current_app.config["EXPORT_MEMORY_BYTES"]))
+
+
+# --------------------------------------------------------------------------- delivering a job
+
+def deliver(key: str, work: Work, *, filename: str, mimetype: str, title: str, background: bool) -> Response:
+    """Answer an export request for the job ``key``.
+
+    The cached file when there is one (``Content-Disposition: attachment; filename=…``). Otherwise
+    ``background=False`` runs ``work`` now and sends its file; ``background=True`` starts it (or
+    joins the same job started by anyone, in any worker) and answers 202 with a progress page that
+    comes back to this URL, which is then the download. A failed job is its error (4xx) page.
+    ``work`` runs in a job thread: it gets no request context, so read what it needs beforehand.
+    """
+    runner = jobs()
+    path = runner.result(key)
+    job = runner.get(key) if path is not None else None
+    if path is None or job is None or job.state != DONE:
+        if background:
+            job = runner.submit(key, work, filename=filename, mimetype=mimetype)
+        else:
+            job = runner.run(key, work, filename=filename, mimetype=mimetype,
+                             timeout=float(current_app.config["EXPORT_TIMEOUT"]) + 10)
+        path = runner.result(key) if job.state == DONE else None
+    if job.state == FAILED:
+        abort(job.error_code if 400 <= job.error_code < 600 else 500, description=job.error)
+    if path is None:
+        response = Response(render_template("export/progress.html", job=job, key=key, title=title,
+                                            stage=_(STAGES.get(job.stage, STAGES[""]))), 202, mimetype="text/html")
+        response.headers["Retry-After"] = "2"
+        return response
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=filename, max_age=0,
+                     etag=key)
+
+
+@bp.get("/-/exports/<key>")
+def status(key: str) -> Response:
+    """A job's state as JSON, for the progress page's script (any worker answers from disk)."""
+    job = jobs().get(key) if is_key(key) else None
+    if job is None:
+        abort(404, description=_("There is no export %(key)s.", key=key))
+    return jsonify(state=job.state, progress=round(job.progress, 3),
+                   stage=_(STAGES.get(job.stage, STAGES[""])) if job.state not in (DONE, FAILED, LOST) else "",
+                   error=job.error if job.state == FAILED else "")
+
+
+# --------------------------------------------------------------------------- what an export contains
+
+def _format() -> str:
+    fmt = query_arg("format")
+    if fmt not in exporter.FORMATS:
+        raise ExportRefused(N_("Choose the format of the export: %(formats)s."),
+                            formats=", ".join(f"format={name}" for name in exporter.FORMATS))
+    return fmt
+
+
+def _labels(commit: str, rev: str | None, timestamp: int) -> Labels:
+    """The title page's words in the reader's language."""
+    if rev and names.is_version_name(rev):
+        version = _("Version %(name)s, commit %(commit)s", name=rev, commit=commit[:10])
+    else:
+        version = _("Commit %(commit)s", commit=commit[:10])
+    return Labels(contents=_("Contents"), version=version,
+                  date=format_date(datetime.fromtimestamp(timestamp, UTC), "long"),
+                  language=language(), direction=text_direction())
+
+
+def _file_name(stem: str, commit: str, rev: str | None, fmt: str) -> str:
+    """``<stem>-<version name or short commit>.<ext>``: the version travels with the file."""
+    version = rev if rev and names.is_version_name(rev) else commit[:10]
+    stem = stem.replace("/", "-").replace(" ", "_")
+    return f"{stem}-{version}.{exporter.EXTENSIONS[fmt]}"
+
+
+def _base_url() -> str:
+    return request.host_url.rstrip("/") + request.script_root
+
+
+def _export_work(wiki: Store, commit: str, pages: list[str], *, title: str, labels: Labels, base_url: str,
+                 fmt: str, export_limits: convert.Limits) -> Work:
+    """The job: read and render the pages at ``commit`` (in the job's thread), then convert."""
+
+    def work(progress: Progress) -> bytes:
+        renderer = Renderer(lambda page: base_url + "/" + quote(page, safe="/"), cache_size=16)
+        sources = []
+        for number, page in enumerate(pages):
+            revision = wiki.read_page(page, commit)
+            html = ""
+            if fmt != "md":
+                rendered = renderer.render(revision.text)
+                html = renderer.mark_missing(rendered, wiki.missing_pages(rendered.links, commit))
+            sources.append(SourcePage(page=page, title=names.page_title(page), text=revision.text, html=html))
+            progress(0.1 * number / max(1, len(pages)), "Reading the pages")
+        document = ExportDocument(title=title, pages=sources, labels=labels, base_url=base_url)
+        return exporter.export(document, fmt, images=_image_loader(wiki, commit), limits=export_limits,
+                               progress=progress).data
+
+    return work
+
+
+def _image_loader(wiki: Store, commit: str) -> Callable[[str, str], tuple[str, bytes] | None]:
+    def load(page: str, name: str) -> tuple[str, bytes] | None:
+        try:
+            _attachment, data, _commit = wiki.read_attachment(names.normalize_page_name(page), name, commit)
+        except WikiError:
+            return None
+        return sniff(data).mimetype, data
+
+    return load
+
+
+@bp.get("/<path:page>/-/export")
+def page_export(page: str) -> Response:
+    """One page at a revision (``rev``: commit or version name) as a file in ``format``."""
+    page, redirect_to = canonical_page(page, "export.page_export")
+    if redirect_to:
+        return redirect_to
+    fmt, rev = _format(), query_arg("rev")
+    wiki = store()
+    commit = wiki.resolve(rev)
+    try:
+        revision = wiki.read_page(page, commit)
+    except PageNotFound:
+        abort(404, description=_("This page did not exist in that revision.") if rev
+              else _("There is no page %(page)s.", page=page))
+    filename = _file_name(page, commit, rev, fmt)
+    if fmt == "md":  # the page's Markdown exactly as written
+        response = Response(revision.text.encode("utf-8"), content_type=convert.MIME_TYPES["md"])
+        response.headers.set("Content-Disposition", "attachment", filename=filename)
+        return response
+    labels = _labels(commit, rev, wiki.commit_info(commit).timestamp)
+    key = job_key("page", LAYOUT_VERSION, fmt, commit, rev or "", page, labels, _base_url())
+    work = _export_work(wiki, commit, [page], title=names.page_title(page), labels=labels, base_url=_base_url(),
+                        fmt=fmt, export_limits=limits())
+    return deliver(key, work, filename=filename, mimetype=convert.MIME_TYPES[fmt], title=names.page_title(page),
+                   background=False)
+
+
+@bp.get("/-/document/export")
+def document_export() -> Response:
+    """The whole document, or one section (``section``), at a revision, ordered as ``/-/document``."""
+    fmt, rev, section = _format(), query_arg("rev"), query_arg("section")
+    wiki = store()
+    commit = wiki.resolve(rev)
+    if section:
+        section = names.normalize_page_name(section)
+    pages = document_order(wiki, commit, section)
+    if not pages:
+        abort(404, description=_("There are no pages in the section %(section)s.", section=section) if section
+              else _("There are no pages in this revision."))
+    if len(pages) > MAX_DOCUMENT_PAGES:
+        raise ExportRefused(N_("The document has %(count)s pages; export at most %(limit)s at once by choosing a "
+                               "section."), count=len(pages), limit=MAX_DOCUMENT_PAGES)
+    site = current_app.config["SITE_NAME"]
+    title = f"{site}: {names.page_title(section)}" if section else site
+    filename = _file_name(f"{site}-{section}" if section else site, commit, rev, fmt)
+    labels = _labels(commit, rev, wiki.commit_info(commit).timestamp)
+    key = job_key("document", LAYOUT_VERSION, fmt, commit, rev or "", section or "", labels, _base_url())
+    work = _export_work(wiki, commit, pages, title=title, labels=labels, base_url=_base_url(), fmt=fmt,
+                        export_limits=limits())
+    background = fmt != "md" and len(pages) > int(current_app.config["EXPORT_BACKGROUND_PAGES"])
+    return deliver(key, work, filename=filename, mimetype=convert.MIME_TYPES[fmt], title=title,
+                   background=background)
