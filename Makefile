@@ -73,7 +73,13 @@ POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
 $(POSTGRES_BIN)/initdb:
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15
 
-test: $(VENV)/.installed-dev $(CHROMIUM) $(EXPORT_DEPS) $(PDFTOTEXT) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations
+# LibreOffice Writer: tests/test_import.py makes real .docx and .odt files from flat ODF documents with
+# `soffice --headless --convert-to`.
+SOFFICE ?= /usr/bin/soffice
+$(SOFFICE):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libreoffice-writer-nogui
+
+test: $(VENV)/.installed-dev $(CHROMIUM) $(EXPORT_DEPS) $(PDFTOTEXT) $(SOFFICE) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations
 	$(BIN)/ruff check wiki tests bench
 	$(BIN)/python -m pytest -q
 

@@ -13,6 +13,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+
+def minimal_docx(text: str) -> bytes:
+    """The smallest Word file pandoc and the import accept: one paragraph of ``text``."""
+    import io
+    import zipfile
+
+    main = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", f"""<?xml version="1.0" encoding="UTF-8"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
+<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
+<Default Extension="xml" ContentType="application/xml"/>
+<Override PartName="/word/document.xml" ContentType="{main}"/></Types>""")
+        archive.writestr("_rels/.rels", """<?xml version="1.0" encoding="UTF-8"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+ Target="word/document.xml"/></Relationships>""")
+        archive.writestr("word/document.xml", f"""<?xml version="1.0" encoding="UTF-8"?>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>
+<w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>""")
+    return out.getvalue()
+
+
 ROLES = ("anonymous", "reader", "editor", "reviewer", "admin")
 LOGIN = 302  # anonymous visitors are redirected to the login form
 # Reachable without the login form on a private wiki: their rows set ``private_anonymous``.
@@ -192,6 +216,13 @@ ROUTES: list[Route] = [
     Route("export.document_export", "GET", "/-/document/export?format=md&section=Matrix", EVERYONE),
     Route("export.document_export", "GET", "/-/document/export?format=pdf&rev=0000000000", roles(404, 404, 404)),
     Route("export.status", "GET", "/-/exports/" + "0" * 40, roles(404, 404, 404)),
+    # import of .docx/.odt (issue 17): the POST uploads a minimal Word file and gets the preview
+    Route("imports.import_document", "GET", "/-/import", EDITORS),
+    Route("imports.import_document", "POST", "/-/import", EDITORS, data={"page": "Matrix/Imported"},
+          files={"file": ("matrix.docx", minimal_docx("Imported by the matrix"))}),
+    Route("imports.import_document", "POST", "/-/import", roles(LOGIN, 403, 400),
+          data={"page": "Matrix/Imported", "token": "forged"}),
+    Route("imports.staged_image", "GET", f"/-/import/{'0' * 64}/image-000000000000.png", roles(LOGIN, 403, 404)),
     # static files
     Route("static", "GET", "/-/static/wiki.css", EVERYONE, private_anonymous=200),
 ]

@@ -306,6 +306,23 @@ def _fill_tokens(app: Flask) -> list[str]:
     return ["/-/account/tokens", "/-/admin/tokens"]
 
 
+def _fill_imports(app: Flask) -> list[str]:
+    """Text of an imported Word file: each payload a paragraph of the document, converted by pandoc."""
+    from xml.sax.saxutils import escape
+
+    from wiki import docimport
+
+    from .routes import minimal_docx
+
+    store = app.extensions["wiki_store"]
+    printable = [p for p in payloads() if not any(ord(c) < 32 or c == "\x7f" for c in p)]
+    data = minimal_docx("</w:t></w:r></w:p><w:p><w:r><w:t>".join(escape(p) for p in printable))
+    converted = docimport.convert(data)
+    store.save_page("Xss/Imported", docimport.for_page(converted, "/Xss/Imported/-/attachments/"),
+                    base=store.head(), author=_author(), summary="imported")
+    return ["/Xss/Imported", "/Xss/Imported/-/history", "/Xss/Imported/-/diff", "/Xss/Imported/-/blame"]
+
+
 SINKS = [
     Sink("page text, diffs, blame, old versions, compare", _fill_page_text),
     Sink("page names", _fill_page_names),
@@ -315,6 +332,7 @@ SINKS = [
     Sink("attachment names and their summaries", _fill_attachments),
     Sink("proposal titles, rationales, comments, objections, closing reasons", _fill_proposals),
     Sink("access token names", _fill_tokens),
+    Sink("text of imported documents", _fill_imports),
 ]
 
 

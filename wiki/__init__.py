@@ -51,6 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         SEARCH_DATABASE=None,
         SEARCH_PAGE_SIZE=20,
         MAX_ATTACHMENT_BYTES=10 * 1024 * 1024,
+        MAX_IMPORT_BYTES=20 * 1024 * 1024,  # the largest .docx/.odt upload /-/import accepts
+        IMPORT_TIMEOUT=60,  # seconds a conversion (pandoc, WeasyPrint) may take
+        IMPORT_MEMORY=1024 * 1024 * 1024,  # bytes of memory a conversion may use
         PROPOSALS_REQUIRED=[],  # sections whose pages change only through proposals (admins excepted)
         CONTENT_LANGUAGE="en",  # the language of the originals; versions may be in the other five
         TRUSTED_PROXIES=0,  # reverse proxies in front whose X-Forwarded-For/-Proto are believed
@@ -82,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         find,
         git_http,
         history,
+        imports,
         pages,
         preview,
         proposals,
@@ -114,6 +118,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(proposals.bp)
     app.register_blueprint(tokens.bp)
     export_views.init_app(app)  # exports (issue 17): the job runner and its blueprint, before pages' catch-all
+    app.register_blueprint(imports.bp)
     app.register_blueprint(pages.bp)
     replica.init_app(app)
     cli.init_app(app)
@@ -139,8 +144,8 @@ def _derive_settings(app: Flask) -> None:
     app.config["MAX_FORM_MEMORY_SIZE"] = max(app.config.get("MAX_FORM_MEMORY_SIZE") or 0, form_room)
     if not app.config.get("MAX_CONTENT_LENGTH"):
         # Room for the larger of a page form and an attachment upload (files spool to disk).
-        app.config["MAX_CONTENT_LENGTH"] = max(4 * app.config["MAX_PAGE_BYTES"],
-                                               app.config["MAX_ATTACHMENT_BYTES"]) + 65536
+        app.config["MAX_CONTENT_LENGTH"] = max(4 * app.config["MAX_PAGE_BYTES"], app.config["MAX_ATTACHMENT_BYTES"],
+                                               app.config["MAX_IMPORT_BYTES"]) + 65536
     if app.config["SEED_GROUP"] not in app.config["GROUPS"]:
         app.config["SEED_GROUP"] = next(iter(app.config["GROUPS"]))
 

@@ -164,8 +164,57 @@ def replica_command(primary: str) -> None:
         click.echo("Set DATABASE_URL (and SECRET_KEY) to the primary's, so that logins hold on both.")
 
 
+@click.command("import-doc")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("page")
+@click.option("--user", "username", required=True, help="The wiki user (editor or above) the commit is made for.")
+@click.option("--summary", default="", help="The commit subject (default: Import FILE).")
+@click.option("--proposal", is_flag=True, help="Start a proposal with the text instead of changing the agreed text.")
+@with_appcontext
+def import_doc_command(file: Path, page: str, username: str, summary: str, proposal: bool) -> None:
+    """Import the .docx or .odt FILE as PAGE (a new page, or a new revision of it), its images attached."""
+    from . import docimport, names
+    from .store import Author
+    from .users import role_at_least
+
+    store = current_app.extensions["wiki_store"]
+    user = _users().by_username(username)
+    if user is None or not role_at_least(user.role, "editor"):
+        raise click.ClickException(f"{username!r} is not a wiki user with the role editor or above.")
+    try:
+        page = names.normalize_page_name(page)
+        data = file.read_bytes()
+        if len(data) > current_app.config["MAX_IMPORT_BYTES"]:
+            raise click.ClickException(f"{file} is larger than MAX_IMPORT_BYTES "
+                                       f"({current_app.config['MAX_IMPORT_BYTES']} bytes).")
+        converted = docimport.convert(data, timeout=current_app.config["IMPORT_TIMEOUT"],
+                                      memory=current_app.config["IMPORT_MEMORY"])
+        with current_app.test_request_context():  # the attachments' URLs, as the web import writes them
+            from .views.imports import _attachments_url
+
+            text = docimport.for_page(converted, _attachments_url(page))
+        author = Author(name=user.display_name, email=user.commit_email, username=user.username, group=user.group)
+        summary = summary or f"Import {file.name}"
+        pages, base = store.pages, store.head()  # a new revision over whatever the page holds now
+        if proposal:
+            created = store.proposals.create(summary, "Imported from a document.", author=author)
+            number, pages, base = created.number, store.proposals.pages_of(created.number), created.head
+        result = pages.save_page(page, text, base=base, author=author, summary=summary, files=converted.images)
+    except WikiError as error:
+        raise click.ClickException(error.message) from None
+    where = f" in proposal {number}" if proposal else ""
+    if result.commit is None:
+        click.echo(f"{page} already has this text{where}; nothing to commit.")
+    else:
+        click.echo(f"Imported {file.name} as {page}{where}: commit {result.commit}, "
+                   f"{len(converted.images)} image(s) attached.")
+    for name in converted.dropped:
+        click.echo(f"Left out the image {name} (not PNG, JPEG, GIF or WebP).", err=True)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
+    app.cli.add_command(import_doc_command)
     app.cli.add_command(replica_command)
     app.cli.add_command(users_cli)
     init_backup_commands(app)

@@ -163,3 +163,28 @@ class PageMoved(WikiError):
         super().__init__(message, **params)
         self.new_page = new_page
         self.head = head
+
+
+class DocumentRefused(WikiError):
+    """An uploaded office document the import refuses (corrupt, encrypted, macros, a zip bomb), with
+    the reason in the message; nothing is saved."""
+
+    code = 400
+
+
+class NotADocument(DocumentRefused):
+    """The bytes are not a Word (.docx) or OpenDocument text (.odt) file, whatever the name says."""
+
+    code = 415
+
+
+class DocumentTooLarge(DocumentRefused):
+    """The upload, what it unpacks to, or an image in it is over the import's limits."""
+
+    code = 413
+
+
+class ConversionFailed(WikiError):
+    """pandoc or WeasyPrint failed, ran out of time or of memory on a document."""
+
+    code = 422

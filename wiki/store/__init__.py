@@ -205,9 +205,9 @@ class Store:
             return None
 
     def save_page(self, page: str, text: str, *, base: str | None, author: Author, summary: str,
-                  base_page: str | None = None) -> SaveResult:
+                  base_page: str | None = None, files: dict[str, bytes] | None = None) -> SaveResult:
         return self.pages.save_page(page, text, base=self.resolve(base) if base is not None else None,
-                                    author=author, summary=summary, base_page=base_page)
+                                    author=author, summary=summary, base_page=base_page, files=files)
 
     def revert_page(self, page: str, rev: str, *, author: Author, summary: str = "") -> SaveResult:
         return self.pages.revert_page(page, self.resolve(rev), author=author, summary=summary)

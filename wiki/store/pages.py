@@ -8,17 +8,23 @@ again on the new tip (merging three-way when the same page changed), so no edit 
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
-from .. import names
+from .. import attachments, names
 from ..errors import N_, ContentTooLarge, EditConflict, InvalidContent, PageExists, PageMoved, PageNotFound
 from .cache import LRUCache
 from .committer import Committer, Plan
 from .history import History
 from .reader import TREE_MODE, Reader
 from .types import ZERO_ID, Author, GitCommandError, PageRevision, SaveResult
+
+
+def _blob_id(data: bytes) -> str:
+    """The id git gives a blob of ``data``."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def check_page_text(text: str, max_bytes: int) -> str:
@@ -131,9 +137,10 @@ class Pages:
     # ------------------------------------------------------------------ writing
 
     def save_page(self, page: str, text: str, *, base: str | None, author: Author, summary: str,
-                  base_page: str | None = None) -> SaveResult:
+                  base_page: str | None = None, files: dict[str, bytes] | None = None) -> SaveResult:
         """Save ``text`` as ``page``, edited from commit ``base`` (where it was ``base_page``, when
-        the editor started from a page renamed since).
+        the editor started from a page renamed since), with ``files`` ({name: bytes}, an imported
+        document's images) attached to it in the same commit.
 
         When the page changed since ``base``, merge three-way: a clean merge is committed and
         reported (``merged=True``); overlapping changes raise :class:`EditConflict` carrying the
@@ -144,6 +151,8 @@ class Pages:
         path = names.page_file(page)
         base_path = names.page_file(base_page or page)
         merged = False
+        attached = {f"{names.attachments_folder(page)}/{attachments.check_name(name)}": data
+                    for name, data in (files or {}).items()}
 
         def prepare(head: str | None) -> Plan | None:
             nonlocal merged
@@ -172,9 +181,11 @@ class Pages:
             elif current is None:
                 self._check_new_name(page, head)
             data = result.encode("utf-8")
-            if current is not None and self.reader.blob(current) == data:
+            new_files = {file: blob for file, blob in attached.items()
+                         if self.reader.blob_at(head, file) != _blob_id(blob)} if head else attached
+            if current is not None and self.reader.blob(current) == data and not new_files:
                 return None
-            return self._plan({path: data}, summary or f"{'Edit' if current else 'Create'} {page}")
+            return self._plan({path: data, **new_files}, summary or f"{'Edit' if current else 'Create'} {page}")
 
         commit = self.committer.commit_to_ref(
             self.branch_ref, prepare, author=author,

@@ -1,0 +1,133 @@
+"""Real office files for the import tests: flat ODF documents written here, turned into .docx and .odt
+by LibreOffice (`soffice --headless --convert-to`), once per test session, in a profile of its own."""
+
+from __future__ import annotations
+
+import base64
+import io
+import shutil
+import struct
+import subprocess
+import zipfile
+import zlib
+from pathlib import Path
+
+NAMESPACES = """xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+ xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
+ xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+ xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"
+ xmlns:xlink="http://www.w3.org/1999/xlink"
+ xmlns:dc="http://purl.org/dc/elements/1.1/\""""
+
+
+def png(width: int, height: int, rgb: bytes = b"\xc0\x20\x20") -> bytes:
+    """A real PNG of ``width`` × ``height`` pixels of one colour."""
+    raw = b"".join(b"\x00" + rgb * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width`` × ``height`` pixels (its data is a stub): a decompression bomb."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + \
+        chunk(b"IEND", b"")
+
+
+def _document(body: str, styles: str = "", tracked: str = "") -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<office:document {NAMESPACES} office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
+<office:automatic-styles>
+ <style:style style:name="Bold" style:family="text"><style:text-properties fo:font-weight="bold"/></style:style>
+ <style:style style:name="Italic" style:family="text"><style:text-properties fo:font-style="italic"/></style:style>
+ {styles}
+</office:automatic-styles>
+<office:body><office:text>
+{tracked}
+{body}
+</office:text></office:body></office:document>
+"""
+
+
+def full_document() -> str:
+    """Headings, nested lists, a table, a footnote, a link, bold and italic, an image, and text that
+    looks like HTML."""
+    image = base64.b64encode(png(6, 4)).decode()
+    return _document(
+        '<text:h text:outline-level="1">Digital Cooperation</text:h>\n'
+        '<text:p>The <text:span text:style-name="Bold">working group</text:span> met in '
+        '<text:span text:style-name="Italic">Geneva</text:span>; see '
+        '<text:a xlink:type="simple" xlink:href="https://unctad.org/cstd">the CSTD site</text:a>.'
+        '<text:note text:id="n1" text:note-class="footnote"><text:note-citation>1</text:note-citation>'
+        '<text:note-body><text:p>Footnote about the mandate.</text:p></text:note-body></text:note></text:p>\n'
+        '<text:h text:outline-level="2">Issues</text:h>\n'
+        '<text:list><text:list-item><text:p>Access and affordability</text:p>'
+        '<text:list><text:list-item><text:p>Rural connectivity</text:p></text:list-item></text:list>'
+        '</text:list-item><text:list-item><text:p>Cybersecurity</text:p></text:list-item></text:list>\n'
+        '<table:table table:name="Mapping"><table:table-column table:number-columns-repeated="2"/>'
+        '<table:table-row><table:table-cell><text:p>Issue</text:p></table:table-cell>'
+        '<table:table-cell><text:p>Forum</text:p></table:table-cell></table:table-row>'
+        '<table:table-row><table:table-cell><text:p>Spam</text:p></table:table-cell>'
+        '<table:table-cell><text:p>ITU</text:p></table:table-cell></table:table-row></table:table>\n'
+        '<text:p>Chart: <draw:frame draw:name="chart" svg:width="2cm" svg:height="1.3cm"><draw:image>'
+        f'<office:binary-data>{image}</office:binary-data></draw:image></draw:frame></text:p>\n'
+        '<text:p>&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(2)&gt;</text:p>\n')
+
+
+def tracked_document() -> str:
+    """A paragraph with a tracked insertion and a tracked deletion (by a reviewer in Writer)."""
+    info = '<office:change-info><dc:creator>Ana</dc:creator><dc:date>2024-02-01T10:00:00</dc:date></office:change-info>'
+    tracked = (
+        '<text:tracked-changes>'
+        f'<text:changed-region text:id="ins1"><text:insertion>{info}</text:insertion></text:changed-region>'
+        f'<text:changed-region text:id="del1"><text:deletion>{info}<text:p>OBSOLETEWORD </text:p></text:deletion>'
+        '</text:changed-region></text:tracked-changes>')
+    return _document(
+        '<text:h text:outline-level="1">Tracked</text:h>\n'
+        '<text:p>Delegations <text:change-start text:change-id="ins1"/>WELCOMED '
+        '<text:change-end text:change-id="ins1"/><text:change text:change-id="del1"/>the report.</text:p>',
+        tracked=tracked)
+
+
+def convert_all(sources: dict[str, str], folder: Path) -> dict[str, Path]:
+    """Write each flat ODF text as ``<name>.fodt`` and convert all of them to .docx and .odt with one
+    LibreOffice run per format; ``{"<name>.docx": path, "<name>.odt": path}``."""
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice is missing: make test installs libreoffice-writer-nogui"
+    folder.mkdir(parents=True, exist_ok=True)
+    inputs = []
+    for name, text in sources.items():
+        path = folder / f"{name}.fodt"
+        path.write_text(text, encoding="utf-8")
+        inputs.append(str(path))
+    profile = (folder / "lo-profile").as_uri()
+    for target in ("docx", "odt"):
+        subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", target,
+                        "--outdir", str(folder), *inputs], check=True, capture_output=True, timeout=180)
+    found = {f"{name}.{ext}": folder / f"{name}.{ext}" for name in sources for ext in ("docx", "odt")}
+    missing = [key for key, path in found.items() if not path.exists()]
+    assert not missing, f"LibreOffice did not write {missing}"
+    return found
+
+
+def rezip(data: bytes, *, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None,
+          compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A copy of the zip ``data`` with members replaced or added."""
+    replace, add = replace or {}, add or {}
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", compression) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, replace.get(info.filename, source.read(info)))
+        for name, blob in add.items():
+            target.writestr(name, blob)
+    return out.getvalue()

@@ -1,0 +1,34 @@
+-- pandoc filter for imports (wiki/docimport.py): plain images (no size attributes, which would make
+-- pandoc write raw <img> HTML), footnotes without the block quote ODF indentation turns into, and a
+-- real header row for tables whose first row Word did not mark as one (the wiki's tables need it).
+function Image(el)
+  el.attributes = {}
+  el.classes = {}
+  el.identifier = ""
+  return el
+end
+
+function Note(el)
+  local blocks = {}
+  for _, block in ipairs(el.content) do
+    if block.t == "BlockQuote" then
+      for _, inner in ipairs(block.content) do table.insert(blocks, inner) end
+    else
+      table.insert(blocks, block)
+    end
+  end
+  el.content = blocks
+  return el
+end
+
+function Table(tbl)
+  for _, row in ipairs(tbl.head.rows) do
+    for _, cell in ipairs(row.cells) do
+      if #cell.contents > 0 then return tbl end
+    end
+  end
+  if #tbl.bodies > 0 and #tbl.bodies[1].body > 0 then
+    tbl.head.rows = {table.remove(tbl.bodies[1].body, 1)}
+  end
+  return tbl
+end

@@ -1,0 +1,216 @@
+"""Word (.docx) and OpenDocument text (.odt) files turned into a page's Markdown and its images.
+
+A file is judged by its bytes, never its name: an OLE compound file (an encrypted Word file or an
+old binary .doc), a zip that is not a Word or OpenDocument text (its ``[Content_Types].xml`` or
+``mimetype``), one with macros (``vbaProject.bin``, a macro-enabled content type, ODF ``Basic/``
+or ``Scripts/``), encrypted members, a zip bomb (declared and actual unpacked sizes and ratios are
+checked, streaming, before pandoc unpacks anything) and images of too many pixels are refused
+with a message. pandoc then converts it (tracked changes accepted: the import is the file's final
+text) in a child process with a time and memory limit; a Lua filter keeps images plain and table
+headers real. Images become attachments named by their content, so importing the same file again
+reuses them. No Flask, no Git.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import attachments, converters
+from .errors import N_, DocumentRefused, DocumentTooLarge, NotADocument
+
+OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
+MAX_MEMBERS = 5_000
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # everything in the zip, declared and actual
+MAX_RATIO = 200  # uncompressed / compressed, for members over RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024
+MAX_PIXELS = 40_000_000  # width × height of one image
+IMAGE_KINDS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+FILTER = Path(__file__).with_name("docimport.lua")
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Converted:
+    """A converted document: its Markdown, the images to attach (name: bytes), and what was left out."""
+
+    kind: str
+    markdown: str
+    images: dict[str, bytes] = field(default_factory=dict)
+    dropped: tuple[str, ...] = ()
+
+
+def check_document(data: bytes) -> str:
+    """``"docx"`` or ``"odt"`` for an acceptable upload; raise a :class:`DocumentRefused` saying why not."""
+    if data.startswith(OLE_HEADER):
+        raise DocumentRefused(N_("This file is encrypted (password-protected) or an old binary Word .doc. Save it "
+                                 "as .docx or .odt without a password and import that."))
+    if not data.startswith(b"PK\x03\x04"):
+        raise NotADocument(N_("This file is not a Word (.docx) or OpenDocument text (.odt) document."))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            _check_sizes(infos)
+            names = {info.filename for info in infos}
+            kind = _kind(archive, names)
+            _check_macros(archive, names, kind)
+            _check_unpacked(archive, infos)
+            _check_images(archive, infos)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError, OSError) as error:
+        raise DocumentRefused(N_("This file is damaged and cannot be read as a document (%(detail)s)."),
+                              detail=str(error)[:120]) from None
+    return kind
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo]) -> None:
+    if len(infos) > MAX_MEMBERS:
+        raise DocumentTooLarge(N_("The document holds more than %(count)s files; it cannot be imported."),
+                               count=MAX_MEMBERS)
+    if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
+        raise DocumentTooLarge(N_("The document unpacks to more than %(size)s MB; it cannot be imported."),
+                               size=MAX_UNPACKED_BYTES // (1024 * 1024))
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise DocumentRefused(N_("Parts of this file are encrypted. Save it without a password and import "
+                                     "that."))
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise DocumentTooLarge(N_("The document is compressed suspiciously well (a zip bomb?); it cannot be "
+                                      "imported."))
+
+
+def _kind(archive: zipfile.ZipFile, names: set[str]) -> str:
+    if "mimetype" in names and archive.getinfo("mimetype").file_size <= 200:
+        mimetype = archive.read("mimetype").strip()
+        if mimetype == ODT_MIMETYPE and "content.xml" in names:
+            manifest = _small(archive, "META-INF/manifest.xml") if "META-INF/manifest.xml" in names else ""
+            if "encryption-data" in manifest:
+                raise DocumentRefused(N_("This file is encrypted (password-protected). Save it without a "
+                                         "password and import that."))
+            return "odt"
+    if "[Content_Types].xml" in names:
+        types = _small(archive, "[Content_Types].xml")
+        if "macroEnabled" in types or "vbaProject" in types:
+            raise DocumentRefused(N_("This document contains macros (a .docm file). Save it as a .docx without "
+                                     "macros and import that."))
+        if DOCX_MAIN in types and "word/document.xml" in names:
+            return "docx"
+    raise NotADocument(N_("This file is not a Word (.docx) or OpenDocument text (.odt) document."))
+
+
+def _small(archive: zipfile.ZipFile, name: str) -> str:
+    info = archive.getinfo(name)
+    if info.file_size > 1024 * 1024:
+        raise DocumentRefused(N_("The part %(name)s of this document is too large."), name=name)
+    return archive.read(info).decode("utf-8", "replace")
+
+
+def _check_macros(archive: zipfile.ZipFile, names: set[str], kind: str) -> None:
+    lowered = {name.lower() for name in names}
+    macro = any(name.endswith(("vbaproject.bin", "vbadata.xml")) for name in lowered)
+    if kind == "odt":
+        macro |= any(name.startswith(("basic/", "scripts/")) and not name.endswith("/") for name in lowered)
+    if macro:
+        raise DocumentRefused(N_("This document contains macros. Save it without macros and import that."))
+
+
+def _check_unpacked(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    """Unpack every member as a stream, counting: more than declared, or than the limit, is refused."""
+    total = 0
+    for info in infos:
+        size = 0
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                size += len(chunk)
+                total += len(chunk)
+                if size > info.file_size or total > MAX_UNPACKED_BYTES:
+                    raise DocumentTooLarge(N_("The document unpacks to more than it says (a zip bomb?); it cannot "
+                                              "be imported."))
+
+
+def _image_size(data: bytes) -> tuple[str, int, int] | None:
+    """``(format, width, height)`` read from an image's header by Pillow, or ``None`` if not an image."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                return image.format or "", image.width, image.height
+        except Image.DecompressionBombError:
+            return "huge", MAX_PIXELS, MAX_PIXELS
+        except (OSError, ValueError, SyntaxError):
+            return None
+
+
+def _check_images(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    for info in infos:
+        if info.is_dir() or not info.filename.lower().startswith(("word/media/", "pictures/", "media/")):
+            continue
+        found = _image_size(archive.read(info))
+        if found is not None and found[1] * found[2] > MAX_PIXELS:
+            raise DocumentTooLarge(N_("The image %(name)s is %(width)s × %(height)s pixels; images may have at most "
+                                      "%(limit)s million pixels."), name=info.filename.rpartition("/")[2],
+                                   width=found[1], height=found[2], limit=MAX_PIXELS // 1_000_000)
+
+
+def convert(data: bytes, *, timeout: float = converters.DEFAULT_TIMEOUT,
+            memory: int = converters.DEFAULT_MEMORY) -> Converted:
+    """Check ``data`` and convert it to the wiki's Markdown with its images (not yet named for a page)."""
+    kind = check_document(data)
+    with tempfile.TemporaryDirectory(prefix="wiki-import-") as scratch:
+        source = Path(scratch) / f"upload.{kind}"
+        source.write_bytes(data)
+        output = converters.pandoc(
+            ["--from", kind, "--to", "markdown_strict+pipe_tables+footnotes+four_space_rule", "--wrap=none",
+             "--track-changes=accept", "--lua-filter", str(FILTER), "--extract-media=media", "--sandbox",
+             source.name], cwd=scratch, timeout=timeout, memory=memory)
+        markdown = output.decode("utf-8", "replace").replace("\r\n", "\n")
+        images: dict[str, bytes] = {}
+        dropped: list[str] = []
+        media = Path(scratch) / "media"
+        for file in sorted(media.rglob("*")) if media.is_dir() else ():
+            if not file.is_file():
+                continue
+            relative = file.relative_to(scratch).as_posix()
+            blob = file.read_bytes()
+            found = _image_size(blob)
+            extension = IMAGE_KINDS.get(found[0]) if found else None
+            if extension is None:  # EMF, WMF, TIFF...: not something a browser shows
+                dropped.append(file.name)
+                markdown = _replace_image(markdown, relative, None)
+                continue
+            name = f"image-{hashlib.sha256(blob).hexdigest()[:12]}.{extension}"
+            images[name] = blob
+            markdown = _replace_image(markdown, relative, name)
+    return Converted(kind=kind, markdown=markdown.strip() + "\n", images=images, dropped=tuple(dropped))
+
+
+def _replace_image(markdown: str, path: str, name: str | None) -> str:
+    """Point the image at ``path`` to the attachment ``name`` (a placeholder the caller fills with the
+    page's URL), or drop it when it cannot be kept (its alternative text stays)."""
+    pattern = re.compile(r"!\[([^\]]*)\]\(" + re.escape(path) + r"(?:\s+\"[^\"]*\")?\)")
+    if name is None:
+        return pattern.sub(lambda match: match.group(1), markdown)
+    return pattern.sub(lambda match: f"![{match.group(1)}]({ATTACHMENT_PREFIX}{name})", markdown)
+
+
+ATTACHMENT_PREFIX = "attachment:"
+
+
+def for_page(converted: Converted, attachments_url: str) -> str:
+    """The Markdown with its images pointing at ``attachments_url`` + name (the page's attachments)."""
+    return converted.markdown.replace(f"]({ATTACHMENT_PREFIX}", f"]({attachments_url}")
+
+
+def check_image_names(names: list[str]) -> None:
+    """Every image name is an acceptable attachment name (they are made here, so this is a guard)."""
+    for name in names:
+        attachments.check_name(name)

@@ -1,0 +1,260 @@
+"""Importing a Word or OpenDocument text file as a page, a new revision of one, or a proposal.
+
+Two steps, so nothing is saved unseen: the upload is checked and converted (``wiki.docimport``)
+and staged on the server under ``<instance>/imports/<sha256 of the upload>/``; the preview shows
+the rendered page, and for an existing page the word diff, with a signed token naming the staged
+conversion, the page, the user and the base revision. Saving reads the staged conversion back and
+saves it like the editor does (three-way merge from the base revision; the conflict editor when
+the changes overlap), with the images attached in the same commit. A forged, altered or stale
+token is a 400.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_number
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from .. import attachments, docimport, names
+from ..auth import current_author, role_required
+from ..diffs import diff_texts
+from ..errors import N_, DocumentTooLarge, EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
+from ..store import Author, SaveResult
+from ..store.pages import Pages
+from .attachments import human_size
+from .common import BadForm, form_field, page_context, renderer, store, summary_field
+from .pages import _conflict_editor, proposal_required
+
+bp = Blueprint("imports", __name__, url_prefix="/-")
+TOKEN_SALT = "living-wiki-import"
+STAGE_SECONDS = 24 * 3600  # a staged conversion (and its token) lives this long
+ACCEPT = ".docx,.odt,application/vnd.openxmlformats-officedocument.wordprocessingml.document," \
+         "application/vnd.oasis.opendocument.text"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+def staging_root() -> Path:
+    return Path(current_app.instance_path) / "imports"
+
+
+def _limit_message() -> str:
+    limit = current_app.config["MAX_IMPORT_BYTES"]
+    return _("Documents to import can be at most %(size)s (%(bytes)s bytes). Nothing was saved.",
+             size=human_size(limit), bytes=format_number(limit))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    return render_template("error.html", code=413, message=_limit_message()), 413
+
+
+def _form(status: int = 200, **values: object) -> tuple[str, int]:
+    context = {"page": request.values.get("page", ""), "summary": "", "proposal": False,
+               "limit": human_size(current_app.config["MAX_IMPORT_BYTES"]), "accept": ACCEPT, **values}
+    return render_template("imports/form.html", **context), status
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@role_required("editor")
+def import_document() -> str | tuple[str, int] | Response:
+    if request.method == "GET":
+        return _form()
+    if form_field("token", required=False):
+        return _save()
+    return _preview()
+
+
+def _page_name() -> str:
+    raw = form_field("page").strip()
+    try:
+        return names.normalize_page_name(raw)
+    except InvalidPageName as error:
+        raise BadForm(N_("The page name: %(reason)s"), reason=error.message) from error
+
+
+def _upload() -> tuple[str, bytes]:
+    uploads = [item for item in request.files.getlist("file") if item.filename]
+    if len(uploads) != 1:
+        raise BadForm(N_("Choose one .docx or .odt file to import."))
+    limit = current_app.config["MAX_IMPORT_BYTES"]
+    data = uploads[0].stream.read(limit + 1)
+    if len(data) > limit:
+        raise DocumentTooLarge(N_("Documents to import can be at most %(size)s (%(bytes)s bytes). Nothing was "
+                                  "saved."), size=human_size(limit), bytes=format(limit, ","))
+    if not data:
+        raise BadForm(N_("The file is empty."))
+    return uploads[0].filename or "", data
+
+
+def stage(data: bytes, filename: str) -> tuple[str, docimport.Converted]:
+    """Convert ``data`` once per content: the staged conversion is keyed by the upload's hash."""
+    digest = hashlib.sha256(data).hexdigest()
+    root = staging_root()
+    _clean(root)
+    folder = root / digest
+    if (folder / "meta.json").exists():
+        return digest, _load(digest)
+    converted = docimport.convert(data, timeout=current_app.config["IMPORT_TIMEOUT"],
+                                  memory=current_app.config["IMPORT_MEMORY"])
+    partial = root / f".{digest}.{time.time_ns()}"
+    (partial / "images").mkdir(parents=True)
+    (partial / "page.md").write_text(converted.markdown, encoding="utf-8")
+    for name, blob in converted.images.items():
+        (partial / "images" / name).write_bytes(blob)
+    meta = {"kind": converted.kind, "filename": filename[:200], "dropped": list(converted.dropped)}
+    (partial / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    try:
+        partial.rename(folder)
+    except OSError:  # another request staged the same upload first
+        shutil.rmtree(partial, ignore_errors=True)
+    return digest, converted
+
+
+def _load(digest: str) -> docimport.Converted:
+    folder = staging_root() / digest
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        images = {file.name: file.read_bytes() for file in sorted((folder / "images").iterdir())}
+        markdown = (folder / "page.md").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        raise BadForm(N_("The uploaded document is no longer on the server. Upload it again.")) from None
+    return docimport.Converted(kind=meta["kind"], markdown=markdown, images=images,
+                               dropped=tuple(meta.get("dropped", ())))
+
+
+def _clean(root: Path) -> None:
+    """Remove staged conversions older than a day (their tokens have expired too)."""
+    if not root.is_dir():
+        return
+    cutoff = time.time() - STAGE_SECONDS
+    for folder in root.iterdir():
+        try:
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
+@bp.get("/import/<digest>/<name>")
+@role_required("editor")
+def staged_image(digest: str, name: str) -> Response:
+    """An image of a staged conversion, for the preview (raster images only, as attachments are shown)."""
+    if not re.fullmatch(r"[0-9a-f]{64}", digest) or not re.fullmatch(r"image-[0-9a-f]{12}\.(png|jpg|gif|webp)", name):
+        abort(404)
+    path = staging_root() / digest / "images" / name
+    if not path.is_file():
+        abort(404)
+    data = path.read_bytes()
+    kind = attachments.sniff(data)
+    if not kind.inline:
+        abort(404)
+    response = send_file(io.BytesIO(data), mimetype=kind.mimetype, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _attachments_url(page: str) -> str:
+    return url_for("attachments.attachments", page=page) + "/"
+
+
+def _preview() -> tuple[str, int]:
+    page = _page_name()
+    filename, data = _upload()
+    digest, converted = stage(data, filename)
+    wiki = store()
+    head = wiki.head() or ""
+    text = docimport.for_page(converted, _attachments_url(page))
+    try:
+        current = wiki.read_page(page).text
+        exists = True
+    except PageNotFound:
+        current, exists = "", False
+    token = _serializer().dumps({"h": digest, "p": page, "u": current_author().username, "b": head})
+    # The preview shows the images from the staging area; the text saved points at the page's attachments.
+    rendered = renderer().render(docimport.for_page(converted, url_for("imports.staged_image", digest=digest,
+                                                                       name="x")[:-1]))
+    wants_proposal = form_field("proposal", required=False) == "1"
+    return render_template(
+        "imports/preview.html", page=page, title=names.page_title(page), filename=filename, html=rendered.html,
+        diff=diff_texts(current, text) if exists else None, exists=exists, token=token,
+        images=sorted(converted.images), dropped=converted.dropped, text=text,
+        summary=summary_field() or _("Import %(file)s", file=filename[:150]),
+        proposal=wants_proposal or proposal_required(page), proposal_required=proposal_required(page)), 200
+
+
+def _save() -> str | tuple[str, int] | Response:
+    try:
+        claims = _serializer().loads(form_field("token"), max_age=STAGE_SECONDS)
+    except SignatureExpired:
+        raise BadForm(N_("This import preview is more than a day old. Upload the document again.")) from None
+    except BadSignature:
+        raise BadForm(N_("This import form was not made by this wiki, or was changed. Upload the document "
+                         "again.")) from None
+    author = current_author()
+    if not isinstance(claims, dict) or claims.get("u") != author.username or claims.get("p") != _page_name():
+        raise BadForm(N_("This import form was made for another user or page. Upload the document again."))
+    page, base = claims["p"], claims["b"] or None
+    converted = _load(claims["h"])
+    text = docimport.for_page(converted, _attachments_url(page))
+    summary = summary_field() or _("Import %(page)s", page=page)
+    if form_field("proposal", required=False) == "1" or proposal_required(page):
+        return _save_as_proposal(page, text, converted, base, summary, author)
+    context = {**page_context(page), "proposal_required": False}
+    try:
+        result = store().save_page(page, text, base=base, author=author, summary=summary, files=converted.images)
+    except EditConflict as conflict:
+        _attach_for_conflict(store().pages, page, converted, conflict, author)
+        return _conflict_editor(conflict, text, summary, context)
+    except (PageMoved, PageExists) as error:
+        flash(error.message, "error")
+        return _form(409, page=page)
+    _flash_saved(result)
+    return redirect(url_for("pages.view", page=page))
+
+
+def _attach_for_conflict(pages: Pages, page: str, converted: docimport.Converted, conflict: EditConflict,
+                         author: Author) -> None:
+    """Before the conflict editor: attach the images to the page as it now is (its text unchanged),
+    so the image links of the text being merged work and nothing of the import is lost."""
+    if converted.images:
+        pages.save_page(page, conflict.their_text, base=conflict.head, author=author, files=converted.images,
+                        summary=_("Attach the images of an imported document"))
+
+
+def _save_as_proposal(page: str, text: str, converted: docimport.Converted, base: str | None, summary: str,
+                      author: Author) -> Response | tuple[str, int]:
+    wiki = store()
+    proposal = wiki.proposals.create(summary, _("Imported from a document."), author=author)
+    pages = wiki.proposals.pages_of(proposal.number)
+    try:
+        pages.save_page(page, text, base=base, author=author, summary=summary, files=converted.images)
+    except EditConflict as conflict:  # the agreed text moved under the preview: settle it in the proposal
+        _attach_for_conflict(pages, page, converted, conflict, author)
+        return _conflict_editor(conflict, text, summary, {**page_context(page), "proposal": proposal})
+    flash(_("Proposal %(number)s started with the imported text; the agreed text is unchanged until it is merged.",
+            number=proposal.number), "success")
+    return redirect(url_for("pages.view", page=page, proposal=proposal.number))
+
+
+def _flash_saved(result: SaveResult) -> None:
+    if result.commit is None:
+        flash(_("There were no changes to save."), "info")
+    elif result.merged:
+        flash(_("Someone else changed this page since the preview. Their changes touched other lines, so both "
+                "were merged and saved. Please check the result."), "warning")
+    else:
+        flash(_("The document was imported."), "success")
