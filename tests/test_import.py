@@ -4,6 +4,7 @@ proposals, the editor's merge rules, and every kind of bad file (nothing saved, 
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import time
@@ -249,6 +250,15 @@ def test_an_upload_over_max_import_bytes_is_refused(tmp_path: Path, office_files
     response = upload(client, office_files["full.docx"], "Too/Big")
     assert response.status_code == 413 and "at most" in response.get_data(as_text=True)
     assert app.extensions["wiki_store"].head() == head
+
+
+def test_imports_may_be_larger_than_other_requests(tmp_path: Path, office_files: dict[str, bytes]) -> None:
+    app = make_app(tmp_path / "i", MAX_PAGE_BYTES=10_000, MAX_ATTACHMENT_BYTES=10_000)  # other bodies: ~105 KB
+    client = app.test_client()
+    Auth(client).login("editor")
+    padded = rezip(office_files["full.docx"], add={"customXml/item9.xml": os.urandom(300_000)})
+    assert upload(client, padded, "Large/Import").status_code == 200
+    assert client.post("/-/preview", data={"text": "x" * 300_000}).status_code == 413
 
 
 def test_readers_cannot_import(client: FlaskClient, auth: Auth) -> None:

@@ -77,6 +77,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.extensions["wiki_search"] = SearchIndex(app.config["SEARCH_DATABASE"], app.extensions["wiki_store"])
     ensure_instance(app)
 
+    from .views.imports import raise_body_limit
+
+    app.before_request(raise_body_limit)  # before CSRFProtect's hook reads the form
     CSRFProtect(app)
     from . import auth, cli, http_cache, i18n, replica, security, templating
     from .views import (
@@ -144,8 +147,8 @@ def _derive_settings(app: Flask) -> None:
     app.config["MAX_FORM_MEMORY_SIZE"] = max(app.config.get("MAX_FORM_MEMORY_SIZE") or 0, form_room)
     if not app.config.get("MAX_CONTENT_LENGTH"):
         # Room for the larger of a page form and an attachment upload (files spool to disk).
-        app.config["MAX_CONTENT_LENGTH"] = max(4 * app.config["MAX_PAGE_BYTES"], app.config["MAX_ATTACHMENT_BYTES"],
-                                               app.config["MAX_IMPORT_BYTES"]) + 65536
+        app.config["MAX_CONTENT_LENGTH"] = max(4 * app.config["MAX_PAGE_BYTES"],
+                                               app.config["MAX_ATTACHMENT_BYTES"]) + 65536
     if app.config["SEED_GROUP"] not in app.config["GROUPS"]:
         app.config["SEED_GROUP"] = next(iter(app.config["GROUPS"]))
 

@@ -57,6 +57,14 @@ def _limit_message() -> str:
              size=human_size(limit), bytes=format_number(limit))
 
 
+def raise_body_limit() -> None:
+    """An import may be larger than any other request: raise the body limit for that one route
+    (registered before CSRFProtect's hook, which reads the form)."""
+    if request.endpoint == "imports.import_document" and request.method == "POST":
+        request.max_content_length = max(current_app.config["MAX_CONTENT_LENGTH"] or 0,
+                                         current_app.config["MAX_IMPORT_BYTES"] + 65536)
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     return render_template("error.html", code=413, message=_limit_message()), 413
