@@ -187,11 +187,11 @@ def import_doc_command(file: Path, page: str, username: str, summary: str, propo
         if len(data) > current_app.config["MAX_IMPORT_BYTES"]:
             raise click.ClickException(f"{file} is larger than MAX_IMPORT_BYTES "
                                        f"({current_app.config['MAX_IMPORT_BYTES']} bytes).")
-        converted = docimport.convert(data, timeout=current_app.config["IMPORT_TIMEOUT"],
-                                      memory=current_app.config["IMPORT_MEMORY"])
         with current_app.test_request_context():  # the attachments' URLs, as the web import writes them
+            from .views.export import limits
             from .views.imports import _attachments_url
 
+            converted = docimport.convert(data, limits=limits())
             text = docimport.for_page(converted, _attachments_url(page))
         author = Author(name=user.display_name, email=user.commit_email, username=user.username, group=user.group)
         summary = summary or f"Import {file.name}"

@@ -22,8 +22,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import attachments, converters
+from . import attachments
 from .errors import N_, DocumentRefused, DocumentTooLarge, NotADocument
+from .office import convert as converters
 
 OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
@@ -161,18 +162,23 @@ def _check_images(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Non
                                    width=found[1], height=found[2], limit=MAX_PIXELS // 1_000_000)
 
 
-def convert(data: bytes, *, timeout: float = converters.DEFAULT_TIMEOUT,
-            memory: int = converters.DEFAULT_MEMORY) -> Converted:
-    """Check ``data`` and convert it to the wiki's Markdown with its images (not yet named for a page)."""
+def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMITS) -> Converted:
+    """Check ``data`` and convert it to the wiki's Markdown with its images (not yet named for a page).
+
+    pandoc runs through :func:`wiki.office.convert.run_limited` (a child process under ``limits``)
+    in a scratch directory, where it extracts the images.
+    """
     kind = check_document(data)
     with tempfile.TemporaryDirectory(prefix="wiki-import-") as scratch:
         source = Path(scratch) / f"upload.{kind}"
         source.write_bytes(data)
-        output = converters.pandoc(
-            ["--from", kind, "--to", "markdown_strict+pipe_tables+footnotes+four_space_rule", "--wrap=none",
-             "--track-changes=accept", "--lua-filter", str(FILTER), "--extract-media=media", "--sandbox",
-             source.name], cwd=scratch, timeout=timeout, memory=memory)
-        markdown = output.decode("utf-8", "replace").replace("\r\n", "\n")
+        heap = f"-M{max(64, limits.memory_bytes // 2 // 2**20)}m"
+        converters.run_limited(
+            [converters.pandoc_path(), "+RTS", heap, "-RTS", "--sandbox", "--from", kind,
+             "--to", "markdown_strict+pipe_tables+footnotes+four_space_rule", "--wrap=none", "--track-changes=accept",
+             "--lua-filter", str(FILTER), "--extract-media=media", "--output", "page.md", source.name],
+            Path(scratch), limits)
+        markdown = (Path(scratch) / "page.md").read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
         images: dict[str, bytes] = {}
         dropped: list[str] = []
         media = Path(scratch) / "media"

@@ -183,8 +183,3 @@ class DocumentTooLarge(DocumentRefused):
 
     code = 413
 
-
-class ConversionFailed(WikiError):
-    """pandoc or WeasyPrint failed, ran out of time or of memory on a document."""
-
-    code = 422

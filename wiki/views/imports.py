@@ -34,6 +34,7 @@ from ..store import Author, SaveResult
 from ..store.pages import Pages
 from .attachments import human_size
 from .common import BadForm, form_field, page_context, renderer, store, summary_field
+from .export import limits as export_limits
 from .pages import _conflict_editor, proposal_required
 
 bp = Blueprint("imports", __name__, url_prefix="/-")
@@ -116,8 +117,7 @@ def stage(data: bytes, filename: str) -> tuple[str, docimport.Converted]:
     folder = root / digest
     if (folder / "meta.json").exists():
         return digest, _load(digest)
-    converted = docimport.convert(data, timeout=current_app.config["IMPORT_TIMEOUT"],
-                                  memory=current_app.config["IMPORT_MEMORY"])
+    converted = docimport.convert(data, limits=export_limits())
     partial = root / f".{digest}.{time.time_ns()}"
     (partial / "images").mkdir(parents=True)
     (partial / "page.md").write_text(converted.markdown, encoding="utf-8")
