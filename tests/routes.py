@@ -133,6 +133,24 @@ ROUTES: list[Route] = [
     # by now each editor has drafted in the proposal (the edit row above), and drafters may close it
     Route("proposals.close", "POST", "/-/proposals/{proposal}/close", roles(LOGIN, 403, 302),
           data={"reason": "Rejected by the matrix."}),
+    # comment threads on passages (issue 15)
+    Route("comments.page_comments", "GET", "/Home/-/comments", EVERYONE),
+    Route("comments.page_comments", "GET", "/Home/-/comments?paragraph=1", EVERYONE),
+    Route("comments.page_comments", "GET", "/Home/-/comments?paragraph=999", roles(404, 404, 404)),
+    Route("comments.page_comments", "GET", "/Home/-/comments?paragraph=-1", roles(400, 400, 400)),
+    Route("comments.page_comments", "GET", "/Matrix/Proposed/-/comments?proposal={proposal}", EVERYONE),
+    Route("comments.page_comments", "GET", "/No_such_page/-/comments", roles(404, 404, 404)),
+    Route("comments.start", "POST", "/{page}/-/comments", roles(LOGIN, 303, 303), page="Matrix/Comment",
+          data={"rev": "{head}", "paragraph": "1", "kind": "objection", "text": "From the matrix."}),
+    Route("comments.start", "POST", "/{page}/-/comments", roles(LOGIN, 400, 400), page="Matrix/Comment_bad",
+          data={"rev": "{head}", "quote": "not in the page at all", "text": "x"}),
+    Route("comments.act", "POST", "/Home/-/comments/999", roles(LOGIN, 404, 404),
+          data={"action": "reply", "text": "x"}),
+    Route("comments.all_comments", "GET", "/-/comments", EVERYONE),
+    Route("comments.all_comments", "GET", "/-/comments?state=all&kind=objection&group=governments&section=Matrix",
+          EVERYONE),
+    Route("comments.all_comments", "GET", "/-/comments?state=bogus", roles(400, 400, 400)),
+    Route("comments.feed", "GET", "/-/comments.atom", EVERYONE),
     # read replicas (issue 18): not a replica here, so the primary's notification finds nothing
     Route("replica.notify", "POST", "/-/replica/notify", roles(404, 404, 404), private_anonymous=404),
     # site blueprint

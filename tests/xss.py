@@ -304,6 +304,31 @@ def _fill_tokens(app: Flask) -> list[str]:
         except TokenError:  # control characters and empty names are refused
             continue
     return ["/-/account/tokens", "/-/admin/tokens"]
+def _fill_comments(app: Flask) -> list[str]:
+    """Comment texts and replies, quoted passages (found in a page of payloads, and outdated ones
+    shown as quoted), and a group of payload name on the threads and in the lists."""
+    from wiki.store.comment_model import Anchor
+
+    store = app.extensions["wiki_store"]
+    discussions = app.extensions["wiki_discussions"]
+    corpus = [p for p in payloads() if "\x00" not in p][:40]
+    store.save_page("Xss/Comments", "\n\n".join(f"para {p}" for p in corpus) + "\n", base=store.head(),
+                    author=_author(), summary="comments")
+    head = store.head()
+    blob = store.page_blob_id("Xss/Comments", head)
+    blocks = discussions.passages(blob).blocks
+    paragraphs = [number for number, block in enumerate(blocks, 1) if block.end > block.start]
+    groups = [slug for slug in app.config["GROUPS"] if slug.startswith("xss-")]
+    for index, payload in enumerate(corpus):
+        anchor = discussions.anchor(blob, head, paragraph=paragraphs[index % len(paragraphs)])
+        author = _author(index, group=groups[index % len(groups)] if groups else "governments")
+        kind = ("comment", "question", "objection", "support")[index % 4]
+        number = store.comments.start("Xss/Comments", anchor, kind, payload or "x", proposal=None, author=author)
+        store.comments.reply(number, payload or "x", author=author)
+        forged = Anchor(rev=head, blob=blob, quote=payload or "x", prefix=payload, suffix=payload, position=10 ** 6)
+        store.comments.start("Xss/Comments", forged, kind, payload or "x", proposal=None, author=author)
+    return ["/Xss/Comments", "/Xss/Comments/-/comments", "/Xss/Comments/-/comments?paragraph=1",
+            "/-/comments", "/-/comments?state=outdated", "/-/comments?state=all", "/-/comments.atom"]
 
 
 def _fill_imports(app: Flask) -> list[str]:
@@ -333,6 +358,7 @@ SINKS = [
     Sink("proposal titles, rationales, comments, objections, closing reasons", _fill_proposals),
     Sink("access token names", _fill_tokens),
     Sink("text of imported documents", _fill_imports),
+    Sink("comment threads: texts, replies, quoted passages, groups", _fill_comments),
 ]
 
 

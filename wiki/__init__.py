@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, url_for
 from flask_wtf.csrf import CSRFProtect
 
+from .discussion import Discussions
 from .render import Renderer
 from .search import SearchIndex
 from .store import Author, Store, replication
@@ -72,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         hash_method=app.config["PASSWORD_HASH_METHOD"])
     app.extensions["wiki_tokens"] = TokenStore(app.extensions["wiki_users"])
     app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))
+    app.extensions["wiki_discussions"] = Discussions(app.extensions["wiki_store"], app.extensions["wiki_renderer"])
     app.extensions["wiki_search"] = SearchIndex(app.config["SEARCH_DATABASE"], app.extensions["wiki_store"])
     ensure_instance(app)
 
@@ -83,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     from .views import (
         attachments,
         changes,
+        comments,
         find,
         git_http,
         history,
@@ -120,6 +123,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(tokens.bp)
     export_views.init_app(app)  # exports (issue 17): the job runner and its blueprint, before pages' catch-all
     app.register_blueprint(imports.bp)
+    app.register_blueprint(comments.bp)
     app.register_blueprint(pages.bp)
     replica.init_app(app)
     cli.init_app(app)

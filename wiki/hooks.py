@@ -7,8 +7,9 @@ refuses, nothing changes and every line it prints reaches the pusher as ``remote
   of an open proposal (it must exist already, as the wiki made it; fast-forward only, never deleted;
   the proposal's state is read from the metadata branch's tree, as ``wiki.store.proposals`` writes it)
   and new tags (``refs/tags/*``, never moved or deleted, named like the wiki's named versions,
-  pointing at a commit of main) can be pushed; ``refs/notes/*`` and the proposals' metadata branch
-  ``refs/heads/meta/proposals`` belong to the wiki. A new branch or tag may not share its short name
+  pointing at a commit of main) can be pushed; ``refs/notes/*``, the proposals' metadata branch
+  ``refs/heads/meta/proposals`` and the comments' branch ``refs/heads/meta/comments`` belong to the
+  wiki. A new branch or tag may not share its short name
   with another branch or tag (``git checkout main`` would be ambiguous in every clone), nor be
   ``head`` or ``origin``;
 - every pushed commit is one the wiki can show, read from the commit object itself (not through a
@@ -31,7 +32,8 @@ refuses, nothing changes and every line it prints reaches the pusher as ``remote
 ``post-receive`` records attribution: every commit the push added to main or to a proposal's
 branch (and no other branch had) gets a note under ``refs/notes/stakeholder-groups`` with
 ``Stakeholder-Group:`` (the commit's trailer, else the pusher's group) and ``Pushed-By:`` (the
-pusher's wiki account). History falls back to that note.
+pusher's wiki account). History falls back to that note. Pages the push renamed on main take their
+comment threads along (a ``move`` event on ``refs/heads/meta/comments``, as a rename in the wiki).
 It then adds the pushed commits to the commit-graph, as the wiki does after its own commits.
 
 The wiki's ``git_http`` view passes its settings in ``WIKI_HOOK_*`` variables; git itself runs in
@@ -56,6 +58,7 @@ from . import attachments, names
 from .errors import InvalidPageName, WikiError
 from .gitserver import ZERO_ID, FileChange, HookRepository, RawCommit
 from .store import GROUP_TRAILER, Author, Store
+from .store.comment_model import COMMENTS_REF
 from .store.gitlog import trailer_lines
 from .store.proposals import BRANCH_PREFIX, META_REF, parse_event
 
@@ -180,6 +183,9 @@ def _check_ref(update: RefUpdate, repo: HookRepository, main_after: str | None) 
     if ref == META_REF:
         return (f"{ref}: the proposals' rationales, discussion, endorsements and decisions are written by the "
                 "wiki; take part in the wiki, and fetch this branch, do not push it.")
+    if ref == COMMENTS_REF:
+        return (f"{ref}: the comment threads are written by the wiki; comment in the wiki, and fetch this "
+                "branch, do not push it.")
     if ref.startswith(BRANCH_PREFIX):
         return _check_proposal_ref(update, repo)
     return (f"{ref}: only refs/heads/main and new tags (refs/tags/*) can be pushed, and the branches of "
@@ -542,6 +548,17 @@ def record_attribution(updates: list[RefUpdate], repo: HookRepository, settings:
     return len(notes)
 
 
+def follow_renames(updates: list[RefUpdate], settings: HookSettings, store: Store) -> int:
+    """Move the comment threads of pages the push renamed on main, as a rename in the wiki does."""
+    moved = 0
+    for update in updates:
+        if update.ref == MAIN_REF and ZERO_ID not in (update.old, update.new):
+            pusher = Author(name=settings.pusher or "git", email="", username=settings.pusher or "git",
+                            group=settings.pusher_group)
+            moved += store.comments.follow_renames(update.old, update.new, author=pusher)
+    return moved
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in {"pre-receive", "post-receive"}:
         print("usage: python -m wiki.hooks pre-receive|post-receive", file=sys.stderr)
@@ -554,6 +571,7 @@ def main(argv: list[str]) -> int:
         store = Store(Path(os.environ.get("GIT_DIR", ".")).resolve(), committer_name=name,
                       committer_email=email.rstrip(">"))
         record_attribution(updates, repo, settings, store)
+        follow_renames(updates, settings, store)
         store.close()
         repo.write_commit_graph()
         return 0

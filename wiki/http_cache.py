@@ -31,7 +31,7 @@ CACHEABLE = frozenset({
 REVISION_ARGUMENTS = ("rev", "from", "to")
 
 
-def document_token() -> tuple[str, str, str]:
+def document_token() -> tuple[str, ...]:
     """The store's cache token, read once per request (the ETag and the page-view cache share it)."""
     if "document_token" not in g:
         g.document_token = current_app.extensions["wiki_store"].cache_token()

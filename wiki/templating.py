@@ -7,6 +7,7 @@ from flask_babel import gettext
 
 from .auth import can
 from .names import page_title
+from .store.comment_model import Entry
 from .users import DEFAULT_GROUPS
 
 
@@ -19,7 +20,13 @@ def group_name(slug: str) -> str:
     return gettext(name) if name in DEFAULT_GROUPS.values() else name
 
 
+def comment_html(entry: Entry) -> str:
+    """A comment's Markdown, sanitized like pages (cached by its event file's blob id)."""
+    return current_app.extensions["wiki_discussions"].comment_html(entry)
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(comment_html, "comment_html")
     app.add_template_filter(group_name, "group_name")
     # Dates and numbers are formatted for the reader's locale: see i18n.init_app.
     app.add_template_filter(page_title, "page_title")

@@ -275,7 +275,56 @@
     });
   }
 
+  // ---- Comments: selecting a passage of the page opens the comment form with it quoted ----
+
+  const normalize = (text) => text.replace(/\s+/g, " ");
+
+  /** The selection's offset in the page's plain text, as the server counts it (a hint: the server
+   *  takes the nearest occurrence of the quote). */
+  function selectionOffset(blocks, range) {
+    let offset = 0;
+    for (const block of blocks) {
+      const text = normalize(block.textContent).trim();
+      if (block.contains(range.startContainer)) {
+        const before = document.createRange();
+        before.setStart(block, 0);
+        before.setEnd(range.startContainer, range.startOffset);
+        return offset + normalize(before.toString()).trimStart().length;
+      }
+      if (text) offset += text.length + 1;
+    }
+    return 0;
+  }
+
+  function setupCommentOnSelection(panel) {
+    const blocks = [...document.querySelectorAll(".passage-text")];
+    const quote = panel.querySelector("textarea[name=quote]");
+    const position = panel.querySelector("input[name=position]");
+    const text = panel.querySelector("textarea[name=text]");
+    const open = () => {
+      const selection = document.getSelection();
+      if (!selection || selection.isCollapsed || !selection.rangeCount) return;
+      const range = selection.getRangeAt(0);
+      if (!blocks.some((block) => block.contains(range.startContainer))) return;
+      const quoted = normalize(selection.toString()).trim();
+      if (!quoted) return;
+      quote.value = quoted;
+      position.value = String(selectionOffset(blocks, range));
+      panel.hidden = false;
+    };
+    document.querySelector(".passages").addEventListener("mouseup", () => setTimeout(open, 0));
+    document.querySelector(".passages").addEventListener("keyup", (event) => {
+      if (event.shiftKey) open();
+    });
+    for (const button of panel.querySelectorAll("[data-close-panel]")) {
+      button.hidden = false;
+      button.addEventListener("click", () => { panel.hidden = true; });
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    const selectionPanel = document.getElementById("comment-on-selection");
+    if (selectionPanel && document.querySelector(".passages")) setupCommentOnSelection(selectionPanel);
     for (const area of document.querySelectorAll("textarea[data-unsaved-warning]")) {
       setupUnsavedWarning(area);
       const editor = area.closest(".editor");

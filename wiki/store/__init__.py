@@ -28,6 +28,7 @@ from .attachments import Attachments
 from .blame import Blames
 from .cache import LRUCache
 from .changes import Changes
+from .comments import Comments
 from .committer import MAX_CAS_ATTEMPTS, STALE_LOCK_SECONDS, Committer, PathConflict
 from .contributions import ContributionCounter
 from .endorsements import Endorsements
@@ -105,6 +106,7 @@ class Store:
         self.translations = Translations(self.reader, self.log, self.pages, branch_ref=self.ref,
                                          source_language=source_language)
         self.proposals = Proposals(self.reader, self.committer, self.log, self.pages, branch_ref=self.ref)
+        self.comments = Comments(self.reader, self.committer, self.log)
         self.maintenance = Maintenance(self.reader, self.committer, self.graph, branch=branch,
                                        max_page_bytes=max_page_bytes)
         # Parts that need no revision resolved are exposed as they are.
@@ -119,7 +121,6 @@ class Store:
         self.merge_texts = self.pages.merge_texts
         self.save_attachment = self.attachments.save_attachment
         self.delete_attachment = self.attachments.delete_attachment
-        self.rename_page = self.pages.rename_page
         self.delete_page = self.pages.delete_page
         self.endorsement_events = self.endorsements.endorsement_events
         self.page_endorsements = self.endorsements.page_endorsements
@@ -154,10 +155,12 @@ class Store:
         """The full commit id for ``rev`` (``None``: the tip); raise InvalidRevision otherwise."""
         return self.reader.resolve(rev, self.head())
 
-    def cache_token(self) -> tuple[str, str, str]:
-        """What any view of the document depends on besides its URL: the branch tip and the tips of
-        the endorsement and attribution notes (object ids, so a key built on them is never stale)."""
-        return (self.head() or "", self.endorsements.cache_token(), self.log.notes_tip())
+    def cache_token(self) -> tuple[str, str, str, str]:
+        """What any view of the document depends on besides its URL: the branch tip, the tips of
+        the endorsement and attribution notes and of the comments (object ids, so a key built on
+        them is never stale)."""
+        return (self.head() or "", self.endorsements.cache_token(), self.log.notes_tip(),
+                self.comments.cache_token())
 
     def import_pages(self, directory: str | os.PathLike[str], *, author: Author, message: str) -> str | None:
         """Commit the seed pages under ``directory`` if the branch has no commit yet (else ``None``)."""
@@ -208,6 +211,12 @@ class Store:
                   base_page: str | None = None, files: dict[str, bytes] | None = None) -> SaveResult:
         return self.pages.save_page(page, text, base=self.resolve(base) if base is not None else None,
                                     author=author, summary=summary, base_page=base_page, files=files)
+
+    def rename_page(self, old: str, new: str, *, author: Author, summary: str = "") -> str:
+        """Rename a page; its comment threads follow it (a second write, on the comments' branch)."""
+        commit = self.pages.rename_page(old, new, author=author, summary=summary)
+        self.comments.move_pages({old: new}, commit, author=author)
+        return commit
 
     def revert_page(self, page: str, rev: str, *, author: Author, summary: str = "") -> SaveResult:
         return self.pages.revert_page(page, self.resolve(rev), author=author, summary=summary)

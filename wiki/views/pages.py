@@ -16,9 +16,11 @@ from ..errors import N_, EditConflict, InvalidPageName, PageExists, PageMoved, P
 from ..http_cache import document_token
 from ..i18n import LANGUAGE_NAMES, language
 from ..store import LRUCache
+from ..store.comment_model import KINDS
 from ..store.pages import Pages
 from ..store.proposals import Proposal, ProposalRefused
 from ..store.translations import split_header
+from .comments import page_discussion
 from .common import BadForm, canonical_page, form_field, page_context, query_arg, renderer, store, summary_field
 from .proposals import proposal_arg
 from .translations import keep_language_in_links, language_arg, source_language
@@ -70,12 +72,16 @@ def _show(page: str) -> str | tuple[str, int]:
         shown = None
     rendered = renderer().render(text, cache_key=blob)
     html = renderer().mark_missing(rendered, wiki.missing_pages(rendered.links, revision.commit))
+    # Comment threads are on the agreed text (or the proposal's), not on old revisions or translations.
+    discussion = None if (rev is not None and proposal is None) or shown else \
+        page_discussion(page, proposal, revision.blob_id, html)
     last_change = wiki.last_change(names.version_page(page, wanted) if shown else page, revision.commit)
     endorsements = None if rev is not None or shown else wiki.page_endorsements(
         page, tuple(current_app.config["GROUPS"]))
     output = render_template(
         "pages/view.html", html=html, revision=revision, old=rev is not None and proposal is None,
-        proposal=proposal, last_change=last_change,
+        proposal=proposal, last_change=last_change, discussion=discussion, kinds=KINDS, commit=revision.commit,
+        comment_url=url_for("comments.page_comments", page=page),
         can_edit=can("editor"), endorsements=endorsements, version=shown,
         asked=asked if asked not in versions or versions[asked].blob is None else None,
         available=[state.language for state in versions.values() if state.blob is not None],
