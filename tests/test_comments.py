@@ -286,7 +286,7 @@ def test_a_push_from_a_clone_moves_and_keeps_threads(tmp_path: Path) -> None:
         # The comments' branch belongs to the wiki: a push to it is refused.
         wiki.git("fetch", "-q", "origin", f"{COMMENTS_REF}:refs/remotes/origin/meta-comments", cwd=clone)
         wiki.git("checkout", "-q", "-b", "mine", "origin/meta-comments", cwd=clone)
-        (clone / "1" / "forged.json").write_text("{}")
+        (clone / "0000" / "1" / "forged.json").write_text("{}")
         wiki.git("add", ".", cwd=clone)
         wiki.git("commit", "-qm", "forge", cwd=clone)
         refused = wiki.push(clone, f"HEAD:{COMMENTS_REF}")
@@ -302,7 +302,7 @@ def test_threads_are_files_in_the_repository_and_a_mirror_shows_them(editor: Fla
     number = thread_number(start(editor, quote=QUOTE, kind="objection", text="No."))
     store: Store = editor.application.extensions["wiki_store"]
     files = git(store.path, "ls-tree", "-r", "--name-only", COMMENTS_REF).split()
-    assert len(files) == 1 and re.fullmatch(rf"{number}/000001-create-[0-9a-f]{{6}}\.json", files[0])
+    assert len(files) == 1 and re.fullmatch(rf"0000/{number}/000001-create-[0-9a-f]{{6}}\.json", files[0])
     record = json.loads(git(store.path, "show", f"{COMMENTS_REF}:{files[0]}"))
     assert record["quote"] == QUOTE and record["kind"] == "objection" and record["group"] == "civil-society"
     assert record["rev"] and record["page"] == "Talk" and record["text"] == "No."

@@ -129,7 +129,7 @@ class Discussions:
         for item in placed:
             if item.located is None or item.thread.state != "open":
                 continue
-            css = "comment-mark objection" if item.thread.kind == "objection" else "comment-mark"
+            css = "comment-mark comment-objection" if item.thread.kind == "objection" else "comment-mark"
             for index in passages.blocks_between(item.located.start, item.located.end):
                 marks.setdefault(index, []).append((item.located.start, item.located.end, css))
             by_paragraph.setdefault(item.paragraph, []).append(item)

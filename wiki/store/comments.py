@@ -1,15 +1,18 @@
 """Comment threads anchored to passages, stored in the content repository so a clone carries them.
 
-A thread ``n`` is the folder ``<n>/`` of the branch ``refs/heads/meta/comments``; each event is one
-JSON file ``<n>/<sequence>-<event>-<random>.json`` (``create``, ``reply``, ``resolve``, ``reopen``,
+A thread ``n`` is the folder ``<shard>/<n>/`` of the branch ``refs/heads/meta/comments``, where
+the shard is ``n // 100`` in four digits (thread 123 is ``0001/123/``), so a new event rewrites
+one small folder, not a root of thousands; each event is one JSON file
+``<sequence>-<event>-<random>.json`` in it (``create``, ``reply``, ``resolve``, ``reopen``,
 ``move``), so concurrent writers never conflict: each adds a file and the branch moves by
 compare-and-swap like every ref. The ``create`` file holds the page, the proposal (or null), the
 comment's kind, and the anchor: the commit the user read (``rev``), the page's blob there, the
 quoted passage, up to 32 characters before and after it and its position in the page's plain
 text. A ``move`` file (``to``) records that the page was renamed, by the wiki or by a push.
 
-A thread's state is a pure function of its folder's tree id, and the index of threads by page a
-pure function of the branch's root tree id, so both are cached by those ids and never go stale.
+A thread's state is a pure function of its folder's tree id, a shard's threads of the shard's
+tree id, and the index of threads by page of the root tree id, so all are cached by those ids and
+never go stale.
 """
 
 from __future__ import annotations
@@ -41,6 +44,15 @@ from .types import Author
 
 __all__ = ["COMMENTS_REF", "KINDS", "Anchor", "CommentRefused", "Comments", "Thread"]
 
+Index = tuple[dict[int, Thread], dict[tuple[str, int | None], tuple[int, ...]]]
+SHARD_SIZE = 100  # threads per folder of the root tree: a new event rewrites one small folder
+
+
+def folder(number: int) -> str:
+    """Thread ``number``'s folder: ``0000/12``, ``0001/123``."""
+    return f"{number // SHARD_SIZE:04d}/{number}"
+
+
 BUSY = N_("Comments are being written very often right now; please try again.")
 
 
@@ -52,8 +64,8 @@ class Comments:
         self.committer = committer
         self.log = log
         self._threads: LRUCache[str, Thread | None] = LRUCache(50_000)
-        self._indexes: LRUCache[str, tuple[dict[int, Thread], dict[tuple[str, int | None], tuple[int, ...]]]] = \
-            LRUCache(8)
+        self._shards: LRUCache[str, tuple[Thread, ...]] = LRUCache(4096)
+        self._indexes: LRUCache[str, Index] = LRUCache(8)
 
     # ------------------------------------------------------------------ reading
 
@@ -61,25 +73,34 @@ class Comments:
         """The branch tip: any view showing threads depends on it."""
         return self.reader.read_ref(COMMENTS_REF) or ""
 
-    def _index(self) -> tuple[dict[int, Thread], dict[tuple[str, int | None], tuple[int, ...]]]:
+    def _index(self) -> Index:
         tip = self.reader.read_ref(COMMENTS_REF)
         if tip is None:
             return {}, {}
         root = self.reader.commit_tree(tip)
         return self._indexes.get_or_compute(root, lambda: self._build_index(root))
 
-    def _build_index(self, root: str) -> tuple[dict[int, Thread], dict[tuple[str, int | None], tuple[int, ...]]]:
+    def _build_index(self, root: str) -> Index:
+        """Threads by number and by page, from each shard's cached part (a new comment changes one)."""
         threads: dict[int, Thread] = {}
         by_page: dict[tuple[str, int | None], list[int]] = defaultdict(list)
-        for name, (mode, tree) in self.reader.tree_entries(root).items():
+        for name, (mode, tree) in sorted(self.reader.tree_entries(root).items()):
             if mode != TREE_MODE or not name.isdigit():
                 continue
-            number = int(name)
-            thread = self._threads.get_or_compute(tree, lambda number=number, tree=tree: self._replay(number, tree))
-            if thread is not None:
-                threads[number] = thread
-                by_page[(thread.page, thread.proposal)].append(number)
+            for thread in self._shards.get_or_compute(tree, lambda tree=tree: self._read_shard(tree)):
+                threads[thread.number] = thread
+                by_page[(thread.page, thread.proposal)].append(thread.number)
         return threads, {key: tuple(sorted(numbers)) for key, numbers in by_page.items()}
+
+    def _read_shard(self, shard: str) -> tuple[Thread, ...]:
+        found = []
+        for name, (mode, tree) in self.reader.tree_entries(shard).items():
+            if mode == TREE_MODE and name.isdigit():
+                thread = self._threads.get_or_compute(tree, lambda number=int(name), tree=tree:
+                                                      self._replay(number, tree))
+                if thread is not None:
+                    found.append(thread)
+        return tuple(found)
 
     def _replay(self, number: int, tree: str) -> Thread | None:
         events = []
@@ -185,9 +206,9 @@ class Comments:
 
         def prepare(tip: str | None) -> Plan:
             nonlocal allocated
-            root = self.reader.tree_entries(self.reader.commit_tree(tip)) if tip else {}
+            root = self.reader.commit_tree(tip) if tip else None
             if number is None:
-                allocated = max((int(name) for name in root if name.isdigit()), default=0) + 1
+                allocated = self._last_number(root) + 1
             changes = self._files(root, allocated, events)  # type: ignore[arg-type]
             return Plan(changes, message, ((COMMENT_TRAILER, str(allocated)),))
 
@@ -196,7 +217,7 @@ class Comments:
 
     def _write_many(self, events: dict[int, dict[str, bytes]], message: str, author: Author) -> None:
         def prepare(tip: str | None) -> Plan:
-            root = self.reader.tree_entries(self.reader.commit_tree(tip)) if tip else {}
+            root = self.reader.commit_tree(tip) if tip else None
             changes: dict[str, bytes | None] = {}
             for number, files in events.items():
                 changes.update(self._files(root, number, files))
@@ -204,15 +225,28 @@ class Comments:
 
         self.committer.commit_to_ref(COMMENTS_REF, prepare, author=author, busy=BUSY)
 
-    def _files(self, root: dict[str, tuple[str, str]], number: int, events: dict[str, bytes]
-               ) -> dict[str, bytes | None]:
-        folder = root.get(str(number))
-        sequence = len(self.reader.tree_entries(folder[1])) if folder and folder[0] == TREE_MODE else 0
+    def _last_number(self, root: str | None) -> int:
+        """The highest thread number (in the last shard), 0 when there is none."""
+        if root is None:
+            return 0
+        shards = sorted(name for name, (mode, _) in self.reader.tree_entries(root).items()
+                        if mode == TREE_MODE and name.isdigit())
+        for shard in reversed(shards):
+            numbers = [int(name) for name in self.reader.tree_entries(self.reader.tree_entries(root)[shard][1])
+                       if name.isdigit()]
+            if numbers:
+                return max(numbers)
+        return 0
+
+    def _files(self, root: str | None, number: int, events: dict[str, bytes]) -> dict[str, bytes | None]:
+        path = folder(number)
+        existing = self.reader.lookup(root, path) if root else None
+        sequence = len(self.reader.tree_entries(existing[1])) if existing and existing[0] == TREE_MODE else 0
         changes: dict[str, bytes | None] = {}
         for event, data in events.items():
             sequence += 1
             # Numbered in the order they land (a lost swap renumbers), so every clone orders them alike.
-            changes[f"{number}/{sequence:06d}-{event}-{secrets.token_hex(3)}.json"] = data
+            changes[f"{path}/{sequence:06d}-{event}-{secrets.token_hex(3)}.json"] = data
         return changes
 
 
