@@ -260,11 +260,22 @@ def test_threads_inside_a_proposal_and_through_its_merge(editor: FlaskClient, cl
     assert marked(html) == ["An inserted paragraph"]  # the proposal's threads, on the proposal's text
     assert marked(page_html(editor)) == ["protect privacy online"]
     assert store.comments.get(in_proposal).proposal == proposal.number
-    store.proposals.merge(proposal.number, groups=(), author=_author(store, "admin"), display_name="Ada",
-                          admin=True, reason="Test merge")
+    store.merge_proposal(proposal.number, groups=(), author=_author(store, "admin"), display_name="Ada",
+                         admin=True, reason="Test merge")
     assert "An inserted paragraph." in store.read_page("Talk").text
     assert marked(page_html(editor)) == ["protect privacy online"]
     assert store.comments.get(on_main).page == "Talk"
+
+
+def test_a_proposal_that_renames_a_page_takes_its_threads_along_when_merged(editor: FlaskClient) -> None:
+    store: Store = editor.application.extensions["wiki_store"]
+    number = thread_number(start(editor, quote=QUOTE))
+    proposal = store.proposals.create("Rename", "Better name.", author=_author(store, "editor"))
+    store.proposals.pages_of(proposal.number).rename_page("Talk", "Debate", author=_author(store, "editor"))
+    store.merge_proposal(proposal.number, groups=(), author=_author(store, "admin"), display_name="Ada",
+                         admin=True, reason="Test merge")
+    assert store.comments.get(number).page == "Debate"
+    assert marked(page_html(editor, "/Debate")) == ["information is essential"]
 
 
 def test_a_push_from_a_clone_moves_and_keeps_threads(tmp_path: Path) -> None:

@@ -218,6 +218,16 @@ class Store:
         self.comments.move_pages({old: new}, commit, author=author)
         return commit
 
+    def merge_proposal(self, number: int, *, groups: tuple[str, ...] | list[str], author: Author,
+                       display_name: str, admin: bool, reason: str = "") -> str:
+        """Merge a proposal into the branch; comment threads of pages it renamed follow them."""
+        commit = self.proposals.merge(number, groups=groups, author=author, display_name=display_name,
+                                      admin=admin, reason=reason)
+        _tree, parents = self.reader.commit_header(commit)
+        if parents:
+            self.comments.follow_renames(parents[0], commit, author=author)
+        return commit
+
     def revert_page(self, page: str, rev: str, *, author: Author, summary: str = "") -> SaveResult:
         return self.pages.revert_page(page, self.resolve(rev), author=author, summary=summary)
 

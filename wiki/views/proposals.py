@@ -239,9 +239,9 @@ def comment(number: int) -> Response | tuple[str, int]:
 def merge(number: int) -> Response | tuple[str, int]:
     get(number)
     try:
-        commit = store().proposals.merge(number, groups=groups(), author=current_author(),
-                                         display_name=current_user.display_name, admin=can("admin"),
-                                         reason=" ".join(form_field("reason", required=False).split())[:500])
+        commit = store().merge_proposal(number, groups=groups(), author=current_author(),
+                                        display_name=current_user.display_name, admin=can("admin"),
+                                        reason=" ".join(form_field("reason", required=False).split())[:500])
     except ProposalRefused as error:
         return _refused(number, error)
     flash(_("Proposal %(number)s is merged into the agreed text (%(commit)s).", number=number, commit=commit[:10]),
