@@ -35,6 +35,9 @@ PostgreSQL 15, a Unix socket only, as ``tests/test_postgres.py`` starts it), a p
 2 workers) and a replica made with ``flask --app wiki replica --primary URL`` (2 workers, the
 default ``REPLICA_FETCH_SECONDS``) sharing it; the lag from a save through the primary's edit form
 to the new text on the replica (polled every 10 ms), and page views with wrk on each.
+``comments``: issue 15's speed targets (``bench/comments.py``, in-process): a page of 300
+paragraphs with 300 threads after an edit that moved half of the passages, and ``/-/comments``
+with 5,000 threads across the document, plain and after a new comment.
 ``--only untrailered,worst-case`` runs some parts alone.
 """
 
@@ -68,6 +71,7 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from comments import comments_table, measure_comments  # noqa: E402
 from generate import HOT_PAGE, WORDS, Params, cached  # noqa: E402
 from languages import cached_languages  # noqa: E402
 from proposals import cached_proposals  # noqa: E402
@@ -77,7 +81,7 @@ from wiki.store import Author, Store  # noqa: E402
 
 SIZES = {"small": Params(pages=200, commits=2_000), "large": Params(pages=2_000, commits=20_000)}
 UNTRAILERED = Params(pages=2_000, commits=20_000, trailers=False)
-PARTS = ("sizes", "untrailered", "worst-case", "languages", "proposals", "cache", "replica")
+PARTS = ("sizes", "untrailered", "worst-case", "languages", "proposals", "cache", "replica", "comments")
 PASSWORD = "bench password 1234"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PG_BIN = Path(os.environ.get("WIKI_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -1176,7 +1180,7 @@ def main() -> None:
         cached_languages(SIZES["large"], OUT)
     if "proposals" in parts:
         cached_proposals(SIZES["large"], OUT)
-    if "cache" in parts or "replica" in parts:
+    if "cache" in parts or "replica" in parts or "comments" in parts:
         cached(SIZES["large"], OUT)
     report: dict[str, Any] = {"sizes": {}, "parts": parts, "time": time.strftime("%Y-%m-%d %H:%M:%S"),
                               "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
@@ -1205,6 +1209,9 @@ def main() -> None:
     if "replica" in parts:
         report["replica"] = measure_replica(args.seconds, args.quick)
         print(f"[replica] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if "comments" in parts:
+        report["comments"] = measure_comments(cached(SIZES["large"], OUT), OUT, args.quick)
+        print(f"[comments] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
     if "worst-case" in parts:
         report["worst_case"] = run_worst_case(args.worst_case_timeout)
         print(f"[worst-case] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
@@ -1226,6 +1233,8 @@ def main() -> None:
         print("\n" + cache_table(report["cache"]))
     if "replica" in report:
         print("\n" + replica_table(report["replica"]))
+    if "comments" in report:
+        print("\n" + comments_table(report["comments"]))
     if "worst_case" in report:
         print("\nworst cases at 1 MB (in-process; table above, JSON in bench/out/worst-case-latest.json)")
     print(f"\n{report['seconds']:.0f} s; JSON in {OUT / 'latest.json'}")

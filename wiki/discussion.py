@@ -70,6 +70,7 @@ class Discussions:
         self._offsets: LRUCache[tuple[str, str], OffsetMap | None] = LRUCache(512)
         self._places: LRUCache[tuple[str, Anchor], Located | None] = LRUCache(100_000)
         self._comment_html: LRUCache[str, str] = LRUCache(20_000)
+        self._discussions: LRUCache[tuple[object, ...], Discussion] = LRUCache(256)
 
     def passages(self, blob: str) -> Passages:
         """The rendered page text of ``blob`` (a page's blob id) as paragraphs and plain text."""
@@ -119,7 +120,13 @@ class Discussions:
         """The threads placed on page text ``blob``, and its paragraphs with open passages marked.
 
         ``html`` is the page as shown (links to missing pages styled): the same text, so the same
-        paragraphs, which are then taken from it."""
+        paragraphs, which are then taken from it. Cached by the blob, the HTML and each thread's
+        last event, so a view that nothing changed costs lookups."""
+        key = (blob, html, tuple((thread.number, thread.state, len(thread.entries), thread.entries[-1].name)
+                                 for thread in threads))
+        return self._discussions.get_or_compute(key, lambda: self._discussion(threads, blob, html))
+
+    def _discussion(self, threads: list[Thread], blob: str | None, html: str | None) -> Discussion:
         placed = tuple(self.place(thread, blob) for thread in threads)
         if blob is None:
             return Discussion((), placed)
