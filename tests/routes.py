@@ -234,6 +234,13 @@ ROUTES: list[Route] = [
     Route("export.document_export", "GET", "/-/document/export?format=md&section=Matrix", EVERYONE),
     Route("export.document_export", "GET", "/-/document/export?format=pdf&rev=0000000000", roles(404, 404, 404)),
     Route("export.status", "GET", "/-/exports/" + "0" * 40, roles(404, 404, 404)),
+    # redlines (issue 17): Word tracked changes or a PDF between two revisions (tests/test_redline.py)
+    Route("redline.compare_export", "GET", "/-/compare/export?from={rev}&to={head}&format=docx", EVERYONE),
+    Route("redline.compare_export", "GET", "/-/compare/export?from={rev}&to={head}&format=odt", roles(400, 400, 400)),
+    Route("redline.compare_export", "GET", "/-/compare/export?from={head}&to={head}&format=pdf", roles(400, 400, 400)),
+    Route("redline.diff_export", "GET", "/Matrix/Revert/-/diff/export?from={rev}&to={head}&format=pdf", EVERYONE),
+    Route("redline.diff_export", "GET", "/Matrix/Revert/-/diff/export?from=0000000000&to={head}&format=docx",
+          roles(404, 404, 404)),
     # import of .docx/.odt (issue 17): the POST uploads a minimal Word file and gets the preview
     Route("imports.import_document", "GET", "/-/import", EDITORS),
     Route("imports.import_document", "POST", "/-/import", EDITORS, data={"page": "Matrix/Imported"},

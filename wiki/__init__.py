@@ -101,6 +101,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     from .views import auth as auth_views
     from .views import export as export_views
     from .views import language as language_views
+    from .views import redline as redline_views
 
     auth.init_app(app)
     security.init_app(app)
@@ -122,6 +123,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(proposals.bp)
     app.register_blueprint(tokens.bp)
     export_views.init_app(app)  # exports (issue 17): the job runner and its blueprint, before pages' catch-all
+    app.register_blueprint(redline_views.bp)  # redlines (issue 17): files through the exports' job runner
     app.register_blueprint(imports.bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(pages.bp)

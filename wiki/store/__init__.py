@@ -34,6 +34,7 @@ from .contributions import ContributionCounter
 from .endorsements import Endorsements
 from .gitlog import GitLog
 from .history import History
+from .lineage import Lineage, LineageStep
 from .maintenance import CommitGraph, Maintenance
 from .notes import Notes
 from .pages import Pages
@@ -68,7 +69,7 @@ __all__ = [
     "ATTRIBUTION_NOTES_REF", "ENDORSEMENT_NOTES_REF", "GROUP_TRAILER", "MAX_CAS_ATTEMPTS",
     "USER_TRAILER", "ZERO_ID",
     "Attachment", "Author", "Blame", "Change", "CommitInfo", "Comparison", "Contributions", "Endorsement", "FileChange",
-    "GitCommandError", "LRUCache", "PageComparison", "PageEndorsements", "PageRevision", "PathConflict",
+    "GitCommandError", "LRUCache", "LineageStep", "PageComparison", "PageEndorsements", "PageRevision", "PathConflict",
     "SaveResult", "Store", "Version", "VersionSource", "VersionState",
 ]
 
@@ -98,6 +99,7 @@ class Store:
                            max_page_bytes=max_page_bytes)
         self.attachments = Attachments(self.reader, self.committer, self.pages, self.history, branch_ref=self.ref)
         self.blames = Blames(self.reader, self.log, self.pages, self.history)
+        self.lineage = Lineage(self.reader, self.log, self.history)
         self.changes_part = Changes(self.reader, self.log)
         self.contribution_counter = ContributionCounter(self.reader, self.log)
         self.versions_part = Versions(self.reader, self.committer, branch_ref=self.ref)
@@ -261,6 +263,16 @@ class Store:
 
     def blame(self, page: str, rev: str | None = None) -> Blame:
         return self.blames.blame(page, self.resolve(rev))
+
+    def page_lineage(self, page: str, from_rev: str, to_rev: str, *, old_page: str | None = None,
+                     ) -> tuple[str | None, str | None, tuple[LineageStep, ...]]:
+        """The page's text at ``from_rev`` and ``to_rev`` (``None`` where it did not exist; the old
+        text under ``old_page`` when it was renamed) and every commit in between that changed it."""
+        from_commit, to_commit = self.resolve(from_rev), self.resolve(to_rev)
+        paths = tuple(sorted(set(self.lineage.paths(page, to_commit))
+                             | set(self.lineage.paths(old_page or page, from_commit))))
+        return (self.lineage.text_at(paths, from_commit), self.lineage.text_at(paths, to_commit),
+                self.lineage.lineage(paths, from_commit, to_commit))
 
     def changes(self, **criteria: object) -> tuple[list[Change], bool]:
         return self.changes_part.changes(self.head(), **criteria)  # type: ignore[arg-type]

@@ -1,0 +1,208 @@
+"""Redlines: what changed between two revisions of pages, as Word tracked changes or a coloured PDF.
+
+Each inserted or deleted run of words is attributed to the commit that made it (see
+:mod:`.attribution`, over the page's lineage), shown as "<stakeholder group> (<user>)" and dated by
+the commit. The two versions are parsed by pandoc (one call for all the pages of a redline) and
+compared block by block and word by word (:mod:`.markup`); :mod:`.output` writes the .docx (with
+paragraph-level marks added with lxml) or the PDF (WeasyPrint, colours by group, a legend and
+change bars). No Flask, no Git: the caller reads the store and passes plain values in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from difflib import SequenceMatcher
+from typing import Any
+
+from ..office import convert
+from ..store.types import CommitInfo
+from . import attribution, markup
+
+# The wiki's Markdown as pandoc should read it: wiki links, and nothing the wiki itself does not
+# render (no raw HTML, spans, divs or attributes, so a page cannot forge a tracked change).
+READER = ("markdown+wikilinks_title_after_pipe-raw_html-raw_attribute-native_divs-native_spans-bracketed_spans"
+          "-fenced_divs-link_attributes-inline_notes-implicit_figures-definition_lists-line_blocks-example_lists"
+          "-yaml_metadata_block-pandoc_title_block-citations-tex_math_dollars-raw_tex-smart-subscript-superscript"
+          "-strikeout-task_lists-simple_tables-multiline_tables-grid_tables-header_attributes")
+SPLIT = "LWREDLINESPLIT7F3A9C"
+_TOC = re.compile(r"^[ \t]*\[TOC\][ \t]*$", re.MULTILINE)
+_FOOTNOTE = re.compile(r"\[\^([^\]\[\n]*)\]")
+UNATTRIBUTED = "Unattributed"
+
+
+@dataclass(frozen=True)
+class PageChange:
+    """One page of a redline: its title, its text at X and at Y (``None`` where it did not exist),
+    and the lineage between them as ``(commit, parents, text after it)``, parents first."""
+
+    title: str
+    old_text: str | None
+    new_text: str | None
+    steps: Sequence[tuple[CommitInfo, tuple[str, ...], str | None]]
+
+
+@dataclass
+class Legend:
+    """Who made the changes: group slug -> (display name, colour index, user names)."""
+
+    entries: dict[str, tuple[str, int, set[str]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Redline:
+    """The redline as a pandoc document (JSON) and its legend."""
+
+    docx_blocks: list[Any]
+    pdf_blocks: list[Any]
+    legend: Legend
+    insertions: int
+    deletions: int
+
+
+def author_label(commit: CommitInfo | None, groups: dict[str, str]) -> str:
+    """"Civil society (ana)": the stakeholder group's name and the wiki user."""
+    if commit is None:
+        return UNATTRIBUTED
+    group = groups.get(commit.group, commit.group) or UNATTRIBUTED
+    who = commit.username or commit.author_name
+    return f"{group} ({who})" if who else group
+
+
+def commit_date(commit: CommitInfo | None) -> str:
+    stamp = commit.timestamp if commit is not None else 0
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _prepare(text: str, number: int) -> str:
+    """Page text for one batch: no ``[TOC]``, footnote labels made unique per page."""
+    text = _TOC.sub("", text)
+    return _FOOTNOTE.sub(lambda match: f"[^p{number}-{match.group(1)}]", text)
+
+
+def parse(texts: list[str], *, limits: convert.Limits = convert.DEFAULT_LIMITS) -> list[list[Any]]:
+    """Each Markdown text as pandoc blocks, in one pandoc run (split at marker paragraphs); a text
+    that swallows a marker (an unclosed code fence) makes the texts be read one by one instead."""
+    if not texts:
+        return []
+    joined = "".join(f"{_prepare(text, number)}\n\n{SPLIT}{number}\n\n" for number, text in enumerate(texts))
+    blocks = json.loads(convert.pandoc(joined, from_format=READER, to_format="json", limits=limits))["blocks"]
+    parts: list[list[Any]] = [[]]
+    for block in blocks:
+        if block["t"] == "Para" and len(block["c"]) == 1 and block["c"][0].get("c") == f"{SPLIT}{len(parts) - 1}":
+            parts.append([])
+        else:
+            parts[-1].append(block)
+    if len(parts) == len(texts) + 1 and not parts[-1]:
+        return parts[:-1]
+    return [json.loads(convert.pandoc(_prepare(text, number), from_format=READER, to_format="json",
+                                      limits=limits))["blocks"] for number, text in enumerate(texts)]
+
+
+def _shift_headings(blocks: list[Any]) -> None:
+    for block in blocks:
+        if block["t"] == "Header":
+            block["c"][0] = min(6, block["c"][0] + 1)
+
+
+def _assign(doc: markup.Doc, source: list[str], by: list[str | None]) -> list[str | None]:
+    """Each pandoc token's commit: its word matched to the Markdown's words, others take their
+    neighbour's."""
+    words = [(index, token.word) for index, token in enumerate(doc.tokens) if token.word]
+    source_words = [(index, text) for index, text in enumerate(source) if attribution.WORD.match(text)]
+    result: list[str | None] = [None] * len(doc.tokens)
+    known = [False] * len(doc.tokens)
+    matcher = SequenceMatcher(None, [w for _, w in words], [w for _, w in source_words], autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            index = words[block.a + k][0]
+            result[index], known[index] = by[source_words[block.b + k][0]], True
+    last: tuple[bool, str | None] = (False, None)
+    for index in range(len(result)):  # punctuation, spaces and atoms: the word before them
+        if known[index]:
+            last = (True, result[index])
+        elif last[0]:
+            result[index], known[index] = last[1], True
+    following: str | None = None
+    for index in range(len(result) - 1, -1, -1):
+        if known[index]:
+            following = result[index]
+        else:
+            result[index] = following
+    return result
+
+
+def build(pages: Sequence[PageChange], groups: dict[str, str], *, whole_document: bool,
+          limits: convert.Limits = convert.DEFAULT_LIMITS) -> Redline:
+    """The redline of ``pages``; ``whole_document`` puts each page under a level-1 heading of its title."""
+    group_order = {slug: number for number, slug in enumerate(groups)}
+    legend = Legend()
+    counts = {"insertion": 0, "deletion": 0}
+    parsed = parse([text for page in pages for text in (page.old_text or "", page.new_text or "")], limits=limits)
+    docx_blocks: list[Any] = []
+    pdf_blocks: list[Any] = []
+    for number, page in enumerate(pages):
+        old_blocks, new_blocks = parsed[2 * number], parsed[2 * number + 1]
+        if whole_document:
+            _shift_headings(old_blocks)
+            _shift_headings(new_blocks)
+            title = {"t": "Header", "c": [1, ["", [], []], [{"t": "Str", "c": page.title}]]}
+            old_blocks = [title, *old_blocks] if page.old_text is not None else old_blocks
+            new_blocks = [json.loads(json.dumps(title)), *new_blocks] if page.new_text is not None else new_blocks
+        old_doc, new_doc = markup.tokenize(old_blocks), markup.tokenize(new_blocks)
+        commits = {step[0].id: step[0] for step in page.steps}
+        steps = [(commit.id, parents, text or "") for commit, parents, text in page.steps]
+        tracked = attribution.attribute(page.old_text or "", steps, new_text=page.new_text or "")
+        inserted = _assign(new_doc, tracked.new_tokens, tracked.inserted_by)
+        deleted = _assign(old_doc, tracked.old_tokens, tracked.deleted_by)
+        last = page.steps[-1][0] if page.steps else None
+
+        def mark(status: str, token: markup.Token, inserted: list[str | None] = inserted,
+                 deleted: list[str | None] = deleted, commits: dict[str, CommitInfo] = commits,
+                 last: CommitInfo | None = last) -> tuple[str, str, tuple[str, ...]]:
+            chosen = (inserted if status == "insertion" else deleted)[token.index] if token.index >= 0 else None
+            commit = commits.get(chosen or "") or last
+            counts[status] += 1
+            slug = commit.group if commit is not None else ""
+            name, colour, users = legend.entries.setdefault(
+                slug, (groups.get(slug, slug) or UNATTRIBUTED, group_order.get(slug, len(groups)), set()))
+            if commit is not None and commit.username:
+                users.add(commit.username)
+            return author_label(commit, groups), commit_date(commit), (f"g{colour % 8}",)
+
+        blocks = markup.Redliner(mark).blocks(old_doc.blocks, new_doc.blocks)
+        docx_blocks += markup.strip(blocks, bars=False)
+        pdf_blocks += markup.strip(blocks, bars=True)
+    _defuse(docx_blocks)
+    _defuse(pdf_blocks)
+    _docx_classes(docx_blocks)
+    return Redline(docx_blocks=docx_blocks, pdf_blocks=pdf_blocks, legend=legend,
+                   insertions=counts["insertion"], deletions=counts["deletion"])
+
+
+def _defuse(node: Any) -> None:
+    """Links to anything but http, https, mailto or relative URLs become their words (a PDF or Word
+    file keeps no ``javascript:`` link, as the wiki's pages keep none)."""
+    if isinstance(node, dict):
+        if node.get("t") == "Link" and not markup.safe_url(node["c"][2][0]):
+            node["t"], node["c"] = "Span", [["", [], []], node["c"][1]]
+        for value in node.values():
+            _defuse(value)
+    elif isinstance(node, list):
+        for value in node:
+            _defuse(value)
+
+
+def _docx_classes(node: Any) -> None:
+    """Word's spans keep only their ``insertion``/``deletion`` class (colours are the PDF's)."""
+    if isinstance(node, dict):
+        if node.get("t") == "Span" and node["c"][0][1][:1] in (["insertion"], ["deletion"]):
+            node["c"][0][1] = node["c"][0][1][:1]
+        for value in node.values():
+            _docx_classes(value)
+    elif isinstance(node, list):
+        for value in node:
+            _docx_classes(value)
