@@ -115,3 +115,4 @@ clean:
 bench: $(VENV)/.installed-dev $(EXPORT_DEPS) $(NGINX) $(POSTGRES_BIN)/initdb translations
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/redline.py   # redlines 100 commits apart and a large .docx import (issue 17)
