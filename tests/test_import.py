@@ -52,7 +52,7 @@ def save_import(client: FlaskClient, preview_html: str, page: str, **fields: str
 
 
 def article(html: str) -> str:
-    match = re.search(r'<article class="page-body".*?</article>', html, re.S)
+    match = re.search(r'<article class="page-body[^"]*".*?</article>', html, re.S)
     assert match, html[:1000]
     return match.group(0)
 
