@@ -295,3 +295,16 @@ def test_the_cli_imports_a_file(app: Flask, tmp_path: Path, office_files: dict[s
     bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
     result = runner.invoke(args=["import-doc", str(bad), "Reports/Bad", "--user", "editor"])
     assert result.exit_code != 0 and "encrypted" in result.output and not store.page_exists("Reports/Bad")
+
+
+def test_a_captioned_picture_becomes_an_attached_image() -> None:
+    from wiki import docimport
+    from wiki.office import convert
+
+    from .office_docs import png
+
+    data = convert.pandoc("# Title\n\n![A chart](chart.png)\n\nText.\n", from_format="markdown", to_format="docx",
+                          files={"chart.png": png(30, 20)}, sandbox=False)
+    converted = docimport.convert(data)
+    name = next(iter(converted.images))
+    assert f"![A chart](attachment:{name})" in converted.markdown and "<" not in converted.markdown

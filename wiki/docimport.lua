@@ -32,3 +32,17 @@ function Table(tbl)
   end
   return tbl
 end
+
+-- A captioned image (Word's picture with a caption) becomes a paragraph with the image: the wiki's
+-- Markdown has no figures, and markdown_strict would write them as raw HTML.
+function Figure(fig)
+  local blocks = {}
+  for _, block in ipairs(fig.content) do
+    if block.t == "Plain" then
+      table.insert(blocks, pandoc.Para(block.content))
+    else
+      table.insert(blocks, block)
+    end
+  end
+  return blocks
+end
