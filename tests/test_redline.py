@@ -141,6 +141,8 @@ def test_paragraphs_inserted_or_deleted_whole_are_marked(client: FlaskClient, hi
     assert paragraph("A new closing paragraph").xpath("w:pPr/w:rPr/w:ins/@w:author", namespaces=W) == \
         ["Governments (bob)"]
     assert paragraph("Data protection").xpath("w:pPr/w:rPr/w:ins", namespaces=W)
+    row = next(tr for tr in root.iter(f"{{{W['w']}}}tr") if "OECD" in "".join(tr.xpath(".//w:t/text()", namespaces=W)))
+    assert row.xpath("w:trPr/w:ins/@w:author", namespaces=W) == ["Governments (bob)"]  # a row added whole
     changed = paragraph("New York")  # a changed paragraph is not inserted or deleted whole
     assert not changed.xpath("w:pPr/w:rPr/w:ins|w:pPr/w:rPr/w:del", namespaces=W)
 
@@ -250,3 +252,16 @@ def test_large_compares_run_in_the_background(tmp_path, history: tuple[str, str]
     else:
         assert not waiting, "the background redline did not finish"
     app.extensions["wiki_jobs"].shutdown()
+
+
+def test_libreoffice_reads_the_tracked_changes_and_their_authors(client: FlaskClient, history: tuple[str, str],
+                                                                 tmp_path) -> None:  # noqa: ANN001
+    x, y = history
+    source = tmp_path / "redline.docx"
+    source.write_bytes(download(client, f"/Mapping/Cyber/-/diff/export?from={x}&to={y}&format=docx"))
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "fodt", "--outdir", str(tmp_path), str(source)], check=True, capture_output=True,
+                   timeout=180)
+    flat = (tmp_path / "redline.fodt").read_text(encoding="utf-8")
+    assert set(re.findall(r"<dc:creator>([^<]*)</dc:creator>", flat)) == {"Civil society (ana)", "Governments (bob)"}
+    assert flat.count("<text:insertion>") >= 4 and flat.count("<text:deletion>") >= 2

@@ -62,8 +62,8 @@ def to_docx(redline: Redline, *, title: str, limits: convert.Limits = convert.DE
 
 
 def mark_paragraphs(data: bytes) -> bytes:
-    """Mark paragraphs whose every run is inserted (deleted) as inserted (deleted) paragraphs, and
-    give every tracked change its own id."""
+    """Mark paragraphs (and table rows) whose every run is inserted (deleted) as inserted (deleted)
+    paragraphs (rows), and give every tracked change its own id."""
     source = zipfile.ZipFile(io.BytesIO(data))
     root = etree.fromstring(source.read("word/document.xml"))
     for paragraph in root.iter(f"{{{W}}}p"):
@@ -84,6 +84,19 @@ def mark_paragraphs(data: bytes) -> bytes:
                 mark = etree.SubElement(run_properties, f"{{{W}}}{kind}")
                 mark.set(f"{{{W}}}author", first.get(f"{{{W}}}author", ""))
                 mark.set(f"{{{W}}}date", first.get(f"{{{W}}}date", ""))
+                break
+    for row in root.iter(f"{{{W}}}tr"):  # rows inserted or deleted whole: Word's row marks
+        runs = row.xpath(".//w:r", namespaces=NS)
+        for kind in ("ins", "del"):
+            changes = [run.xpath(f"ancestor::w:{kind}[1]", namespaces=NS) for run in runs]
+            if runs and all(changes):
+                properties = row.find(f"{{{W}}}trPr")
+                if properties is None:
+                    properties = etree.Element(f"{{{W}}}trPr")
+                    row.insert(1 if row.find(f"{{{W}}}tblPrEx") is not None else 0, properties)
+                mark = etree.SubElement(properties, f"{{{W}}}{kind}")
+                mark.set(f"{{{W}}}author", changes[0][0].get(f"{{{W}}}author", ""))
+                mark.set(f"{{{W}}}date", changes[0][0].get(f"{{{W}}}date", ""))
                 break
     for number, change in enumerate(root.xpath("//w:ins|//w:del", namespaces=NS), start=1):
         change.set(f"{{{W}}}id", str(number))
