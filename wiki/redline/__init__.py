@@ -15,7 +15,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from difflib import SequenceMatcher
 from typing import Any
 
 from ..office import convert
@@ -115,11 +114,9 @@ def _assign(doc: markup.Doc, source: list[str], by: list[str | None]) -> list[st
     source_words = [(index, text) for index, text in enumerate(source) if attribution.WORD.match(text)]
     result: list[str | None] = [None] * len(doc.tokens)
     known = [False] * len(doc.tokens)
-    matcher = SequenceMatcher(None, [w for _, w in words], [w for _, w in source_words], autojunk=False)
-    for block in matcher.get_matching_blocks():
-        for k in range(block.size):
-            index = words[block.a + k][0]
-            result[index], known[index] = by[source_words[block.b + k][0]], True
+    for a, b in _align([word for _, word in words], [word for _, word in source_words]):
+        index = words[a][0]
+        result[index], known[index] = by[source_words[b][0]], True
     last: tuple[bool, str | None] = (False, None)
     for index in range(len(result)):  # punctuation, spaces and atoms: the word before them
         if known[index]:
@@ -133,6 +130,22 @@ def _assign(doc: markup.Doc, source: list[str], by: list[str | None]) -> list[st
         else:
             result[index] = following
     return result
+
+
+def _align(shown: list[str], source: list[str], lookahead: int = 200) -> list[tuple[int, int]]:
+    """Pairs of equal words, in order: the words pandoc shows are the Markdown's words less its
+    markup (link targets, footnote labels), so each is found a little ahead in the source. Linear."""
+    pairs = []
+    j = 0
+    for i, word in enumerate(shown):
+        for k in range(j, min(len(source), j + lookahead)):
+            # a far match must be confirmed by the next word too, so a stray word cannot skip the text
+            if source[k] == word and (k - j < 8 or i + 1 == len(shown) or k + 1 == len(source)
+                                      or shown[i + 1] == source[k + 1]):
+                pairs.append((i, k))
+                j = k + 1
+                break
+    return pairs
 
 
 def build(pages: Sequence[PageChange], groups: dict[str, str], *, whole_document: bool,
@@ -149,10 +162,13 @@ def build(pages: Sequence[PageChange], groups: dict[str, str], *, whole_document
         if whole_document:
             _shift_headings(old_blocks)
             _shift_headings(new_blocks)
-            title = {"t": "Header", "c": [1, ["", [], []], [{"t": "Str", "c": page.title}]]}
-            old_blocks = [title, *old_blocks] if page.old_text is not None else old_blocks
-            new_blocks = [json.loads(json.dumps(title)), *new_blocks] if page.new_text is not None else new_blocks
         old_doc, new_doc = markup.tokenize(old_blocks), markup.tokenize(new_blocks)
+        if whole_document:  # the page's title as a heading (its words are in no commit: the last one's)
+            title = {"t": "Header", "c": [1, ["", [], []], [{"t": "Str", "c": page.title}]]}
+            if page.old_text is not None:
+                old_doc.blocks.insert(0, title)
+            if page.new_text is not None:
+                new_doc.blocks.insert(0, json.loads(json.dumps(title)))
         commits = {step[0].id: step[0] for step in page.steps}
         steps = [(commit.id, parents, text or "") for commit, parents, text in page.steps]
         tracked = attribution.attribute(page.old_text or "", steps, new_text=page.new_text or "")
@@ -173,12 +189,10 @@ def build(pages: Sequence[PageChange], groups: dict[str, str], *, whole_document
                 users.add(commit.username)
             return author_label(commit, groups), commit_date(commit), (f"g{colour % 8}",)
 
-        blocks = markup.Redliner(mark).blocks(old_doc.blocks, new_doc.blocks)
-        docx_blocks += markup.strip(blocks, bars=False)
-        pdf_blocks += markup.strip(blocks, bars=True)
-    _defuse(docx_blocks)
-    _defuse(pdf_blocks)
-    _docx_classes(docx_blocks)
+        for_word, with_bars = markup.finish(markup.Redliner(mark).blocks(old_doc.blocks, new_doc.blocks))
+        docx_blocks += for_word
+        pdf_blocks += with_bars
+    _defuse(docx_blocks)  # the PDF's blocks share these nodes
     return Redline(docx_blocks=docx_blocks, pdf_blocks=pdf_blocks, legend=legend,
                    insertions=counts["insertion"], deletions=counts["deletion"])
 
@@ -194,15 +208,3 @@ def _defuse(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _defuse(value)
-
-
-def _docx_classes(node: Any) -> None:
-    """Word's spans keep only their ``insertion``/``deletion`` class (colours are the PDF's)."""
-    if isinstance(node, dict):
-        if node.get("t") == "Span" and node["c"][0][1][:1] in (["insertion"], ["deletion"]):
-            node["c"][0][1] = node["c"][0][1][:1]
-        for value in node.values():
-            _docx_classes(value)
-    elif isinstance(node, list):
-        for value in node:
-            _docx_classes(value)

@@ -370,9 +370,23 @@ def _changed(block: Node) -> Node:
     return block
 
 
-def strip(blocks: Any, *, bars: bool) -> Any:
-    """Drop the internal keys; with ``bars``, wrap each changed top-level block in a ``Div.changed``."""
-    if bars and isinstance(blocks, list):
-        return [{"t": "Div", "c": [["", ["changed"], []], [_plain(block)]]} if block.get("_changed")
-                else _plain(block) for block in blocks]
-    return _plain(blocks)
+def finish(blocks: list[Node]) -> tuple[list[Node], list[Node]]:
+    """The blocks for Word, and for the PDF with each changed top-level block in a ``Div.changed``
+    (its change bar); the internal marks are dropped (both share the same inner nodes)."""
+    changed = [bool(block.pop("_changed", False)) for block in blocks]
+    _drop_marks(blocks)
+    bars = [{"t": "Div", "c": [["", ["changed"], []], [block]]} if flag else block
+            for block, flag in zip(blocks, changed, strict=True)]
+    return blocks, bars
+
+
+def _drop_marks(node: Any) -> None:
+    if isinstance(node, dict):
+        node.pop("_changed", None)
+        for value in node.values():
+            if isinstance(value, list | dict):
+                _drop_marks(value)
+    elif isinstance(node, list):
+        for value in node:
+            if isinstance(value, list | dict):
+                _drop_marks(value)
