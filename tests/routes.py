@@ -5,7 +5,8 @@ Each row says how to call the route and what each role gets, with public reading
 reading off, anonymous visitors are sent to log in everywhere except the routes in ``OPEN_ROUTES``.
 
 URLs and form values may use ``{rev}`` (an older commit of ``Matrix/Revert``), ``{head}`` (the
-tip), ``{home_change}`` (the last commit that changed Home), ``{tomorrow}`` (a date) and ``{page}`` (the row's own page,
+tip), ``{home_change}`` (the last commit that changed Home), ``{tomorrow}`` (a date),
+``{api_endorse_change}`` (the last commit of ``Matrix/Api_endorse``) and ``{page}`` (the row's own page,
 created before the row runs, so that a row that renames or deletes it does not disturb others).
 """
 
@@ -56,6 +57,8 @@ class Route:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # uploads: field -> (name, bytes)
     basic_auth: bool = False  # the role's credentials go in an HTTP Basic header (git), not a login form
     headers: dict[str, str] = field(default_factory=dict)
+    bearer: bool = False  # the JSON API: the role's write token as ``Authorization: Bearer`` (no session)
+    json: dict[str, str] | None = None  # a JSON body (values may use the placeholders)
 
     @property
     def id(self) -> str:
@@ -117,6 +120,8 @@ ROUTES: list[Route] = [
     Route("proposals.show", "GET", "/-/proposals/999", roles(404, 404, 404)),
     Route("proposals.endorse", "POST", "/-/proposals/{proposal}/endorse", roles(LOGIN, 403, 403, 302),
           data={"action": "endorse", "rev": "{proposal_head}"}),
+    Route("api.position_proposal", "POST", "/-/api/v1/proposals/{proposal}/positions", roles(401, 403, 403, 200),
+          private_anonymous=401, bearer=True, json={"action": "endorse", "rev": "{proposal_head}"}),
     Route("proposals.comment", "POST", "/-/proposals/{proposal}/comment", roles(LOGIN, 302, 302),
           data={"text": "A comment from the matrix."}),
     Route("proposals.update", "GET", "/-/proposals/{proposal}/update", roles(LOGIN, 403, 302)),
@@ -130,6 +135,8 @@ ROUTES: list[Route] = [
     Route("pages.rename", "GET", "/Matrix/Proposed/-/rename?proposal={proposal}", EDITORS),
     Route("pages.delete", "GET", "/Matrix/Proposed/-/delete?proposal={proposal}", EDITORS),
     Route("proposals.merge", "POST", "/-/proposals/{proposal}/merge", roles(LOGIN, 403, 403, 409)),
+    Route("api.merge_proposal", "POST", "/-/api/v1/proposals/{proposal}/merge", roles(401, 403, 403, 409),
+          private_anonymous=401, bearer=True, json={}),
     # by now each editor has drafted in the proposal (the edit row above), and drafters may close it
     Route("proposals.close", "POST", "/-/proposals/{proposal}/close", roles(LOGIN, 403, 302),
           data={"reason": "Rejected by the matrix."}),
@@ -175,6 +182,34 @@ ROUTES: list[Route] = [
     Route("tokens.revoke", "POST", "/-/account/tokens/1/revoke", roles(LOGIN, 404, 404, 404, 302)),
     Route("tokens.admin_tokens", "GET", "/-/admin/tokens", roles(LOGIN, 403, 403, 403, 200)),
     Route("tokens.admin_revoke", "POST", "/-/admin/tokens/1/revoke", roles(LOGIN, 403, 403, 403, 302)),
+    # the JSON API (issue 16): each role calls it with a write token of its own; anonymous callers get a 401
+    *[Route(f"api.{endpoint}", "GET", f"/-/api/v1/{path}", EVERYONE, private_anonymous=401, bearer=True)
+      for endpoint, path in (
+          ("openapi", "openapi.json"), ("list_pages", "pages?limit=5"), ("read_page", "pages/Home"),
+          ("page_history", "history/Home"), ("page_diff", "diff/Home"), ("page_blame", "blame/Home"),
+          ("compare", "compare?from={rev}"), ("changes", "changes?group=governments"), ("search", "search?q=mandate"),
+          ("list_versions", "versions"), ("endorsement_overview", "endorsements"),
+          ("page_endorsements", "endorsements/Home"), ("translation_overview", "translations"),
+          ("page_translations", "translations/Home"), ("list_proposals", "proposals?state=open"),
+          ("read_proposal", "proposals/{proposal}"))],
+    Route("api.read_page", "GET", "/-/api/v1/pages/No_such_page", roles(404, 404, 404), private_anonymous=401,
+          bearer=True),
+    Route("api.save_page", "PUT", "/-/api/v1/pages/{page}", roles(401, 403, 200), page="Matrix/Api_edit",
+          private_anonymous=401, bearer=True, json={"text": "changed through the API\n", "base": "{head}"}),
+    Route("api.rename_page", "POST", "/-/api/v1/rename/{page}", roles(401, 403, 200), page="Matrix/Api_rename",
+          private_anonymous=401, bearer=True, json={"new_name": "Matrix/Api_renamed"}),
+    Route("api.delete_page", "DELETE", "/-/api/v1/pages/{page}", roles(401, 403, 200), page="Matrix/Api_delete",
+          private_anonymous=401, bearer=True),
+    Route("api.create_version", "POST", "/-/api/v1/versions", roles(401, 403, 403, 201), private_anonymous=401,
+          bearer=True, json={"title": "API matrix version"}),
+    Route("api.endorse_page", "POST", "/-/api/v1/endorsements/{page}", roles(401, 403, 403, 200),
+          page="Matrix/Api_endorse", private_anonymous=401, bearer=True,
+          json={"action": "endorse", "rev": "{api_endorse_change}"}),
+    Route("api.create_proposal", "POST", "/-/api/v1/proposals", roles(401, 403, 201), private_anonymous=401,
+          bearer=True, json={"title": "From the API matrix"}),
+    Route("api.comment_proposal", "POST", "/-/api/v1/proposals/{proposal}/comments", roles(401, 201, 201),
+          private_anonymous=401, bearer=True, json={"text": "A comment through the API."}),
+    Route("api_reference.reference", "GET", "/-/api", EVERYONE),
     # the language menu (issue 13): open to everyone, on a private wiki too (the login page has it)
     Route("language.choose", "GET", "/-/language?lang=fr&next=/Home", roles(302, 302, 302), private_anonymous=302),
     Route("language.choose", "GET", "/-/language?lang=xx", roles(404, 404, 404), private_anonymous=404),

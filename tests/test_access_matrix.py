@@ -37,8 +37,10 @@ def prepare(app: Flask) -> dict[str, str]:
         store.save_page(page, "# Attachments\n", base=store.head(), author=MATRIX_AUTHOR, summary="v1")
         store.save_attachment(page, "notes.txt", b"attached notes\n", author=MATRIX_AUTHOR, summary="attach")
     rev = store.head()
-    admin = app.extensions["wiki_users"].require("admin")
-    app.extensions["wiki_tokens"].create(admin, "Matrix token", "read", int(time.time()) + 86400)  # token 1
+    users, tokens = app.extensions["wiki_users"], app.extensions["wiki_tokens"]
+    tokens.create(users.require("admin"), "Matrix token", "read", int(time.time()) + 86400)  # token 1
+    bearer = {role: tokens.create(users.require(role), "Matrix API", "write", int(time.time()) + 86400)[1]
+              for role in ROLES if role != "anonymous"}
     proposal = store.proposals.create("Matrix proposal", "Why.", author=MATRIX_AUTHOR).number
     store.proposals.pages_of(proposal).save_page("Matrix/Proposed", "# Proposed\n", base=store.head(),
                                                  author=MATRIX_AUTHOR, summary="proposed")
@@ -46,7 +48,9 @@ def prepare(app: Flask) -> dict[str, str]:
                     summary="v2")
     return {"rev": rev, "head": store.head(), "home_change": store.last_change("Home").id,
             "proposal": str(proposal), "proposal_head": store.proposals.get(proposal).head,
-            "tomorrow": (datetime.now(UTC).date() + timedelta(days=1)).isoformat()}
+            "tomorrow": (datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
+            "api_endorse_change": store.last_change("Matrix/Api_endorse").id,
+            **{f"bearer_{role}": secret for role, secret in bearer.items()}}
 
 
 def call(client: FlaskClient, route: Route, values: dict[str, str], role: str = "anonymous"):  # noqa: ANN201
@@ -59,6 +63,12 @@ def call(client: FlaskClient, route: Route, values: dict[str, str], role: str = 
             headers["Authorization"] = "Basic " + base64.b64encode(f"{role}:{PASSWORD}".encode()).decode()
         body = b"0000" if route.method == "POST" else None  # a flush packet: git's smallest request
         return client.open(url, method=route.method, headers=headers, data=body)
+    if route.bearer:  # the API: the role's token, no session, a JSON body
+        if role != "anonymous":
+            headers["Authorization"] = f"Bearer {values[f'bearer_{role}']}"
+        body = {key: value.format(page=route.page, **values) for key, value in route.json.items()} \
+            if route.json is not None else None
+        return client.open(url, method=route.method, headers=headers, json=body)
     if route.method == "GET":
         return client.get(url, headers=headers)
     data = {key: value.format(page=route.page, **values) for key, value in route.data.items()}
@@ -86,7 +96,7 @@ def check_matrix(app: Flask, role: str, public: bool) -> None:
     mismatches = []
     for route in ROUTES:
         client = app.test_client()  # a fresh session per row: a logout row does not affect the next
-        if role != "anonymous" and not route.basic_auth:
+        if role != "anonymous" and not route.basic_auth and not route.bearer:
             assert Auth(client).login(role).status_code == 302
         response = call(client, route, values, role)
         want = expected(route, role, public)

@@ -81,7 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
 
     app.before_request(raise_body_limit)  # before CSRFProtect's hook reads the form
     CSRFProtect(app)
-    from . import auth, cli, http_cache, i18n, replica, security, templating
+    from . import api, auth, cli, http_cache, i18n, replica, security, templating
     from .views import (
         attachments,
         changes,
@@ -126,6 +126,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(redline_views.bp)  # redlines (issue 17): files through the exports' job runner
     app.register_blueprint(imports.bp)
     app.register_blueprint(comments.bp)
+    api.init_app(app)  # before pages: its addresses are not page names
     app.register_blueprint(pages.bp)
     replica.init_app(app)
     cli.init_app(app)

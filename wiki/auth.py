@@ -55,6 +55,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def require_login_when_private() -> object:
+        if request.blueprint == "api":  # the API answers 401 itself (it takes tokens, not the login form)
+            return None
         if app.config["PUBLIC_READ"] or current_user.is_authenticated:
             return None
         # the login page and its language menu; a primary's notification to its replica (no data)

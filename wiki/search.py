@@ -611,9 +611,10 @@ class SearchIndex:
     # ------------------------------------------------------------------ queries
 
     def search(self, query: str, *, section: str | None = None, language: str | None = None, number: int = 1,
-               per_page: int = 20) -> Results:
-        """Pages matching ``query``, best first (bm25, titles and headings weigh more), paged; the
-        originals and their language versions alike, or those in ``language`` only."""
+               per_page: int = 20, offset: int | None = None) -> Results:
+        """Pages matching ``query``, best first (bm25, titles and headings weigh more), paged (by
+        ``number``, or from ``offset`` hits on); the originals and their language versions alike,
+        or those in ``language`` only."""
         expression = match_expression(query)
         if expression is None:
             return Results(hits=(), total=0, valid=False)
@@ -634,7 +635,7 @@ class SearchIndex:
             ranked = connection.execute(
                 "SELECT pages.id, pages.page, pages.language FROM docs JOIN pages ON pages.id = docs.rowid "
                 f"WHERE {where} ORDER BY bm25(docs, ?, ?, ?), pages.page LIMIT ? OFFSET ?",  # noqa: S608
-                [*params, *WEIGHTS, per_page, (number - 1) * per_page],
+                [*params, *WEIGHTS, per_page, (number - 1) * per_page if offset is None else offset],
             ).fetchall()
             # The bodies of the shown pages only; their snippets are cut by snippet() below, as
             # FTS5's snippet() takes time quadratic in a page's matches.

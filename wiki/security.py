@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .api.problems import is_api_request, problem
 from .errors import N_, EditConflict, WikiError
 
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -113,6 +114,9 @@ def init_app(app: Flask) -> None:
     def wiki_error(error: WikiError) -> tuple[str, int]:
         if isinstance(error, EditConflict):  # views handle conflicts; reaching here is a bug
             raise error
+        if is_api_request() and request.blueprint != "api":  # an API address that names no operation
+            return problem(404, gettext("There is no such API operation; see %(url)s.",
+                                        url=request.host_url + "-/api"))  # type: ignore[return-value]
         return _error_page(error.code, error.message)
 
     @app.errorhandler(CSRFError)
@@ -133,6 +137,9 @@ def init_app(app: Flask) -> None:
         # A view's own description (already translated) is kept; werkzeug's English default is not.
         own = error.description if error.description != type(error).description else None
         message = own or messages.get(error.code) or error.description
+        if is_api_request():  # keep Allow (405) and the like; the body is problem+json
+            headers = {key: value for key, value in error.get_headers() if key.lower() != "content-type"}
+            return problem(error.code, message or error.name, headers=headers)  # type: ignore[return-value]
         return _error_page(error.code, message or error.name)
 
     @app.errorhandler(500)
@@ -142,6 +149,8 @@ def init_app(app: Flask) -> None:
 
 
 def _error_page(code: int, message: str) -> tuple[str, int]:
+    if is_api_request():
+        return problem(code, message)  # type: ignore[return-value]
     if request.accept_mimetypes.best == "application/json":
         return {"error": message}, code  # type: ignore[return-value]
     return render_template("error.html", code=code, message=message), code

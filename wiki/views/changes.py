@@ -66,7 +66,7 @@ def _date(name: str) -> datetime | None:
     return value
 
 
-def _filters() -> tuple[dict[str, str], dict[str, Any]]:
+def change_filters() -> tuple[dict[str, str], dict[str, Any]]:
     """The filters as typed (for links) and as the store takes them; bad ones are a 400."""
     shown = {name: value for name in FILTERS if (value := query_arg(name))}
     group, user = shown.get("group"), shown.get("user")
@@ -95,7 +95,7 @@ def _filters() -> tuple[dict[str, str], dict[str, Any]]:
 
 @bp.get("/changes")
 def changes() -> str:
-    shown, criteria = _filters()
+    shown, criteria = change_filters()
     number = page_number()
     rows, has_next = store().changes(**criteria, skip=(number - 1) * CHANGES_PAGE_SIZE, limit=CHANGES_PAGE_SIZE)
     return render_template("changes/changes.html", rows=rows, number=number, has_next=has_next, filters=shown,
@@ -104,7 +104,7 @@ def changes() -> str:
 
 @bp.get("/changes.atom")
 def feed() -> Response:
-    shown, criteria = _filters()
+    shown, criteria = change_filters()
     rows, _ = store().changes(**criteria, limit=FEED_SIZE)
     updated = rows[0].commit.timestamp if rows else 0
     body = render_template("changes/feed.xml", rows=rows, filters=shown, updated=updated,

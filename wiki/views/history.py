@@ -55,14 +55,14 @@ def diff(page: str) -> str | Response:
     to_rev, from_rev = query_arg("to"), query_arg("from")
     target = content_page(page, language_arg())
     to_commit = wiki.resolve(to_rev)
-    new_text, to_change = _text_and_change(target, to_commit)
+    new_text, to_change = text_and_change(target, to_commit)
     if from_rev:
         from_commit: str | None = wiki.resolve(from_rev)
     else:
         changes = wiki.page_history(target, to_commit)
         from_commit = changes[1].id if len(changes) > 1 else None
     if from_commit is not None:
-        old_text, from_change = _text_and_change(target, from_commit)
+        old_text, from_change = text_and_change(target, from_commit)
     else:
         old_text, from_change = "", None
     if to_change is None and from_change is None:
@@ -75,7 +75,7 @@ def diff(page: str) -> str | Response:
     )
 
 
-def _text_and_change(page: str, commit: str) -> tuple[str, CommitInfo | None]:
+def text_and_change(page: str, commit: str) -> tuple[str, CommitInfo | None]:
     """The page's text at ``commit`` (empty if it did not exist) and the change that made it so."""
     wiki = store()
     try:

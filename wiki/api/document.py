@@ -1,0 +1,178 @@
+"""API operations on the whole document: compare, recent changes (the web's filters), search,
+named versions, endorsements and translation status, through the same store calls and filters as
+the web views."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from flask import Response, abort, current_app
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import names
+from ..auth import current_author
+from ..errors import EndorsementRefused, InvalidPageName, PageNotFound
+from ..views.changes import change_filters
+from ..views.common import store
+from ..views.find import index
+from ..views.translations import source_language, version_languages
+from . import serialize
+from .access import require
+from .blueprint import body, bp, paging, query
+from .caching import json_response, read
+from .pages import page_name
+from .problems import problem
+
+
+def groups() -> tuple[str, ...]:
+    return tuple(current_app.config["GROUPS"])
+
+
+def section_arg() -> str:
+    raw = str(query("section", "")).strip().strip("/")
+    if not raw:
+        return ""
+    try:
+        return names.normalize_page_name(raw)
+    except InvalidPageName as error:
+        abort(problem(400, _("The section is not a valid page path: %(message)s", message=error.message)))
+
+
+@bp.get("/compare")
+def compare() -> Response:
+    offset, limit = paging()
+
+    def compute() -> dict[str, Any]:
+        wiki = store()
+        comparison = wiki.compare(str(query("from")), str(query("to") or wiki.resolve(None)))
+        items = [serialize.compared(item) for item in comparison.pages[offset:offset + limit]]
+        return {"from": comparison.from_commit, "to": comparison.to_commit,
+                **serialize.paged(items, offset=offset, limit=limit, total=len(comparison.pages))}
+
+    return read(compute)
+
+
+@bp.get("/changes")
+def changes() -> Response:
+    offset, limit = paging()
+
+    def compute() -> dict[str, Any]:
+        _shown, criteria = change_filters()
+        rows, more = store().changes(**criteria, skip=offset, limit=limit)
+        return serialize.paged([serialize.change(row) for row in rows], offset=offset, limit=limit, more=more)
+
+    return read(compute)
+
+
+@bp.get("/search")
+def search() -> Response:
+    offset, limit = paging()
+    words, section, language = str(query("q")).strip(), section_arg(), query("lang")
+
+    def compute() -> dict[str, Any]:
+        results = index().search(words, section=section or None, language=language,  # type: ignore[arg-type]
+                                 per_page=limit, offset=offset)
+        return {"query": words, **serialize.paged([serialize.hit(hit) for hit in results.hits], offset=offset,
+                                                 limit=limit, total=results.total)}
+
+    return read(compute)
+
+
+@bp.get("/versions")
+def list_versions() -> Response:
+    offset, limit = paging()
+
+    def compute() -> dict[str, Any]:
+        versions = store().versions()
+        return serialize.paged([serialize.version(v) for v in versions[offset:offset + limit]], offset=offset,
+                               limit=limit, total=len(versions))
+
+    return read(compute, by_token=False)  # tags are not in the cache token
+
+
+@bp.post("/versions")
+def create_version() -> Response:
+    require("reviewer")
+    data = body()
+    title = " ".join(str(data["title"]).split())[:200]
+    if not title:
+        return problem(400, _("Give the version a title, like \u201cChair's draft, 28 February 2014\u201d."))
+    name = str(data.get("name") or "").strip() or names.version_slug(title)
+    version = store().create_version(name, title, data.get("rev"), author=current_author())  # type: ignore[arg-type]
+    return json_response(serialize.version(version), 201)
+
+
+@bp.get("/endorsements")
+def endorsement_overview() -> Response:
+    offset, limit = paging()
+
+    def compute() -> dict[str, Any]:
+        overview = store().endorsement_overview(groups())
+        states = sorted((state for states in overview.values() for state in states), key=lambda s: s.page)
+        items = [serialize.endorsements(state) for state in states[offset:offset + limit]]
+        return serialize.paged(items, offset=offset, limit=limit, total=len(states))
+
+    return read(compute)
+
+
+@bp.get("/endorsements/<path:page>")
+def page_endorsements(page: str) -> Response:
+    page = page_name(page)
+
+    def compute() -> dict[str, Any]:
+        if not store().page_exists(page):
+            raise PageNotFound(_("There is no page %(page)s.", page=page))
+        return serialize.endorsements(store().page_endorsements(page, groups()))
+
+    return read(compute)
+
+
+@bp.post("/endorsements/<path:page>")
+def endorse_page(page: str) -> Response:
+    require("reviewer")
+    page = page_name(page)
+    if current_user.group not in groups():
+        return problem(403, _("Your group %(group)s is not one of this wiki's stakeholder groups.",
+                              group=repr(current_user.group)))
+    data = body()
+    try:
+        endorsement = store().endorse(page, str(data["rev"]), action=str(data["action"]), author=current_author())
+    except EndorsementRefused as error:
+        return problem(409, error.message)
+    return json_response({"page": endorsement.page, "group": endorsement.group, "username": endorsement.username,
+                          "action": endorsement.action, "commit": endorsement.commit,
+                          "timestamp": endorsement.timestamp})
+
+
+@bp.get("/translations")
+def translation_overview() -> Response:
+    offset, limit = paging()
+    section, language = section_arg(), query("lang")
+    if language == source_language():
+        abort(problem(400, _("%(language)s is the language of the originals; choose another one.",
+                             language=language)))
+
+    def compute() -> dict[str, Any]:
+        languages = (language,) if language else version_languages()
+        prefix = f"{section}/" if section else ""
+        states = [state for state in store().translation_overview()
+                  if state.language in languages and (not prefix or state.page.startswith(prefix))]
+        items = [serialize.translation(state) for state in itertools.islice(states, offset, offset + limit)]
+        return serialize.paged(items, offset=offset, limit=limit, total=len(states))
+
+    return read(compute)
+
+
+@bp.get("/translations/<path:page>")
+def page_translations(page: str) -> Response:
+    page = page_name(page)
+
+    def compute() -> dict[str, Any]:
+        if not store().page_exists(page):
+            raise PageNotFound(_("There is no page %(page)s.", page=page))
+        return {"page": page, "source_language": source_language(),
+                "versions": [serialize.translation(state) for state in store().version_states(page)]}
+
+    return read(compute)
