@@ -40,7 +40,8 @@ init: $(VENV)/.installed
 	$(BIN)/flask --app wiki init
 
 run: init translations $(EXPORT_DEPS)
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --no-control-socket --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --no-control-socket --limit-request-line 8190 \
+		--access-logfile - wsgi:app
 
 $(CHROMIUM):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium

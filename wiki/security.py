@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .api.problems import is_api_request, problem
+from .api.problems import allowed_methods, is_api_request, problem
 from .errors import N_, EditConflict, WikiError
 
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -114,7 +114,10 @@ def init_app(app: Flask) -> None:
     def wiki_error(error: WikiError) -> tuple[str, int]:
         if isinstance(error, EditConflict):  # views handle conflicts; reaching here is a bug
             raise error
-        if is_api_request() and request.blueprint != "api":  # an API address that names no operation
+        if is_api_request() and request.blueprint != "api":  # the pages' catch-all took an API address
+            if allowed := allowed_methods():
+                return problem(405, gettext("This address does not accept that kind of request."),
+                               headers={"Allow": allowed})  # type: ignore[return-value]
             return problem(404, gettext("There is no such API operation; see %(url)s.",
                                         url=request.host_url + "-/api"))  # type: ignore[return-value]
         return _error_page(error.code, error.message)
@@ -139,6 +142,8 @@ def init_app(app: Flask) -> None:
         message = own or messages.get(error.code) or error.description
         if is_api_request():  # keep Allow (405) and the like; the body is problem+json
             headers = {key: value for key, value in error.get_headers() if key.lower() != "content-type"}
+            if error.code == 405:
+                headers["Allow"] = allowed_methods()
             return problem(error.code, message or error.name, headers=headers)  # type: ignore[return-value]
         return _error_page(error.code, message or error.name)
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, g, request
+from flask import Response, abort, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..tokens import Token, TokenStore
 from ..users import role_at_least
-from .problems import problem
+from .problems import allowed_methods, problem
 from .validation import check_request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -44,6 +44,8 @@ def unauthorized(detail: str, *, invalid: bool = False) -> Any:
 
 def authenticate() -> Any:
     """Run before every API view: ``None`` to go on, or the problem that answers instead."""
+    if request.method == "OPTIONS":  # the API's own methods only (not the pages' catch-all GET)
+        return Response(status=204, headers={"Allow": allowed_methods()})
     request.max_content_length = body_limit()
     header = request.headers.get("Authorization")
     g.api_token = None

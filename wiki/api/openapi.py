@@ -38,7 +38,7 @@ LANGUAGE = {"type": "string", "enum": ["ar", "zh", "en", "fr", "ru", "es"]}
 REVISION_PATTERN = "^[0-9A-Za-z][0-9A-Za-z-]{3,63}$"
 REVISION = {"type": "string", "pattern": REVISION_PATTERN,
             "description": "A commit id (4 to 40 hexadecimal digits) or a named version."}
-PAGE_NAME = {"type": "string", "minLength": 1, "maxLength": 400,
+PAGE_NAME = {"type": "string", "minLength": 1, "maxLength": 200,
              "description": "A page path: `/`-separated sections and a name, spaces written as underscores."}
 
 
@@ -182,7 +182,7 @@ SCHEMAS["SearchResults"]["properties"]["query"] = STRING
 # --------------------------------------------------------------------------- parameters
 
 PARAMETERS: dict[str, Any] = {
-    "page": {"name": "page", "in": "path", "required": True, "schema": PAGE_NAME,
+    "page": {"name": "page", "in": "path", "required": True, "schema": {**PAGE_NAME, "examples": ["Home", "Mandate"]},
              "description": "The page, e.g. `Mapping/Cybersecurity` (its `/` need not be escaped)."},
     "number": {"name": "number", "in": "path", "required": True,
                "schema": {"type": "integer", "minimum": 1, "maximum": 99_999_999}, "description": "A proposal."},
@@ -193,7 +193,7 @@ PARAMETERS: dict[str, Any] = {
                                                            "default": 0}, "description": "Items to skip."},
     "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100,
                                                          "default": 50}, "description": "Items per answer."},
-    "section": {"name": "section", "in": "query", "schema": {"type": "string", "maxLength": 400},
+    "section": {"name": "section", "in": "query", "schema": {"type": "string", "maxLength": 200},
                 "description": "Only pages in this section (folder)."},
 }
 
@@ -209,9 +209,9 @@ def query(name: str, schema: dict[str, Any], description: str, *, required: bool
 PAGING = [param("offset"), param("limit")]
 DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 CHANGE_FILTERS = [
-    query("group", {"type": "string", "maxLength": 100}, "Commits made for this stakeholder group (slug)."),
+    query("group", {"type": "string", "maxLength": 64}, "Commits made for this stakeholder group (slug)."),
     query("user", {"type": "string", "maxLength": 40}, "Commits by this user name."),
-    query("page", {"type": "string", "maxLength": 400}, "Commits that touched this page."),
+    query("page", {"type": "string", "maxLength": 200}, "Commits that touched this page."),
     param("section"),
     query("since", DATE, "From this day (YYYY-MM-DD, UTC)."),
     query("until", DATE, "Until this day, inclusive."),
@@ -224,11 +224,14 @@ WRITE_SECURITY: list[dict[str, list[str]]] = [{"bearerToken": []}]
 
 
 def operation(endpoint: str, summary: str, tag: str, *, ok: tuple[int, str], parameters: list[Any] | None = None,
-              body: str | None = None, write: bool = False, role: str = "", statuses: tuple[int, ...] = ()
-              ) -> dict[str, Any]:
-    """One operation; every one may also answer any problem (``default``)."""
+              body: str | None = None, write: bool = False, role: str = "", statuses: tuple[int, ...] = (),
+              also: tuple[int, str] | None = None) -> dict[str, Any]:
+    """One operation; every one may also answer any problem (``default``). ``also``: a second
+    success (a creation's 201)."""
     status, schema = ok
     responses: dict[str, Any] = {str(status): {"description": "Success.", "content": {JSON: {"schema": ref(schema)}}}}
+    if also:
+        responses[str(also[0])] = {"description": "Created.", "content": {JSON: {"schema": ref(also[1])}}}
     if not write:
         responses["304"] = {"description": "Not modified: the `ETag` sent in `If-None-Match` is current."}
         responses[str(status)]["headers"] = {"ETag": {"schema": STRING, "description": "Send back in `If-None-Match`."}}
@@ -253,8 +256,8 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": operation("read_page", "A page: its text, rendered HTML, revision and blob id", "pages",
                          ok=(200, "Page"), parameters=[param("rev"), param("lang")]),
         "put": operation("save_page", "Create a page, or update it from a base revision (three-way merge)",
-                         "pages", ok=(200, "SaveResult"), body="PageWrite", write=True, role="editor",
-                         statuses=(409, 422, 428)),
+                         "pages", ok=(200, "SaveResult"), also=(201, "SaveResult"), body="PageWrite", write=True,
+                         role="editor", statuses=(409, 422, 428)),
         "delete": operation("delete_page", "Delete a page (its history stays)", "pages", ok=(200, "Deleted"),
                             write=True, role="editor",
                             parameters=[query("summary", {"type": "string", "maxLength": 200}, "The commit message.")]),
@@ -308,9 +311,9 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": operation("list_proposals", "Amendment proposals, newest first", "proposals", ok=(200, "Proposals"),
                          parameters=[query("state", {"type": "string", "enum": ["open", "merged", "closed"]},
                                            "Only proposals in this state."),
-                                     query("group", {"type": "string", "maxLength": 100}, "Drafted by this group."),
-                                     query("page", {"type": "string", "maxLength": 400}, "Changing this page."),
-                                     query("awaiting", {"type": "string", "maxLength": 100},
+                                     query("group", {"type": "string", "maxLength": 64}, "Drafted by this group."),
+                                     query("page", {"type": "string", "maxLength": 200}, "Changing this page."),
+                                     query("awaiting", {"type": "string", "maxLength": 64},
                                            "Open, and this group has not taken a position on the current text."),
                                      *PAGING]),
         "post": operation("create_proposal", "Start a proposal", "proposals", ok=(201, "Proposal"),

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, current_app, request, url_for
 from flask_babel import lazy_gettext
+from werkzeug.exceptions import HTTPException
 
 API_PREFIX = "/-/api/v1/"
 PROBLEM_TYPE = "application/problem+json"
@@ -85,3 +86,23 @@ def problem(status: int, detail: str, *, kind: str | None = None, headers: dict[
 
 def type_uri(slug: str) -> str:
     return url_for("api_reference.reference", _external=True) + f"#problem-{slug}"
+
+
+def allowed_methods() -> str:
+    """The methods the API answers at this request's address, for ``Allow`` ("" when none).
+
+    Werkzeug's own list would also name the methods of the pages' catch-all route (``GET
+    /<page>``), which answers every address; only API operations count here.
+    """
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    found = []
+    for method in ("GET", "PUT", "POST", "DELETE"):
+        try:
+            rule, _arguments = adapter.match(method=method, return_rule=True)
+        except HTTPException:  # no route, another method only, or a redirect
+            continue
+        if rule.endpoint.startswith("api."):
+            found.append(method)
+    if "GET" in found:
+        found.append("HEAD")
+    return ", ".join(found + ["OPTIONS"]) if found else ""

@@ -1,0 +1,83 @@
+"""Schemathesis against the served OpenAPI document (issue 16): a real gunicorn on 127.0.0.1, every
+operation fuzzed with valid and invalid data by a write token of an admin, and every check on
+(no 5xx, each status, content type, header and body as documented, invalid data refused, valid
+data accepted, auth enforced, …). Bounded: ``--max-time`` 90 s.
+
+The gunicorn access log of the run is read afterwards: the token never appears in it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wiki import create_app
+
+from .test_storm import ROOT, free_port
+
+MAX_TIME = 90  # seconds of fuzzing
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
+    """A wiki under gunicorn (2 workers, access log on); yields its port, an admin's write token
+    and the access log."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text("SECRET_KEY = 'schemathesis-secret'\n"
+                                        "PASSWORD_HASH_METHOD = 'pbkdf2:sha256:1000'\n", encoding="utf-8")
+    app = create_app(instance_path=str(instance))
+    admin = app.extensions["wiki_users"].create("fuzzer", "fuzzer password", group="governments", role="admin")
+    secret = app.extensions["wiki_tokens"].create(admin, "schemathesis", "write", int(time.time()) + 3600)[1]
+    app.extensions["wiki_store"].close()
+    port = free_port()
+    access_log = tmp_path / "access.log"
+    output = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--no-control-socket", "--timeout", "60", "--limit-request-line", "8190", "--access-logfile", str(access_log),
+         "wsgi:app"],
+        cwd=ROOT, env={**os.environ, "WIKI_INSTANCE_PATH": str(instance)}, stdout=output, stderr=output)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/api/v1/openapi.json", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "gunicorn did not start"
+            time.sleep(0.1)
+        yield port, secret, access_log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        output.close()
+
+
+def test_schemathesis_finds_nothing(served: tuple[int, str, Path], tmp_path: Path) -> None:
+    port, secret, access_log = served
+    command = [str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(CONFIG), "run",
+               f"http://127.0.0.1:{port}/-/api/v1/openapi.json", "--checks", "all",
+               "-H", f"Authorization: Bearer {secret}", "--max-time", str(MAX_TIME), "--workers", "1",
+               "--seed", "16", "--report", "junit", "--report-dir", str(tmp_path / "report")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=MAX_TIME + 120, cwd=tmp_path,
+                            env={**os.environ, "SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"})
+    shutil.rmtree(tmp_path / ".hypothesis", ignore_errors=True)
+    assert result.returncode == 0, result.stdout[-12000:] + result.stderr[-3000:]
+    log = access_log.read_text(encoding="utf-8")
+    assert "/-/api/v1/pages" in log and secret not in log and secret[len("lwt_"):] not in log
