@@ -63,6 +63,7 @@ class ExportDocument:
     pages: Sequence[SourcePage]
     labels: Labels = field(default_factory=Labels)
     base_url: str = ""  # the wiki's address, for links out of the document
+    content_language: str = "en"  # the language pages are written in (CONTENT_LANGUAGE)
 
 
 @dataclass
@@ -95,10 +96,25 @@ def text_direction(text: str) -> str:
     return first_strong_direction(plain) or "ltr"
 
 
+def text_language(text: str, default: str) -> str:
+    """The language a page's fonts are chosen for: Arabic or Chinese when its first letter is in
+    that script (a page written in it), else ``default``. Only fonts depend on it."""
+    plain = re.sub(r"\[\[[^\]]*\]\]|\]\([^)]*\)|`[^`]*`|<[^>]*>", " ", text)
+    for character in plain:
+        if character.isalpha():
+            name = unicodedata.name(character, "")
+            if name.startswith("ARABIC"):
+                return "ar"
+            if name.startswith("CJK"):
+                return "zh"
+            return default
+    return default
+
+
 # --------------------------------------------------------------------------- pages
 
 def prepare_page(source: SourcePage, number: int, *, local_pages: dict[str, str], base_url: str,
-                 images: ImageLoader) -> PreparedPage:
+                 images: ImageLoader, content_language: str = "en") -> PreparedPage:
     """Turn one page's sanitized HTML into a section of the document (see the module's docstring).
 
     ``local_pages`` maps the absolute URL of each page in the document to its anchor.
@@ -138,6 +154,7 @@ def prepare_page(source: SourcePage, number: int, *, local_pages: dict[str, str]
             element.set("dir", direction)
     root.set("class", "wiki-page")
     root.set("dir", page_direction)
+    root.set("lang", text_language(source.text, content_language))
     return PreparedPage(anchor=anchor, title=page_heading.text_content().strip() or source.title, body=root,
                         headings=headings, notes=notes)
 
@@ -245,7 +262,8 @@ def _append_text(element: etree._Element, text: str) -> None:
 def prepare(document: ExportDocument, images: ImageLoader) -> list[PreparedPage]:
     local = {document.base_url + "/" + _url_path(page.page): f"page-{number}"
              for number, page in enumerate(document.pages, start=1)}
-    return [prepare_page(page, number, local_pages=local, base_url=document.base_url, images=images)
+    return [prepare_page(page, number, local_pages=local, base_url=document.base_url, images=images,
+                         content_language=document.content_language)
             for number, page in enumerate(document.pages, start=1)]
 
 

@@ -60,8 +60,6 @@ def export(doc: ExportDocument, fmt: str, *, images: ImageLoader, limits: Limits
         args.append(f"--metadata=subtitle:{labels.version}")
     if labels.date:
         args.append(f"--metadata=date:{labels.date}")
-    if labels.direction == "rtl":
-        args.append("--metadata=dir:rtl")
     data = convert.pandoc(document.pandoc_html(doc, pages), from_format="html", to_format=fmt, args=args,
                           files={f"reference.{fmt}": reference.reference_doc(fmt)}, limits=limits)
     if fmt == "docx":

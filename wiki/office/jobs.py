@@ -185,12 +185,12 @@ class JobRunner:
 
     def _execute(self, job: Job, work: Work, handle: object) -> None:
         """Run ``work`` holding the job's lock; record progress, the file, or the failure."""
-        last = [0.0]
+        last: list[object] = [0.0, None]
 
         def progress(fraction: float, stage: str) -> None:
             now = time.time()
-            if now - last[0] >= 0.2 or fraction >= 1:  # at most five writes a second
-                last[0] = now
+            if now - last[0] >= 0.2 or stage != last[1] or fraction >= 1:  # about five writes a second
+                last[:] = [now, stage]
                 self._write(replace(job, state=RUNNING, progress=max(0.0, min(1.0, fraction)), stage=stage,
                                     updated=now))
 

@@ -148,8 +148,9 @@ def _base_url() -> str:
 
 
 def _export_work(wiki: Store, commit: str, pages: list[str], *, title: str, labels: Labels, base_url: str,
-                 fmt: str, export_limits: convert.Limits) -> Work:
+                 fmt: str) -> Work:
     """The job: read and render the pages at ``commit`` (in the job's thread), then convert."""
+    export_limits, content_language = limits(), current_app.config["CONTENT_LANGUAGE"]
 
     def work(progress: Progress) -> bytes:
         renderer = Renderer(lambda page: base_url + "/" + quote(page, safe="/"), cache_size=16)
@@ -162,7 +163,8 @@ def _export_work(wiki: Store, commit: str, pages: list[str], *, title: str, labe
                 html = renderer.mark_missing(rendered, wiki.missing_pages(rendered.links, commit))
             sources.append(SourcePage(page=page, title=names.page_title(page), text=revision.text, html=html))
             progress(0.1 * number / max(1, len(pages)), "Reading the pages")
-        document = ExportDocument(title=title, pages=sources, labels=labels, base_url=base_url)
+        document = ExportDocument(title=title, pages=sources, labels=labels, base_url=base_url,
+                                  content_language=content_language)
         return exporter.export(document, fmt, images=_image_loader(wiki, commit), limits=export_limits,
                                progress=progress).data
 
@@ -202,7 +204,7 @@ def page_export(page: str) -> Response:
     labels = _labels(commit, rev, wiki.commit_info(commit).timestamp)
     key = job_key("page", LAYOUT_VERSION, fmt, commit, rev or "", page, labels, _base_url())
     work = _export_work(wiki, commit, [page], title=names.page_title(page), labels=labels, base_url=_base_url(),
-                        fmt=fmt, export_limits=limits())
+                        fmt=fmt)
     return deliver(key, work, filename=filename, mimetype=convert.MIME_TYPES[fmt], title=names.page_title(page),
                    background=False)
 
@@ -227,8 +229,7 @@ def document_export() -> Response:
     filename = _file_name(f"{site}-{section}" if section else site, commit, rev, fmt)
     labels = _labels(commit, rev, wiki.commit_info(commit).timestamp)
     key = job_key("document", LAYOUT_VERSION, fmt, commit, rev or "", section or "", labels, _base_url())
-    work = _export_work(wiki, commit, pages, title=title, labels=labels, base_url=_base_url(), fmt=fmt,
-                        export_limits=limits())
+    work = _export_work(wiki, commit, pages, title=title, labels=labels, base_url=_base_url(), fmt=fmt)
     background = fmt != "md" and len(pages) > int(current_app.config["EXPORT_BACKGROUND_PAGES"])
     return deliver(key, work, filename=filename, mimetype=convert.MIME_TYPES[fmt], title=title,
                    background=background)
