@@ -348,6 +348,50 @@ def _fill_imports(app: Flask) -> list[str]:
     return ["/Xss/Imported", "/Xss/Imported/-/history", "/Xss/Imported/-/diff", "/Xss/Imported/-/blame"]
 
 
+_HELD_LOCKS: list[object] = []  # export jobs shown as running in another worker (their locks, held)
+
+
+def _fill_exports(app: Flask) -> list[str]:
+    """Page names on the progress page of a background export (its title and file name).
+
+    Each export runs once for real; then it is made to look as if another worker were running it
+    again (its state file says "running" and this process holds its lock), so every visit of the
+    URL gets the progress page rather than the file.
+    """
+    import fcntl
+    import json
+    import time
+    from urllib.parse import quote
+
+    store = app.extensions["wiki_store"]
+    runner = app.extensions["wiki_jobs"]
+    app.config["EXPORT_BACKGROUND_PAGES"] = 0
+    client = app.test_client()
+    urls = []
+    for index, page in enumerate(valid_names()[:10]):
+        section = page  # its title is the payload
+        try:
+            if not store.page_exists(section):
+                store.save_page(section, "Exported.\n", base=store.head(), author=_author(index), summary="export")
+        except PageExists:  # two payloads that differ only by case
+            continue
+        url = f"/-/document/export?format=docx&section={quote(section)}"
+        started = client.get(url)
+        key = re.search(r'data-status-url="/-/exports/([0-9a-f]{40})"', started.get_data(as_text=True)).group(1)
+        for _ in range(600):
+            if runner.get(key) is not None and runner.get(key).finished:
+                break
+            time.sleep(0.05)
+        lock = open(runner.directory / f"{key}.lock", "a+b")  # noqa: SIM115 (held until the tests end)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _HELD_LOCKS.append(lock)
+        state = json.loads((runner.directory / f"{key}.json").read_text())
+        (runner.directory / f"{key}.json").write_text(json.dumps({**state, "state": "running", "progress": 0.5}))
+        (runner.directory / f"{key}.out").unlink(missing_ok=True)
+        urls.append(url)
+    return urls
+
+
 SINKS = [
     Sink("page text, diffs, blame, old versions, compare", _fill_page_text),
     Sink("page names", _fill_page_names),
