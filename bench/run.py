@@ -81,7 +81,7 @@ from wiki.store import Author, Store  # noqa: E402
 
 SIZES = {"small": Params(pages=200, commits=2_000), "large": Params(pages=2_000, commits=20_000)}
 UNTRAILERED = Params(pages=2_000, commits=20_000, trailers=False)
-PARTS = ("sizes", "untrailered", "worst-case", "languages", "proposals", "cache", "replica", "comments")
+PARTS = ("sizes", "untrailered", "worst-case", "languages", "proposals", "cache", "replica", "comments", "export")
 PASSWORD = "bench password 1234"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PG_BIN = Path(os.environ.get("WIKI_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -1060,6 +1060,12 @@ def replica_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def run_export() -> dict[str, Any]:
+    """``bench/export.py`` (issue 17) in its own process: it prints its table; its JSON report."""
+    subprocess.run([sys.executable, str(ROOT / "bench" / "export.py")], cwd=ROOT, check=True)
+    return json.loads((OUT / "export-latest.json").read_text())
+
+
 def run_worst_case(timeout: float) -> dict[str, Any]:
     """``bench/worst_case.py`` in its own process (its cases each in one more); its JSON report."""
     subprocess.run([sys.executable, str(ROOT / "bench" / "worst_case.py"), "--timeout", f"{timeout:g}"], cwd=ROOT,
@@ -1212,6 +1218,9 @@ def main() -> None:
     if "comments" in parts:
         report["comments"] = measure_comments(cached(SIZES["large"], OUT), OUT, args.quick)
         print(f"[comments] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if "export" in parts:
+        report["export"] = run_export()
+        print(f"[export] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
     if "worst-case" in parts:
         report["worst_case"] = run_worst_case(args.worst_case_timeout)
         print(f"[worst-case] done at {time.monotonic() - started:.0f} s", file=sys.stderr)

@@ -278,3 +278,28 @@ def test_status_json_of_a_job(client, app) -> None:
     answer = client.get("/-/exports/" + "a" * 40)
     assert answer.status_code == 200 and json.loads(answer.data) == {
         "state": "done", "progress": 1.0, "stage": "", "error": ""}
+
+
+def test_a_language_version_is_exported_and_the_document_takes_versions_where_they_exist(client, store) -> None:
+    arabic = "# الأمن السيبراني\n\nنص النسخة العربية من الصفحة.\n"
+    store.save_version("Mapping/Cybersecurity", "ar", arabic, follows_original=True, base=store.head(),
+                       author=AUTHOR, summary="ar")
+    data, _, disposition = _download(client, "/Mapping/Cybersecurity/-/export?format=md&lang=ar")
+    assert data.decode() == arabic and "Mapping-Cybersecurity-ar-" in disposition
+    data, _, _ = _download(client, "/Mapping/Cybersecurity/-/export?format=docx&lang=ar")
+    paragraphs = docx.Document(io.BytesIO(data)).paragraphs
+    body = next(p for p in paragraphs if "النسخة العربية" in p.text)
+    assert body._p.pPr.find(docx.oxml.ns.qn("w:bidi")) is not None
+    assert client.get("/Mapping/Cybersecurity/-/export?format=md&lang=fr").status_code == 404
+    assert client.get("/Mapping/Cybersecurity/-/export?format=md&lang=xx").status_code == 404
+    assert client.get("/Mapping/Cybersecurity/-/export?format=md&lang=en").status_code == 200  # the original
+    document, _, _ = _download(client, "/-/document/export?format=md&section=Mapping&lang=ar")
+    assert "نص النسخة العربية" in document.decode() and "# Mapping of international" in document.decode()
+
+
+def test_pages_and_the_document_link_their_downloads(client, store) -> None:
+    old = store.head()
+    html = client.get(f"/Mandate?rev={old[:12]}").get_data(as_text=True)
+    assert f"/Mandate/-/export?format=docx&amp;rev={old[:12]}" in html and "/Mandate/-/export?format=pdf" in html
+    html = client.get("/-/document?section=Mapping").get_data(as_text=True)
+    assert "/-/document/export?format=pdf&amp;section=Mapping" in html

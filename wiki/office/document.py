@@ -42,6 +42,7 @@ class SourcePage:
     title: str
     text: str
     html: str
+    language: str = ""  # the language the text is in, when known (a language version's); else guessed
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def prepare_page(source: SourcePage, number: int, *, local_pages: dict[str, str]
             element.set("dir", direction)
     root.set("class", "wiki-page")
     root.set("dir", page_direction)
-    root.set("lang", text_language(source.text, content_language))
+    root.set("lang", source.language or text_language(source.text, content_language))
     return PreparedPage(anchor=anchor, title=page_heading.text_content().strip() or source.title, body=root,
                         headings=headings, notes=notes)
 

@@ -1,6 +1,7 @@
 """Exports: a page or the whole document (or a section) as .docx, .odt, .pdf or .md, at any revision.
 
-``/<page>/-/export?format=…&rev=…`` and ``/-/document/export?format=…&rev=…&section=…``. Each
+``/<page>/-/export?format=…&rev=…`` and ``/-/document/export?format=…&rev=…&section=…`` (both take
+``lang=`` for language versions). Each
 export is a job of :class:`~wiki.office.jobs.JobRunner`, keyed by the commit, the format and the
 options, so identical requests share one job and one cached file. Small exports are converted
 while the request waits; large ones (more than ``EXPORT_BACKGROUND_PAGES`` pages) run in the
@@ -34,6 +35,7 @@ from ..render import Renderer
 from ..store import Store
 from .common import canonical_page, query_arg, store
 from .site import MAX_DOCUMENT_PAGES, document_order
+from .translations import language_arg, source_language
 
 bp = Blueprint("export", __name__)
 
@@ -136,11 +138,29 @@ def _labels(commit: str, rev: str | None, timestamp: int) -> Labels:
                   language=language(), direction=text_direction())
 
 
-def _file_name(stem: str, commit: str, rev: str | None, fmt: str) -> str:
-    """``<stem>-<version name or short commit>.<ext>``: the version travels with the file."""
+def _file_name(stem: str, commit: str, rev: str | None, fmt: str, lang: str | None = None) -> str:
+    """``<stem>[-<lang>]-<version name or short commit>.<ext>``: the version travels with the file."""
     version = rev if rev and names.is_version_name(rev) else commit[:10]
-    stem = stem.replace("/", "-").replace(" ", "_")
+    stem = stem.replace("/", "-").replace(" ", "_") + (f"-{lang}" if lang else "")
     return f"{stem}-{version}.{exporter.EXTENSIONS[fmt]}"
+
+
+def _version_language() -> str | None:
+    """The ``lang`` parameter when it asks for a language version (not the originals' language)."""
+    lang = language_arg()
+    return lang if lang and lang != source_language() else None
+
+
+def _text(wiki: Store, page: str, commit: str, lang: str | None, *, required: bool) -> tuple[str, str]:
+    """A page's text at ``commit`` and its language: the ``lang`` version when asked for and present
+    (``required``: else a 404), otherwise the original."""
+    if lang:
+        try:
+            return wiki.read_version(page, lang, commit)[0], lang
+        except PageNotFound:
+            if required:
+                raise
+    return wiki.read_page(page, commit).text, ""
 
 
 def _base_url() -> str:
@@ -148,7 +168,7 @@ def _base_url() -> str:
 
 
 def _export_work(wiki: Store, commit: str, pages: list[str], *, title: str, labels: Labels, base_url: str,
-                 fmt: str) -> Work:
+                 fmt: str, lang: str | None) -> Work:
     """The job: read and render the pages at ``commit`` (in the job's thread), then convert."""
     export_limits, content_language = limits(), current_app.config["CONTENT_LANGUAGE"]
 
@@ -156,12 +176,12 @@ def _export_work(wiki: Store, commit: str, pages: list[str], *, title: str, labe
         renderer = Renderer(lambda page: base_url + "/" + quote(page, safe="/"), cache_size=16)
         sources = []
         for number, page in enumerate(pages):
-            revision = wiki.read_page(page, commit)
+            text, language = _text(wiki, page, commit, lang, required=False)
             html = ""
             if fmt != "md":
-                rendered = renderer.render(revision.text)
+                rendered = renderer.render(text)
                 html = renderer.mark_missing(rendered, wiki.missing_pages(rendered.links, commit))
-            sources.append(SourcePage(page=page, title=names.page_title(page), text=revision.text, html=html))
+            sources.append(SourcePage(page=page, title=names.page_title(page), text=text, html=html, language=language))
             progress(0.1 * number / max(1, len(pages)), "Reading the pages")
         document = ExportDocument(title=title, pages=sources, labels=labels, base_url=base_url,
                                   content_language=content_language)
@@ -184,35 +204,35 @@ def _image_loader(wiki: Store, commit: str) -> Callable[[str, str], tuple[str, b
 
 @bp.get("/<path:page>/-/export")
 def page_export(page: str) -> Response:
-    """One page at a revision (``rev``: commit or version name) as a file in ``format``."""
+    """One page at a revision (``rev``: commit or version name), or its ``lang`` version, as a file."""
     page, redirect_to = canonical_page(page, "export.page_export")
     if redirect_to:
         return redirect_to
-    fmt, rev = _format(), query_arg("rev")
+    fmt, rev, lang = _format(), query_arg("rev"), _version_language()
     wiki = store()
     commit = wiki.resolve(rev)
-    try:
-        revision = wiki.read_page(page, commit)
-    except PageNotFound:
+    if not wiki.page_exists(page, commit):
         abort(404, description=_("This page did not exist in that revision.") if rev
               else _("There is no page %(page)s.", page=page))
-    filename = _file_name(page, commit, rev, fmt)
+    text, _language = _text(wiki, page, commit, lang, required=True)
+    filename = _file_name(page, commit, rev, fmt, lang)
     if fmt == "md":  # the page's Markdown exactly as written
-        response = Response(revision.text.encode("utf-8"), content_type=convert.MIME_TYPES["md"])
+        response = Response(text.encode("utf-8"), content_type=convert.MIME_TYPES["md"])
         response.headers.set("Content-Disposition", "attachment", filename=filename)
         return response
     labels = _labels(commit, rev, wiki.commit_info(commit).timestamp)
-    key = job_key("page", LAYOUT_VERSION, fmt, commit, rev or "", page, labels, _base_url())
+    key = job_key("page", LAYOUT_VERSION, fmt, commit, rev or "", page, lang or "", labels, _base_url())
     work = _export_work(wiki, commit, [page], title=names.page_title(page), labels=labels, base_url=_base_url(),
-                        fmt=fmt)
+                        fmt=fmt, lang=lang)
     return deliver(key, work, filename=filename, mimetype=convert.MIME_TYPES[fmt], title=names.page_title(page),
                    background=False)
 
 
 @bp.get("/-/document/export")
 def document_export() -> Response:
-    """The whole document, or one section (``section``), at a revision, ordered as ``/-/document``."""
-    fmt, rev, section = _format(), query_arg("rev"), query_arg("section")
+    """The whole document, or one section (``section``), at a revision, ordered as ``/-/document``;
+    with ``lang``, each page's version in that language where there is one."""
+    fmt, rev, section, lang = _format(), query_arg("rev"), query_arg("section"), _version_language()
     wiki = store()
     commit = wiki.resolve(rev)
     if section:
@@ -226,10 +246,11 @@ def document_export() -> Response:
                                "section."), count=len(pages), limit=MAX_DOCUMENT_PAGES)
     site = current_app.config["SITE_NAME"]
     title = f"{site}: {names.page_title(section)}" if section else site
-    filename = _file_name(f"{site}-{section}" if section else site, commit, rev, fmt)
+    filename = _file_name(f"{site}-{section}" if section else site, commit, rev, fmt, lang)
     labels = _labels(commit, rev, wiki.commit_info(commit).timestamp)
-    key = job_key("document", LAYOUT_VERSION, fmt, commit, rev or "", section or "", labels, _base_url())
-    work = _export_work(wiki, commit, pages, title=title, labels=labels, base_url=_base_url(), fmt=fmt)
+    key = job_key("document", LAYOUT_VERSION, fmt, commit, rev or "", section or "", lang or "", labels,
+                  _base_url())
+    work = _export_work(wiki, commit, pages, title=title, labels=labels, base_url=_base_url(), fmt=fmt, lang=lang)
     background = fmt != "md" and len(pages) > int(current_app.config["EXPORT_BACKGROUND_PAGES"])
     return deliver(key, work, filename=filename, mimetype=convert.MIME_TYPES[fmt], title=title,
                    background=background)

@@ -85,7 +85,7 @@ def _show(page: str) -> str | tuple[str, int]:
         can_edit=can("editor"), endorsements=endorsements, version=shown,
         asked=asked if asked not in versions or versions[asked].blob is None else None,
         available=[state.language for state in versions.values() if state.blob is not None],
-        source_language=source_language(), head=wiki.head(), **page_context(page),
+        source_language=source_language(), head=wiki.head(), export_rev=rev, **page_context(page),
     )
     if cache_key is not None and revision.commit == cache_key[4] and rendered.complete:
         _view_cache().put(cache_key, output)
