@@ -403,6 +403,7 @@ SINKS = [
     Sink("access token names", _fill_tokens),
     Sink("text of imported documents", _fill_imports),
     Sink("comment threads: texts, replies, quoted passages, groups", _fill_comments),
+    Sink("export progress pages (section titles and file names)", _fill_exports),
 ]
 
 
