@@ -82,7 +82,9 @@ class JobRunner:
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
         self._running: dict[str, Future[None]] = {}
-        self._lock = threading.Lock()
+        # Reentrant: a job that ends before ``add_done_callback`` is called runs its callback (which
+        # takes this lock) at once, in the thread that holds it.
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ reading
 
