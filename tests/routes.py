@@ -6,7 +6,8 @@ reading off, anonymous visitors are sent to log in everywhere except the routes 
 
 URLs and form values may use ``{rev}`` (an older commit of ``Matrix/Revert``), ``{head}`` (the
 tip), ``{home_change}`` (the last commit that changed Home), ``{tomorrow}`` (a date),
-``{api_endorse_change}`` (the last commit of ``Matrix/Api_endorse``) and ``{page}`` (the row's own page,
+``{api_endorse_change}`` (the last commit of ``Matrix/Api_endorse``), ``{thread}`` (a comment thread
+on Home) and ``{page}`` (the row's own page,
 created before the row runs, so that a row that renames or deletes it does not disturb others).
 """
 
@@ -58,7 +59,7 @@ class Route:
     basic_auth: bool = False  # the role's credentials go in an HTTP Basic header (git), not a login form
     headers: dict[str, str] = field(default_factory=dict)
     bearer: bool = False  # the JSON API: the role's write token as ``Authorization: Bearer`` (no session)
-    json: dict[str, str] | None = None  # a JSON body (values may use the placeholders)
+    json: dict[str, object] | None = None  # a JSON body (its strings may use the placeholders)
 
     @property
     def id(self) -> str:
@@ -191,7 +192,8 @@ ROUTES: list[Route] = [
           ("list_versions", "versions"), ("endorsement_overview", "endorsements"),
           ("page_endorsements", "endorsements/Home"), ("translation_overview", "translations"),
           ("page_translations", "translations/Home"), ("list_proposals", "proposals?state=open"),
-          ("read_proposal", "proposals/{proposal}"))],
+          ("read_proposal", "proposals/{proposal}"), ("list_comments", "comments?state=all"),
+          ("read_comment", "comments/{thread}"))],
     Route("api.read_page", "GET", "/-/api/v1/pages/No_such_page", roles(404, 404, 404), private_anonymous=401,
           bearer=True),
     Route("api.save_page", "PUT", "/-/api/v1/pages/{page}", roles(401, 403, 200), page="Matrix/Api_edit",
@@ -209,6 +211,10 @@ ROUTES: list[Route] = [
           bearer=True, json={"title": "From the API matrix"}),
     Route("api.comment_proposal", "POST", "/-/api/v1/proposals/{proposal}/comments", roles(401, 201, 201),
           private_anonymous=401, bearer=True, json={"text": "A comment through the API."}),
+    Route("api.create_comment", "POST", "/-/api/v1/comments", roles(401, 201, 201), private_anonymous=401,
+          bearer=True, json={"page": "Home", "rev": "{head}", "paragraph": 1, "text": "Through the API."}),
+    Route("api.reply_comment", "POST", "/-/api/v1/comments/{thread}/replies", roles(401, 201, 201),
+          private_anonymous=401, bearer=True, json={"text": "A reply through the API."}),
     Route("api_reference.reference", "GET", "/-/api", EVERYONE),
     # the language menu (issue 13): open to everyone, on a private wiki too (the login page has it)
     Route("language.choose", "GET", "/-/language?lang=fr&next=/Home", roles(302, 302, 302), private_anonymous=302),

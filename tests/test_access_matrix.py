@@ -37,6 +37,10 @@ def prepare(app: Flask) -> dict[str, str]:
         store.save_page(page, "# Attachments\n", base=store.head(), author=MATRIX_AUTHOR, summary="v1")
         store.save_attachment(page, "notes.txt", b"attached notes\n", author=MATRIX_AUTHOR, summary="attach")
     rev = store.head()
+    with app.test_request_context():  # a comment thread on Home's first paragraph, for the API's comment rows
+        anchor = app.extensions["wiki_discussions"].anchor(store.page_blob_id("Home"), store.head(), paragraph=1)
+        thread = store.comments.start("Home", anchor, "comment", "From the matrix.", proposal=None,
+                                      author=MATRIX_AUTHOR)
     users, tokens = app.extensions["wiki_users"], app.extensions["wiki_tokens"]
     tokens.create(users.require("admin"), "Matrix token", "read", int(time.time()) + 86400)  # token 1
     bearer = {role: tokens.create(users.require(role), "Matrix API", "write", int(time.time()) + 86400)[1]
@@ -49,7 +53,7 @@ def prepare(app: Flask) -> dict[str, str]:
     return {"rev": rev, "head": store.head(), "home_change": store.last_change("Home").id,
             "proposal": str(proposal), "proposal_head": store.proposals.get(proposal).head,
             "tomorrow": (datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
-            "api_endorse_change": store.last_change("Matrix/Api_endorse").id,
+            "api_endorse_change": store.last_change("Matrix/Api_endorse").id, "thread": str(thread),
             **{f"bearer_{role}": secret for role, secret in bearer.items()}}
 
 
@@ -66,8 +70,8 @@ def call(client: FlaskClient, route: Route, values: dict[str, str], role: str = 
     if route.bearer:  # the API: the role's token, no session, a JSON body
         if role != "anonymous":
             headers["Authorization"] = f"Bearer {values[f'bearer_{role}']}"
-        body = {key: value.format(page=route.page, **values) for key, value in route.json.items()} \
-            if route.json is not None else None
+        body = {key: value.format(page=route.page, **values) if isinstance(value, str) else value
+                for key, value in route.json.items()} if route.json is not None else None
         return client.open(url, method=route.method, headers=headers, json=body)
     if route.method == "GET":
         return client.get(url, headers=headers)

@@ -323,3 +323,29 @@ def test_a_private_wiki_needs_a_token_to_read(tmp_path: Path) -> None:
 def test_problems_are_in_the_callers_language(client: FlaskClient, language: str) -> None:
     problem = assert_problem(client.get(f"{API}/pages/Nope", headers={"Accept-Language": language}), 404)
     assert "Nope" in problem["detail"] and problem["title"] != "Not found"
+
+
+def test_comment_threads_through_the_api(app: Flask, client: FlaskClient) -> None:
+    editor = bearer(token(app, "editor"))
+    read = client.get(f"{API}/pages/Mandate").get_json()
+    started = client.post(f"{API}/comments", json={"page": "Mandate", "rev": read["revision"], "quote": "working group",
+                                                   "kind": "question", "text": "Which group?"}, headers=editor)
+    assert started.status_code == 201
+    thread = started.get_json()
+    assert (thread["passage"], thread["kind"], thread["group"], thread["outdated"]) == (
+        "working group", "question", "civil-society", False)
+    replied = client.post(f"{API}/comments/{thread['number']}/replies", json={"text": "The CSTD's."},
+                          headers=bearer(token(app, "reader")))
+    assert [entry["user"] for entry in replied.get_json()["entries"]] == ["editor", "reader"]
+    assert client.get(f"{API}/comments/{thread['number']}").get_json()["entries"][1]["text"] == "The CSTD's."
+    assert [t["number"] for t in client.get(f"{API}/comments?page=Mandate").get_json()["items"]] == [thread["number"]]
+    assert client.get(f"{API}/comments?kind=objection").get_json()["items"] == []
+    missing = client.post(f"{API}/comments", json={"page": "Mandate", "rev": read["revision"], "quote": "not there",
+                                                   "text": "x"}, headers=editor)
+    assert "not in that revision" in assert_problem(missing, 400)["detail"]
+    assert_problem(client.post(f"{API}/comments/999/replies", json={"text": "x"}, headers=editor), 404)
+    assert_problem(client.post(f"{API}/comments/{thread['number']}/replies", json={"text": "x"},
+                               headers=bearer(token(app, "editor", "read"))), 403)
+    log = git(app.config["CONTENT_REPO"], "log", "-1", "--format=%an|%(trailers:key=Stakeholder-Group,valueonly)",
+              "refs/heads/meta/comments").strip()
+    assert log == "Rita Reader|governments"

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..store.comment_model import KINDS
+
 API_VERSION = "1.0.0"
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -172,10 +174,38 @@ SCHEMAS: dict[str, Any] = {
         "reason": {"type": "string", "maxLength": 500,
                    "description": "An admin's reason to merge without consensus."}}},
     "Merged": {"type": "object", "required": ["number", "commit"], "properties": {"number": INT, "commit": OBJECT_ID}},
+    "Anchor": {"type": "object", "required": ["rev", "blob", "quote", "position"], "properties": {
+        "rev": OBJECT_ID, "blob": OBJECT_ID, "quote": STRING, "prefix": STRING, "suffix": STRING, "position": INT}},
+    "ThreadEntry": {"type": "object", "required": ["event", "user", "group", "time"], "properties": {
+        "event": {"type": "string", "enum": ["create", "reply", "resolve", "reopen", "move"]}, "user": STRING,
+        "group": GROUP, "time": TIMESTAMP, "text": STRING, "page": STRING}},
+    "Thread": {"type": "object", "required": ["number", "page", "kind", "state", "anchor", "entries"], "properties": {
+        "number": INT, "page": STRING, "proposal": nullable(INT), "kind": {"type": "string", "enum": list(KINDS)},
+        "state": {"type": "string", "enum": ["open", "resolved"]}, "author": STRING, "group": GROUP,
+        "updated": TIMESTAMP,
+        "outdated": {"type": "boolean", "description": "The passage is no longer in the current text."},
+        "passage": {"type": "string", "description": "The passage as it reads now (as quoted when outdated)."},
+        "paragraph": {"type": "integer", "description": "The paragraph it starts in (0 when outdated)."},
+        "anchor": ref("Anchor"), "entries": {"type": "array", "items": ref("ThreadEntry")}}},
+    "ThreadWrite": {"type": "object", "additionalProperties": False, "required": ["page", "rev", "text"],
+                    "properties": {
+                        "page": PAGE_NAME,
+                        "rev": {**REVISION, "description": "The revision read (the `revision` of a page read)."},
+                        "quote": {"type": "string", "maxLength": 2000, "description": "The passage commented on."},
+                        "occurrence": {"type": "integer", "minimum": 1, "maximum": 100_000,
+                                       "description": "Which one, when the quote appears several times."},
+                        "paragraph": {"type": "integer", "minimum": 1, "maximum": 100_000,
+                                      "description": "A whole paragraph instead of a quote."},
+                        "kind": {"type": "string", "enum": list(KINDS), "default": "comment"},
+                        "text": {"type": "string", "minLength": 1, "maxLength": 20_000},
+                        "proposal": nullable({"type": "integer", "minimum": 1, "maximum": 99_999_999})}},
+    "ReplyWrite": {"type": "object", "additionalProperties": False, "required": ["text"], "properties": {
+        "text": {"type": "string", "minLength": 1, "maxLength": 20_000}}},
 }
 for _name, _item in (("PageList", "PageSummary"), ("History", "Commit"), ("Changes", "Change"),
                      ("SearchResults", "SearchHit"), ("Versions", "Version"), ("Proposals", "Proposal"),
-                     ("EndorsementOverview", "PageEndorsements"), ("TranslationOverview", "TranslationState")):
+                     ("EndorsementOverview", "PageEndorsements"), ("TranslationOverview", "TranslationState"),
+                     ("Threads", "Thread")):
     SCHEMAS[_name] = paged(_item)
 SCHEMAS["SearchResults"]["properties"]["query"] = STRING
 
@@ -185,7 +215,8 @@ PARAMETERS: dict[str, Any] = {
     "page": {"name": "page", "in": "path", "required": True, "schema": {**PAGE_NAME, "examples": ["Home", "Mandate"]},
              "description": "The page, e.g. `Mapping/Cybersecurity` (its `/` need not be escaped)."},
     "number": {"name": "number", "in": "path", "required": True,
-               "schema": {"type": "integer", "minimum": 1, "maximum": 99_999_999}, "description": "A proposal."},
+               "schema": {"type": "integer", "minimum": 1, "maximum": 99_999_999},
+               "description": "A proposal's or a comment thread's number."},
     "rev": {"name": "rev", "in": "query", "schema": REVISION, "description": "A commit id or version name; "
             "default: the current text."},
     "lang": {"name": "lang", "in": "query", "schema": LANGUAGE, "description": "A language version."},
@@ -335,6 +366,25 @@ PATHS: dict[str, dict[str, Any]] = {
                                   "post": operation("merge_proposal", "Merge a proposal that has consensus",
                                                     "proposals", ok=(200, "Merged"), body="MergeWrite", write=True,
                                                     role="reviewer")},
+    "/comments": {
+        "get": operation("list_comments", "Comment threads on passages, most recently active first", "comments",
+                         ok=(200, "Threads"), parameters=[
+                             query("state", {"type": "string", "enum": ["open", "resolved", "outdated", "all"]},
+                                   "Which threads (default: open)."),
+                             query("kind", {"type": "string", "enum": list(KINDS)}, "Only this kind."),
+                             query("group", {"type": "string", "maxLength": 64}, "Started by this group."),
+                             query("page", {"type": "string", "maxLength": 200}, "On this page."),
+                             param("section"), *PAGING]),
+        "post": operation("create_comment", "Start a thread on a quoted passage (or a paragraph) of a page",
+                          "comments", ok=(201, "Thread"), body="ThreadWrite", write=True, role="reader"),
+    },
+    "/comments/{number}": {"parameters": [param("number")],
+                           "get": operation("read_comment", "A thread, with where its passage is now", "comments",
+                                            ok=(200, "Thread"))},
+    "/comments/{number}/replies": {"parameters": [param("number")],
+                                   "post": operation("reply_comment", "Reply in a thread", "comments",
+                                                     ok=(201, "Thread"), body="ReplyWrite", write=True,
+                                                     role="reader")},
     "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "tags": ["meta"],
                               "security": READ_SECURITY, "responses": {
                                   "200": {"description": "The OpenAPI document.",
@@ -349,6 +399,7 @@ TAGS = [
     {"name": "review", "description": "Named versions and endorsements."},
     {"name": "translations", "description": "Language versions of pages."},
     {"name": "proposals", "description": "Amendment proposals."},
+    {"name": "comments", "description": "Comment threads anchored to passages."},
     {"name": "meta", "description": "This description."},
 ]
 
