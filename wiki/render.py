@@ -405,6 +405,21 @@ class Renderer:
         return re.sub(rf'<a class="{WIKILINK_CLASS}" href="([^"]*)"', restyle, rendered.html)
 
 
+_ID = re.compile(r'(\sid=")([^"]*)(")')
+_FRAGMENT_LINK = re.compile(r'(\shref="#)([^"]*)(")')
+
+
+def namespace_ids(html: str, prefix: str) -> str:
+    """``html`` with its element ids prefixed by ``prefix`` and its in-page links to them rewritten,
+    so several pages shown one after another (the whole document) never repeat an id."""
+    ids = {match.group(2) for match in _ID.finditer(html)}
+    if not ids:
+        return html
+    html = _ID.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}{m.group(3)}", html)
+    return _FRAGMENT_LINK.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}{m.group(3)}" if m.group(2) in ids
+                              else m.group(0), html)
+
+
 # --------------------------------------------------------------------------- sanitizing
 
 VOID_TAGS = frozenset({"br", "hr", "img"})

@@ -13,7 +13,7 @@ from .. import names
 from ..auth import can
 from ..errors import InvalidPageName
 from ..names import page_title
-from ..render import Renderer
+from ..render import Renderer, namespace_ids
 from ..search import SectionChange
 from ..store import Store
 from .common import query_arg, renderer, store
@@ -123,7 +123,9 @@ def document() -> str | tuple[str, int]:
     for number, page in enumerate(pages, start=1):
         revision = wiki.read_page(page, commit)
         rendered = render.render(revision.text, cache_key=revision.blob_id)
-        parts.append(DocumentPage(page=page, title=page_title(page), anchor=f"document-page-{number}",
-                                  html=render.mark_missing(rendered, wiki.missing_pages(rendered.links, commit))))
+        anchor = f"document-page-{number}"
+        html = render.mark_missing(rendered, wiki.missing_pages(rendered.links, commit))
+        parts.append(DocumentPage(page=page, title=page_title(page), anchor=anchor,
+                                  html=namespace_ids(html, f"{anchor}-")))  # headings repeat across pages
     return render_template("site/document.html", parts=parts, rev=rev, section=section or "",
                            change=wiki.commit_info(commit), commit=commit)
