@@ -346,6 +346,20 @@ def _fill_imports(app: Flask) -> list[str]:
     store.save_page("Xss/Imported", docimport.for_page(converted, "/Xss/Imported/-/attachments/"),
                     base=store.head(), author=_author(), summary="imported")
     return ["/Xss/Imported", "/Xss/Imported/-/history", "/Xss/Imported/-/diff", "/Xss/Imported/-/blame"]
+def _fill_webhooks(app: Flask) -> list[str]:
+    """Webhook URLs, who added them, and delivery log lines (an error holds the receiver's words)."""
+    queue = app.extensions["wiki_webhooks"].queue
+    for payload in payloads()[:40]:
+        path = re.sub(r"[\x00-\x20\x7f]+", "", payload)
+        webhook = queue.add_endpoint(f"http://93.184.215.14/{path}", [], "s" * 20, site_url="", created_by=payload)
+        with queue.database.connect() as db:
+            db.execute("INSERT INTO webhook_deliveries (webhook_id, delivery, event, body, created_at,"
+                       " next_attempt_at, state) VALUES (?, ?, ?, ?, 0, 0, 'failed')",
+                       (webhook, f"{webhook}-{payload}", payload, "{}"))
+            delivery = db.execute("SELECT id FROM webhook_deliveries WHERE webhook_id = ?", (webhook,)).fetchone()
+            db.execute("INSERT INTO webhook_attempts (webhook_id, delivery_id, event, attempt, at, status, error,"
+                       " duration) VALUES (?, ?, ?, 1, 0, 500, ?, 0.1)", (webhook, delivery["id"], payload, payload))
+    return ["/-/admin/webhooks"]
 
 
 _HELD_LOCKS: list[object] = []  # export jobs shown as running in another worker (their locks, held)
@@ -404,6 +418,7 @@ SINKS = [
     Sink("text of imported documents", _fill_imports),
     Sink("comment threads: texts, replies, quoted passages, groups", _fill_comments),
     Sink("export progress pages (section titles and file names)", _fill_exports),
+    Sink("webhook addresses and delivery logs", _fill_webhooks),
 ]
 
 

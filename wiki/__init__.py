@@ -56,6 +56,12 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         PROPOSALS_REQUIRED=[],  # sections whose pages change only through proposals (admins excepted)
         CONTENT_LANGUAGE="en",  # the language of the originals; versions may be in the other five
         TRUSTED_PROXIES=0,  # reverse proxies in front whose X-Forwarded-For/-Proto are believed
+        WEBHOOKS_ALLOW_PRIVATE=False,  # webhooks to private and loopback addresses (tests, intranets)
+        WEBHOOKS_TIMEOUT=5,  # seconds per connection step of a webhook delivery
+        WEBHOOKS_MAX_ATTEMPTS=8,  # then a delivery is given up (and logged as failed)
+        WEBHOOKS_RETRY_SECONDS=30,  # the first retry's wait; each next one waits twice as long
+        WEBHOOKS_MAX_RETRY_SECONDS=3600,
+        WEBHOOKS_POLL_SECONDS=2,  # how often each process looks at the refs and the webhook queue
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("WIKI")
@@ -81,7 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
 
     app.before_request(raise_body_limit)  # before CSRFProtect's hook reads the form
     CSRFProtect(app)
-    from . import api, auth, cli, http_cache, i18n, replica, security, templating
+    from . import api, auth, cli, http_cache, i18n, replica, security, templating, webhooks
     from .views import (
         attachments,
         changes,
@@ -102,6 +108,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     from .views import export as export_views
     from .views import language as language_views
     from .views import redline as redline_views
+    from .views import webhooks as webhook_views
 
     auth.init_app(app)
     security.init_app(app)
@@ -127,8 +134,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(imports.bp)
     app.register_blueprint(comments.bp)
     api.init_app(app)  # before pages: its addresses are not page names
+    app.register_blueprint(webhook_views.bp)
     app.register_blueprint(pages.bp)
     replica.init_app(app)
+    webhooks.init_app(app)
     cli.init_app(app)
     return app
 

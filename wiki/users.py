@@ -96,9 +96,55 @@ MIGRATIONS = (
         )""",
         "CREATE INDEX IF NOT EXISTS api_tokens_user ON api_tokens (user_id)",
     )),
+    Migration(4, "webhooks: endpoints, the delivery queue and its log, the refs last seen", (
+        """CREATE TABLE IF NOT EXISTS webhooks (
+            id {id},
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,  -- comma-separated: commit, proposal, endorsement, comment, version
+            secret TEXT NOT NULL,  -- the HMAC key (it must be readable to sign)
+            site_url TEXT NOT NULL DEFAULT '',  -- the wiki's address as the admin saw it, for links
+            created_by TEXT NOT NULL DEFAULT '',
+            created_at {bigint} NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS webhook_deliveries (
+            id {id},
+            webhook_id {bigint} NOT NULL,
+            delivery TEXT NOT NULL UNIQUE,  -- the X-Wiki-Delivery id
+            event TEXT NOT NULL,
+            body TEXT NOT NULL,  -- the exact JSON that is signed and sent
+            state TEXT NOT NULL DEFAULT 'pending',  -- pending, delivered, failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at {float} NOT NULL,
+            next_attempt_at {float} NOT NULL,
+            lease_owner TEXT,  -- the sender that claimed it, until lease_until
+            lease_until {float},
+            last_status INTEGER,
+            last_error TEXT NOT NULL DEFAULT '',
+            finished_at {float}
+        )""",
+        "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)",
+        "CREATE INDEX IF NOT EXISTS webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id)",
+        """CREATE TABLE IF NOT EXISTS webhook_attempts (
+            id {id},
+            webhook_id {bigint} NOT NULL,
+            delivery_id {bigint} NOT NULL,
+            event TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            at {float} NOT NULL,
+            status INTEGER,  -- the HTTP status, or NULL when no answer came
+            error TEXT NOT NULL DEFAULT '',
+            duration {float} NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS webhook_attempts_webhook ON webhook_attempts (webhook_id, id)",
+        """CREATE TABLE IF NOT EXISTS webhook_refs (
+            ref TEXT PRIMARY KEY,  -- a watched ref of the content repository
+            target TEXT NOT NULL  -- the id it had when its events were last queued
+        )""",
+    )),
 )
 NAMED = "lower(username) = lower(?)"  # the user with this name, whatever its case (index in migration 2)
-TABLES = ("users", "logins", "failed_logins", "api_tokens")  # what a backup holds
+TABLES = ("users", "logins", "failed_logins", "api_tokens",  # what a backup holds
+          "webhooks", "webhook_refs", "webhook_deliveries", "webhook_attempts")
 # Columns added to ``users`` before versioned migrations: create_schema adds them to older databases.
 ADDED_COLUMNS = {"language": "TEXT NOT NULL DEFAULT ''"}
 

@@ -14,12 +14,14 @@ the next read. No Flask import: the author and group are passed in by the caller
 - ``gitlog``: the commit parser, ``git log``/``diff-tree`` parsing, and attribution;
 - ``notes``: notes refs; ``repository``: creating the repository and its hooks;
 - features: ``pages``, ``history``, ``attachments``, ``blame``, ``changes``, ``contributions``,
-  ``versions``, ``endorsements``, ``maintenance``; values in ``types``.
+  ``versions``, ``endorsements``, ``maintenance``, ``movements`` (what moved on a ref, for
+  webhooks); values in ``types``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from .. import names
 from ..errors import PageNotFound
@@ -36,6 +38,7 @@ from .gitlog import GitLog
 from .history import History
 from .lineage import Lineage, LineageStep
 from .maintenance import CommitGraph, Maintenance
+from .movements import ChangedFile, MovedCommit, Movement, Movements
 from .notes import Notes
 from .pages import Pages
 from .proposals import Proposals
@@ -68,8 +71,9 @@ from .versions import Versions
 __all__ = [
     "ATTRIBUTION_NOTES_REF", "ENDORSEMENT_NOTES_REF", "GROUP_TRAILER", "MAX_CAS_ATTEMPTS",
     "USER_TRAILER", "ZERO_ID",
-    "Attachment", "Author", "Blame", "Change", "CommitInfo", "Comparison", "Contributions", "Endorsement", "FileChange",
-    "GitCommandError", "LRUCache", "LineageStep", "PageComparison", "PageEndorsements", "PageRevision", "PathConflict",
+    "Attachment", "Author", "Blame", "Change", "ChangedFile", "CommitInfo", "Comparison", "Contributions",
+    "Endorsement", "FileChange", "GitCommandError", "LRUCache", "LineageStep", "MovedCommit", "Movement",
+    "PageComparison", "PageEndorsements", "PageRevision", "PathConflict",
     "SaveResult", "Store", "Version", "VersionSource", "VersionState",
 ]
 
@@ -109,6 +113,7 @@ class Store:
                                          source_language=source_language)
         self.proposals = Proposals(self.reader, self.committer, self.log, self.pages, branch_ref=self.ref)
         self.comments = Comments(self.reader, self.committer, self.log)
+        self.movements = Movements(self.reader, self.log)
         self.maintenance = Maintenance(self.reader, self.committer, self.graph, branch=branch,
                                        max_page_bytes=max_page_bytes)
         # Parts that need no revision resolved are exposed as they are.
@@ -136,6 +141,12 @@ class Store:
         self.is_pristine = self.maintenance.is_pristine
         self.restore_bundle = self.maintenance.restore_bundle
         self.check = self.maintenance.check
+        self.ref_changes = self.movements.between
+        self.watched_refs = self.movements.watched_refs
+
+    def on_ref_moved(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(ref)`` after every ref this process moves (saves, notes, tags, proposals)."""
+        self.committer.ref_listeners.append(listener)
 
     # ------------------------------------------------------------------ the repository
 

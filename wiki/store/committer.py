@@ -89,6 +89,8 @@ class Committer:
         self.identity = (name, email)
         self.stale_lock_seconds = stale_lock_seconds
         self.on_commit = on_commit or (lambda: None)
+        # Called with the ref's name after every ref this committer moves (webhooks watch them).
+        self.ref_listeners: list[Callable[[str], None]] = []
 
     # ------------------------------------------------------------------ objects
 
@@ -180,6 +182,8 @@ class Committer:
         if result.returncode == 0:
             if ref.startswith("refs/heads/") or ref.startswith("refs/notes/"):
                 self.on_commit()
+            for listener in self.ref_listeners:
+                listener(ref)
             return True
         stderr = result.stderr.decode("utf-8", "replace")
         if "cannot lock ref" in stderr or "but expected" in stderr or "already exists" in stderr:

@@ -46,7 +46,7 @@ class Endorsements:
         order = 0
         for commit, where in located.items():
             for line in self.notes.text(where).splitlines():
-                endorsement = _parse_note_line(commit, line)
+                endorsement = parse_note_line(commit, line)
                 if endorsement is not None:
                     order += 1
                     events.setdefault(endorsement.page, []).append((endorsement.timestamp, order, endorsement))
@@ -140,7 +140,7 @@ class Endorsements:
             return None
 
 
-def _parse_note_line(commit: str, line: str) -> Endorsement | None:
+def parse_note_line(commit: str, line: str) -> Endorsement | None:
     """``<group> <user> <time> <action> <page>``; anything else (a hand-made note) is ignored."""
     parts = line.strip().split(" ")
     if len(parts) != 5 or parts[3] not in ENDORSEMENT_ACTIONS:
