@@ -327,6 +327,22 @@ def test_threads_are_files_in_the_repository_and_a_mirror_shows_them(editor: Fla
     mirror.extensions["wiki_store"].close()
 
 
+def test_a_restored_backup_shows_the_same_threads(editor: FlaskClient, app: Flask, tmp_path: Path) -> None:
+    from wiki import create_app
+
+    number = thread_number(start(editor, quote=QUOTE, kind="objection", text="Kept in the backup."))
+    archive = tmp_path / "backup.tar.gz"
+    assert app.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
+    restored = create_app({"TESTING": True, "SECRET_KEY": "x", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"},
+                          instance_path=str(tmp_path / "restored"))
+    result = restored.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 0, result.output
+    html = restored.test_client().get("/Talk").get_data(as_text=True)
+    assert marked(html) == ["information is essential"] and "Kept in the backup." in html
+    assert f'id="thread-{number}"' in html
+    restored.extensions["wiki_store"].close()
+
+
 def test_the_document_list_filters_and_its_feed(editor: FlaskClient, client: FlaskClient, auth: Auth) -> None:
     thread_number(start(editor, quote=QUOTE, kind="objection", text="No."))
     thread_number(start(editor, quote="protect privacy online", kind="question", text="Which?"))
