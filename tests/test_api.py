@@ -13,7 +13,6 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from wiki.api.openapi import document, operations
-from wiki.store import Author
 from wiki.tokens import digest
 
 from .conftest import PASSWORD, Auth, csrf_token, git, make_app
@@ -244,9 +243,13 @@ def test_proposals_through_the_api(app: Flask, client: FlaskClient) -> None:
     assert created.status_code == 201
     number = created.get_json()["number"]
     store = app.extensions["wiki_store"]
-    author = Author("Eda", "e@example.org", "editor", "civil-society")
-    store.proposals.pages_of(number).save_page("Mandate", "# Mandate\n\nShorter.\n", base=store.head(),
-                                               author=author, summary="Shorten")
+    saved = client.put(f"{API}/pages/Mandate?proposal={number}", json={"text": "# Mandate\n\nShorter.\n",
+                                                                        "base": store.head()}, headers=editor)
+    assert saved.status_code == 200 and saved.get_json()["revision"] == store.proposals.get(number).head
+    assert store.read_page("Mandate").text != "# Mandate\n\nShorter.\n"  # the agreed text stays
+    trailers = git(app.config["CONTENT_REPO"], "log", "-1", "--format=%(trailers:key=Proposal,valueonly)",
+                   f"refs/heads/proposals/{number}").strip()
+    assert trailers == str(number)
     assert client.post(f"{API}/proposals/{number}/comments", json={"text": "Agreed?"},
                        headers=bearer(token(app, "reader"))).status_code == 201
     detail = client.get(f"{API}/proposals/{number}").get_json()
@@ -261,6 +264,9 @@ def test_proposals_through_the_api(app: Flask, client: FlaskClient) -> None:
     assert merged.status_code == 200 and merged.get_json()["commit"] == store.head()
     assert store.read_page("Mandate").text == "# Mandate\n\nShorter.\n"
     assert client.get(f"{API}/proposals?state=merged").get_json()["items"][0]["number"] == number
+    late = client.put(f"{API}/pages/Mandate?proposal={number}", json={"text": "x\n", "base": store.head()},
+                      headers=editor)
+    assert "merged" in assert_problem(late, 409)["detail"]
     assert_problem(client.get(f"{API}/proposals/999"), 404)
 
 

@@ -199,3 +199,16 @@ def test_refused_tokens_over_git(private_wiki: Wiki, case: str) -> None:
     result = private_wiki.git("clone", "-q", private_wiki.url(user, secret), str(private_wiki.tmp / "refused"),
                               check=False)
     assert result.returncode != 0 and "Authentication failed" in result.stderr
+
+
+def test_a_revocation_elsewhere_is_seen_at_once(app: Flask) -> None:
+    """Tokens are checked on a kept connection: a revocation by another process (another gunicorn
+    worker, the admin page served elsewhere) refuses the token on the very next request."""
+    from wiki.users import UserStore
+
+    secret = new_token(app)
+    store: TokenStore = app.extensions["wiki_tokens"]
+    assert store.verify(secret) is not None
+    elsewhere = TokenStore(UserStore(app.config["USER_DATABASE"], app.config["GROUPS"]))
+    elsewhere.revoke(elsewhere.all()[0].id, owner=None)
+    assert store.verify(secret) is None

@@ -17,6 +17,7 @@ Schema changes are numbered :class:`Migration` steps recorded in a ``schema_vers
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -167,6 +168,29 @@ class Database:
             raise self._unavailable(error) from None
         except psycopg.ProgrammingError as error:  # a malformed URL
             raise self._unavailable(error) from None
+
+    @contextmanager
+    def reader(self) -> Iterator[Connection]:
+        """A connection for one read on a hot path (a token checked on every API request).
+
+        On SQLite, a connection kept open per thread in autocommit mode: each statement reads the
+        latest committed data, and opening a connection (it parses the schema on first use) costs
+        a hundred times the query itself. On PostgreSQL, an ordinary connection.
+        """
+        if self.path is None:
+            with self.connect() as connection:
+                yield connection
+            return
+        local = self.__dict__.setdefault("_readers", threading.local())
+        raw = getattr(local, "raw", None)
+        if raw is None:
+            try:
+                raw = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            except sqlite3.OperationalError as error:
+                raise self._unavailable(error) from error
+            raw.row_factory = sqlite3.Row
+            local.raw = raw
+        yield Connection(raw, self)
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

@@ -29,6 +29,7 @@ HINT_LENGTH = 8  # characters after the prefix shown in lists
 LAST_USE_EVERY = 60  # seconds: the last use is written at most this often (reads stay reads)
 COLUMNS = ("t.id, t.user_id, t.name, t.scope, t.hint, t.created_at, t.expires_at, t.last_used_at, "
            "t.last_used_from, t.revoked_at, u.username")
+USER_COLUMNS = "u.display_name, u.email, u.role, u.group_slug, u.session_version, u.language"
 
 
 class TokenError(WikiError):
@@ -167,20 +168,21 @@ class TokenStore:
         minute, so reading stays cheap)."""
         if not looks_like_token(secret):
             return None
-        with self.database.connect() as db:
-            rows = self._select(db, "t.token_hash = ?", (digest(secret),))
-        if not rows:
-            return None
-        token = self._token(rows[0])
         now = time.time()
-        if token.state(now) != "active":
+        with self.database.reader() as db:  # one query on a kept connection: this runs on every API request
+            row = db.execute(f"SELECT {COLUMNS}, {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                             " WHERE t.token_hash = ?", (digest(secret),)).fetchone()
+        if row is None:
             return None
-        user = self.users.get(token.user_id)
-        if user is None:
+        token = self._token(row)
+        if token.state(now) != "active":
             return None
         if token.last_used_at is None or now - token.last_used_at >= LAST_USE_EVERY \
                 or token.last_used_from != address[:64]:
             with self.database.connect() as db:
                 db.execute("UPDATE api_tokens SET last_used_at = ?, last_used_from = ? WHERE id = ?",
                            (int(now), address[:64], token.id))
+        user = User(id=row["user_id"], username=row["username"], display_name=row["display_name"],
+                    email=row["email"], role=row["role"], group=row["group_slug"],
+                    session_version=row["session_version"], language=row["language"])
         return user, token

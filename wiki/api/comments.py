@@ -18,8 +18,7 @@ from . import serialize
 from .access import require
 from .blueprint import body, bp, paging
 from .caching import json_response, read
-from .pages import page_name
-from .proposals import get as get_proposal
+from .pages import page_name, proposal_or_404
 
 
 def thread(placed: Placed) -> dict[str, Any]:
@@ -64,7 +63,7 @@ def create_comment() -> Response:
     data = body()
     wiki = store()
     page = page_name(str(data["page"]))
-    proposal = get_proposal(int(data["proposal"])) if data.get("proposal") is not None else None  # type: ignore[arg-type]
+    proposal = proposal_or_404(int(data["proposal"])) if data.get("proposal") is not None else None  # type: ignore[arg-type]
     commit = wiki.resolve(str(data["rev"]))
     blob = wiki.page_blob_id(page, commit)
     if blob is None:

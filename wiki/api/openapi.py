@@ -288,7 +288,9 @@ PATHS: dict[str, dict[str, Any]] = {
                          ok=(200, "Page"), parameters=[param("rev"), param("lang")]),
         "put": operation("save_page", "Create a page, or update it from a base revision (three-way merge)",
                          "pages", ok=(200, "SaveResult"), also=(201, "SaveResult"), body="PageWrite", write=True,
-                         role="editor", statuses=(409, 422, 428)),
+                         role="editor", statuses=(409, 422, 428), parameters=[
+                             query("proposal", {"type": "integer", "minimum": 1, "maximum": 99_999_999},
+                                   "Save in this open proposal (its branch); the agreed text stays as it is.")]),
         "delete": operation("delete_page", "Delete a page (its history stays)", "pages", ok=(200, "Deleted"),
                             write=True, role="editor",
                             parameters=[query("summary", {"type": "string", "maxLength": 200}, "The commit message.")]),

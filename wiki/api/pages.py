@@ -13,6 +13,9 @@ from .. import names
 from ..auth import current_author
 from ..diffs import diff_texts
 from ..errors import EditConflict, PageMoved, PageNotFound
+from ..store import Store
+from ..store.pages import Pages
+from ..store.proposals import Proposal, ProposalRefused
 from ..views.common import renderer, store
 from ..views.history import text_and_change
 from ..views.pages import CONFLICT_MARKERS, proposal_required
@@ -84,25 +87,35 @@ def save_page(page: str) -> Response:
     data = body()
     text, base = str(data["text"]), data.get("base")
     summary = " ".join(str(data.get("summary", "")).split())[:200]
-    if proposal_required(page):
+    number = query("proposal")
+    if number is None and proposal_required(page):
         return problem(409, _("Pages in this section change only through proposals."))
     if all(marker in text for marker in CONFLICT_MARKERS):
         return problem(422, _("The text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to "
                               "keep and remove the markers, then save again."), kind="unprocessable")
     wiki = store()
-    existed = wiki.page_exists(page)
+    target: Store | Pages = wiki
+    proposal = proposal_or_404(int(number)) if number is not None else None  # type: ignore[arg-type]
+    if proposal is not None:  # the proposal's branch: the agreed text stays as it is
+        try:
+            target = wiki.proposals.pages_of(proposal.number)
+        except ProposalRefused as error:
+            return problem(409, error.message)
+    existed = wiki.page_exists(page, proposal.head if proposal else None)
     if existed and not base:
         return problem(428, _("Updating a page needs “base”: the revision your text was made from (the "
                               "“revision” of a read)."), kind="precondition-required")
     try:
-        result = wiki.save_page(page, text, base=base, author=current_author(), summary=summary)  # type: ignore[arg-type]
+        result = target.save_page(page, text, base=wiki.resolve(base) if base else None,  # type: ignore[arg-type]
+                                  author=current_author(), summary=summary)
     except EditConflict as conflict:
         return problem(409, conflict.message, kind="edit-conflict", merged_text=conflict.merged_text,
                        their_text=conflict.their_text, base_text=conflict.base_text, head=conflict.head)
     except PageMoved as moved:
         return problem(409, moved.message, kind="page-moved", new_page=moved.new_page, head=moved.head)
     created = not existed and result.commit is not None
-    return json_response({"page": page, "commit": result.commit, "merged": result.merged, "revision": wiki.head(),
+    revision = proposal_or_404(proposal.number).head if proposal else wiki.head()
+    return json_response({"page": page, "commit": result.commit, "merged": result.merged, "revision": revision,
                           "created": created}, 201 if created else 200)
 
 
@@ -175,3 +188,11 @@ def page_blame(page: str) -> Response:
         return {**serialize.blame(result), "page": page}
 
     return read(compute)
+
+
+def proposal_or_404(number: int) -> Proposal:
+    """The proposal ``number``, or the request ends with a 404 problem."""
+    try:
+        return store().proposals.get(number)
+    except PageNotFound:
+        abort(problem(404, _("There is no proposal %(number)s.", number=number)))

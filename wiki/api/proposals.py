@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import can, current_author
-from ..errors import InvalidContent, PageNotFound
+from ..errors import InvalidContent
 from ..store.proposals import Proposal, ProposalRefused
 from ..views.common import store
 from . import serialize
@@ -18,17 +18,10 @@ from .access import require
 from .blueprint import body, bp, paging, query
 from .caching import json_response, read
 from .document import groups
-from .pages import page_name
+from .pages import page_name, proposal_or_404
 from .problems import problem
 
 STATES = ("open", "merged", "closed")
-
-
-def get(number: int) -> Proposal:
-    try:
-        return store().proposals.get(number)
-    except PageNotFound:
-        abort(problem(404, _("There is no proposal %(number)s.", number=number)))
 
 
 def _detail(proposal: Proposal) -> dict[str, Any]:
@@ -72,7 +65,7 @@ def list_proposals() -> Response:
 
 @bp.get("/proposals/<int:number>")
 def read_proposal(number: int) -> Response:
-    return read(lambda: _detail(get(number)), by_token=False)
+    return read(lambda: _detail(proposal_or_404(number)), by_token=False)
 
 
 @bp.post("/proposals")
@@ -89,19 +82,19 @@ def create_proposal() -> Response:
 @bp.post("/proposals/<int:number>/comments")
 def comment_proposal(number: int) -> Response:
     require("reader")
-    get(number)
+    proposal_or_404(number)
     try:
         store().proposals.comment(number, str(body()["text"]), author=current_author())
     except InvalidContent as error:
         return problem(400, error.message)
-    event = [e for e in get(number).events if e.kind == "comment" and e.user == current_user.username][-1]
+    event = [e for e in proposal_or_404(number).events if e.kind == "comment" and e.user == current_user.username][-1]
     return json_response(serialize.event(event), 201)
 
 
 @bp.post("/proposals/<int:number>/positions")
 def position_proposal(number: int) -> Response:
     require("reviewer")
-    get(number)
+    proposal_or_404(number)
     if current_user.group not in groups():
         return problem(403, _("Your group %(group)s is not one of this wiki's stakeholder groups.",
                               group=current_user.group))
@@ -113,13 +106,13 @@ def position_proposal(number: int) -> Response:
         return problem(400, error.message)
     except ProposalRefused as error:
         return problem(409, error.message)
-    return json_response(_detail(get(number)))
+    return json_response(_detail(proposal_or_404(number)))
 
 
 @bp.post("/proposals/<int:number>/merge")
 def merge_proposal(number: int) -> Response:
     require("reviewer")
-    get(number)
+    proposal_or_404(number)
     reason = " ".join(str(body().get("reason", "")).split())[:500]
     try:
         commit = store().proposals.merge(number, groups=groups(), author=current_author(),
