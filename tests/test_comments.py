@@ -327,6 +327,19 @@ def test_threads_are_files_in_the_repository_and_a_mirror_shows_them(editor: Fla
     mirror.extensions["wiki_store"].close()
 
 
+def test_a_language_version_says_how_many_threads_are_open_on_the_original(editor: FlaskClient) -> None:
+    thread_number(start(editor, quote=QUOTE))
+    form = editor.get("/Talk/-/edit?lang=fr").get_data(as_text=True)
+    base = re.search(r'name="base" value="([0-9a-f]*)"', form).group(1)  # type: ignore[union-attr]
+    token = csrf_token(editor, "/Talk/-/edit?lang=fr")
+    saved = editor.post("/Talk/-/edit?lang=fr", data={"csrf_token": token, "base": base, "summary": "fr",
+                                                       "text": "# Débat\n\nLa libre circulation.\n", "follows": "1"})
+    assert saved.status_code == 302
+    french = page_html(editor, "/Talk?lang=fr")
+    assert "La libre circulation." in french and "The original has 1 open comment thread." in french
+    assert marked(french) == []
+
+
 def test_a_restored_backup_shows_the_same_threads(editor: FlaskClient, app: Flask, tmp_path: Path) -> None:
     from wiki import create_app
 

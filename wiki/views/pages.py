@@ -75,12 +75,15 @@ def _show(page: str) -> str | tuple[str, int]:
     # Comment threads are on the agreed text (or the proposal's), not on old revisions or translations.
     discussion = None if (rev is not None and proposal is None) or shown else \
         page_discussion(page, proposal, revision.blob_id, html)
+    # A language version shows no threads (they quote the original) but says how many are open there.
+    open_on_original = sum(thread.state == "open" for thread in wiki.comments.of_page(page)) if shown else 0
     last_change = wiki.last_change(names.version_page(page, wanted) if shown else page, revision.commit)
     endorsements = None if rev is not None or shown else wiki.page_endorsements(
         page, tuple(current_app.config["GROUPS"]))
     output = render_template(
         "pages/view.html", html=html, revision=revision, old=rev is not None and proposal is None,
-        proposal=proposal, last_change=last_change, discussion=discussion, kinds=KINDS, commit=revision.commit,
+        proposal=proposal, last_change=last_change, discussion=discussion, open_on_original=open_on_original,
+        kinds=KINDS, commit=revision.commit,
         comment_url=url_for("comments.page_comments", page=page),
         can_edit=can("editor"), endorsements=endorsements, version=shown,
         asked=asked if asked not in versions or versions[asked].blob is None else None,
