@@ -85,7 +85,16 @@ SOFFICE ?= /usr/bin/soffice
 $(SOFFICE):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libreoffice-writer-nogui
 
-test: $(VENV)/.installed-dev $(JAVA) $(CHROMIUM) $(EXPORT_DEPS) $(PDFTOTEXT) $(SOFFICE) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations
+# An Otter Wiki, whose own code writes the repository that tests/test_import_repo.py imports (issue 16).
+# Its exact pins (Flask-WTF 1.2.2, Pygments 2.20, lxml 6.1.1, ...) clash with ours, so it gets a
+# virtualenv of its own, made from requirements-otterwiki.txt; tests/otterwiki_writer.py runs in it.
+OTTERWIKI_VENV ?= .venv-otterwiki
+$(OTTERWIKI_VENV)/.installed: requirements-otterwiki.txt
+	$(PYTHON) -m venv $(OTTERWIKI_VENV)
+	$(OTTERWIKI_VENV)/bin/pip install --quiet -r requirements-otterwiki.txt
+	touch $@
+
+test: $(OTTERWIKI_VENV)/.installed $(VENV)/.installed-dev $(JAVA) $(CHROMIUM) $(EXPORT_DEPS) $(PDFTOTEXT) $(SOFFICE) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations
 	$(BIN)/ruff check wiki tests bench
 	$(BIN)/python -m pytest -q
 
@@ -114,7 +123,7 @@ $(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/message
 	$(BIN)/pybabel compile -i $< -o $@ -l $*
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OTTERWIKI_VENV) .pytest_cache .ruff_cache
 
 # The benchmark (not part of `make test`): generates content repositories, serves the wiki with
 # gunicorn on 127.0.0.1 and prints a table; JSON in bench/out/. wrk comes from Debian.

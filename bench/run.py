@@ -43,6 +43,8 @@ concurrency 4 over 200 pages as the HTML page view (``/<page>``) and as the API'
 (``/-/api/v1/pages/<page>``: text, rendered HTML, revision, blob id, last change), anonymous and
 with a ``read`` token (``Authorization: Bearer``), the HTML view measured again at the end (the
 mean of both is the reference); and a 304 to ``If-None-Match`` on an API read.
+``import``: issue 16's ``flask --app wiki import-repo`` of the 20,000-commit repository without
+trailers, with an authors file (``bench/import_repo.py``, the command in its own process).
 ``--only untrailered,worst-case`` runs some parts alone.
 """
 
@@ -87,7 +89,7 @@ from wiki.store import Author, Store  # noqa: E402
 SIZES = {"small": Params(pages=200, commits=2_000), "large": Params(pages=2_000, commits=20_000)}
 UNTRAILERED = Params(pages=2_000, commits=20_000, trailers=False)
 PARTS = ("sizes", "untrailered", "worst-case", "languages", "proposals", "cache", "replica", "comments", "export",
-         "api")
+         "api", "import")
 PASSWORD = "bench password 1234"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PG_BIN = Path(os.environ.get("WIKI_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -1138,6 +1140,12 @@ def run_export() -> dict[str, Any]:
     return json.loads((OUT / "export-latest.json").read_text())
 
 
+def run_import() -> dict[str, Any]:
+    """``bench/import_repo.py`` (issue 16) in its own process: it prints its table; its JSON report."""
+    subprocess.run([sys.executable, str(ROOT / "bench" / "import_repo.py")], cwd=ROOT, check=True)
+    return json.loads((OUT / "import-latest.json").read_text())
+
+
 def run_worst_case(timeout: float) -> dict[str, Any]:
     """``bench/worst_case.py`` in its own process (its cases each in one more); its JSON report."""
     subprocess.run([sys.executable, str(ROOT / "bench" / "worst_case.py"), "--timeout", f"{timeout:g}"], cwd=ROOT,
@@ -1296,6 +1304,9 @@ def main() -> None:
     if "export" in parts:
         report["export"] = run_export()
         print(f"[export] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if "import" in parts:
+        report["import"] = run_import()
+        print(f"[import] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
     if "worst-case" in parts:
         report["worst_case"] = run_worst_case(args.worst_case_timeout)
         print(f"[worst-case] done at {time.monotonic() - started:.0f} s", file=sys.stderr)

@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .errors import WikiError
+from .import_repo import import_repo_command
 from .users import ROLES, UserError, UserStore
 
 users_cli = AppGroup("users", help="Create and manage wiki accounts.")
@@ -217,6 +218,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_doc_command)
     app.cli.add_command(replica_command)
     app.cli.add_command(users_cli)
+    app.cli.add_command(import_repo_command)
     init_backup_commands(app)
 
 

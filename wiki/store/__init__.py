@@ -36,6 +36,7 @@ from .contributions import ContributionCounter
 from .endorsements import Endorsements
 from .gitlog import GitLog
 from .history import History
+from .imports import Importer
 from .lineage import Lineage, LineageStep
 from .maintenance import CommitGraph, Maintenance
 from .movements import ChangedFile, MovedCommit, Movement, Movements
@@ -114,6 +115,7 @@ class Store:
         self.proposals = Proposals(self.reader, self.committer, self.log, self.pages, branch_ref=self.ref)
         self.comments = Comments(self.reader, self.committer, self.log)
         self.movements = Movements(self.reader, self.log)
+        self.importer = Importer(self.reader, self.committer, self.graph, branch_ref=self.ref)
         self.maintenance = Maintenance(self.reader, self.committer, self.graph, branch=branch,
                                        max_page_bytes=max_page_bytes)
         # Parts that need no revision resolved are exposed as they are.
