@@ -401,3 +401,14 @@ def test_a_delivery_to_an_address_that_became_private_is_refused(hooked_app: Fla
     outcome = send("http://rebind.example.org/x", b"{}", {}, timeout=1, allow_private=True,
                    resolve=resolver(["169.254.169.254"]))
     assert outcome.status is None and "refused" in outcome.error
+
+
+def test_a_delivery_tries_each_checked_address(receiver: Receiver) -> None:
+    """A name with several addresses: the first that takes the connection gets the request."""
+    from wiki.webhooks.sender import send
+
+    outcome = send(f"http://multi.example.org:{receiver.port}/hook", b'{"a": 1}', {"X-Wiki-Event": "commit"},
+                   timeout=2, allow_private=True, resolve=resolver(["127.0.0.3", "127.0.0.1"]))
+    assert outcome.delivered and outcome.error == ""
+    assert receiver.requests[0].body == b'{"a": 1}'
+    assert receiver.requests[0].headers["Host"] == f"multi.example.org:{receiver.port}"

@@ -79,6 +79,15 @@ def send(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allo
     connection_type = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
     connection = connection_type(target, target.addresses[0], timeout)
     try:
+        for address in target.addresses:  # the first checked address that takes the connection
+            connection.close()
+            connection = connection_type(target, address, timeout)
+            try:
+                connection.connect()
+                break
+            except OSError:
+                if address == target.addresses[-1]:
+                    raise
         connection.request("POST", target.path, body=body, headers={
             "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT, **headers})
         answer = connection.getresponse()
