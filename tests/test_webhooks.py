@@ -178,15 +178,26 @@ def test_events_arrive_signed_with_their_payloads(hooked_app: Flask, receiver: R
     assert (created["proposal"], created["action"], created["title"]) == (proposal.number, "create", "Hook proposal")
     assert created["url"] == f"http://localhost/-/proposals/{proposal.number}"
     comment = {"kind": "comment", "page": "Hooked/Page", "text": "A remark"}
-    store.committer.commit_to_ref(COMMENTS_REF, lambda tip: Plan({"Hooked/Page/1.json": json.dumps(comment).encode()},
+    store.committer.commit_to_ref(COMMENTS_REF, lambda tip: Plan({"notes/1.json": json.dumps(comment).encode()},
                                                                  "Comment"), author=AUTHOR)
     remark = wait_for(lambda: receiver.events("comment"), "the comment event")[0]
-    assert remark["data"] == comment and remark["group"] == "governments"
-    assert remark["url"] == "http://localhost/Hooked/Page"
+    assert remark["data"] == comment and remark["group"] == "governments" and remark["page"] == "Hooked/Page"
+    assert remark["url"] == "http://localhost/Hooked/Page/-/comments"
+    # a thread through the comments' own store: its reply file names no page, the thread does
+    discussions = hooked_app.extensions["wiki_discussions"]
+    with hooked_app.test_request_context():
+        anchor = discussions.anchor(store.page_blob_id("Hooked/Page"), store.head(), paragraph=1)
+    number = store.comments.start("Hooked/Page", anchor, "question", "Why?", proposal=None, author=AUTHOR)
+    store.comments.reply(number, "Because.", author=AUTHOR)
+    thread = wait_for(lambda: [e for e in receiver.events("comment") if e.get("thread") == number][1:],
+                      "the thread's two events")
+    assert {event["data"]["event"] for event in receiver.events("comment") if event.get("thread") == number} == {
+        "create", "reply"}
+    assert thread[0]["page"] == "Hooked/Page" and thread[0]["url"].endswith("/Hooked/Page/-/comments")
     assert len(receiver.events("commit")) == 1  # nothing sent twice
     assert len({item.headers["X-Wiki-Delivery"] for item in receiver.requests}) == len(receiver.requests)
     log = admin.get("/-/admin/webhooks").get_data(as_text=True)
-    assert "204" in log and "5 delivered" in log
+    assert "204" in log and "7 delivered" in log
 
 
 def test_only_the_chosen_events_are_sent(hooked_app: Flask, receiver: Receiver) -> None:

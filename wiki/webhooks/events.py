@@ -25,7 +25,10 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from werkzeug.routing import BuildError
+
 from .. import names
+from ..errors import WikiError
 from ..store import ENDORSEMENT_NOTES_REF, ChangedFile, CommitInfo, MovedCommit, Store
 from ..store.comment_model import COMMENTS_REF
 from ..store.endorsements import parse_note_line
@@ -151,10 +154,16 @@ class EventMaker:
                 payload["data"] = data
             elif item.new is not None:
                 payload["text"] = item.new.decode("utf-8", "replace")[:MAX_TEXT_CHARS]
+            thread = _thread_number(item.path)
             page = data.get("page") if isinstance(data, dict) else None
-            events.append(QueuedEvent("comment", payload, self._page_path(page)))
+            if thread is not None:
+                payload["thread"] = thread
+                page = page or self._thread_page(thread)
+            if isinstance(page, str):
+                payload["page"] = page
+            events.append(QueuedEvent("comment", payload, self._comments_path(page)))
         if not events:
-            events.append(QueuedEvent("comment", {**base, "id": commit.id}, self._page_path(None)))
+            events.append(QueuedEvent("comment", {**base, "id": commit.id}, self._comments_path(None)))
         return events
 
     def _version(self, ref: str, new: str) -> list[QueuedEvent]:
@@ -169,13 +178,27 @@ class EventMaker:
         }
         return [QueuedEvent("version", payload, self.path_for("site.document", rev=name))]
 
-    def _page_path(self, page: object) -> str:
+    def _thread_page(self, number: int) -> str | None:
+        """The page a comment thread is on now (a reply's file does not name it)."""
+        try:
+            return self.store.comments.get(number).page
+        except WikiError:
+            return None
+
+    def _comments_path(self, page: object) -> str:
+        """The page's comments, or Home when the event names no page."""
         if isinstance(page, str):
             try:
-                return self.path_for("pages.view", page=names.normalize_page_name(page))
-            except names.InvalidPageName:
+                return self.path_for("comments.page_comments", page=names.normalize_page_name(page))
+            except (WikiError, BuildError):
                 pass
         return self.path_for("pages.home")
+
+
+def _thread_number(path: str) -> int | None:
+    """The thread of a comment event file ``<shard>/<n>/<file>`` (see wiki/store/comments.py)."""
+    parts = path.split("/")
+    return int(parts[1]) if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit() else None
 
 
 def _added_lines(item: ChangedFile) -> list[str]:
