@@ -423,3 +423,15 @@ def test_a_delivery_tries_each_checked_address(receiver: Receiver) -> None:
     assert outcome.delivered and outcome.error == ""
     assert receiver.requests[0].body == b'{"a": 1}'
     assert receiver.requests[0].headers["Host"] == f"multi.example.org:{receiver.port}"
+
+
+def test_a_command_line_write_leaves_sending_to_the_servers(hooked_app: Flask) -> None:
+    """A write outside any request (flask import-repo, a script) queues nothing and starts no thread:
+    a serving process notices the ref movement and sends."""
+    service = hooked_app.extensions["wiki_webhooks"]
+    service.queue.add_endpoint("http://127.0.0.1:9/hook", ["commit"], SECRET, site_url="", created_by="admin")
+    store = hooked_app.extensions["wiki_store"]
+    store.save_page("Script/Page", "# Script\n", base=store.head(), author=AUTHOR, summary="from a script")
+    assert service._thread is None
+    hooked_app.test_client().get("/-/pages")  # a request: this process serves, so it sends
+    assert service._thread is not None and service._thread.is_alive()

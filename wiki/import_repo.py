@@ -43,6 +43,8 @@ def import_repo_command(source: Path, authors_file: Path | None, dry_run: bool, 
 
 def _import(source_path: Path, authors_file: Path | None, *, dry_run: bool, force: bool) -> None:
     config = current_app.config
+    if config.get("PRIMARY_URL"):
+        raise ImportRefused(f"This instance is a read replica of {config['PRIMARY_URL']}; import on the primary.")
     store: Store = current_app.extensions["wiki_store"]
     authors: dict[str, str] = {}
     if authors_file is not None:

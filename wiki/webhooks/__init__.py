@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def start_sender() -> None:
+        service.serving = True
         service.ensure_running()
 
     @app.after_request

@@ -66,14 +66,17 @@ class WebhookService:
         self._pid = 0
         self._checked_at = 0.0
         self._stopped = False
+        self.serving = False  # set by the first request this process serves
         store.on_ref_moved(lambda ref: self.poke())
 
     # ------------------------------------------------------------------ the thread
 
     def poke(self) -> None:
-        """Something moved: have the thread look now (starting it if there are endpoints)."""
+        """Something moved: have the thread look now (starting it if this process serves requests
+        and there are endpoints; a command such as import-repo leaves the sending to the servers)."""
         self._wake.set()
-        self.ensure_running()
+        if self.serving:
+            self.ensure_running()
 
     def ensure_running(self) -> None:
         """Start this process's thread when the database has endpoints (checked once per poll)."""
