@@ -265,3 +265,19 @@ def test_libreoffice_reads_the_tracked_changes_and_their_authors(client: FlaskCl
     flat = (tmp_path / "redline.fodt").read_text(encoding="utf-8")
     assert set(re.findall(r"<dc:creator>([^<]*)</dc:creator>", flat)) == {"Civil society (ana)", "Governments (bob)"}
     assert flat.count("<text:insertion>") >= 4 and flat.count("<text:deletion>") >= 2
+
+
+def test_attached_images_are_embedded_and_other_images_keep_their_description(client: FlaskClient,
+                                                                             store: Store) -> None:
+    from .office_docs import png
+
+    store.save_page("Charts", "# Charts\n\nFirst.\n", base=store.head(), author=CHEN, summary="x")
+    store.save_attachment("Charts", "bar.png", png(40, 30), author=CHEN)
+    x = store.head()
+    store.save_page("Charts", "# Charts\n\nFirst.\n\n![A bar chart](/Charts/-/attachments/bar.png)\n\n"
+                    "![Elsewhere](https://example.org/x.png)\n", base=store.head(), author=ANA, summary="chart")
+    docx = download(client, f"/Charts/-/diff/export?from={x}&to={store.head()}&format=docx")
+    assert any(name.startswith("word/media/") for name in zipfile.ZipFile(io.BytesIO(docx)).namelist())
+    assert "Elsewhere" in pandoc_plain(docx, "docx", "--track-changes=accept")
+    pdf = PdfReader(io.BytesIO(download(client, f"/Charts/-/diff/export?from={x}&to={store.head()}&format=pdf")))
+    assert sum(len(page.images) for page in pdf.pages) == 1

@@ -10,12 +10,14 @@ change bars). No Flask, no Git: the caller reads the store and passes plain valu
 
 from __future__ import annotations
 
+import base64
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from ..office import convert
 from ..store.types import CommitInfo
@@ -31,6 +33,10 @@ SPLIT = "LWREDLINESPLIT7F3A9C"
 _TOC = re.compile(r"^[ \t]*\[TOC\][ \t]*$", re.MULTILINE)
 _FOOTNOTE = re.compile(r"\[\^([^\]\[\n]*)\]")
 UNATTRIBUTED = "Unattributed"
+_ATTACHMENT = re.compile(r"\A/(?P<page>.+)/-/attachments/(?P<name>[^/?#]+)\Z")
+EMBEDDED = frozenset({"image/png", "image/jpeg", "image/gif"})
+# An attachment's (MIME type, bytes), or None: (page, file name) -> ...
+ImageLoader = Callable[[str, str], "tuple[str, bytes] | None"]
 
 
 @dataclass(frozen=True)
@@ -149,8 +155,10 @@ def _align(shown: list[str], source: list[str], lookahead: int = 200) -> list[tu
 
 
 def build(pages: Sequence[PageChange], groups: dict[str, str], *, whole_document: bool,
-          limits: convert.Limits = convert.DEFAULT_LIMITS) -> Redline:
-    """The redline of ``pages``; ``whole_document`` puts each page under a level-1 heading of its title."""
+          images: ImageLoader | None = None, limits: convert.Limits = convert.DEFAULT_LIMITS) -> Redline:
+    """The redline of ``pages``; ``whole_document`` puts each page under a level-1 heading of its
+    title; ``images`` gives the bytes of attachments that pages show, embedded as ``data:`` URLs
+    (nothing is fetched while converting)."""
     group_order = {slug: number for number, slug in enumerate(groups)}
     legend = Legend()
     counts = {"insertion": 0, "deletion": 0}
@@ -192,19 +200,35 @@ def build(pages: Sequence[PageChange], groups: dict[str, str], *, whole_document
         for_word, with_bars = markup.finish(markup.Redliner(mark).blocks(old_doc.blocks, new_doc.blocks))
         docx_blocks += for_word
         pdf_blocks += with_bars
-    _defuse(docx_blocks)  # the PDF's blocks share these nodes
+    _defuse(docx_blocks, images)  # the PDF's blocks share these nodes
     return Redline(docx_blocks=docx_blocks, pdf_blocks=pdf_blocks, legend=legend,
                    insertions=counts["insertion"], deletions=counts["deletion"])
 
 
-def _defuse(node: Any) -> None:
+def _defuse(node: Any, images: ImageLoader | None) -> None:
     """Links to anything but http, https, mailto or relative URLs become their words (a PDF or Word
-    file keeps no ``javascript:`` link, as the wiki's pages keep none)."""
+    file keeps no ``javascript:`` link, as the wiki's pages keep none); images of attachments are
+    embedded, other images keep only their description."""
     if isinstance(node, dict):
         if node.get("t") == "Link" and not markup.safe_url(node["c"][2][0]):
             node["t"], node["c"] = "Span", [["", [], []], node["c"][1]]
+        elif node.get("t") == "Image":
+            embedded = _embedded(node["c"][2][0], images)
+            if embedded is None:
+                node["t"], node["c"] = "Span", [["", [], []], node["c"][1]]
+            else:
+                node["c"][2][0] = embedded
         for value in node.values():
-            _defuse(value)
+            _defuse(value, images)
     elif isinstance(node, list):
         for value in node:
-            _defuse(value)
+            _defuse(value, images)
+
+
+def _embedded(url: str, images: ImageLoader | None) -> str | None:
+    """A ``data:`` URL of the attachment ``/<page>/-/attachments/<name>`` (PNG, JPEG or GIF), else ``None``."""
+    match = _ATTACHMENT.match(url)
+    found = images(unquote(match.group("page")), unquote(match.group("name"))) if match and images else None
+    if found is None or found[0] not in EMBEDDED:
+        return None
+    return f"data:{found[0]};base64,{base64.b64encode(found[1]).decode('ascii')}"

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 WORDS = re.compile(r"\w+|[^\w\s]|\s+", re.UNICODE)
@@ -37,11 +38,11 @@ class Token:
     value: Any  # the text, or the inline element
     formats: tuple[tuple[str, str], ...]
     index: int = -1  # position among its document's tokens (for attribution)
+    key: str = ""  # what it is, formatting included: equal keys are equal tokens
 
-    @property
-    def key(self) -> str:
+    def __post_init__(self) -> None:
         value = self.value if isinstance(self.value, str) else json.dumps(self.value, sort_keys=True)
-        return f"{self.kind}\x00{value}\x00{json.dumps(self.formats)}"
+        self.key = f"{self.kind}\x00{value}\x00{_formats_key(self.formats)}"
 
     @property
     def word(self) -> str | None:
@@ -55,6 +56,11 @@ class Doc:
 
     blocks: list[Node]
     tokens: list[Token] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4096)
+def _formats_key(formats: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps(formats)
 
 
 def inline_tokens(inlines: list[Node], formats: tuple[tuple[str, str], ...], out: list[Token]) -> list[Token]:

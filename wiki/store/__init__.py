@@ -282,8 +282,7 @@ class Store:
         """The page's text at ``from_rev`` and ``to_rev`` (``None`` where it did not exist; the old
         text under ``old_page`` when it was renamed) and every commit in between that changed it."""
         from_commit, to_commit = self.resolve(from_rev), self.resolve(to_rev)
-        paths = tuple(sorted(set(self.lineage.paths(page, to_commit))
-                             | set(self.lineage.paths(old_page or page, from_commit))))
+        paths = tuple(sorted(set(self.lineage.paths(page, to_commit)) | {names.page_file(old_page or page)}))
         return (self.lineage.text_at(paths, from_commit), self.lineage.text_at(paths, to_commit),
                 self.lineage.lineage(paths, from_commit, to_commit))
 

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import names, redline
+from ..attachments import sniff
 from ..errors import N_, PageNotFound, WikiError
 from ..i18n import language, text_direction
 from ..office import convert
@@ -84,7 +85,8 @@ def _work(wiki: Store, changes: list[tuple[str, str, str | None]], from_commit: 
             pages.append(redline.PageChange(page_title, old_text, new_text,
                                             [(step.commit, step.parents, step.text) for step in steps]))
             progress(0.4 * (number + 1) / max(1, len(changes)), "Reading the pages")
-        result = redline.build(pages, groups, whole_document=whole_document, limits=export_limits)
+        result = redline.build(pages, groups, whole_document=whole_document, limits=export_limits,
+                               images=_image_loader(wiki, to_commit, from_commit))
         progress(0.6, "Converting")
         if fmt == "docx":
             return output.to_docx(result, title=title, limits=export_limits)
@@ -94,6 +96,21 @@ def _work(wiki: Store, changes: list[tuple[str, str, str | None]], from_commit: 
         return output.to_pdf(html, limits=export_limits)
 
     return work
+
+
+def _image_loader(wiki: Store, *commits: str) -> redline.ImageLoader:
+    """An attachment's type and bytes as of the first of ``commits`` that has it (Y, then X)."""
+
+    def load(page: str, name: str) -> tuple[str, bytes] | None:
+        for commit in commits:
+            try:
+                _attachment, data, _commit = wiki.read_attachment(names.normalize_page_name(page), name, commit)
+            except WikiError:
+                continue
+            return sniff(data).mimetype, data
+        return None
+
+    return load
 
 
 def _key(scope: str, fmt: str, from_commit: str, to_commit: str, labels: dict[str, str], wiki: Store) -> str:
