@@ -22,7 +22,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import attachments
 from .errors import N_, DocumentRefused, DocumentTooLarge, NotADocument
 from .office import convert as converters
 
@@ -37,6 +36,7 @@ MAX_PIXELS = 40_000_000  # width × height of one image
 IMAGE_KINDS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
 FILTER = Path(__file__).with_name("docimport.lua")
 _CHUNK = 1 << 16
+ATTACHMENT_PREFIX = "attachment:"  # images point here until the page they will be attached to is known
 
 
 @dataclass(frozen=True)
@@ -208,15 +208,6 @@ def _replace_image(markdown: str, path: str, name: str | None) -> str:
     return pattern.sub(lambda match: f"![{match.group(1)}]({ATTACHMENT_PREFIX}{name})", markdown)
 
 
-ATTACHMENT_PREFIX = "attachment:"
-
-
 def for_page(converted: Converted, attachments_url: str) -> str:
     """The Markdown with its images pointing at ``attachments_url`` + name (the page's attachments)."""
     return converted.markdown.replace(f"]({ATTACHMENT_PREFIX}", f"]({attachments_url}")
-
-
-def check_image_names(names: list[str]) -> None:
-    """Every image name is an acceptable attachment name (they are made here, so this is a guard)."""
-    for name in names:
-        attachments.check_name(name)
