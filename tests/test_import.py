@@ -308,3 +308,14 @@ def test_a_captioned_picture_becomes_an_attached_image() -> None:
     converted = docimport.convert(data)
     name = next(iter(converted.images))
     assert f"![A chart](attachment:{name})" in converted.markdown and "<" not in converted.markdown
+
+
+def test_a_conversion_out_of_time_is_stopped_and_saves_nothing(tmp_path: Path,
+                                                              office_files: dict[str, bytes]) -> None:
+    app = make_app(tmp_path / "i", EXPORT_TIMEOUT=0.001)  # the conversion limits imports share with exports
+    client = app.test_client()
+    Auth(client).login("editor")
+    head = app.extensions["wiki_store"].head()
+    response = upload(client, office_files["tracked.docx"], "Slow/Import")
+    assert response.status_code == 413 and "took longer than" in response.get_data(as_text=True)
+    assert app.extensions["wiki_store"].head() == head and not list((tmp_path / "i" / "imports").glob("*/meta.json"))

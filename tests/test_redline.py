@@ -281,3 +281,14 @@ def test_attached_images_are_embedded_and_other_images_keep_their_description(cl
     assert "Elsewhere" in pandoc_plain(docx, "docx", "--track-changes=accept")
     pdf = PdfReader(io.BytesIO(download(client, f"/Charts/-/diff/export?from={x}&to={store.head()}&format=pdf")))
     assert sum(len(page.images) for page in pdf.pages) == 1
+
+
+def test_a_redline_out_of_time_is_a_clear_4xx(tmp_path, history: tuple[str, str]) -> None:  # noqa: ANN001
+    app = make_app(tmp_path / "slow", EXPORT_TIMEOUT=0.001)
+    store = app.extensions["wiki_store"]
+    store.save_page("Page", "# Page\n\nOne.\n", base=store.head(), author=ANA, summary="one")
+    x = store.head()
+    store.save_page("Page", "# Page\n\nTwo.\n", base=store.head(), author=BOB, summary="two")
+    response = app.test_client().get(f"/Page/-/diff/export?from={x}&to={store.head()}&format=docx")
+    assert response.status_code == 413 and "took longer than" in response.get_data(as_text=True)
+    app.extensions["wiki_jobs"].shutdown()

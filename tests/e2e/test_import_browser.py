@@ -17,6 +17,8 @@ from ..office_docs import png
 from .conftest import WIDE, LiveWiki, assert_accessible, login, screenshot, watched_page
 
 GOVERNMENT = Author(name="Gov Writer", email="gov@example.org", username="editor", group="governments")
+LOADED = "() => { const img = document.querySelector('.page-body img'); return img && img.complete && " \
+         "img.naturalWidth === 120; }"
 MARKDOWN = """# Delegations input
 
 The **working group** received *written* input.
@@ -61,14 +63,14 @@ def test_an_editor_imports_a_word_file_after_seeing_it(live: LiveWiki, new_conte
     expect(preview.locator("th").first).to_have_text("Group")
     image = preview.locator("img")
     expect(image).to_have_attribute("src", re.compile(r"^/-/import/[0-9a-f]{64}/image-"))
-    assert page.evaluate("img => img.complete && img.naturalWidth", image.element_handle()) == 120
+    page.wait_for_function(LOADED)  # the staged image really shows
     assert_accessible(page)
     if scheme == "light":
         screenshot(page, "import-preview")
     assert store.page_exists("Inputs/Delegations") is False
     page.get_by_role("button", name="Create the page").click()
     expect(page.locator(".page-body h1")).to_have_text("Delegations input")
-    assert page.evaluate("() => document.querySelector('.page-body img').naturalWidth") == 120
+    page.wait_for_function(LOADED)  # the attachment shows
     assert_accessible(page)
     page.goto(f"{live.url}/Mandate/-/diff?from={before}")
     word = page.get_by_role("link", name="Word (tracked changes)")
