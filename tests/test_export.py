@@ -139,6 +139,7 @@ def test_pdf_has_a_title_page_contents_with_page_numbers_footnotes_and_both_scri
     assert "العربية" in body or "ةيبرعلا" in body  # pdftotext may give Arabic in visual order
     assert "中文段落" in body
     assert any("/XObject" in str(p.get("/Resources", {})) for p in reader.pages[2:])  # the image
+    assert reader.outline  # PDF bookmarks from the headings
 
 
 def test_md_is_the_pages_raw_markdown(client, export_page) -> None:
@@ -148,6 +149,15 @@ def test_md_is_the_pages_raw_markdown(client, export_page) -> None:
 
 
 # --------------------------------------------------------------------------- revisions and versions
+
+
+def test_file_names_in_any_script_reach_the_header_encoded(client, store) -> None:
+    store.save_page("Mapping/الحوكمة", "# الحوكمة\n\nنص.\n", base=store.head(), author=AUTHOR, summary="ar")
+    encoded = "%D8%A7%D9%84%D8%AD%D9%88%D9%83%D9%85%D8%A9"
+    for fmt in ("md", "docx"):
+        _, _, disposition = _download(client, f"/Mapping/{encoded}/-/export?format={fmt}")
+        disposition.encode("latin-1")  # what a server can send
+        assert f"filename*=UTF-8''Mapping-{encoded}-" in disposition
 
 
 def test_an_old_revision_and_a_named_version_are_exported_as_they_were(client, store, export_page) -> None:
@@ -304,3 +314,15 @@ def test_pages_and_the_document_link_their_downloads(client, store) -> None:
     assert f"/Mandate/-/export?format=docx&amp;rev={old[:12]}" in html and "/Mandate/-/export?format=pdf" in html
     html = client.get("/-/document?section=Mapping").get_data(as_text=True)
     assert "/-/document/export?format=pdf&amp;section=Mapping" in html
+
+
+def test_a_small_export_that_takes_too_long_goes_on_behind_the_progress_page(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "instance", EXPORT_WAIT_SECONDS=0)
+    client = app.test_client()
+    first = client.get("/Mandate/-/export?format=pdf")
+    assert first.status_code == 202 and "Preparing Mandate" in first.get_data(as_text=True)
+    status_url = re.search(r'data-status-url="([^"]+)"', first.get_data(as_text=True)).group(1)
+    assert _wait_for(client, status_url)["state"] == "done"
+    data, mimetype, _ = _download(client, "/Mandate/-/export?format=pdf")
+    assert mimetype == "application/pdf" and data.startswith(b"%PDF")
+    app.extensions["wiki_jobs"].shutdown()

@@ -74,12 +74,6 @@ def pandoc_path() -> str:
     return pypandoc.get_pandoc_path()
 
 
-@cache
-def pandoc_version() -> str:
-    output = run_limited([pandoc_path(), "--version"], Path(tempfile.gettempdir()), Limits(30)).stdout
-    return output.split(b"\n")[0].decode()
-
-
 def pandoc(source: str | bytes, *, from_format: str, to_format: str, args: Sequence[str] = (),
            files: Mapping[str, bytes] | None = None, limits: Limits = DEFAULT_LIMITS, sandbox: bool = True) -> bytes:
     """Convert ``source`` with pandoc and return the output file's bytes.

@@ -14,6 +14,7 @@ name, and it answers with the download, the progress page, or the failure.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("EXPORT_WORKERS", 2)
     app.config.setdefault("EXPORT_BACKGROUND_PAGES", 5)
     app.config.setdefault("EXPORT_TIMEOUT", 120)
+    # A small export is waited for this long, then answered with the progress page like a large one
+    # (the job goes on): a request must end well within gunicorn's worker timeout (30 s).
+    app.config.setdefault("EXPORT_WAIT_SECONDS", 20)
     app.config.setdefault("EXPORT_MEMORY_BYTES", 2 * 1024 ** 3)
     app.extensions["wiki_jobs"] = JobRunner(app.config["EXPORT_DIRECTORY"], workers=app.config["EXPORT_WORKERS"],
                                             max_bytes=app.config["EXPORT_CACHE_BYTES"])
@@ -80,7 +84,8 @@ def deliver(key: str, work: Work, *, filename: str, mimetype: str, title: str, b
     """Answer an export request for the job ``key``.
 
     The cached file when there is one (``Content-Disposition: attachment; filename=…``). Otherwise
-    ``background=False`` runs ``work`` now and sends its file; ``background=True`` starts it (or
+    ``background=False`` runs ``work`` now and sends its file (after ``EXPORT_WAIT_SECONDS``, the
+    progress page instead, the job going on); ``background=True`` starts it (or
     joins the same job started by anyone, in any worker) and answers 202 with a progress page that
     comes back to this URL, which is then the download. A failed job is its error (4xx) page.
     ``work`` runs in a job thread: it gets no request context, so read what it needs beforehand.
@@ -93,7 +98,7 @@ def deliver(key: str, work: Work, *, filename: str, mimetype: str, title: str, b
             job = runner.submit(key, work, filename=filename, mimetype=mimetype)
         else:
             job = runner.run(key, work, filename=filename, mimetype=mimetype,
-                             timeout=float(current_app.config["EXPORT_TIMEOUT"]) + 10)
+                             timeout=float(current_app.config["EXPORT_WAIT_SECONDS"]))
         path = runner.result(key) if job.state == DONE else None
     if job.state == FAILED:
         abort(job.error_code if 400 <= job.error_code < 600 else 500, description=job.error)
@@ -217,9 +222,8 @@ def page_export(page: str) -> Response:
     text, _language = _text(wiki, page, commit, lang, required=True)
     filename = _file_name(page, commit, rev, fmt, lang)
     if fmt == "md":  # the page's Markdown exactly as written
-        response = Response(text.encode("utf-8"), content_type=convert.MIME_TYPES["md"])
-        response.headers.set("Content-Disposition", "attachment", filename=filename)
-        return response
+        return send_file(io.BytesIO(text.encode("utf-8")), mimetype=convert.MIME_TYPES["md"], as_attachment=True,
+                         download_name=filename, max_age=0)
     labels = _labels(commit, rev, wiki.commit_info(commit).timestamp)
     key = job_key("page", LAYOUT_VERSION, fmt, commit, rev or "", page, lang or "", labels, _base_url())
     work = _export_work(wiki, commit, [page], title=names.page_title(page), labels=labels, base_url=_base_url(),
