@@ -43,9 +43,15 @@ bp = Blueprint("export", __name__)
 # Bumped whenever exported files change for the same input, so cached files of older code are not
 # served (the cache key includes it).
 LAYOUT_VERSION = 1
-# Stage names a job reports, shown (translated) on the progress page.
+# Stage names jobs report (English, marked for translation here), shown translated on the progress
+# page; a job of another view may report its own, marked with N_ where it is written.
 STAGES = {"": N_("Waiting to start"), "Reading the pages": N_("Reading the pages"),
           "Preparing the pages": N_("Preparing the pages"), "Converting": N_("Converting")}
+
+
+def stage_name(stage: str) -> str:
+    """A job's stage in the reader's language."""
+    return _(STAGES.get(stage, stage) or STAGES[""])
 
 
 class ExportRefused(WikiError):
@@ -104,7 +110,7 @@ def deliver(key: str, work: Work, *, filename: str, mimetype: str, title: str, b
         abort(job.error_code if 400 <= job.error_code < 600 else 500, description=job.error)
     if path is None:
         response = Response(render_template("export/progress.html", job=job, key=key, title=title,
-                                            stage=_(STAGES.get(job.stage, STAGES[""]))), 202, mimetype="text/html")
+                                            stage=stage_name(job.stage)), 202, mimetype="text/html")
         response.headers["Retry-After"] = "2"
         return response
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=filename, max_age=0,
@@ -118,7 +124,7 @@ def status(key: str) -> Response:
     if job is None:
         abort(404, description=_("There is no export %(key)s.", key=key))
     return jsonify(state=job.state, progress=round(job.progress, 3),
-                   stage=_(STAGES.get(job.stage, STAGES[""])) if job.state not in (DONE, FAILED, LOST) else "",
+                   stage=stage_name(job.stage) if job.state not in (DONE, FAILED, LOST) else "",
                    error=job.error if job.state == FAILED else "")
 
 
