@@ -20,7 +20,7 @@ from wiki.views.imports import TOKEN_SALT
 
 from .conftest import Auth, csrf_token, make_app, save
 from .office_docs import convert_all, full_document, png_header_only, rezip, tracked_document
-from .xss import inspect_html
+from .xss import inspect_html, payloads, valid_names
 
 TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
 
@@ -275,6 +275,15 @@ def test_file_names_and_page_names_in_the_preview_are_inert(editor: FlaskClient,
     assert "&lt;img src=x onerror=alert(1)&gt;.docx" in html
     refused = upload(editor, office_files["tracked.docx"], "Xss/<script>alert(1)</script>", "<svg onload=alert(1)>")
     assert refused.status_code == 400 and inspect_html(refused.get_data(as_text=True)) == []
+    # the XSS corpus as page names and file names (the same upload: converted once, then staged)
+    names = valid_names(40)
+    files = [p for p in payloads() if '"' not in p and "/" not in p and not any(ord(c) < 32 for c in p)][:40]
+    problems = []
+    for page, filename in zip(names, files, strict=False):
+        shown = upload(editor, office_files["tracked.docx"], page, filename + ".docx")
+        assert shown.status_code in (200, 400), (page, filename, shown.status_code)
+        problems += [f"{page!r} {filename!r}: {problem}" for problem in inspect_html(shown.get_data(as_text=True))]
+    assert problems == []
 
 
 def test_the_cli_imports_a_file(app: Flask, tmp_path: Path, office_files: dict[str, bytes]) -> None:
