@@ -292,3 +292,13 @@ def test_a_redline_out_of_time_is_a_clear_4xx(tmp_path, history: tuple[str, str]
     response = app.test_client().get(f"/Page/-/diff/export?from={x}&to={store.head()}&format=docx")
     assert response.status_code == 413 and "took longer than" in response.get_data(as_text=True)
     app.extensions["wiki_jobs"].shutdown()
+
+
+def test_a_compare_of_too_many_pages_is_refused(client: FlaskClient, store: Store,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("wiki.views.redline.MAX_DOCUMENT_PAGES", 1)
+    x = store.head()
+    store.save_page("One", "one\n", base=store.head(), author=ANA, summary="1")
+    store.save_page("Two", "two\n", base=store.head(), author=BOB, summary="2")
+    response = client.get(f"/-/compare/export?from={x}&to={store.head()}&format=docx")
+    assert response.status_code == 400 and "closer together" in response.get_data(as_text=True)

@@ -28,6 +28,7 @@ from ..redline import output
 from ..store import Store
 from .common import canonical_page, query_arg, store
 from .export import deliver, limits
+from .site import MAX_DOCUMENT_PAGES
 
 bp = Blueprint("redline", __name__)
 FORMATS = ("docx", "pdf")
@@ -127,6 +128,10 @@ def compare_export() -> Response:
     comparison = wiki.compare(from_commit, to_commit)
     if not comparison.pages:
         raise RedlineRefused(N_("No page changed between these two versions; there is nothing to redline."))
+    if len(comparison.pages) > MAX_DOCUMENT_PAGES:
+        raise RedlineRefused(N_("%(count)s pages changed between these versions; a redline can hold at most "
+                                "%(limit)s. Compare versions closer together, or one page at a time."),
+                             count=len(comparison.pages), limit=MAX_DOCUMENT_PAGES)
     changes = [(item.change.page, names.page_title(item.change.page), item.change.old_page or None)
                for item in comparison.pages]
     site = current_app.config["SITE_NAME"]
