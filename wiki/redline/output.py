@@ -109,14 +109,18 @@ def mark_paragraphs(data: bytes) -> bytes:
 
 
 def to_html(redline: Redline, *, title: str, subtitle: str, legend_title: str, inserted: str, deleted: str,
-            language: str = "en", direction: str = "ltr", limits: convert.Limits = convert.DEFAULT_LIMITS) -> str:
-    """The PDF's HTML: a title, the range, the legend, then the redline (pandoc's HTML, escaped text)."""
+            language: str = "en", direction: str = "ltr", content_language: str = "en",
+            limits: convert.Limits = convert.DEFAULT_LIMITS) -> str:
+    """The PDF's HTML: a title, the range, the legend (in the reader's ``language``), then the
+    redline (pandoc's HTML, escaped text) in the pages' own language and direction."""
+    content_direction = "rtl" if content_language == "ar" else "ltr"
     body = convert.pandoc(_document(redline.pdf_blocks), from_format="json", to_format="html",
                           args=["--wrap=none"], limits=limits).decode("utf-8")
     return (f'<!doctype html><html lang="{escape(language)}" dir="{escape(direction)}"><head><meta charset="utf-8">'
             f"<title>{escape(title)}</title><style>{PDF_CSS}</style></head><body>"
             f'<h1 class="redline-title">{escape(title)}</h1><p class="redline-range">{escape(subtitle)}</p>'
-            f"{legend_html(redline.legend, legend_title, inserted, deleted)}{body}</body></html>")
+            f"{legend_html(redline.legend, legend_title, inserted, deleted)}"
+            f'<div lang="{escape(content_language)}" dir="{content_direction}">{body}</div></body></html>')
 
 
 def legend_html(legend: Legend, heading: str, inserted: str, deleted: str) -> str:

@@ -77,6 +77,7 @@ def _work(wiki: Store, changes: list[tuple[str, str, str | None]], from_commit: 
     ``changes`` are ``(page at Y, its title, its name at X when renamed)``.
     """
     groups = dict(current_app.config["GROUPS"])
+    content_language = current_app.config["CONTENT_LANGUAGE"]
     export_limits = limits()
 
     def work(progress: Progress) -> bytes:
@@ -93,7 +94,7 @@ def _work(wiki: Store, changes: list[tuple[str, str, str | None]], from_commit: 
             return output.to_docx(result, title=title, limits=export_limits)
         html = output.to_html(result, title=title, subtitle=labels["subtitle"], legend_title=labels["legend"],
                               inserted=labels["inserted"], deleted=labels["deleted"], language=labels["language"],
-                              direction=labels["direction"], limits=export_limits)
+                              direction=labels["direction"], content_language=content_language, limits=export_limits)
         return output.to_pdf(html, limits=export_limits)
 
     return work
