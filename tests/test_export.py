@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import docx
+import docx.text.paragraph
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -100,6 +101,9 @@ def test_docx_has_heading_styles_a_contents_field_tables_footnotes_images_and_bi
         media = [name for name in archive.namelist() if name.startswith("word/media/")]
     assert "The footnote&#39;s own text." in notes and "w:footnoteReference" in body
     assert 'instrText xml:space="preserve">TOC' in body or "TOC \\o" in body  # a real contents field
+    entries = [(docx.text.paragraph.Paragraph(p, document).style.name, docx.text.paragraph.Paragraph(p, document).text)
+               for p in document.element.body.iter(docx.oxml.ns.qn("w:p"))]  # the field sits in a w:sdt
+    assert ("toc 1", "Export test") in entries and ("toc 2", "A table") in entries  # its last result, for any reader
     assert "Export test" in headers and "PAGE" in archive_text(data, "word/footer")
     assert media, "the attachment image is embedded"
     arabic = next(p for p in document.paragraphs if "العربية" in p.text)

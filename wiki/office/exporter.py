@@ -63,5 +63,6 @@ def export(doc: ExportDocument, fmt: str, *, images: ImageLoader, limits: Limits
     data = convert.pandoc(document.pandoc_html(doc, pages), from_format="html", to_format=fmt, args=args,
                           files={f"reference.{fmt}": reference.reference_doc(fmt)}, limits=limits)
     if fmt == "docx":
-        data = reference.finish_docx(data, doc.title)
+        contents = [(level, ident, text) for page in pages for level, ident, text in page.headings if level <= 2]
+        data = reference.finish_docx(data, doc.title, contents)
     return Converted(data)

@@ -14,6 +14,7 @@ import io
 import tempfile
 import threading
 import zipfile
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -117,6 +118,12 @@ _FOOTER = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:ftr>"""
 
 
+_TOC_STYLE = f"""<w:style xmlns:w="{W}" w:type="paragraph" w:styleId="TOC{{level}}"><w:name w:val="toc {{level}}"/>
+<w:basedOn w:val="Normal"/><w:next w:val="Normal"/><w:uiPriority w:val="39"/><w:unhideWhenUsed/>
+<w:pPr><w:tabs><w:tab w:val="right" w:leader="dot" w:pos="9060"/></w:tabs><w:spacing w:before="60" w:after="60"/>
+<w:ind w:left="{{indent}}"/></w:pPr><w:rPr>{{bold}}</w:rPr></w:style>"""
+
+
 def _patch_docx(source: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(source)) as archive:
         styles = etree.fromstring(archive.read("word/styles.xml"))
@@ -132,6 +139,9 @@ def _patch_docx(source: bytes) -> bytes:
             _fonts(rpr, latin=HEADING_FONT if style_id.startswith(("Heading", "Title", "TOC")) else BODY_FONT)
         if style_id in {"Heading1", "TOCHeading"}:
             _page_break_before(style)
+    for level in (1, 2):  # the contents' entries (Word's built-in "toc N" styles, defined here for other readers)
+        styles.append(etree.fromstring(_TOC_STYLE.format(level=level, indent=(level - 1) * 440,
+                                                         bold='<w:b/>' if level == 1 else "")))
     rels.append(etree.Element(f"{{{PKG_REL}}}Relationship", Id="rIdLivingWikiHeader", Target="header1.xml",
                               Type=f"{R}/header"))
     rels.append(etree.Element(f"{{{PKG_REL}}}Relationship", Id="rIdLivingWikiFooter", Target="footer1.xml",
@@ -166,8 +176,11 @@ def _patch_docx(source: bytes) -> bytes:
     })
 
 
-def finish_docx(data: bytes, title: str) -> bytes:
-    """Put the document's ``title`` into the running header pandoc copied from the reference."""
+def finish_docx(data: bytes, title: str, contents: Sequence[tuple[int, str, str]] = ()) -> bytes:
+    """Put the document's ``title`` into the running header pandoc copied from the reference, and
+    ``contents`` ((level, bookmark, text) of each heading listed) into the contents field as its
+    last result: Word recomputes the field with page numbers (pandoc marks it dirty); readers
+    that do not update fields (LibreOffice, python-docx) still show the list."""
     escaped = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode()
     changes = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -176,7 +189,41 @@ def finish_docx(data: bytes, title: str) -> bytes:
                 part = archive.read(name)
                 if HEADER_PLACEHOLDER.encode() in part:
                     changes[name] = part.replace(HEADER_PLACEHOLDER.encode(), escaped)
+        if contents:
+            body = _fill_contents(archive.read("word/document.xml"), contents)
+            if body is not None:
+                changes["word/document.xml"] = body
     return _rewrite(data, changes) if changes else data
+
+
+def _fill_contents(document_xml: bytes, contents: Sequence[tuple[int, str, str]]) -> bytes | None:
+    """``document.xml`` with one paragraph per entry between the TOC field's separator and end."""
+    root = etree.fromstring(document_xml)
+    for instruction in root.iter(_w("instrText")):
+        if not (instruction.text or "").strip().startswith("TOC"):
+            continue
+        run = instruction.getparent()
+        paragraph = run.getparent()
+        separator = next((c for c in run if c.tag == _w("fldChar") and c.get(_w("fldCharType")) == "separate"), None)
+        end = next((c for c in run if c.tag == _w("fldChar") and c.get(_w("fldCharType")) == "end"), None)
+        if paragraph.tag != _w("p") or separator is None or end is None:
+            return None
+        run.remove(end)  # the field ends in a paragraph of its own, after the entries
+        anchor = paragraph
+        for level, bookmark, text in contents:
+            entry = etree.Element(_w("p"))
+            properties = etree.SubElement(entry, _w("pPr"))
+            etree.SubElement(properties, _w("pStyle")).set(_w("val"), f"TOC{min(level, 2)}")
+            link = etree.SubElement(entry, _w("hyperlink"))
+            link.set(_w("anchor"), bookmark)
+            etree.SubElement(etree.SubElement(link, _w("r")), _w("t")).text = text
+            anchor.addnext(entry)
+            anchor = entry
+        closing = etree.Element(_w("p"))
+        etree.SubElement(etree.SubElement(closing, _w("r")), _w("fldChar")).set(_w("fldCharType"), "end")
+        anchor.addnext(closing)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return None
 
 
 def _patch_odt(source: bytes) -> bytes:
