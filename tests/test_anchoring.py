@@ -83,3 +83,30 @@ def test_the_offset_map_follows_insertions_and_deletions() -> None:
     assert offsets.map(old.index("two")) == new.index("two")
     assert offsets.map(old.index("five")) == new.index("five")
     assert offsets.map(old.index("three")) is None
+
+
+def test_paragraphs_moved_in_a_long_page_map_through_paragraph_then_word_matching() -> None:
+    """A page near the size limit (3,000 paragraphs): 100 move to the end, one is reworded. The map
+    is built paragraph by paragraph, word by word only inside the changed one (so it stays cheap);
+    moved paragraphs are not mapped (their quotes find them)."""
+    paragraphs = [f"Paragraph {n} says point {n} matters for group {n % 5}." for n in range(3000)]
+    moved = paragraphs[100:] + paragraphs[:100]
+    moved[400] = moved[400].replace("matters", "counts")  # paragraph 500
+
+    def text_and_spans(parts: list[str]) -> tuple[str, list[tuple[int, int]]]:
+        spans, offset = [], 0
+        for part in parts:
+            spans.append((offset, offset + len(part)))
+            offset += len(part) + 1
+        return " ".join(parts), spans
+
+    old, old_spans = text_and_spans(paragraphs)
+    new, new_spans = text_and_spans(moved)
+    offsets = OffsetMap(old, new, old_spans, new_spans)
+    for n in (1600, 2999):
+        assert new[offsets.map(old.index(f"Paragraph {n} ")) or 0:].startswith(f"Paragraph {n} ")
+    reworded = offsets.map(old.index("Paragraph 500 says"))
+    assert reworded is not None and new[reworded:].startswith("Paragraph 500 says point 500 counts")
+    assert offsets.map(old.index("Paragraph 50 says")) is None
+    found = locate("Paragraph 50 says", "", "", old.index("Paragraph 50 says"), new, lambda: offsets)
+    assert found and new[found.start:].startswith("Paragraph 50 says point 50")

@@ -48,22 +48,42 @@ def context_score(text: str, start: int, end: int, prefix: str, suffix: str) -> 
     return score
 
 
-class OffsetMap:
-    """Maps offsets of an old text onto a new one through their word-by-word difference."""
+MAX_REGION_WORDS = 3_000  # words per side of one changed region compared word by word
 
-    def __init__(self, old: str, new: str) -> None:
+
+class OffsetMap:
+    """Maps offsets of an old text onto a new one through their difference: paragraph by paragraph
+    (``old_spans``/``new_spans``, each paragraph's (start, end)), then word by word inside the
+    paragraphs that changed, each region bounded so a 1 MB page costs linear time."""
+
+    def __init__(self, old: str, new: str, old_spans: list[tuple[int, int]] | None = None,
+                 new_spans: list[tuple[int, int]] | None = None) -> None:
         self.old, self.new = old, new
-        old_parts, new_parts = _split_words(old), _split_words(new)
-        self._old_starts = [start for start, _ in old_parts]
+        old_spans = old_spans or [(0, len(old))]
+        new_spans = new_spans or [(0, len(new))]
         self._pairs: list[tuple[int, int, int]] = []  # (old start, new start, length) of equal runs
+        paragraphs = SequenceMatcher(None, [old[a:b] for a, b in old_spans], [new[a:b] for a, b in new_spans],
+                                     autojunk=False)
+        for tag, i1, i2, j1, j2 in paragraphs.get_opcodes():
+            if tag == "equal":
+                for (old_start, old_end), (new_start, _) in zip(old_spans[i1:i2], new_spans[j1:j2], strict=True):
+                    self._pairs.append((old_start, new_start, old_end - old_start))
+            elif tag == "replace":
+                self._match_words(old_spans[i1][0], old_spans[i2 - 1][1], new_spans[j1][0], new_spans[j2 - 1][1])
+        self._pair_starts = [pair[0] for pair in self._pairs]
+
+    def _match_words(self, old_start: int, old_end: int, new_start: int, new_end: int) -> None:
+        old_parts = _split_words(self.old[old_start:old_end])
+        new_parts = _split_words(self.new[new_start:new_end])
+        if not old_parts or not new_parts or max(len(old_parts), len(new_parts)) > MAX_REGION_WORDS:
+            return  # too large to compare word by word: its passages are found by quote or fuzzily
         matcher = SequenceMatcher(None, [word for _, word in old_parts], [word for _, word in new_parts],
                                   autojunk=False)
         for a, b, size in matcher.get_matching_blocks():
             if size:
-                old_start = old_parts[a][0]
-                old_end = old_parts[a + size - 1][0] + len(old_parts[a + size - 1][1])
-                self._pairs.append((old_start, new_parts[b][0], old_end - old_start))
-        self._pair_starts = [pair[0] for pair in self._pairs]
+                first = old_parts[a][0]
+                last = old_parts[a + size - 1][0] + len(old_parts[a + size - 1][1])
+                self._pairs.append((old_start + first, new_start + new_parts[b][0], last - first))
 
     def map(self, offset: int) -> int | None:
         """Where ``offset`` is in the new text, or ``None`` when that text was changed."""
@@ -156,7 +176,10 @@ def _fuzzy(quote: str, prefix: str, suffix: str, new: str, mapped: tuple[int, in
         start, end = _trim(new, start, end)
         if end <= start or end - start > 3 * len(quote) + 50:
             continue
-        ratio = SequenceMatcher(None, quote, new[start:end], autojunk=False).ratio()
+        matcher = SequenceMatcher(None, quote, new[start:end], autojunk=False)
+        if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
+            continue  # cheap upper bounds first: ratio() is quadratic in the worst case
+        ratio = matcher.ratio()
         if ratio >= best_ratio:
             best, best_ratio = Located(start, end, "fuzzy"), ratio
     return best

@@ -108,8 +108,12 @@ class Discussions:
         def offsets() -> OffsetMap | None:
             if anchor.blob == blob:
                 return None
-            return self._offsets.get_or_compute((anchor.blob, blob),
-                                                lambda: OffsetMap(self.passages(anchor.blob).text, new))
+            def compare() -> OffsetMap:
+                before, after = self.passages(anchor.blob), self.passages(blob)
+                return OffsetMap(before.text, after.text, [(b.start, b.end) for b in before.blocks],
+                                 [(b.start, b.end) for b in after.blocks])
+
+            return self._offsets.get_or_compute((anchor.blob, blob), compare)
 
         try:
             return locate(anchor.quote, anchor.prefix, anchor.suffix, anchor.position, new, offsets)
