@@ -330,3 +330,22 @@ def test_a_small_export_that_takes_too_long_goes_on_behind_the_progress_page(tmp
     data, mimetype, _ = _download(client, "/Mandate/-/export?format=pdf")
     assert mimetype == "application/pdf" and data.startswith(b"%PDF")
     app.extensions["wiki_jobs"].shutdown()
+
+
+def test_the_title_page_and_contents_speak_the_readers_language(client) -> None:
+    client.set_cookie("lang", "ar")
+    data, _, _ = _download(client, "/Mandate/-/export?format=docx")
+    document = docx.Document(io.BytesIO(data))
+    subtitle = next(p.text for p in document.paragraphs if p.style.name == "Subtitle")
+    assert subtitle.startswith("الإيداع ")
+    assert "المحتويات" in archive_text(data, "word/document.xml")  # the contents' title
+
+
+def test_a_document_too_large_for_one_file_asks_for_a_section(client, monkeypatch) -> None:
+    from wiki.views import export
+
+    monkeypatch.setattr(export, "MAX_DOCUMENT_PAGES", 3)
+    response = client.get("/-/document/export?format=pdf")
+    assert response.status_code == 400 and "choosing a section" in response.get_data(as_text=True)
+    data, _, _ = _download(client, "/-/document/export?format=md&section=Mapping/Cybersecurity")
+    assert "# Cybersecurity" in data.decode()
