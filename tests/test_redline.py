@@ -76,10 +76,16 @@ def pandoc_plain(data: bytes | str, source: str, *extra: str) -> str:
 
 
 def download(client: FlaskClient, url: str) -> bytes:
-    with client.get(url) as response:
-        assert response.status_code == 200, response.get_data(as_text=True)[:2000]
-        assert response.headers["Content-Disposition"].startswith("attachment")
-        return response.data
+    """The file at ``url``; on a machine so busy that the job outlasts EXPORT_WAIT_SECONDS, the
+    progress page (202) comes back to the same URL, as a browser would (bounded: a minute)."""
+    for _attempt in range(600):
+        with client.get(url) as response:
+            if response.status_code != 202:
+                assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+                assert response.headers["Content-Disposition"].startswith("attachment")
+                return response.data
+        time.sleep(0.1)
+    raise AssertionError(f"{url} was still being made after a minute")
 
 
 def document_xml(docx: bytes) -> etree._Element:
