@@ -212,6 +212,29 @@ def _content_types(docx: bytes, old: str, new: str) -> bytes:
     return rezip(docx, replace={"[Content_Types].xml": types.replace(old, new).encode()})
 
 
+def _encrypted_member(docx: bytes) -> bytes:
+    """A zip whose word/document.xml says it is encrypted (bit 0 of its flags, in both headers):
+    the import refuses it before reading it."""
+    data = bytearray(docx)
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        local = archive.getinfo("word/document.xml").header_offset
+    data[local + 6] |= 0x1
+    name = b"word/document.xml"
+    for match in re.finditer(re.escape(b"PK\x01\x02"), bytes(data)):
+        start = match.start()
+        length = int.from_bytes(data[start + 28:start + 30], "little")
+        if bytes(data[start + 46:start + 46 + length]) == name:
+            data[start + 8] |= 0x1
+    return bytes(data)
+
+
+BAD_ODT = {
+    "an encrypted .odt": (lambda odt: rezip(odt, replace={"META-INF/manifest.xml": zipfile.ZipFile(io.BytesIO(odt))
+                                                          .read("META-INF/manifest.xml").replace(
+        b"</manifest:manifest>", b"<manifest:encryption-data/></manifest:manifest>")}), 400, "encrypted"),
+    "an .odt with Basic macros": (lambda odt: rezip(odt, add={"Basic/Standard/Module1.xml": b"<x/>"}), 400, "macros"),
+}
+
 BAD_FILES = {
     "corrupt": (lambda docx: docx[: len(docx) // 2], 400, "damaged"),
     "encrypted": (lambda docx: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4000, 400, "encrypted"),
@@ -223,6 +246,7 @@ BAD_FILES = {
         docx, "wordprocessingml.document.main+xml", "spreadsheetml.sheet.main+xml"), 415, "not a Word"),
     "an image named .docx": (lambda docx: png_header_only(10, 10), 415, "not a Word"),
     "a plain zip": (lambda docx: rezip(b"PK\x05\x06" + b"\0" * 18, add={"a.txt": b"hello"}), 415, "not a Word"),
+    "an encrypted zip member": (_encrypted_member, 400, "encrypted"),
     "zip bomb": (_bomb, 413, "zip bomb"),
     "sizes that lie": (_lying, 400, ""),
     "huge image": (lambda docx: rezip(docx, replace={name: png_header_only(20_000, 20_000) for name in
@@ -240,6 +264,15 @@ def test_bad_files_get_a_clear_4xx_and_save_nothing(editor: FlaskClient, app: Fl
     assert response.status_code == status, response.get_data(as_text=True)[:3000]
     assert words in response.get_data(as_text=True)
     assert app.extensions["wiki_store"].head() == head and 'name="token"' not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("case", list(BAD_ODT))
+def test_bad_odt_files_are_refused(editor: FlaskClient, app: Flask, office_files: dict[str, bytes], case: str) -> None:
+    make, status, words = BAD_ODT[case]
+    head = app.extensions["wiki_store"].head()
+    response = upload(editor, make(office_files["full.odt"]), "Bad/Odt", "file.odt")
+    assert response.status_code == status and words in response.get_data(as_text=True)
+    assert app.extensions["wiki_store"].head() == head
 
 
 def test_an_upload_over_max_import_bytes_is_refused(tmp_path: Path, office_files: dict[str, bytes]) -> None:
