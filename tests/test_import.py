@@ -361,3 +361,16 @@ def test_a_conversion_out_of_time_is_stopped_and_saves_nothing(tmp_path: Path,
     response = upload(client, office_files["tracked.docx"], "Slow/Import")
     assert response.status_code == 413 and "took longer than" in response.get_data(as_text=True)
     assert app.extensions["wiki_store"].head() == head and not list((tmp_path / "i" / "imports").glob("*/meta.json"))
+
+
+def test_images_a_browser_cannot_show_are_left_out_and_named(editor: FlaskClient, app: Flask,
+                                                             office_files: dict[str, bytes]) -> None:
+    docx = office_files["full.docx"]
+    media = [name for name in zipfile.ZipFile(io.BytesIO(docx)).namelist() if name.startswith("word/media/")]
+    emf = b"\x01\x00\x00\x00" + b"\x00" * 36 + b" EMF" + b"\x00" * 64  # an EMF header: not for browsers
+    preview = upload(editor, rezip(docx, replace={name: emf for name in media}), "Emf/Page")
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "1 image could not be kept" in html and "image1" in html
+    assert save_import(editor, html, "Emf/Page").status_code == 302
+    assert app.extensions["wiki_store"].list_attachments("Emf/Page") == ()
+    assert "Digital Cooperation" in app.extensions["wiki_store"].read_page("Emf/Page").text

@@ -147,7 +147,7 @@ def _image_size(data: bytes) -> tuple[str, int, int] | None:
                 return image.format or "", image.width, image.height
         except Image.DecompressionBombError:
             return "huge", MAX_PIXELS, MAX_PIXELS
-        except (OSError, ValueError, SyntaxError):
+        except Exception:  # noqa: BLE001 (Pillow's plugins raise anything on hostile headers, e.g. WMF: ZeroDivisionError)
             return None
 
 
