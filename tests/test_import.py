@@ -374,3 +374,21 @@ def test_images_a_browser_cannot_show_are_left_out_and_named(editor: FlaskClient
     assert save_import(editor, html, "Emf/Page").status_code == 302
     assert app.extensions["wiki_store"].list_attachments("Emf/Page") == ()
     assert "Digital Cooperation" in app.extensions["wiki_store"].read_page("Emf/Page").text
+
+
+def test_damaged_bytes_anywhere_in_a_file_are_a_4xx_never_a_500(office_files: dict[str, bytes]) -> None:
+    import random
+
+    from wiki import docimport
+    from wiki.errors import WikiError
+
+    rng = random.Random(17)
+    for name in ("full.docx", "full.odt"):
+        for _ in range(1500):
+            data = bytearray(office_files[name])
+            for _ in range(rng.randint(1, 6)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            try:
+                docimport.check_document(bytes(data))
+            except WikiError as error:
+                assert 400 <= error.code < 500

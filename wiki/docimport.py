@@ -19,6 +19,7 @@ import re
 import tempfile
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def check_document(data: bytes) -> str:
             _check_macros(archive, names, kind)
             _check_unpacked(archive, infos)
             _check_images(archive, infos)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError, OSError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, ValueError, OSError,
+            RuntimeError, UnicodeDecodeError) as error:
         raise DocumentRefused(N_("This file is damaged and cannot be read as a document (%(detail)s)."),
                               detail=str(error)[:120]) from None
     return kind
