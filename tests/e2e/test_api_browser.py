@@ -21,6 +21,7 @@ def api(wiki: LiveWiki, path: str, token: str, body: dict | None = None) -> int:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status
     except urllib.error.HTTPError as error:
+        error.close()  # it holds the connection's socket file
         return error.code
 
 
