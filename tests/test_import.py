@@ -392,3 +392,13 @@ def test_damaged_bytes_anywhere_in_a_file_are_a_4xx_never_a_500(office_files: di
                 docimport.check_document(bytes(data))
             except WikiError as error:
                 assert 400 <= error.code < 500
+
+
+def test_words_title_and_subtitle_open_the_page() -> None:
+    from wiki import docimport
+    from wiki.office import convert
+
+    data = convert.pandoc("Body text.\n", from_format="markdown", to_format="docx",
+                          args=["--standalone", "--metadata=title:The Chair's Draft",
+                                "--metadata=subtitle:28 February"])
+    assert docimport.convert(data).markdown.startswith("# The Chair's Draft\n\n28 February\n\nBody text.")

@@ -46,3 +46,17 @@ function Figure(fig)
   end
   return blocks
 end
+
+-- Word's Title (and Subtitle) paragraphs are read as the document's metadata, which the Markdown
+-- would drop: they open the page instead, as a level-1 heading and a paragraph.
+function Pandoc(doc)
+  local title, subtitle = doc.meta.title, doc.meta.subtitle
+  if subtitle then
+    table.insert(doc.blocks, 1, pandoc.Para(pandoc.Inlines(subtitle)))
+  end
+  if title then
+    table.insert(doc.blocks, 1, pandoc.Header(1, pandoc.Inlines(title)))
+  end
+  doc.meta.title, doc.meta.subtitle = nil, nil
+  return doc
+end
