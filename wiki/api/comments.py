@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from ..auth import current_author
 from ..discussion import Placed
 from ..errors import PageNotFound
-from ..views.comments import _blob_of, _filters, _matching, discussions
+from ..views.comments import comment_filters, discussions, matching_threads, thread_blob
 from ..views.common import store
 from . import serialize
 from .access import require
@@ -36,7 +36,7 @@ def thread(placed: Placed) -> dict[str, Any]:
 def _placed(number: int) -> Placed:
     wiki = store()
     found = wiki.comments.get(number)  # PageNotFound: a 404
-    return discussions().place(found, _blob_of(found, wiki.head()))
+    return discussions().place(found, thread_blob(found, wiki.head()))
 
 
 @bp.get("/comments")
@@ -44,7 +44,7 @@ def list_comments() -> Response:
     offset, limit = paging()
 
     def compute() -> dict[str, Any]:
-        found, more = _matching(_filters(), limit=limit, skip=offset)
+        found, more = matching_threads(comment_filters(), limit=limit, skip=offset)
         return serialize.paged([thread(item) for item in found], offset=offset, limit=limit, more=more)
 
     return read(compute, by_token=False)  # threads on proposals depend on the proposals' refs

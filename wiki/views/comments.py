@@ -162,7 +162,7 @@ def page_comments(page: str) -> str | Response:
 # --------------------------------------------------------------------------- the whole document
 
 
-def _filters() -> dict[str, str]:
+def comment_filters() -> dict[str, str]:
     shown = {name: value for name in ("group", "kind", "page", "section", "state") if (value := query_arg(name))}
     if "group" in shown and shown["group"] not in current_app.config["GROUPS"]:
         raise BadForm(N_("There is no stakeholder group %(group)s; the groups are: %(known)s."),
@@ -177,7 +177,7 @@ def _filters() -> dict[str, str]:
     return shown
 
 
-def _matching(filters: dict[str, str], limit: int | None = None, skip: int = 0) -> tuple[list[Placed], bool]:
+def matching_threads(filters: dict[str, str], limit: int | None = None, skip: int = 0) -> tuple[list[Placed], bool]:
     """The threads the filters select, most recently active first, placed on the agreed text."""
     wiki = store()
     state = filters.get("state", "open")
@@ -196,7 +196,7 @@ def _matching(filters: dict[str, str], limit: int | None = None, skip: int = 0) 
     found: list[Placed] = []
     skipped = 0
     for thread in chosen:  # placing costs a page's text: only for the threads shown
-        blob = _blob_of(thread, head)
+        blob = thread_blob(thread, head)
         item = discussions().place(thread, blob)
         if state == "outdated" and not item.outdated:
             continue
@@ -209,7 +209,7 @@ def _matching(filters: dict[str, str], limit: int | None = None, skip: int = 0) 
     return found, False
 
 
-def _blob_of(thread: Thread, head: str | None) -> str | None:
+def thread_blob(thread: Thread, head: str | None) -> str | None:
     wiki = store()
     if thread.proposal is not None:
         try:
@@ -223,9 +223,9 @@ def _blob_of(thread: Thread, head: str | None) -> str | None:
 
 @bp.get("/-/comments")
 def all_comments() -> str:
-    filters = _filters()
+    filters = comment_filters()
     number = page_number()
-    found, has_next = _matching(filters, limit=LIST_PAGE_SIZE, skip=(number - 1) * LIST_PAGE_SIZE)
+    found, has_next = matching_threads(filters, limit=LIST_PAGE_SIZE, skip=(number - 1) * LIST_PAGE_SIZE)
     return render_template("comments/all.html", found=found, filters=filters, number=number, has_next=has_next,
                            kinds=KINDS, states=STATES, groups=current_app.config["GROUPS"],
                            title=_("Comments"))
@@ -233,8 +233,8 @@ def all_comments() -> str:
 
 @bp.get("/-/comments.atom")
 def feed() -> Response:
-    filters = _filters()
-    found, _more = _matching(filters, limit=FEED_SIZE)
+    filters = comment_filters()
+    found, _more = matching_threads(filters, limit=FEED_SIZE)
     body = render_template("comments/feed.xml", found=found, filters=filters,
                            updated=max((item.thread.updated for item in found), default=0),
                            feed_url=url_for("comments.feed", _external=True, **filters),
