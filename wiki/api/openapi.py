@@ -269,6 +269,10 @@ def operation(endpoint: str, summary: str, tag: str, *, ok: tuple[int, str], par
     for code in statuses:
         responses[str(code)] = {"description": "A problem.", "content": {PROBLEM: {"schema": ref("Problem")}}}
     responses["default"] = {"description": "A problem (RFC 9457).", "content": {PROBLEM: {"schema": ref("Problem")}}}
+    # A request line over gunicorn's limit (8,190 bytes) is refused by the HTTP server before it
+    # reaches the wiki, with its own short HTML page.
+    responses["414"] = {"description": "URI too long: refused by the HTTP server, before the API.",
+                        "content": {"text/html": {"schema": STRING}}}
     result: dict[str, Any] = {"operationId": endpoint, "summary": summary, "tags": [tag],
                               "parameters": parameters or [], "responses": responses,
                               "security": WRITE_SECURITY if write else READ_SECURITY}
