@@ -13,6 +13,7 @@ from ..auth import can, current_author
 from ..errors import InvalidContent
 from ..store.proposals import Proposal, ProposalRefused
 from ..views.common import store
+from ..views.proposals import matching_proposals
 from . import serialize
 from .access import require
 from .blueprint import body, bp, paging, query
@@ -45,19 +46,9 @@ def list_proposals() -> Response:
     page = page_name(str(query("page"))) if query("page") else ""
 
     def compute() -> dict[str, Any]:
-        proposals = store().proposals
-        rows = []
-        for proposal in reversed(proposals.list()):  # newest first
-            consensus = proposals.consensus(proposal, groups())
-            if state and proposal.state != state:
-                continue
-            if group and group != proposal.group and group not in {g for _, g in proposals.drafters(proposal)}:
-                continue
-            if awaiting and (proposal.state != "open" or awaiting not in consensus.missing):
-                continue
-            if page and page not in proposals.changed_pages(proposal):
-                continue
-            rows.append(serialize.proposal(proposal, consensus))
+        # Oldest first: a new proposal lands on the last page, so offsets already read stay valid.
+        rows = [serialize.proposal(proposal, consensus) for proposal, consensus in
+                reversed(matching_proposals(state=state, group=group, awaiting=awaiting, page=page))]
         return serialize.paged(rows[offset:offset + limit], offset=offset, limit=limit, total=len(rows))
 
     return read(compute, by_token=False)  # proposals live on their own refs

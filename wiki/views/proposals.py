@@ -78,6 +78,25 @@ def _changed_pages(preview: MergePreview) -> list[ChangedPage]:
 # --------------------------------------------------------------------------- lists
 
 
+def matching_proposals(*, state: str, group: str, awaiting: str, page: str) -> list[tuple[Proposal, Consensus]]:
+    """The proposals the list's filters select (newest first), each with its consensus; the web
+    list and the API share it. Empty filters select everything."""
+    rows = []
+    proposals = store().proposals
+    for proposal in proposals.list():
+        consensus = proposals.consensus(proposal, groups())
+        if state and proposal.state != state:
+            continue
+        if group and group != proposal.group and group not in {g for _, g in proposals.drafters(proposal)}:
+            continue
+        if awaiting and (proposal.state != "open" or awaiting not in consensus.missing):
+            continue
+        if page and page not in proposals.changed_pages(proposal):
+            continue
+        rows.append((proposal, consensus))
+    return rows
+
+
 def _filtered() -> tuple[list[tuple[Proposal, Consensus]], dict[str, str]]:
     state = query_arg("state") or ""
     if state and state not in STATES:
@@ -92,19 +111,7 @@ def _filtered() -> tuple[list[tuple[Proposal, Consensus]], dict[str, str]]:
             page = names.normalize_page_name(page)
         except InvalidPageName as error:
             abort(400, description=error.message)
-    rows = []
-    proposals = store().proposals
-    for proposal in proposals.list():
-        consensus = proposals.consensus(proposal, groups())
-        if state and proposal.state != state:
-            continue
-        if group and group != proposal.group and group not in {g for _, g in proposals.drafters(proposal)}:
-            continue
-        if awaiting and (proposal.state != "open" or awaiting not in consensus.missing):
-            continue
-        if page and page not in proposals.changed_pages(proposal):
-            continue
-        rows.append((proposal, consensus))
+    rows = matching_proposals(state=state, group=group, awaiting=awaiting, page=page)
     shown = {key: value for key, value in (("state", state), ("group", group), ("awaiting", awaiting),
                                            ("page", page)) if value}
     return rows, shown
