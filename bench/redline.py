@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import Auth, csrf_token, make_app  # noqa: E402
 from tests.office_docs import png  # noqa: E402
-from wiki import docimport  # noqa: E402
+from wiki.office import docimport  # noqa: E402
 from wiki.store import Author  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

@@ -340,8 +340,7 @@ def test_the_cli_imports_a_file(app: Flask, tmp_path: Path, office_files: dict[s
 
 
 def test_a_captioned_picture_becomes_an_attached_image() -> None:
-    from wiki import docimport
-    from wiki.office import convert
+    from wiki.office import convert, docimport
 
     from .office_docs import png
 
@@ -379,8 +378,8 @@ def test_images_a_browser_cannot_show_are_left_out_and_named(editor: FlaskClient
 def test_damaged_bytes_anywhere_in_a_file_are_a_4xx_never_a_500(office_files: dict[str, bytes]) -> None:
     import random
 
-    from wiki import docimport
     from wiki.errors import WikiError
+    from wiki.office import docimport
 
     rng = random.Random(17)
     for name in ("full.docx", "full.odt"):
@@ -395,8 +394,7 @@ def test_damaged_bytes_anywhere_in_a_file_are_a_4xx_never_a_500(office_files: di
 
 
 def test_words_title_and_subtitle_open_the_page() -> None:
-    from wiki import docimport
-    from wiki.office import convert
+    from wiki.office import convert, docimport
 
     data = convert.pandoc("Body text.\n", from_format="markdown", to_format="docx",
                           args=["--standalone", "--metadata=title:The Chair's Draft",

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from wiki.importing import clean_segment, page_name, read_authors
+from wiki.migrate.plan import clean_segment, page_name, read_authors
 
 from .conftest import git, make_app
 

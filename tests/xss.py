@@ -335,7 +335,7 @@ def _fill_imports(app: Flask) -> list[str]:
     """Text of an imported Word file: each payload a paragraph of the document, converted by pandoc."""
     from xml.sax.saxutils import escape
 
-    from wiki import docimport
+    from wiki.office import docimport
 
     from .routes import minimal_docx
 

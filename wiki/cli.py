@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .errors import WikiError
-from .import_repo import import_repo_command
+from .migrate.command import import_repo_command
 from .users import ROLES, UserError, UserStore
 
 users_cli = AppGroup("users", help="Create and manage wiki accounts.")
@@ -174,7 +174,8 @@ def replica_command(primary: str) -> None:
 @with_appcontext
 def import_doc_command(file: Path, page: str, username: str, summary: str, proposal: bool) -> None:
     """Import the .docx or .odt FILE as PAGE (a new page, or a new revision of it), its images attached."""
-    from . import docimport, names
+    from . import names
+    from .office import docimport
     from .store import Author
     from .users import role_at_least
 

@@ -8,6 +8,7 @@
 - :mod:`.document`: pages as the wiki renders them → one document's HTML (ids, headings, links,
   images, directions, footnotes) for WeasyPrint (``pdf_html``) and pandoc (``pandoc_html``).
 - :mod:`.exporter`: ``export(document, fmt, images=, limits=, progress=)`` for docx, odt, pdf, md.
+- :mod:`.docimport`: .docx/.odt uploads checked and converted to Markdown and images.
 - :mod:`.jobs`: :class:`~.jobs.JobRunner`, background jobs keyed by ``job_key(...)`` whose state
   and files live on disk, so every worker sees every job.
 """

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..importing import ImportRefused, SourceFile
+from ..migrate.plan import ImportRefused, SourceFile
 from .committer import Committer, ident, one_line, trailers
 from .maintenance import CommitGraph
 from .reader import Reader

@@ -1,6 +1,6 @@
 """Importing a Word or OpenDocument text file as a page, a new revision of one, or a proposal.
 
-Two steps, so nothing is saved unseen: the upload is checked and converted (``wiki.docimport``)
+Two steps, so nothing is saved unseen: the upload is checked and converted (``wiki.office.docimport``)
 and staged on the server under ``<instance>/imports/<sha256 of the upload>/``; the preview shows
 the rendered page, and for an existing page the word diff, with a signed token naming the staged
 conversion, the page, the user and the base revision. Saving reads the staged conversion back and
@@ -26,10 +26,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from .. import attachments, docimport, names
+from .. import attachments, names
 from ..auth import current_author, role_required
 from ..diffs import diff_texts
 from ..errors import N_, DocumentTooLarge, EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
+from ..office import docimport
 from ..store import Author, SaveResult
 from ..store.pages import Pages
 from .attachments import human_size

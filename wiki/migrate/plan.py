@@ -1,6 +1,6 @@
 """Migration in (``flask --app wiki import-repo``): what another Git wiki's files become here, and
 who belongs to which stakeholder group. Pure: no Git, no Flask (wiki/store/imports.py reads the
-source and writes the result; wiki/import_repo.py is the command).
+source and writes the result; wiki/migrate/command.py is the command).
 
 Other wikis name files their own way: An Otter Wiki lowercases (``home.md``, ``guides/getting
 started.md``) and keeps a page's attachments in a folder of the page's name (``home/otter.png``);
@@ -31,8 +31,8 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from . import attachments, names
-from .errors import InvalidAttachment, InvalidPageName
+from .. import attachments, names
+from ..errors import InvalidAttachment, InvalidPageName
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
 HOME_ALIASES = ("home", "index", "readme", "homepage")

@@ -1,7 +1,7 @@
 """``flask --app wiki import-repo SOURCE [--authors FILE] [--dry-run] [--force]``: migration in.
 
 Reads the source repository and the authors file, plans where every file goes
-(wiki/importing.py), prints the plan, and unless ``--dry-run`` writes it through the store
+(wiki/migrate/plan.py), prints the plan, and unless ``--dry-run`` writes it through the store
 (wiki/store/imports.py). Everything that can be refused is refused before anything is written.
 """
 
@@ -15,9 +15,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .importing import FilePlan, ImportRefused, plan_files, read_authors
-from .store import Author, Store
-from .store.imports import ImportSource
+from ..store import Author, Store
+from ..store.imports import ImportSource
+from .plan import FilePlan, ImportRefused, plan_files, read_authors
 
 SHOWN = 20  # lines of each list printed; the rest is counted
 

@@ -23,8 +23,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import N_, DocumentRefused, DocumentTooLarge, NotADocument
-from .office import convert as converters
+from ..errors import N_, DocumentRefused, DocumentTooLarge, NotADocument
+from . import convert as converters
 
 OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
