@@ -22,6 +22,12 @@
 # SEARCH_DATABASE = "/srv/wiki/search.sqlite3" # default: <instance>/search.sqlite3
 # SEARCH_PAGE_SIZE = 20
 # HISTORY_PAGE_SIZE = 50
+# LIMIT_THREADS_PER_HOUR = 30                  # per person (admins excepted); 0: no limit
+# LIMIT_REPLIES_PER_HOUR = 120
+# LIMIT_PROPOSALS_PER_HOUR = 10
+# LIMIT_UPLOADS_PER_HOUR = 60                  # attachments and documents to import
+# LIMIT_EXPORTS_PER_HOUR = 60
+# LIMITS_DATABASE = "/srv/wiki/limits.sqlite3" # default: <instance>/limits.sqlite3 (or DATABASE_URL's database)
 # SECURE_COOKIES = False                       # True behind HTTPS: Secure cookies and HSTS
 # COMMITTER_NAME = "Living Wiki"
 # COMMITTER_EMAIL = "wiki@living-wiki.invalid"

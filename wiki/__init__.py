@@ -87,7 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
 
     app.before_request(raise_body_limit)  # before CSRFProtect's hook reads the form
     CSRFProtect(app)
-    from . import api, auth, cli, http_cache, i18n, replica, security, templating, webhooks
+    from . import api, auth, cli, http_cache, i18n, limits, replica, security, templating, webhooks
     from .views import (
         attachments,
         changes,
@@ -111,6 +111,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     from .views import webhooks as webhook_views
 
     auth.init_app(app)
+    limits.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     http_cache.init_app(app)

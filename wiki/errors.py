@@ -49,6 +49,10 @@ class WikiError(Exception):
         self.template = message
         self.params = params
 
+    def response_headers(self) -> dict[str, str]:
+        """Headers the HTTP answer carries (``Retry-After`` for a rate limit); none by default."""
+        return {}
+
     @property
     def message(self) -> str:
         """The message in the current language, its placeholders filled in."""

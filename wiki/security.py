@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 
 from flask import Flask, Request, Response, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from itsdangerous import URLSafeTimedSerializer
@@ -111,25 +112,25 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.errorhandler(WikiError)
-    def wiki_error(error: WikiError) -> tuple[str, int]:
+    def wiki_error(error: WikiError) -> ResponseReturnValue:
         if isinstance(error, EditConflict):  # views handle conflicts; reaching here is a bug
             raise error
         if is_api_request() and request.blueprint != "api":  # the pages' catch-all took an API address
             if allowed := allowed_methods():
                 return problem(405, gettext("This address does not accept that kind of request."),
-                               headers={"Allow": allowed})  # type: ignore[return-value]
+                               headers={"Allow": allowed})
             return problem(404, gettext("There is no such API operation; see %(url)s.",
-                                        url=request.host_url + "-/api"))  # type: ignore[return-value]
-        return _error_page(error.code, error.message)
+                                        url=request.host_url + "-/api"))
+        return _error_page(error.code, error.message, error.response_headers())
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> tuple[str, int]:
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
         return _error_page(400, gettext("The form expired or did not come from this wiki (missing or "
                                         "wrong CSRF token). Go back, reload the page and try again; your "
                                         "text is still in your browser's back history."))
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    def http_error(error: HTTPException) -> ResponseReturnValue | HTTPException:
         if error.code is None or error.code < 400:
             return error
         messages = {
@@ -144,18 +145,18 @@ def init_app(app: Flask) -> None:
             headers = {key: value for key, value in error.get_headers() if key.lower() != "content-type"}
             if error.code == 405:
                 headers["Allow"] = allowed_methods()
-            return problem(error.code, message or error.name, headers=headers)  # type: ignore[return-value]
+            return problem(error.code, message or error.name, headers=headers)
         return _error_page(error.code, message or error.name)
 
     @app.errorhandler(500)
-    def server_error(error: Exception) -> tuple[str, int]:
+    def server_error(error: Exception) -> ResponseReturnValue:
         return _error_page(500, gettext("Something went wrong on our side. Nothing you typed was saved by "
                                         "this request."))
 
 
-def _error_page(code: int, message: str) -> tuple[str, int]:
+def _error_page(code: int, message: str, headers: dict[str, str] | None = None) -> ResponseReturnValue:
     if is_api_request():
-        return problem(code, message)  # type: ignore[return-value]
+        return problem(code, message, headers=headers)
     if request.accept_mimetypes.best == "application/json":
-        return {"error": message}, code  # type: ignore[return-value]
-    return render_template("error.html", code=code, message=message), code
+        return {"error": message}, code, headers or {}
+    return render_template("error.html", code=code, message=message), code, headers or {}

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response
 from flask_babel import gettext as _
 
+from .. import limits
 from ..auth import current_author
 from ..discussion import Placed
 from ..errors import PageNotFound
@@ -60,6 +61,7 @@ def create_comment() -> Response:
     """Start a thread on the passage ``quote`` (or the paragraph number ``paragraph``) of the page
     as it was at ``rev``, the revision the caller read."""
     require("reader")
+    limits.check("threads")
     data = body()
     wiki = store()
     page = page_name(str(data["page"]))
@@ -78,6 +80,7 @@ def create_comment() -> Response:
 @bp.post("/comments/<int:number>/replies")
 def reply_comment(number: int) -> Response:
     require("reader")
+    limits.check("replies")
     store().comments.reply(number, str(body()["text"]), author=current_author())
     return json_response(thread(_placed(number)), 201)
 

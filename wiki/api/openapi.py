@@ -256,9 +256,9 @@ WRITE_SECURITY: list[dict[str, list[str]]] = [{"bearerToken": []}]
 
 def operation(endpoint: str, summary: str, tag: str, *, ok: tuple[int, str], parameters: list[Any] | None = None,
               body: str | None = None, write: bool = False, role: str = "", statuses: tuple[int, ...] = (),
-              also: tuple[int, str] | None = None) -> dict[str, Any]:
+              also: tuple[int, str] | None = None, limit: str = "") -> dict[str, Any]:
     """One operation; every one may also answer any problem (``default``). ``also``: a second
-    success (a creation's 201)."""
+    success (a creation's 201); ``limit``: the setting that limits it per user and hour."""
     status, schema = ok
     responses: dict[str, Any] = {str(status): {"description": "Success.", "content": {JSON: {"schema": ref(schema)}}}}
     if also:
@@ -278,6 +278,9 @@ def operation(endpoint: str, summary: str, tag: str, *, ok: tuple[int, str], par
                               "security": WRITE_SECURITY if write else READ_SECURITY}
     if role:
         result["description"] = f"Needs a `write` token of a user with the role `{role}`."
+    if limit:
+        result["description"] = (result.get("description", "") + f" At most `{limit}` per user and hour (admins "
+                                 "excepted); past that, a `too-many-requests` problem (429) with `Retry-After`.")
     if body:
         result["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body)}}}
     return result
@@ -354,7 +357,7 @@ PATHS: dict[str, dict[str, Any]] = {
                                            "Open, and this group has not taken a position on the current text."),
                                      *PAGING]),
         "post": operation("create_proposal", "Start a proposal", "proposals", ok=(201, "Proposal"),
-                          body="ProposalWrite", write=True, role="editor"),
+                          body="ProposalWrite", write=True, role="editor", limit="LIMIT_PROPOSALS_PER_HOUR"),
     },
     "/proposals/{number}": {"parameters": [param("number")],
                             "get": operation("read_proposal", "A proposal: rationale, discussion, pages it changes, "
@@ -362,7 +365,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/proposals/{number}/comments": {"parameters": [param("number")],
                                      "post": operation("comment_proposal", "Add to a proposal's discussion",
                                                        "proposals", ok=(201, "ProposalEvent"), body="CommentWrite",
-                                                       write=True, role="reader")},
+                                                       write=True, role="reader", limit="LIMIT_REPLIES_PER_HOUR")},
     "/proposals/{number}/positions": {"parameters": [param("number")],
                                       "post": operation("position_proposal", "Your group endorses, objects to, or "
                                                         "withdraws from the proposal's head", "proposals",
@@ -382,7 +385,8 @@ PATHS: dict[str, dict[str, Any]] = {
                              query("page", {"type": "string", "maxLength": 200}, "On this page."),
                              param("section"), *PAGING]),
         "post": operation("create_comment", "Start a thread on a quoted passage (or a paragraph) of a page",
-                          "comments", ok=(201, "Thread"), body="ThreadWrite", write=True, role="reader"),
+                          "comments", ok=(201, "Thread"), body="ThreadWrite", write=True, role="reader",
+                          limit="LIMIT_THREADS_PER_HOUR"),
     },
     "/comments/{number}": {"parameters": [param("number")],
                            "get": operation("read_comment", "A thread, with where its passage is now", "comments",
@@ -390,7 +394,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/comments/{number}/replies": {"parameters": [param("number")],
                                    "post": operation("reply_comment", "Reply in a thread", "comments",
                                                      ok=(201, "Thread"), body="ReplyWrite", write=True,
-                                                     role="reader")},
+                                                     role="reader", limit="LIMIT_REPLIES_PER_HOUR")},
     "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "tags": ["meta"],
                               "security": READ_SECURITY, "responses": {
                                   "200": {"description": "The OpenAPI document.",

@@ -9,6 +9,7 @@ from flask import Response, abort
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import limits
 from ..auth import can, current_author
 from ..errors import InvalidContent
 from ..store.proposals import Proposal, ProposalRefused
@@ -62,6 +63,7 @@ def read_proposal(number: int) -> Response:
 @bp.post("/proposals")
 def create_proposal() -> Response:
     require("editor")
+    limits.check("proposals")
     data = body()
     try:
         proposal = store().proposals.create(str(data["title"]), str(data.get("rationale", "")), author=current_author())
@@ -74,6 +76,7 @@ def create_proposal() -> Response:
 def comment_proposal(number: int) -> Response:
     require("reader")
     proposal_or_404(number)
+    limits.check("replies")
     try:
         store().proposals.comment(number, str(body()["text"]), author=current_author())
     except InvalidContent as error:

@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from .. import attachments as files
+from .. import limits
 from ..auth import can, current_author, role_required
 from ..errors import N_, AttachmentExists, ContentTooLarge, PageNotFound
 from .common import BadForm, canonical_page, form_field, page_context, query_arg, store, summary_field
@@ -101,6 +102,7 @@ def upload(page: str) -> tuple[str, int] | Response:
         abort(400, description=gettext("Upload to the page under its canonical name."))
     if not store().page_exists(page):
         raise PageNotFound(N_("There is no page %(page)s to attach files to."), page=repr(page))
+    limits.check("uploads")
     try:
         upload_file, data = _upload()
         name = files.check_name(form_field("name", required=False).strip() or upload_file.filename or "")
@@ -146,6 +148,7 @@ def change(page: str, name: str) -> tuple[str, int] | Response:
             store().delete_attachment(page, name, author=current_author(), summary=summary_field())
             flash(gettext("Deleted %(name)s. Earlier versions stay in its history.", name=name), "success")
         elif action == "replace":
+            limits.check("uploads")
             _upload_file, data = _upload()
             files.check_content(name, data)
             if store().save_attachment(page, name, data, author=current_author(), summary=summary_field(),

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from .. import names
+from .. import limits, names
 from ..auth import can, current_author, role_required
 from ..discussion import Discussion, Discussions, Placed
 from ..errors import N_, PageNotFound
@@ -80,6 +80,7 @@ def page_threads(page: str, proposal: Proposal | None) -> tuple[list[Thread], st
 @bp.post("/<path:page>/-/comments")
 @role_required("reader")
 def start(page: str) -> Response:
+    limits.check("threads")
     page, _redirect = canonical_page(page, "comments.page_comments")
     wiki = store()
     proposal = _proposal(form_field("proposal", required=False))
@@ -114,6 +115,7 @@ def act(page: str, number: int) -> Response:
         raise PageNotFound(N_("There is no comment thread %(number)s."), number=number)
     action = form_field("action")
     if action == "reply":
+        limits.check("replies")
         wiki.comments.reply(number, form_field("text"), author=current_author())
         flash(_("Your reply was added."))
     elif action in ("resolve", "reopen"):

@@ -26,7 +26,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from .. import attachments, names
+from .. import attachments, limits, names
 from ..auth import current_author, role_required
 from ..diffs import diff_texts
 from ..errors import N_, DocumentTooLarge, EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
@@ -85,6 +85,7 @@ def import_document() -> str | tuple[str, int] | Response:
         return _form()
     if form_field("token", required=False):
         return _save()
+    limits.check("uploads")
     return _preview()
 
 

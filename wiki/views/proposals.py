@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import names
+from .. import limits, names
 from ..auth import can, current_author, role_required
 from ..diffs import Diff, diff_texts
 from ..errors import EditConflict, InvalidContent, InvalidPageName, PageNotFound, WikiError
@@ -147,6 +147,7 @@ def new() -> str | tuple[str, int] | Response:
     page = (request.values.get("page") or "").strip()
     if request.method == "GET":
         return render_template("proposals/new.html", title="", rationale="", page=page)
+    limits.check("proposals")
     title = " ".join(form_field("title").split())[:200]
     rationale = form_field("rationale", required=False)
     text = form_field("text", required=False)  # from the editor of a section that requires proposals
@@ -234,6 +235,7 @@ def endorse(number: int) -> Response | tuple[str, int]:
 @role_required("reader")
 def comment(number: int) -> Response | tuple[str, int]:
     get(number)
+    limits.check("replies")
     try:
         store().proposals.comment(number, form_field("text"), author=current_author())
     except InvalidContent as error:
