@@ -1,16 +1,45 @@
 """The WSGI entry point: ``gunicorn wsgi:app``."""
 
 import gc
+import os
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 from wiki import create_app
 from wiki.database import DatabaseUnavailable
 
+# gunicorn's Arbiter.WORKER_BOOT_ERROR: a worker that exits with it stops the whole server ("Worker
+# failed to boot") instead of being replaced by another that fails the same way, thousands of times.
+WORKER_BOOT_ERROR = 3
+SIBLING_FAILED = 1  # gunicorn 27 dies with a traceback when a second worker exits 3 while it halts
+FAILURE_MARK_SECONDS = 60
+
+
+def first_to_fail() -> bool:
+    """Whether this is the first worker of its server (its parent process) that failed to start, so
+    that one worker says why and stops the server, and its siblings exit quietly."""
+    mark = Path(tempfile.gettempdir()) / f"living-wiki-boot-failed-{os.getppid()}"
+    try:
+        if time.time() - mark.stat().st_mtime > FAILURE_MARK_SECONDS:
+            mark.unlink()  # left by an earlier server whose process id this one got
+    except FileNotFoundError:
+        pass
+    try:
+        os.close(os.open(mark, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return False
+    return True
+
+
 try:
     app = create_app()
 except DatabaseUnavailable as error:  # one clear line for the operator, not a traceback per worker
-    sys.stderr.write(f"{error.format_message()}\n")
-    raise SystemExit(1) from None
+    if not first_to_fail():
+        raise SystemExit(SIBLING_FAILED) from None
+    sys.stderr.write(f"Living Wiki cannot start: {error.format_message()}\n")
+    raise SystemExit(WORKER_BOOT_ERROR) from None
 
 # The objects built so far live as long as the process: keep the garbage collector from scanning
 # them again and again, and let it run less often. Full collections over the per-process caches

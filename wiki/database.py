@@ -148,7 +148,8 @@ class Database:
         reason = " ".join(line.strip() for line in str(error).splitlines() if line.strip()) or type(error).__name__
         if self.url:
             reason = reason.replace(self.url, redact(self.url))
-        return DatabaseUnavailable(f"Cannot connect to the database at {self}: {reason}")
+        setting = "DATABASE_URL" if self.url else "USER_DATABASE"
+        return DatabaseUnavailable(f"Cannot connect to the database at {self}: {reason} (the setting {setting})")
 
     def _open(self, *, autocommit: bool = False) -> Any:
         if self.path is not None:
