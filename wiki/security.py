@@ -14,6 +14,7 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .api.problems import allowed_methods, is_api_request, problem
 from .errors import N_, EditConflict, WikiError
@@ -62,6 +63,14 @@ class StrictFormDataParser(FormDataParser):
         return stream, form, files
 
 
+class AsciiIntegerConverter(IntegerConverter):
+    """``<int:…>`` in every route: ASCII digits only, at most 18 of them. werkzeug's ``\\d`` also
+    matches other scripts' digits (``/-/proposals/１``, full-width, was proposal 1: one thing, two
+    addresses), and a longer number overflows the databases' 64-bit integers."""
+
+    regex = r"[0-9]{1,18}"
+
+
 class WikiRequest(Request):
     form_data_parser_class = StrictFormDataParser
 
@@ -93,6 +102,8 @@ def trust_proxies(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    """Before any blueprint is registered (its rules take the converters in place then)."""
+    app.url_map.converters["int"] = AsciiIntegerConverter
     trust_proxies(app)
     app.request_class = WikiRequest
     app.session_interface = SessionInterface()

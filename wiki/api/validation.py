@@ -22,6 +22,55 @@ from .problems import problem
 
 DOCUMENT_URI = "urn:living-wiki:openapi"
 INTEGER_RE = re.compile(r"\A-?[0-9]{1,18}\Z")
+MAX_JSON_DEPTH = 32  # arrays and objects inside each other; the API's bodies need three
+JSON_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+JSON_BRACKET_RE = re.compile(r"[\[\]{}]")
+
+
+class InvalidJSON(ValueError):
+    """A body that is not JSON the API accepts (the message says why, for the caller)."""
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in ``text`` (strings skipped), counted without recursion."""
+    deepest = depth = 0
+    for bracket in JSON_BRACKET_RE.findall(JSON_STRING_RE.sub('""', text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _value in pairs if key in seen or seen.add(key))
+        raise InvalidJSON(f"The body names the member {twice!r} twice in one object.")
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidJSON(f"The body is not valid JSON: {name} is not a JSON value.")
+
+
+def parse_json(raw: bytes) -> Any:
+    """The body's value: UTF-8 JSON, nested at most :data:`MAX_JSON_DEPTH` deep (the parser and the
+    schema checks recurse), each object's member names once, no ``NaN``/``Infinity``.
+
+    :raises InvalidJSON: otherwise, saying why.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidJSON(f"The body is not valid JSON in UTF-8: {error}") from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise InvalidJSON(f"The body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep.")
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except InvalidJSON:
+        raise
+    except (ValueError, RecursionError) as error:
+        raise InvalidJSON(f"The body is not valid JSON in UTF-8: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -111,9 +160,9 @@ def check_request(endpoint: str) -> tuple[dict[str, Any], Any] | Any:
             return problem(415, "Send the body as JSON, with Content-Type: application/json.")
         raw = request.get_data(cache=True)  # raises 413 beyond the body limit
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
-            return problem(400, f"The body is not valid JSON in UTF-8: {error}")
+            body = parse_json(raw)
+        except InvalidJSON as error:
+            return problem(400, str(error))
         errors = _messages(rules.body, body, "body")
         if errors:
             return problem(400, "The body does not match the API description: " + "; ".join(errors), errors=errors)

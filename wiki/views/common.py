@@ -28,7 +28,12 @@ def renderer() -> Renderer:
 
 
 def canonical_page(raw: str, endpoint: str) -> tuple[str, Response | None]:
-    """The normalized page name, and a redirect when the URL spelled it otherwise (spaces, NFD)."""
+    """The normalized page name, and a redirect when the URL spelled it otherwise (spaces, NFD).
+
+    A site address (``/-/…``) that no route took is a 404, not a bad page name: ``/-/proposals/１``
+    (a full-width digit) is simply not an address of this wiki."""
+    if raw == "-" or raw.startswith("-/"):
+        abort(404)
     page = normalize_page_name(raw)
     if page != raw:
         if request.method not in {"GET", "HEAD"}:  # a redirect would drop the form (and the user's text)
