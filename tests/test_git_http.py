@@ -365,8 +365,8 @@ def _bad_commit_among_good(wiki: Wiki, clone: Path) -> subprocess.CompletedProce
 @pytest.mark.parametrize(("scenario", "message"), [
     (_anonymous, "could not read Username"),
     (_wrong_password, "Authentication failed"),
-    (_reader, "Pushing needs the role 'admin'; reader has the role 'reader'"),
-    (_editor, "returned error: 403"),
+    (_reader, "Pushing needs the role 'editor'; reader has the role 'reader'"),
+    (_editor, "with the role 'editor' you can push only to the branches of proposals you created"),
     (_delete_main, "main cannot be deleted"),
     (_force_push, "main only moves forward"),
     (_huge_page, "a page can have at most 4,000 bytes"),

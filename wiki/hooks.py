@@ -27,7 +27,13 @@ refuses, nothing changes and every line it prints reaches the pusher as ``remote
   (``wiki/attachments.py``: its name, its type by content, at most ``MAX_ATTACHMENT_BYTES``);
   no other files, symlinks or submodules; and in each pushed branch no new page differs only in
   case from another, nor is a language version without its page;
-- a ``Stakeholder-Group`` trailer, when a commit has one, names a known group (at most one).
+- a ``Stakeholder-Group`` trailer, when a commit has one, names a known group (at most one);
+- who may push what: admins every ref above; everyone else (editors, reviewers) only the branch of
+  an open proposal they created, with commits whose ``Stakeholder-Group`` is their own group;
+- a pushed commit is attributed to its pusher: a ``Wiki-User`` trailer naming anyone else is
+  refused, for admins too (the wiki writes that trailer for its own edits; a push has the
+  ``Pushed-By`` note instead), and no pushed page may keep the conflict markers the wiki's
+  three-way merge writes (``wiki.store.pages.has_conflict_markers``), as the editor refuses them.
 
 ``post-receive`` records attribution: every commit the push added to main or to a proposal's
 branch (and no other branch had) gets a note under ``refs/notes/stakeholder-groups`` with
@@ -57,12 +63,14 @@ from typing import TextIO
 from . import attachments, names
 from .errors import InvalidPageName, WikiError
 from .gitserver import ZERO_ID, FileChange, HookRepository, RawCommit
-from .store import GROUP_TRAILER, Author, Store
+from .store import GROUP_TRAILER, USER_TRAILER, Author, Store
 from .store.comment_model import COMMENTS_REF
 from .store.gitlog import trailer_lines
+from .store.pages import has_conflict_markers
 from .store.proposals import BRANCH_PREFIX, META_REF, parse_event
 
 MAIN_REF = "refs/heads/main"
+ADMIN_ROLE = "admin"  # pushes to main and tags; other roles push to their own proposals only
 PAGE_MODE = "100644"
 MAX_PROBLEMS_SHOWN = 20
 # Dates: any time from 1970 on (imported history keeps its dates), up to a day ahead of this clock.
@@ -89,6 +97,7 @@ class HookSettings:
     max_page_bytes: int
     committer: str
     max_attachment_bytes: int = 10 * 1024 * 1024
+    pusher_role: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> HookSettings:
@@ -99,6 +108,7 @@ class HookSettings:
             max_page_bytes=int(environ.get("WIKI_HOOK_MAX_PAGE_BYTES", "1000000")),
             committer=environ.get("WIKI_HOOK_COMMITTER", "Living Wiki <wiki@living-wiki.invalid>"),
             max_attachment_bytes=int(environ.get("WIKI_HOOK_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024))),
+            pusher_role=environ.get("WIKI_HOOK_PUSHER_ROLE", ""),
         )
 
 
@@ -131,7 +141,8 @@ def check_push(updates: list[RefUpdate], repo: HookRepository, settings: HookSet
     ref_names = repo.ref_names()
     tips = []
     for update in updates:
-        problem = _ambiguous_name(update, updates, ref_names) or _check_ref(update, repo, main_after)
+        problem = (_ambiguous_name(update, updates, ref_names) or _permission_problem(update, repo, settings)
+                   or _check_ref(update, repo, main_after))
         if problem:
             problems.append(problem)
         elif update.new != ZERO_ID:
@@ -157,6 +168,22 @@ def _is_content_branch(ref: str) -> bool:
     """``main`` or a proposal's branch: the branches that hold pages."""
     return ref == MAIN_REF or (ref.startswith(BRANCH_PREFIX)
                                and PROPOSAL_NUMBER_RE.match(ref.removeprefix(BRANCH_PREFIX)) is not None)
+
+
+def _permission_problem(update: RefUpdate, repo: HookRepository, settings: HookSettings) -> str | None:
+    """Why the pusher may not move ``update.ref`` at all, or ``None``: admins push every ref the
+    rules allow; anyone else only the branch of a proposal they created."""
+    if settings.pusher_role == ADMIN_ROLE:
+        return None
+    number = update.ref.removeprefix(BRANCH_PREFIX)
+    if not update.ref.startswith(BRANCH_PREFIX) or not PROPOSAL_NUMBER_RE.match(number):
+        return (f"{update.ref}: with the role {settings.pusher_role!r} you can push only to the branches of "
+                "proposals you created (refs/heads/proposals/<number>); anything else needs the role 'admin'.")
+    author = proposal_author(repo, number)
+    if author is not None and author.casefold() != settings.pusher.casefold():
+        return (f"{update.ref}: proposal {number} was created by {author}; with the role "
+                f"{settings.pusher_role!r} you can push only to proposals you created.")
+    return None
 
 
 def _check_ref(update: RefUpdate, repo: HookRepository, main_after: str | None) -> str | None:
@@ -237,6 +264,17 @@ def proposal_state(repo: HookRepository, number: str) -> str | None:
         elif event.kind == "close" and state == "open":
             state = "closed"
     return state
+
+
+def proposal_author(repo: HookRepository, number: str) -> str | None:
+    """The user who created proposal ``number`` (its ``create`` event), or ``None`` when there is none."""
+    meta = repo.ref(META_REF)
+    entries = repo.tree_entries(f"{meta}:{number}") if meta else None
+    blobs = {blob: name for name, (mode, blob) in (entries or {}).items() if mode == PAGE_MODE}
+    created = sorted((event for blob, data in repo.read_blobs(blobs)
+                      if (event := parse_event(blobs[blob], data)) is not None and event.kind == "create"),
+                     key=lambda event: event.name)
+    return created[0].user if created else None
 
 
 def _ambiguous_name(update: RefUpdate, updates: list[RefUpdate], ref_names: list[str]) -> str | None:
@@ -367,6 +405,7 @@ def group_trailers(raw: dict[str, RawCommit]) -> dict[str, list[str]]:
 
 
 def _check_trailers(raw: dict[str, RawCommit], settings: HookSettings) -> list[str]:
+    """Groups must be known (and the pusher's own, unless an admin pushes); users must be the pusher."""
     problems = []
     for commit, groups in group_trailers(raw).items():
         if len(set(groups)) > 1:
@@ -374,6 +413,17 @@ def _check_trailers(raw: dict[str, RawCommit], settings: HookSettings) -> list[s
         elif groups and groups[0] not in settings.groups:
             problems.append(f"commit {commit[:10]}: unknown {GROUP_TRAILER} {groups[0]!r}; "
                             f"known groups: {', '.join(settings.groups)}.")
+        elif groups and groups[0] != settings.pusher_group and settings.pusher_role != ADMIN_ROLE:
+            problems.append(f"commit {commit[:10]}: {GROUP_TRAILER} {groups[0]!r} is not your group "
+                            f"({settings.pusher_group}); only admins push commits for another group.")
+    for commit, parsed in raw.items():
+        users = [value for key, value in trailer_lines(parsed.message.decode("utf-8", "replace"))
+                 if key == USER_TRAILER]
+        other = next((user for user in users if user.casefold() != settings.pusher.casefold()), None)
+        if other is not None:
+            problems.append(f"commit {commit[:10]}: its {USER_TRAILER} trailer names {other!r}, but "
+                            f"{settings.pusher} is pushing; pushed commits are attributed to their pusher. "
+                            f"Remove the trailer (or name yourself) and push again.")
     return problems
 
 
@@ -423,6 +473,9 @@ def _check_files(changes: list[FileChange], repo: HookRepository, settings: Hook
             continue
         if "\0" in text:
             problems.append(f"{pages_by_blob[blob]}: contains a NUL byte; binary files cannot be pages.")
+        elif has_conflict_markers(text):
+            problems.append(f"{pages_by_blob[blob]}: still contains conflict markers (<<<<<<< and >>>>>>>). "
+                            "Choose the text to keep, remove the markers, and push again.")
     problems += _check_attachment_contents(attachments_by_blob, sizes, repo, settings)
     if new_pages and not problems:
         for tip in dict.fromkeys(branch_tips):

@@ -14,11 +14,11 @@ from ..auth import current_author
 from ..diffs import diff_texts
 from ..errors import EditConflict, PageMoved, PageNotFound
 from ..store import Store
-from ..store.pages import Pages
+from ..store.pages import Pages, has_conflict_markers
 from ..store.proposals import Proposal, ProposalRefused
 from ..views.common import renderer, store
 from ..views.history import text_and_change
-from ..views.pages import CONFLICT_MARKERS, proposal_required
+from ..views.pages import proposal_required
 from ..views.translations import content_page, source_language
 from . import serialize
 from .access import require
@@ -90,7 +90,7 @@ def save_page(page: str) -> Response:
     number = query("proposal")
     if number is None and proposal_required(page):
         return problem(409, _("Pages in this section change only through proposals."))
-    if all(marker in text for marker in CONFLICT_MARKERS):
+    if has_conflict_markers(text):
         return problem(422, _("The text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to "
                               "keep and remove the markers, then save again."), kind="unprocessable")
     wiki = store()

@@ -46,6 +46,17 @@ def check_page_text(text: str, max_bytes: int) -> str:
     return text
 
 
+# The labels of merge_texts' conflict markers: a text that still holds both is a conflict nobody
+# resolved, and no way in (editor, API, push) saves it.
+YOURS_LABEL, THEIRS_LABEL = "your version", "their version"
+CONFLICT_MARKERS = (f"<<<<<<< {YOURS_LABEL}", f">>>>>>> {THEIRS_LABEL}")
+
+
+def has_conflict_markers(text: str) -> bool:
+    """Whether ``text`` still holds the markers of a three-way merge's conflict (both of them)."""
+    return all(marker in text for marker in CONFLICT_MARKERS)
+
+
 class Pages:
     """Reading and changing pages on one branch."""
 
@@ -293,8 +304,8 @@ class Pages:
                 file = Path(scratch) / name
                 file.write_text(text, encoding="utf-8")
                 paths.append(str(file))
-            result = self.reader.run("merge-file", "-p", "-L", "your version", "-L", "original",
-                                     "-L", "their version", *paths, in_repo=False, check=False)
+            result = self.reader.run("merge-file", "-p", "-L", YOURS_LABEL, "-L", "original",
+                                     "-L", THEIRS_LABEL, *paths, in_repo=False, check=False)
         if result.returncode < 0 or result.returncode > 127:
             raise GitCommandError(["git", "merge-file"], result.returncode, result.stderr.decode())
         return result.stdout.decode("utf-8", "replace"), result.returncode

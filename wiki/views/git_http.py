@@ -2,10 +2,12 @@
 
 Reading is anonymous when ``PUBLIC_READ`` is on; otherwise, and for every push, git sends HTTP
 Basic credentials of a wiki account: its password, or a personal access token (``wiki.tokens``;
-a ``read`` token fetches, a ``write`` one may also push). Pushing needs the role ``admin``. Failed Basic log-ins count
-towards the same lock-out as the log-in form. The push rules themselves run inside git, in the
-``pre-receive`` hook (``wiki.hooks``), before any ref moves; the processes start in
-``wiki.gitserver``. No browser form posts here, so CSRF protection is off for this blueprint only.
+a ``read`` token fetches, a ``write`` one may also push). Pushing needs the role ``editor`` at least;
+the hook lets admins push to main and tags and everyone else only to the branches of the proposals
+they created. Failed Basic log-ins count towards the same lock-out as the log-in form. The push
+rules themselves run inside git, in the ``pre-receive`` hook (``wiki.hooks``), before any ref
+moves; the processes start in ``wiki.gitserver``. No browser form posts here, so CSRF protection is
+off for this blueprint only.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .common import store
 bp = Blueprint("git_http", __name__, url_prefix="/content.git")
 
 SERVICES = ("git-upload-pack", "git-receive-pack")
-PUSH_ROLE = "admin"
+PUSH_ROLE = "editor"  # the hook narrows this: only admins push to main and tags
 # Fetch negotiation bodies (wants and haves) stay far below this even for large histories.
 MAX_FETCH_REQUEST_BYTES = 32 * 1024 * 1024
 # Room for the ref-update commands in front of the pack in a push request.
@@ -144,6 +146,7 @@ def _serve(service: str, path: str, user: User | None, *, with_body: bool) -> Re
         "PYTHONPATH": WIKI_PACKAGE_PARENT,
         "WIKI_HOOK_PUSHER": user.username if user else "",
         "WIKI_HOOK_PUSHER_GROUP": user.group if user else "",
+        "WIKI_HOOK_PUSHER_ROLE": user.role if user else "",
         "WIKI_HOOK_GROUPS": ",".join(config["GROUPS"]),
         "WIKI_HOOK_MAX_PAGE_BYTES": str(config["MAX_PAGE_BYTES"]),
         "WIKI_HOOK_MAX_ATTACHMENT_BYTES": str(config["MAX_ATTACHMENT_BYTES"]),

@@ -17,7 +17,7 @@ from ..http_cache import document_token
 from ..i18n import LANGUAGE_NAMES, language
 from ..store import LRUCache
 from ..store.comment_model import KINDS
-from ..store.pages import Pages
+from ..store.pages import Pages, has_conflict_markers
 from ..store.proposals import Proposal, ProposalRefused
 from ..store.translations import split_header
 from .comments import page_discussion
@@ -26,9 +26,6 @@ from .proposals import proposal_arg
 from .translations import keep_language_in_links, language_arg, source_language
 
 bp = Blueprint("pages", __name__)
-
-CONFLICT_MARKERS = ("<<<<<<< your version", ">>>>>>> their version")
-
 
 @bp.get("/")
 def home() -> str | tuple[str, int]:
@@ -239,7 +236,7 @@ def _edit_version(page: str, language: str) -> str | tuple[str, int] | Response:
 
 def _markers_left(text: str) -> bool:
     """Whether a text sent from the conflict editor still holds its markers (the user is told)."""
-    if all(marker in text for marker in CONFLICT_MARKERS):
+    if has_conflict_markers(text):
         flash(_("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
                 "and remove the markers, then save again."), "error")
         return True
