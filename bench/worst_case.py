@@ -220,7 +220,8 @@ def _index(store: Any, author: Any, directory: Path, text: str,
            query: str | None) -> tuple[float, list[float], dict[str, Any]]:
     """The index catch-up after the commit that saves ``text`` (what the next search request
     pays first); with ``query``, that search on the caught-up index instead (snippets included)."""
-    from wiki.search import SearchIndex, wiki_links
+    from wiki.search import SearchIndex
+    from wiki.wikilinks import wiki_links
 
     index = SearchIndex(directory / "search.sqlite3", store)
     index.sync()

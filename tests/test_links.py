@@ -8,8 +8,8 @@ from flask.testing import FlaskClient
 
 from wiki import names
 from wiki.errors import InvalidPageName
-from wiki.search import wiki_links
 from wiki.store import Author, Store
+from wiki.wikilinks import wiki_links
 
 from .conftest import Auth, csrf_token
 

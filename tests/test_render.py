@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from html.parser import HTMLParser
 
 import pytest
@@ -139,7 +140,7 @@ def _text_of(html: str) -> list[str]:
 @pytest.mark.parametrize("opener", RAWTEXT_OPENERS)
 def test_markup_in_code_is_shown_literally(renderer: Renderer, opener: str) -> None:
     html = renderer.render(f"`{opener}` and\n\n```\n{opener}\n```\n\nafter").html
-    assert html.count(render.escape(opener, quote=False)) == 2, html
+    assert html.count(escape(opener, quote=False)) == 2, html
     assert "after" in html and markup_problems(html) == []
 
 
@@ -157,8 +158,8 @@ def test_unbalanced_tags_are_closed_and_stray_end_tags_dropped(renderer: Rendere
 
 def test_too_complex_text_is_shown_as_written_and_cached(renderer: Renderer,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render, "WORK_BASE", 0)
-    monkeypatch.setattr(render, "WORK_PER_CHAR", 0)
+    monkeypatch.setattr(render.bounds, "WORK_BASE", 0)
+    monkeypatch.setattr(render.bounds, "WORK_PER_CHAR", 0)
     rendered = renderer.render("# Title\n\n<b>x</b> & [[Page]]", cache_key="blob")
     assert rendered.html.startswith('<p class="render-notice">This page is too complex to format')
     assert '<pre class="render-fallback"># Title\n\n&lt;b&gt;x&lt;/b&gt; &amp; [[Page]]</pre>' in rendered.html

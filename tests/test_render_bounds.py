@@ -82,7 +82,7 @@ def test_a_megabyte_of_any_class_keeps_its_text(name: str) -> None:
 
 def test_an_ordinary_megabyte_is_formatted_not_shown_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
     """Within the work budget; the deadline is a backstop that a loaded test machine could reach."""
-    monkeypatch.setattr(render, "TIME_BASE", 60.0)
+    monkeypatch.setattr(render.bounds, "TIME_BASE", 60.0)
     paragraph = ("Lorem ipsum dolor sit amet, *consectetur* adipiscing elit, sed do [[Page]] eiusmod **tempor** "
                  "incididunt ut [labore](http://example.org) et `dolore` magna aliqua.\n\n")
     _, html = _time(paragraph * (1_000_000 // len(paragraph)))
@@ -92,11 +92,11 @@ def test_an_ordinary_megabyte_is_formatted_not_shown_as_text(monkeypatch: pytest
 def test_a_fallback_for_lack_of_time_is_retried_before_it_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     """The deadline depends on the machine's load: a busy moment must not freeze a page as plain text."""
     renderer = Renderer(lambda page: f"/{page}")
-    monkeypatch.setattr(render, "TIME_BASE", -1.0)  # every rendering is out of time at once
+    monkeypatch.setattr(render.bounds, "TIME_BASE", -1.0)  # every rendering is out of time at once
     first = renderer.render("# Title\n\nText.\n", cache_key="blob")
     assert not first.complete and "render-notice" in first.html
     assert not renderer.render("# Title\n\nText.\n", cache_key="blob").complete
     kept = renderer.render("# Title\n\nText.\n", cache_key="blob")  # third time: it is the text, keep it
     assert kept.complete and renderer.render("# Title\n\nText.\n", cache_key="blob") is kept
-    monkeypatch.setattr(render, "TIME_BASE", 0.75)
+    monkeypatch.setattr(render.bounds, "TIME_BASE", 0.75)
     assert "<h1" in renderer.render("# Title\n\nText.\n", cache_key="other").html

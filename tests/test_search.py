@@ -115,7 +115,7 @@ def test_index_is_rebuilt_when_missing_or_pointing_at_an_unknown_commit(app: Fla
     put(store, "Kept", "The quetzal sings.\n")
     assert found(app, "quetzal") == ["Kept"]
     search = index(app)
-    connection = search._connection()
+    connection = search.connection()
     connection.execute("UPDATE meta SET value = ? WHERE key = 'commit'", ("f" * 40,))
     connection.execute("DELETE FROM docs")
     assert found(app, "quetzal") == ["Kept"]

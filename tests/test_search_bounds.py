@@ -152,7 +152,7 @@ def test_a_page_that_fails_to_index_is_indexed_as_plain_text_once(app: Flask, st
         calls.append(text)
         raise RuntimeError("scanner failed")
 
-    monkeypatch.setattr(search, "split_text", failing)
+    monkeypatch.setattr(search.parts, "split_text", failing)
     store.save_page("Odd", "# Heading\n\nThe [[Elsewhere]] echidna.\n", base=store.head(), author=AUTHOR, summary="")
     assert [hit.page for hit in index.search("echidna").hits] == ["Odd"]
     assert index.indexed_commit() == store.head()
@@ -168,7 +168,7 @@ def test_a_sync_stopped_midway_keeps_the_pages_it_indexed(app: Flask, store: Sto
     for number in range(6):
         store.save_page(f"Many_{number}", f"The numbat number {number}.\n", base=store.head(), author=AUTHOR,
                         summary="")
-    monkeypatch.setattr(search, "INDEX_CHUNK_SECONDS", 0.0)  # commit after every page
+    monkeypatch.setattr(search.index, "INDEX_CHUNK_SECONDS", 0.0)  # commit after every page
     split_text = search.split_text
     indexed: list[str] = []
 
@@ -181,11 +181,11 @@ def test_a_sync_stopped_midway_keeps_the_pages_it_indexed(app: Flask, store: Sto
         indexed.append(text)
         return split_text(text)
 
-    monkeypatch.setattr(search, "split_text", stop_after_three)
+    monkeypatch.setattr(search.parts, "split_text", stop_after_three)
     with pytest.raises(Timeout):
         index.sync()
     assert index.indexed_commit() != store.head()
-    monkeypatch.setattr(search, "split_text", lambda text: (indexed.append(text), split_text(text))[1])
+    monkeypatch.setattr(search.parts, "split_text", lambda text: (indexed.append(text), split_text(text))[1])
     assert len(index.search("numbat").hits) == 6
     assert len(indexed) == 6 and len(set(indexed)) == 6  # the last three only, not all six again
     assert index.indexed_commit() == store.head()
