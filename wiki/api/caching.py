@@ -73,7 +73,12 @@ def read(compute: Callable[[], Any], *, by_token: bool = True) -> Response:
             g.api_next = kept[1]
             return _answer(kept[0], etag)
         body = encode(compute())
-        if len(body) <= MAX_KEPT_BYTES and not g.get("api_incomplete"):
+        if g.get("api_incomplete"):  # no ETag either: a 304 to it later would keep the incomplete answer
+            response = _answer(body, etag)
+            del response.headers["ETag"]
+            response.headers["Cache-Control"] = "no-store"
+            return response
+        if len(body) <= MAX_KEPT_BYTES:
             _kept().put(etag, (body, g.get("api_next") or ""))
         return _answer(body, etag)
     body = encode(compute())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from flask import Response, abort, current_app
+from flask import Response, abort, current_app, g
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -74,8 +74,10 @@ def search() -> Response:
     def compute() -> dict[str, Any]:
         results = index().search(words, section=section or None, language=language,  # type: ignore[arg-type]
                                  per_page=limit, offset=offset)
-        return {"query": words, **serialize.paged([serialize.hit(hit) for hit in results.hits], offset=offset,
-                                                 limit=limit, total=results.total)}
+        g.api_incomplete = results.indexing  # not kept: the complete answer will have the same ETag
+        return {"query": words, "indexing": results.indexing,
+                **serialize.paged([serialize.hit(hit) for hit in results.hits], offset=offset, limit=limit,
+                                  total=results.total)}
 
     return read(compute)
 

@@ -208,6 +208,10 @@ for _name, _item in (("PageList", "PageSummary"), ("History", "Commit"), ("Chang
                      ("Threads", "Thread")):
     SCHEMAS[_name] = paged(_item)
 SCHEMAS["SearchResults"]["properties"]["query"] = STRING
+SCHEMAS["SearchResults"]["properties"]["indexing"] = {
+    "type": "boolean", "description": "True while the search index is being brought up to date (after a start, an "
+    "import or a large push): the items come from what is indexed so far and may miss pages changed recently."}
+SCHEMAS["SearchResults"]["required"] = [*SCHEMAS["SearchResults"]["required"], "indexing"]
 
 # --------------------------------------------------------------------------- parameters
 

@@ -16,11 +16,15 @@ the store is passed in.
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import names
@@ -31,7 +35,13 @@ from . import parts
 from .tokens import fold
 
 SCHEMA_VERSION = "3"  # bump when what is indexed changes: old indexes rebuild themselves
+# A query indexes at most this many changed pages itself (an edit, a small push: milliseconds);
+# more are left to the background builder, and the query answers from what is indexed.
+INLINE_PAGES = 50
+BUILDER_NICENESS = 10
 INDEX_CHUNK_SECONDS = 2.0  # a sync commits its work at least this often, so none is lost to a timeout
+
+logger = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,13 +56,31 @@ CREATE TABLE IF NOT EXISTS sections(section TEXT PRIMARY KEY, commit_id TEXT NOT
     timestamp INTEGER NOT NULL, author TEXT NOT NULL, grp TEXT NOT NULL, subject TEXT NOT NULL);
 """
 
+@dataclass(frozen=True)
+class _Plan:
+    """A build: index ``pages`` and drop ``gone`` as of ``head``; ``indexed`` is the commit the index
+    reflected when planned, ``full`` whether it is built from scratch (that commit is unknown)."""
+
+    head: str
+    indexed: str | None
+    full: bool
+    pages: list[str]
+    gone: list[str]
+
+
 class Index:
     """The index database of one wiki; thread-safe (one connection per thread), multi-process safe."""
 
     def __init__(self, path: str | Path, store: Store) -> None:
         self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.store = store
         self._local = threading.local()
+        self._wanted = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
+        self._busy = False
+        self._pid = 0
 
     def connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
@@ -96,22 +124,107 @@ class Index:
     def sync(self) -> str | None:
         """Bring the index to the branch tip and return the tip; cheap when nothing changed.
 
-        The work is committed in transactions of about :data:`INDEX_CHUNK_SECONDS`, and a page
-        already indexed at its current blob is skipped, so a request stopped midway (a worker
-        timeout) leaves its work for the next one instead of having it start over.
+        Waits for a build under way in another thread or process (the CLI and the background
+        builder call this; queries call :meth:`refresh`, which never waits). The work is committed
+        in transactions of about :data:`INDEX_CHUNK_SECONDS`, and a page already indexed at its
+        current blob is skipped, so a build stopped midway (a worker timeout, a restart) leaves its
+        work for the next one instead of having it start over.
         """
         head = self.store.head()
-        connection = self.connection()
-        if head is None or (self._meta(connection, "commit") == head
-                            and self._meta(connection, "schema") == SCHEMA_VERSION):
+        if self._current(head):
             return head
+        with self._build_lock(wait=True):
+            plan = self._plan(head)
+            if plan is not None:
+                self._apply(plan)
+        return head
+
+    def refresh(self) -> bool:
+        """Whether the index reflects the branch tip, after bringing it there if that is little
+        work (at most :data:`INLINE_PAGES` pages to index, as after an edit). Never waits: when
+        another thread or process is building, or the work is larger, the build goes on (or is
+        started) in the background and the caller answers from what is indexed."""
+        head = self.store.head()
+        if self._current(head):
+            return True
+        with self._build_lock(wait=False) as held:
+            if held:
+                plan = self._plan(head)
+                if plan is None:
+                    return True
+                if len(plan.pages) + len(plan.gone) <= INLINE_PAGES:
+                    self._apply(plan)
+                    return True
+        self.build_in_background()
+        return False
+
+    def building(self) -> bool:
+        """Whether a build is under way in some thread or process (it holds the build lock)."""
+        with self._build_lock(wait=False) as held:
+            return not held
+
+    def build_in_background(self) -> None:
+        """Bring the index to the tip in this process's builder thread (started if needed); cheap
+        when it is there already. Only one process builds at a time (the build lock)."""
+        self._wanted.set()
+        with self._thread_lock:
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._build_loop, name="search-index", daemon=True)
+                self._thread.start()
+
+    def wait_for_build(self, timeout: float) -> bool:
+        """Wait until this process's builder has nothing left to do; whether it finished in time."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._wanted.is_set() and not self._busy:
+                return True
+            time.sleep(0.01)
+        return False
+
+    def _build_loop(self) -> None:
+        try:  # Linux: a lower priority for this thread only, so readers' requests go first
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BUILDER_NICENESS)
+        except (AttributeError, OSError):
+            pass
+        while self._wanted.wait(timeout=60):
+            self._busy = True
+            self._wanted.clear()
+            try:
+                self.sync()
+            except Exception:
+                logger.exception("Building the search index failed; the next query or push tries again.")
+            finally:
+                self._busy = False
+                self.close()  # this thread's connection
+
+    @contextmanager
+    def _build_lock(self, *, wait: bool) -> Iterator[bool]:
+        """Hold the build lock (a file lock beside the database, shared by all processes):
+        ``True`` once held, ``False`` without waiting when another holds it and ``wait`` is false."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            yield True  # closing the file releases the lock
+
+    def _current(self, head: str | None) -> bool:
+        connection = self.connection()
+        return head is None or (self._meta(connection, "commit") == head
+                                and self._meta(connection, "schema") == SCHEMA_VERSION)
+
+    def _plan(self, head: str) -> _Plan | None:
+        """What bringing the index from the commit it reflects to ``head`` takes; ``None`` if nothing."""
         with self._write() as connection:
             if self._meta(connection, "schema") != SCHEMA_VERSION:
                 self._clear(connection)
                 connection.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             indexed = self._meta(connection, "commit")  # another worker may have done it meanwhile
         if indexed == head:
-            return head
+            return None
         full = indexed is None or not self.store.commit_exists(indexed)
         pages: list[str] = []
         gone: list[str] = []
@@ -127,23 +240,26 @@ class Index:
                 page = names.version_page(*version) if version else names.page_from_file(path)
                 if page is not None:
                     (gone if status == "D" else pages).append(page)
-        self._index_pages(head, pages, gone)
+        return _Plan(head, indexed, full, pages, gone)
+
+    def _apply(self, plan: _Plan) -> None:
+        self._index_pages(plan.head, plan.pages, plan.gone)
         with self._write() as connection:
-            if self._meta(connection, "commit") != indexed:  # another worker finished first
-                return head
-            if full:
+            if self._meta(connection, "commit") != plan.indexed:
+                return  # another worker finished first
+            if plan.full:
                 connection.execute("DELETE FROM sections")
-                sections = {""} | {section for page in pages for section in names.page_sections(page)}
-                self._record_sections(connection, self.store.commits_with_files(None, head), sections)
+                sections = {""} | {section for page in plan.pages for section in names.page_sections(page)}
+                self._record_sections(connection, self.store.commits_with_files(None, plan.head), sections)
             else:
-                self._record_sections(connection, self.store.commits_with_files(indexed, head), None)
-            connection.execute("INSERT OR REPLACE INTO meta VALUES ('commit', ?)", (head,))
-        return head
+                self._record_sections(connection, self.store.commits_with_files(plan.indexed, plan.head), None)
+            connection.execute("INSERT OR REPLACE INTO meta VALUES ('commit', ?)", (plan.head,))
 
     def rebuild(self) -> str | None:
         """Drop everything and index the tip again (the CLI's ``search-index --rebuild``)."""
-        with self._write() as connection:
-            self._clear(connection)
+        with self._build_lock(wait=True):
+            with self._write() as connection:
+                self._clear(connection)
         return self.sync()
 
     def _clear(self, connection: sqlite3.Connection) -> None:

@@ -1,5 +1,9 @@
 """Queries of the search database: ranked full-text search with snippets, what links here,
-wanted pages, and each folder's last change. Each first brings the index to the branch tip."""
+wanted pages, and each folder's last change.
+
+Each first brings the index to the branch tip when that is little work (:meth:`Index.refresh`),
+and otherwise answers from what is indexed while the index is built in the background: a search
+says so (``Results.indexing``), and never waits for the build."""
 
 from __future__ import annotations
 
@@ -29,11 +33,13 @@ class Hit:
 
 @dataclass(frozen=True)
 class Results:
-    """One page of results, the total number of hits, and whether the query had any words."""
+    """One page of results, the total number of hits, whether the query had any words, and whether
+    the index was still being built (the results then miss the pages not indexed yet)."""
 
     hits: tuple[Hit, ...]
     total: int
     valid: bool
+    indexing: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class SearchIndex(Index):
         expression = match_expression(query)
         if expression is None:
             return Results(hits=(), total=0, valid=False)
-        self.sync()
+        current = self.refresh()
         where = "docs MATCH ?"
         params: list[object] = [expression]
         if section:
@@ -87,7 +93,7 @@ class SearchIndex(Index):
             rows = [(page, language, connection.execute("SELECT body FROM docs WHERE rowid = ?", (rowid,)).fetchone())
                     for rowid, page, language in ranked]
         except sqlite3.OperationalError:  # a query FTS5 still refuses: no results, never a crash
-            return Results(hits=(), total=0, valid=False)
+            return Results(hits=(), total=0, valid=False, indexing=not current)
         phrases = Phrases.of(query_terms(query))
         hits = []
         for key, language, body in rows:
@@ -97,7 +103,7 @@ class SearchIndex(Index):
                             snippet=snippet(body[0] if body else "", phrases),
                             language="" if version is None else language))
         hits = tuple(hits)
-        return Results(hits=hits, total=total, valid=True)
+        return Results(hits=hits, total=total, valid=True, indexing=not current)
 
     def search_texts(self, query: str, texts: dict[str, str]) -> Results:
         """Those of ``texts`` (page -> Markdown, not indexed) that hold every term of ``query``, with
@@ -119,14 +125,14 @@ class SearchIndex(Index):
 
     def backlinks(self, page: str) -> list[str]:
         """The pages that link to ``page`` at the tip, sorted."""
-        self.sync()
+        self.refresh()
         rows = self.connection().execute(
             "SELECT source FROM links WHERE target = ? ORDER BY source", (page,)).fetchall()
         return [row[0] for row in rows]
 
     def wanted(self) -> list[tuple[str, list[str]]]:
         """Links to pages that do not exist, each with the pages linking to it; most wanted first."""
-        self.sync()
+        self.refresh()
         rows = self.connection().execute(
             "SELECT target, source FROM links WHERE target NOT IN (SELECT page FROM pages) "
             "ORDER BY target, source").fetchall()
@@ -137,7 +143,7 @@ class SearchIndex(Index):
 
     def section_changes(self) -> dict[str, SectionChange]:
         """The last change of every folder (``""`` is the whole wiki)."""
-        self.sync()
+        self.refresh()
         rows = self.connection().execute(
             "SELECT section, commit_id, timestamp, author, grp, subject FROM sections").fetchall()
         return {row[0]: SectionChange(*row[1:]) for row in rows}

@@ -189,7 +189,10 @@ def receive_pack() -> Response:
     user = _authorize(push=True)
     if isinstance(user, Response):
         return user
-    return _serve("git-receive-pack", "/git-receive-pack", user, with_body=True)
+    response = _serve("git-receive-pack", "/git-receive-pack", user, with_body=True)
+    # The refs move while the answer streams: index what the push brought once it is over.
+    response.call_on_close(current_app.extensions["wiki_search"].build_in_background)
+    return response
 
 
 @bp.route("", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "DELETE"])
