@@ -6,12 +6,15 @@ header's language menu (``/-/language``), else the browser's ``Accept-Language``
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from babel import Locale
 from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, format_date, format_datetime, format_number, get_locale, gettext
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from . import errors
 from .errors import N_
@@ -34,11 +37,18 @@ def select_language() -> str:
     setting = getattr(current_user, "language", "")
     if setting in LANGUAGES:
         return setting
-    cookie = request.cookies.get(LANGUAGE_COOKIE, "")
+    return visitor_language(request.cookies.get(LANGUAGE_COOKIE, ""), request.headers.get("Accept-Language"))
+
+
+@functools.lru_cache(maxsize=256)
+def visitor_language(cookie: str, accept_language: str | None) -> str:
+    """The interface language of a reader who is not logged in: the ``lang`` cookie's, else the
+    best match of ``Accept-Language``, else English. Pure, so the response cache can key by it
+    before any request machinery runs (``response_cache``)."""
     if cookie in LANGUAGES:
         return cookie
     # Werkzeug falls back to the primary tag: zh-CN and zh-TW give zh, es-419 es, ar-EG ar.
-    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    return parse_accept_header(accept_language, LanguageAccept).best_match(LANGUAGES) or DEFAULT_LANGUAGE
 
 
 def translate(message: str) -> str:

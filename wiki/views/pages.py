@@ -15,6 +15,7 @@ from ..diffs import diff_texts
 from ..errors import N_, EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
 from ..http_cache import document_token
 from ..i18n import LANGUAGE_NAMES, language
+from ..response_cache import keep_response
 from ..store import LRUCache
 from ..store.comment_model import KINDS
 from ..store.pages import Pages, has_conflict_markers
@@ -48,6 +49,7 @@ def _show(page: str) -> str | tuple[str, int]:
     wiki = store()
     cache_key = _anonymous_view_key() if rev is None else None
     if cache_key is not None and (cached := _view_cache().lookup(cache_key)) is not None:
+        keep_response(document_token())
         return cached
     try:
         revision = wiki.read_page(page, rev)
@@ -89,6 +91,7 @@ def _show(page: str) -> str | tuple[str, int]:
     )
     if cache_key is not None and revision.commit == cache_key[4] and rendered.complete:
         _view_cache().put(cache_key, output)
+        keep_response(document_token())  # the whole answer too, for the next anonymous reader
     return output
 
 
