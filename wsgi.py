@@ -4,6 +4,7 @@ import gc
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from wiki.database import DatabaseUnavailable
 WORKER_BOOT_ERROR = 3
 SIBLING_FAILED = 1  # gunicorn 27 dies with a traceback when a second worker exits 3 while it halts
 FAILURE_MARK_SECONDS = 60
+INDEX_BUILD_DELAY_SECONDS = 1.0
 
 
 def first_to_fail() -> bool:
@@ -41,8 +43,12 @@ except DatabaseUnavailable as error:  # one clear line for the operator, not a t
     sys.stderr.write(f"Living Wiki cannot start: {error.format_message()}\n")
     raise SystemExit(WORKER_BOOT_ERROR) from None
 
-# Bring the search index up to date off the request path (one process of several does the work).
-app.extensions["wiki_search"].build_in_background()
+# Bring the search index up to date off the request path (one process of several does the work),
+# a moment after start so that the first page views do not share the processor with it; a search
+# before then starts it at once.
+_index_timer = threading.Timer(INDEX_BUILD_DELAY_SECONDS, app.extensions["wiki_search"].build_in_background)
+_index_timer.daemon = True
+_index_timer.start()
 
 # The objects built so far live as long as the process: keep the garbage collector from scanning
 # them again and again, and let it run less often. Full collections over the per-process caches

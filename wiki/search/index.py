@@ -149,7 +149,7 @@ class Index:
             return True
         with self._build_lock(wait=False) as held:
             if held:
-                plan = self._plan(head)
+                plan = self._plan(head, limit=INLINE_PAGES)
                 if plan is None:
                     return True
                 if len(plan.pages) + len(plan.gone) <= INLINE_PAGES:
@@ -216,8 +216,12 @@ class Index:
         return head is None or (self._meta(connection, "commit") == head
                                 and self._meta(connection, "schema") == SCHEMA_VERSION)
 
-    def _plan(self, head: str) -> _Plan | None:
-        """What bringing the index from the commit it reflects to ``head`` takes; ``None`` if nothing."""
+    def _plan(self, head: str, limit: int | None = None) -> _Plan | None:
+        """What bringing the index from the commit it reflects to ``head`` takes; ``None`` if nothing.
+
+        With ``limit``, a build from scratch of more pages than that is planned no further (its
+        ``pages`` are then the originals only): the caller leaves it to the background builder.
+        """
         with self._write() as connection:
             if self._meta(connection, "schema") != SCHEMA_VERSION:
                 self._clear(connection)
@@ -230,6 +234,8 @@ class Index:
         gone: list[str] = []
         if full:
             pages = list(self.store.list_pages(head))
+            if limit is not None and len(pages) > limit:
+                return _Plan(head, indexed, full, pages, [])
             pages += [names.version_page(state.page, state.language)
                       for state in self.store.translation_overview(head) if state.blob is not None]
             stored = {row[0] for row in connection.execute("SELECT page FROM pages")}
