@@ -12,9 +12,9 @@ from pathlib import Path
 
 from .. import attachments, names  # attachments: the pure rules uploads and pushes follow
 from ..errors import N_, ContentTooLarge, InvalidContent, InvalidRevision
+from ..texts import check_page_text
 from . import repository
 from .committer import Committer, remove_if_stale
-from .pages import check_page_text
 from .reader import BLOB_MODE, Reader
 
 # gitdb writes each loose object to ``objects/obj*`` first, then renames it into place.
