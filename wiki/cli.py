@@ -171,40 +171,34 @@ def replica_command(primary: str) -> None:
 def import_doc_command(file: Path, page: str, username: str, summary: str, proposal: bool) -> None:
     """Import the .docx or .odt FILE as PAGE (a new page, or a new revision of it), its images attached."""
     from . import names
-    from .office import docimport
-    from .store import Author
+    from .actions import Actor
+    from .actions.imports import convert_document, save_document
     from .users import role_at_least
 
-    store = current_app.extensions["wiki_store"]
     user = _users().by_username(username)
     if user is None or not role_at_least(user.role, "editor"):
         raise click.ClickException(f"{username!r} is not a wiki user with the role editor or above.")
+    actor = Actor(username=user.username, display_name=user.display_name, email=user.commit_email,
+                  group=user.group, role=user.role)
     try:
         page = names.normalize_page_name(page)
         data = file.read_bytes()
         if len(data) > current_app.config["MAX_IMPORT_BYTES"]:
             raise click.ClickException(f"{file} is larger than MAX_IMPORT_BYTES "
                                        f"({current_app.config['MAX_IMPORT_BYTES']} bytes).")
-        with current_app.test_request_context():  # the attachments' URLs, as the web import writes them
-            from .views.export import limits
-            from .views.imports import _attachments_url
-
-            converted = docimport.convert(data, limits=limits())
-            text = docimport.for_page(converted, _attachments_url(page))
-        author = Author(name=user.display_name, email=user.commit_email, username=user.username, group=user.group)
-        summary = summary or f"Import {file.name}"
-        pages, base = store.pages, store.head()  # a new revision over whatever the page holds now
-        if proposal:
-            created = store.proposals.create(summary, "Imported from a document.", author=author)
-            number, pages, base = created.number, store.proposals.pages_of(created.number), created.head
-        result = pages.save_page(page, text, base=base, author=author, summary=summary, files=converted.images)
+        converted = convert_document(data)
+        head = current_app.extensions["wiki_store"].head()  # a new revision over whatever the page holds now
+        imported = save_document(actor, page, converted, base=head, summary_text=summary or f"Import {file.name}",
+                                 as_proposal=proposal, rationale="Imported from a document.")
     except WikiError as error:
         raise click.ClickException(error.message) from None
-    where = f" in proposal {number}" if proposal else ""
-    if result.commit is None:
+    where = f" in proposal {imported.proposal.number}" if imported.proposal else ""
+    if imported.conflict is not None:
+        raise click.ClickException(f"{page} changed while importing{where}; nothing was saved but the images.")
+    if imported.result is None or imported.result.commit is None:
         click.echo(f"{page} already has this text{where}; nothing to commit.")
     else:
-        click.echo(f"Imported {file.name} as {page}{where}: commit {result.commit}, "
+        click.echo(f"Imported {file.name} as {page}{where}: commit {imported.result.commit}, "
                    f"{len(converted.images)} image(s) attached.")
     for name in converted.dropped:
         click.echo(f"Left out the image {name} (not PNG, JPEG, GIF or WebP).", err=True)

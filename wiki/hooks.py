@@ -66,8 +66,8 @@ from .gitserver import ZERO_ID, FileChange, HookRepository, RawCommit
 from .store import GROUP_TRAILER, USER_TRAILER, Author, Store
 from .store.comment_model import COMMENTS_REF
 from .store.gitlog import trailer_lines
-from .texts import has_conflict_markers
 from .store.proposals import BRANCH_PREFIX, META_REF, parse_event
+from .texts import has_conflict_markers
 
 MAIN_REF = "refs/heads/main"
 ADMIN_ROLE = "admin"  # pushes to main and tags; other roles push to their own proposals only

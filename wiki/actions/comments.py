@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from .. import names
+from .. import limits, names
 from ..discussion import Discussions, Placed
 from ..errors import N_, InvalidContent, PageNotFound
 from ..store.comment_model import KINDS, Thread
@@ -37,6 +37,7 @@ def start(actor: Actor, page: str, *, rev: str, text: str, kind: str = "comment"
         raise PageNotFound(N_("The page %(page)s does not exist in that revision."), page=repr(page))
     if kind not in KINDS:
         raise InvalidContent(N_("The kind of comment must be one of: %(kinds)s."), kinds=", ".join(KINDS))
+    limits.check("threads", actor)
     anchor = discussions().anchor(blob, commit, quote=quote, occurrence=occurrence, position=position,
                                   paragraph=paragraph)
     return wiki.comments.start(page, anchor, kind, text, proposal=proposal, author=actor.author)
@@ -51,6 +52,8 @@ def get(number: int, page: str | None = None) -> Thread:
 
 
 def reply(actor: Actor, number: int, text: str) -> None:
+    get(number)
+    limits.check("replies", actor)
     store().comments.reply(number, text, author=actor.author)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import current_app, has_request_context, url_for
 
 from ..errors import EditConflict
-from ..office import docimport
+from ..office import convert, docimport
 from ..store import SaveResult
 from ..store.proposals import Proposal
 from .context import Actor
@@ -24,6 +24,17 @@ class Imported:
     result: SaveResult | None
     proposal: Proposal | None
     conflict: EditConflict | None = None
+
+
+def conversion_limits() -> convert.Limits:
+    """The time and memory one conversion may take (settings ``EXPORT_TIMEOUT``, ``EXPORT_MEMORY_BYTES``)."""
+    return convert.Limits(seconds=float(current_app.config["EXPORT_TIMEOUT"]),
+                          memory_bytes=int(current_app.config["EXPORT_MEMORY_BYTES"]))
+
+
+def convert_document(data: bytes) -> docimport.Converted:
+    """A .docx or .odt file's text as Markdown and its images (refusals raise a 4xx WikiError)."""
+    return docimport.convert(data, limits=conversion_limits())
 
 
 def attachments_url(page: str) -> str:

@@ -7,6 +7,7 @@ once: who may take a position, close or merge, and what consensus means.
 
 from __future__ import annotations
 
+from .. import limits
 from ..errors import N_, InvalidContent, PageNotFound, WikiError
 from ..store.pages import Pages
 from ..store.proposals import Consensus, Proposal
@@ -49,11 +50,13 @@ def consensus(proposal: Proposal) -> Consensus:
 
 def create(actor: Actor, title: str, rationale: str = "") -> Proposal:
     """Start a proposal forked from the agreed text."""
+    limits.check("proposals", actor)
     return store().proposals.create(one_line(title, TITLE_LENGTH), rationale, author=actor.author)
 
 
 def comment(actor: Actor, number: int, text: str) -> None:
     get(number)
+    limits.check("replies", actor)
     store().proposals.comment(number, text, author=actor.author)
 
 
