@@ -12,6 +12,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from wiki.store import Store
 
+pytest.register_assert_rewrite("tests.support")  # their asserts explain themselves, as a test's do
+
 from .support.app import (  # noqa: F401 - re-exported for the tests that import them from here
     CSRF_RE,
     PASSWORD,
