@@ -14,7 +14,7 @@ from wiki.store import Store
 
 pytest.register_assert_rewrite("tests.support")  # their asserts explain themselves, as a test's do
 
-from .support.app import (  # noqa: F401 - re-exported for the tests that import them from here
+from .support.app import (  # noqa: E402, F401 - re-exported for the tests that import them from here
     CSRF_RE,
     PASSWORD,
     USERS,
@@ -26,7 +26,7 @@ from .support.app import (  # noqa: F401 - re-exported for the tests that import
     save,
     seeded_store,
 )
-from .support.postgres import backend, postgres_socket, postgres_url  # noqa: F401 - fixtures for every test
+from .support.postgres import backend, postgres_socket, postgres_url  # noqa: E402, F401 - fixtures for all
 
 
 @pytest.fixture
