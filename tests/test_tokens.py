@@ -17,7 +17,8 @@ from flask.testing import FlaskClient
 from wiki.tokens import TOKEN_PREFIX, TokenStore, digest
 
 from .conftest import Auth, csrf_token, make_app
-from .support.git_http import Wiki, serve
+from .test_git_http import Wiki, serve
+from .test_postgres import backend, postgres_socket, postgres_url  # noqa: F401 (fixtures)
 
 SECRET_RE = re.compile(r'id="token-secret"[^>]*value="(lwt_[A-Za-z0-9_-]+)"')
 

@@ -13,8 +13,8 @@ from typing import Any
 from flask import Flask, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from . import settings
 from .discussion import Discussions
+from .places import PlaceIndex
 from .render import Renderer
 from .search import SearchIndex
 from .store import Author, Store, replication
@@ -51,6 +51,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         SEARCH_DATABASE=None,
+        ANCHOR_DATABASE=None,  # where threads' places are kept for every worker: <instance>/anchors.sqlite3
+        ANCHOR_BUDGET_SECONDS=1.0,  # time one request may spend placing threads; the rest wait for the background
+        ANCHOR_BUDGET_WORK=20_000_000,  # the same as work (about one character comparison each)
+        ANCHOR_BACKGROUND=True,  # place what a request had no budget for in a thread of each worker
         SEARCH_PAGE_SIZE=20,
         MAX_ATTACHMENT_BYTES=10 * 1024 * 1024,
         MAX_IMPORT_BYTES=20 * 1024 * 1024,  # the largest .docx/.odt upload /-/import accepts
@@ -68,7 +72,6 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.config.from_prefixed_env("WIKI")
     if test_config:
         app.config.update(test_config)
-    settings.validate(app.config)
     _derive_settings(app)
 
     app.extensions["wiki_store"] = Store(
@@ -81,7 +84,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         hash_method=app.config["PASSWORD_HASH_METHOD"])
     app.extensions["wiki_tokens"] = TokenStore(app.extensions["wiki_users"])
     app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))
-    app.extensions["wiki_discussions"] = Discussions(app.extensions["wiki_store"], app.extensions["wiki_renderer"])
+    app.extensions["wiki_discussions"] = Discussions(
+        app.extensions["wiki_store"], app.extensions["wiki_renderer"], PlaceIndex(app.config["ANCHOR_DATABASE"]),
+        background=bool(app.config["ANCHOR_BACKGROUND"]))
     app.extensions["wiki_search"] = SearchIndex(app.config["SEARCH_DATABASE"], app.extensions["wiki_store"])
     ensure_instance(app)
 
@@ -155,6 +160,12 @@ def _derive_settings(app: Flask) -> None:
         app.config["USER_DATABASE"] = str(instance / "users.sqlite3")
     if not app.config["SEARCH_DATABASE"]:
         app.config["SEARCH_DATABASE"] = str(instance / "search.sqlite3")
+    if not app.config["ANCHOR_DATABASE"]:
+        app.config["ANCHOR_DATABASE"] = str(instance / "anchors.sqlite3")
+    for name in ("ANCHOR_BUDGET_SECONDS", "ANCHOR_BUDGET_WORK"):
+        value = app.config[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError(f"{name} must be a number greater than 0, not {value!r}")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
     secure = bool(app.config["SECURE_COOKIES"])
@@ -167,6 +178,8 @@ def _derive_settings(app: Flask) -> None:
         # Room for the larger of a page form and an attachment upload (files spool to disk).
         app.config["MAX_CONTENT_LENGTH"] = max(4 * app.config["MAX_PAGE_BYTES"],
                                                app.config["MAX_ATTACHMENT_BYTES"]) + 65536
+    if app.config["SEED_GROUP"] not in app.config["GROUPS"]:
+        app.config["SEED_GROUP"] = next(iter(app.config["GROUPS"]))
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -5,6 +5,12 @@ position the history maps them to); the passage's place mapped through the diffe
 the text it was quoted from and the current one, if it still reads the same; the old position, if
 the quote is still there; and a close fuzzy match in the mapped region. When none is found, the
 thread is outdated. Pure functions on plain text (see :mod:`wiki.passages`).
+
+Every comparison charges the caller's :class:`~wiki.budget.Budget` before it starts (``None``: no
+limit), so a page with hundreds of long quotes cannot hold a request past its budget: the caller
+gets :class:`~wiki.budget.OverBudget` and finds the rest later. A long passage is compared word
+by word rather than character by character: as telling, and far cheaper (the character
+comparison is quadratic: a 2,000-character quote against its region took a quarter of a second).
 """
 
 from __future__ import annotations
@@ -14,7 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from .budget import Budget
+
 FUZZY_RATIO = 0.6  # how close a changed passage must stay to its quote to keep its thread
+CHARACTER_COMPARISON_MAX = 250_000  # quote × region lengths compared character by character; beyond, by words
+SEARCH_COST = 100  # characters searched (in C) per budget unit (about one comparison in Python)
 
 
 @dataclass(frozen=True)
@@ -57,10 +67,13 @@ class OffsetMap:
     paragraphs that changed, each region bounded so a 1 MB page costs linear time."""
 
     def __init__(self, old: str, new: str, old_spans: list[tuple[int, int]] | None = None,
-                 new_spans: list[tuple[int, int]] | None = None) -> None:
+                 new_spans: list[tuple[int, int]] | None = None, budget: Budget | None = None) -> None:
         self.old, self.new = old, new
+        self.budget = budget
         old_spans = old_spans or [(0, len(old))]
         new_spans = new_spans or [(0, len(new))]
+        if budget is not None:
+            budget.charge(len(old_spans) * len(new_spans) // 10 + (len(old) + len(new)) // SEARCH_COST)
         self._pairs: list[tuple[int, int, int]] = []  # (old start, new start, length) of equal runs
         paragraphs = SequenceMatcher(None, [old[a:b] for a, b in old_spans], [new[a:b] for a, b in new_spans],
                                      autojunk=False)
@@ -77,6 +90,8 @@ class OffsetMap:
         new_parts = _split_words(self.new[new_start:new_end])
         if not old_parts or not new_parts or max(len(old_parts), len(new_parts)) > MAX_REGION_WORDS:
             return  # too large to compare word by word: its passages are found by quote or fuzzily
+        if self.budget is not None:
+            self.budget.charge(len(old_parts) * len(new_parts))
         matcher = SequenceMatcher(None, [word for _, word in old_parts], [word for _, word in new_parts],
                                   autojunk=False)
         for a, b, size in matcher.get_matching_blocks():
@@ -131,14 +146,17 @@ def _split_words(text: str) -> list[tuple[int, str]]:
 
 
 def locate(quote: str, prefix: str, suffix: str, position: int, new: str,
-           offsets: Callable[[], OffsetMap | None]) -> Located | None:
+           offsets: Callable[[], OffsetMap | None], budget: Budget | None = None) -> Located | None:
     """Where the passage ``quote`` (at ``position`` of the old text) is in ``new``, or ``None``.
 
     ``offsets`` gives the map from the old text to ``new`` (``None`` when they are the same); it
     is called only when the quote is not found exactly once, as it costs a comparison.
+    Raises :class:`~wiki.budget.OverBudget` when ``budget`` cannot pay for the next step.
     """
     if not quote:
         return None
+    if budget is not None:
+        budget.charge(len(new) // SEARCH_COST + 1)
     found = occurrences(new, quote)
     if len(found) == 1:
         return Located(found[0], found[0] + len(quote), "exact")
@@ -155,10 +173,11 @@ def locate(quote: str, prefix: str, suffix: str, position: int, new: str,
             return Located(start, end, "mapped")
     if new[position:position + len(quote)] == quote:
         return Located(position, position + len(quote), "position")
-    return _fuzzy(quote, prefix, suffix, new, mapped)
+    return _fuzzy(quote, prefix, suffix, new, mapped, budget)
 
 
-def _fuzzy(quote: str, prefix: str, suffix: str, new: str, mapped: tuple[int, int] | None) -> Located | None:
+def _fuzzy(quote: str, prefix: str, suffix: str, new: str, mapped: tuple[int, int] | None,
+           budget: Budget | None) -> Located | None:
     """The passage as edited: the mapped region, or the text between the remembered context, if it
     is still close to the quote."""
     candidates: list[tuple[int, int]] = []
@@ -176,13 +195,27 @@ def _fuzzy(quote: str, prefix: str, suffix: str, new: str, mapped: tuple[int, in
         start, end = _trim(new, start, end)
         if end <= start or end - start > 3 * len(quote) + 50:
             continue
-        matcher = SequenceMatcher(None, quote, new[start:end], autojunk=False)
-        if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
-            continue  # cheap upper bounds first: ratio() is quadratic in the worst case
-        ratio = matcher.ratio()
+        ratio = similarity(quote, new[start:end], best_ratio, budget)
         if ratio >= best_ratio:
             best, best_ratio = Located(start, end, "fuzzy"), ratio
     return best
+
+
+def similarity(quote: str, text: str, at_least: float, budget: Budget | None = None) -> float:
+    """How alike ``quote`` and ``text`` are (0 to 1; 0 when surely under ``at_least``): character
+    by character for short passages, word by word for long ones."""
+    if len(quote) * len(text) <= CHARACTER_COMPARISON_MAX:
+        matcher = SequenceMatcher(None, quote, text, autojunk=False)
+        units = len(quote) * len(text)
+    else:
+        quote_words, text_words = quote.split(" "), text.split(" ")
+        matcher = SequenceMatcher(None, quote_words, text_words, autojunk=False)
+        units = len(quote_words) * len(text_words)
+    if matcher.real_quick_ratio() < at_least or matcher.quick_ratio() < at_least:
+        return 0.0  # cheap upper bounds first: ratio() is quadratic in the worst case
+    if budget is not None:
+        budget.charge(units)
+    return matcher.ratio()
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -4,6 +4,12 @@ which passages to highlight, which paragraphs are contested and which threads ar
 Everything is keyed by object ids: a page's plain text by its blob id, a thread's place by the
 current blob and the thread's anchor, the map between two texts by their two blob ids. A page
 view after an edit re-finds only what the edit moved; every later view is lookups.
+
+Places are kept in this process and in the instance's place index (:mod:`wiki.places`), shared by
+every worker. Finding them costs a request's :class:`~wiki.budget.Budget`: the threads it cannot
+pay for are shown "not placed yet" (never dropped, never called outdated) and placed by the
+backlog's thread, so a page with hundreds of costly threads answers in time and, once placed,
+stays fast for everyone.
 """
 
 from __future__ import annotations
@@ -11,11 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .anchoring import Located, OffsetMap, locate, occurrences
+from .backlog import Backlog
+from .budget import Budget, OverBudget
 from .errors import N_, WikiError
 from .passages import Passages, mark_block, normalize, passages_of, split_blocks
+from .places import PlaceIndex, anchor_key
 from .render import Renderer
 from .store import LRUCache, Store
 from .store.comment_model import CONTEXT_CHARS, MAX_QUOTE_CHARS, Anchor, Entry, Thread
+
+RENDER_COST = 20  # budget units per byte of a page rendered to find an old text
 
 
 class PassageNotFound(WikiError):
@@ -26,16 +37,18 @@ class PassageNotFound(WikiError):
 
 @dataclass(frozen=True)
 class Placed:
-    """A thread and where its passage is now (``located`` is None when it is outdated)."""
+    """A thread and where its passage is now (``located`` is None when it is outdated, or not
+    placed yet: ``pending``)."""
 
     thread: Thread
     located: Located | None
-    passage: str  # the passage as it reads now, or as quoted when outdated
-    paragraph: int  # 1-based number of the paragraph it starts in; 0 when outdated
+    passage: str  # the passage as it reads now, or as quoted when outdated or pending
+    paragraph: int  # 1-based number of the paragraph it starts in; 0 when outdated or pending
+    pending: bool = False  # not placed within the request's budget: being placed in the background
 
     @property
     def outdated(self) -> bool:
-        return self.located is None
+        return self.located is None and not self.pending
 
 
 @dataclass(frozen=True)
@@ -59,24 +72,33 @@ class Discussion:
     def outdated(self) -> tuple[Placed, ...]:
         return tuple(placed for placed in self.placed if placed.outdated)
 
+    @property
+    def pending(self) -> tuple[Placed, ...]:
+        return tuple(placed for placed in self.placed if placed.pending)
+
 
 class Discussions:
     """Places threads on pages; one per app, thread-safe (its caches are)."""
 
-    def __init__(self, store: Store, renderer: Renderer) -> None:
+    def __init__(self, store: Store, renderer: Renderer, places: PlaceIndex | None = None, *,
+                 background: bool = True) -> None:
         self.store = store
         self.renderer = renderer
+        self.places = places
+        self.backlog: Backlog[tuple[str, Anchor]] = Backlog(self._place_later, start=background)
         self._passages: LRUCache[str, Passages] = LRUCache(2048)
         self._offsets: LRUCache[tuple[str, str], OffsetMap | None] = LRUCache(512)
-        self._places: LRUCache[tuple[str, Anchor], Located | None] = LRUCache(100_000)
+        self._places: LRUCache[tuple[str, str], tuple[Located | None]] = LRUCache(100_000)
         self._comment_html: LRUCache[str, str] = LRUCache(20_000)
         self._discussions: LRUCache[tuple[object, ...], Discussion] = LRUCache(256)
 
-    def passages(self, blob: str) -> Passages:
+    def passages(self, blob: str, budget: Budget | None = None) -> Passages:
         """The rendered page text of ``blob`` (a page's blob id) as paragraphs and plain text."""
         def load() -> Passages:
-            text = self.store.reader.blob(blob).decode("utf-8", "replace")
-            return passages_of(self.renderer.render(text, cache_key=blob).html)
+            data = self.store.reader.blob(blob)
+            if budget is not None:
+                budget.charge(len(data) * RENDER_COST)
+            return passages_of(self.renderer.render(data.decode("utf-8", "replace"), cache_key=blob).html)
 
         return self._passages.get_or_compute(blob, load)
 
@@ -87,19 +109,63 @@ class Discussions:
 
     # ------------------------------------------------------------------ placing threads
 
-    def place(self, thread: Thread, blob: str | None) -> Placed:
+    def place(self, thread: Thread, blob: str | None, budget: Budget | None = None) -> Placed:
         """Where ``thread``'s passage is in the page text ``blob`` (None: the page is gone)."""
-        anchor = thread.anchor
-        located = None
-        if blob is not None and anchor.blob:
-            located = self._places.get_or_compute((blob, anchor), lambda: self._locate(anchor, blob))
+        return self.place_all([thread], blob, budget)[0]
+
+    def place_all(self, threads: list[Thread], blob: str | None, budget: Budget | None = None) -> list[Placed]:
+        """The threads' passages in the page text ``blob``: from this process's cache, then the
+        place index, then found while ``budget`` lasts; the rest are pending (and queued)."""
+        if blob is None:
+            return [Placed(thread, None, thread.anchor.quote, 0) for thread in threads]
+        keys = {thread.number: anchor_key(thread.anchor) for thread in threads if thread.anchor.blob}
+        known: dict[str, tuple[Located | None]] = {}
+        for key in keys.values():
+            if key not in known and (hit := self._places.lookup((blob, key))) is not None:
+                known[key] = hit
+        missing = [key for key in dict.fromkeys(keys.values()) if key not in known]
+        if missing and self.places is not None:
+            for key, located in self.places.get_many(blob, missing).items():
+                known[key] = (located,)
+                self._places.put((blob, key), (located,))
+        pending: list[tuple[str, Anchor]] = []
+        placed = []
+        for thread in threads:
+            key = keys.get(thread.number)
+            if key is not None and key not in known:
+                try:
+                    known[key] = (self._locate(thread.anchor, blob, budget),)
+                except OverBudget:
+                    pending.append((blob, thread.anchor))
+                    placed.append(Placed(thread, None, thread.anchor.quote, 0, pending=True))
+                    continue
+                self._remember(blob, key, known[key][0])
+            placed.append(self._placed(thread, blob, known[key][0] if key is not None else None))
+        if pending:
+            self.backlog.add(pending)
+        return placed
+
+    def _placed(self, thread: Thread, blob: str, located: Located | None) -> Placed:
         if located is None:
-            return Placed(thread, None, anchor.quote, 0)
-        passages = self.passages(blob)  # type: ignore[arg-type]
+            return Placed(thread, None, thread.anchor.quote, 0)
+        passages = self.passages(blob)
         return Placed(thread, located, passages.text[located.start:located.end],
                       passages.block_at(located.start) + 1)
 
-    def _locate(self, anchor: Anchor, blob: str) -> Located | None:
+    def _remember(self, blob: str, key: str, located: Located | None) -> None:
+        self._places.put((blob, key), (located,))
+        if self.places is not None:
+            self.places.put((blob, key), located)
+
+    def _place_later(self, item: tuple[str, Anchor]) -> None:
+        """The backlog's work: place one anchor, unless another worker has it or did it."""
+        blob, anchor = item
+        key = anchor_key(anchor)
+        if (blob, key) in self._places or (self.places is not None and not self.places.claim((blob, key))):
+            return
+        self._remember(blob, key, self._locate(anchor, blob, None))
+
+    def _locate(self, anchor: Anchor, blob: str, budget: Budget | None) -> Located | None:
         try:
             new = self.passages(blob).text
         except (KeyError, ValueError):
@@ -109,29 +175,36 @@ class Discussions:
             if anchor.blob == blob:
                 return None
             def compare() -> OffsetMap:
-                before, after = self.passages(anchor.blob), self.passages(blob)
+                before, after = self.passages(anchor.blob, budget), self.passages(blob)
                 return OffsetMap(before.text, after.text, [(b.start, b.end) for b in before.blocks],
-                                 [(b.start, b.end) for b in after.blocks])
+                                 [(b.start, b.end) for b in after.blocks], budget)
 
             return self._offsets.get_or_compute((anchor.blob, blob), compare)
 
         try:
-            return locate(anchor.quote, anchor.prefix, anchor.suffix, anchor.position, new, offsets)
+            return locate(anchor.quote, anchor.prefix, anchor.suffix, anchor.position, new, offsets, budget)
         except WikiError:
             return None
 
-    def discussion(self, threads: list[Thread], blob: str | None, html: str | None = None) -> Discussion:
+    def discussion(self, threads: list[Thread], blob: str | None, html: str | None = None,
+                   budget: Budget | None = None) -> Discussion:
         """The threads placed on page text ``blob``, and its paragraphs with open passages marked.
 
         ``html`` is the page as shown (links to missing pages styled): the same text, so the same
         paragraphs, which are then taken from it. Cached by the blob, the HTML and each thread's
-        last event, so a view that nothing changed costs lookups."""
+        last event, so a view that nothing changed costs lookups; not while threads are pending."""
         key = (blob, html, tuple((thread.number, thread.state, len(thread.entries), thread.entries[-1].name)
                                  for thread in threads))
-        return self._discussions.get_or_compute(key, lambda: self._discussion(threads, blob, html))
+        found = self._discussions.lookup(key)
+        if found is None:
+            found = self._discussion(threads, blob, html, budget)
+            if not found.pending:
+                self._discussions.put(key, found)
+        return found
 
-    def _discussion(self, threads: list[Thread], blob: str | None, html: str | None) -> Discussion:
-        placed = tuple(self.place(thread, blob) for thread in threads)
+    def _discussion(self, threads: list[Thread], blob: str | None, html: str | None,
+                    budget: Budget | None) -> Discussion:
+        placed = tuple(self.place_all(threads, blob, budget))
         if blob is None:
             return Discussion((), placed)
         passages = self.passages(blob)

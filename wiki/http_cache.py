@@ -38,6 +38,11 @@ def document_token() -> tuple[str, ...]:
     return g.document_token
 
 
+def mark_incomplete() -> None:
+    """This answer is degraded (work left for the background): it is neither shared nor kept."""
+    g.answer_incomplete = True
+
+
 def _etag() -> str | None:
     """This request's ETag, or ``None`` when its answer must not be shared."""
     if request.method not in ("GET", "HEAD") or request.endpoint not in CACHEABLE:
@@ -82,6 +87,7 @@ def init_app(app: Flask) -> None:
             return response
         shareable = (etag is not None and response.status_code == 200 and not response.headers.getlist("Set-Cookie")
                      and not session.get("_flashes") and not current_user.is_authenticated
+                     and not g.get("answer_incomplete")
                      and (response.direct_passthrough or b'name="csrf_token"' not in response.get_data()))
         if shareable:
             _public(response, etag)  # type: ignore[arg-type]

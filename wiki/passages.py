@@ -10,6 +10,7 @@ boundaries so the HTML stays well-formed.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from html import escape, unescape
 
@@ -117,9 +118,23 @@ def mark_block(block: Block, marks: list[tuple[int, int, str]]) -> str:
     pending_space = False
     seen_text = False
 
+    # The classes between each two consecutive mark boundaries, swept once: a paragraph with
+    # hundreds of marks costs a lookup per character, not a pass over every mark.
+    bounds = sorted({offset for start, end, _css in relevant for offset in (start, end)})
+    changes: dict[int, list[tuple[str, int]]] = {}
+    for start, end, css in relevant:
+        changes.setdefault(start, []).append((css, 1))
+        changes.setdefault(end, []).append((css, -1))
+    open_count: dict[str, int] = {}
+    segment_css: list[str | None] = []
+    for bound in bounds:
+        for css, step in changes[bound]:
+            open_count[css] = open_count.get(css, 0) + step
+        segment_css.append(" ".join(sorted(css for css, count in open_count.items() if count > 0)) or None)
+
     def wanted(position: int) -> str | None:
-        classes = sorted({css for start, end, css in relevant if start <= position < end})
-        return " ".join(classes) or None
+        index = bisect_right(bounds, position) - 1
+        return segment_css[index] if index >= 0 else None
 
     for match in _TOKEN.finditer(block.html):
         token = match.group(0)

@@ -184,8 +184,11 @@ SCHEMAS: dict[str, Any] = {
         "state": {"type": "string", "enum": ["open", "resolved"]}, "author": STRING, "group": GROUP,
         "updated": TIMESTAMP,
         "outdated": {"type": "boolean", "description": "The passage is no longer in the current text."},
-        "passage": {"type": "string", "description": "The passage as it reads now (as quoted when outdated)."},
-        "paragraph": {"type": "integer", "description": "The paragraph it starts in (0 when outdated)."},
+        "pending": {"type": "boolean", "description": "Not placed yet: finding the passage in the current text "
+                    "took longer than one request may spend; the wiki finishes in the background, ask again."},
+        "passage": {"type": "string", "description": "The passage as it reads now (as quoted when outdated or "
+                    "pending)."},
+        "paragraph": {"type": "integer", "description": "The paragraph it starts in (0 when outdated or pending)."},
         "anchor": ref("Anchor"), "entries": {"type": "array", "items": ref("ThreadEntry")}}},
     "ThreadWrite": {"type": "object", "additionalProperties": False, "required": ["page", "rev", "text"],
                     "properties": {

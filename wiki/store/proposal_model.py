@@ -40,6 +40,7 @@ class Conflict:
     agreed_text: str
 
 
+MARKER = "<<<<<<< your version"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,100 @@
+"""Work a request had no budget for, done by one background thread of this process.
+
+Requests add keys; the thread takes them oldest first and calls ``work(key)``, which stores its
+result where every worker finds it (see :mod:`wiki.places`), so a key lost with a killed process
+is simply added again by the next request that misses it. Bounded: past ``capacity`` waiting
+keys, new ones are dropped (they too come back with a later request).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+log = logging.getLogger(__name__)
+
+
+class Backlog(Generic[K]):
+    def __init__(self, work: Callable[[K], None], *, capacity: int = 20_000, pause: float = 0.002,
+                 start: bool = True) -> None:
+        self.work = work
+        self.capacity = capacity
+        self.pause = pause  # between keys, so the worker's requests get the interpreter often
+        self.start = start  # False: nothing runs until run_all() (tests that look at the waiting state)
+        self._waiting: OrderedDict[K, None] = OrderedDict()
+        self._busy = 0
+        self._condition = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def add(self, keys: list[K]) -> None:
+        with self._condition:
+            for key in keys:
+                if key not in self._waiting and len(self._waiting) < self.capacity:
+                    self._waiting[key] = None
+            self._condition.notify()
+        if self.start:
+            self._ensure_thread()
+
+    def __len__(self) -> int:
+        with self._condition:
+            return len(self._waiting) + self._busy
+
+    def _ensure_thread(self) -> None:
+        """One thread per process, started after a fork (gunicorn forks workers after loading)."""
+        with self._condition:
+            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="wiki-backlog", daemon=True)
+            self._thread.start()
+
+    def _take(self) -> K:
+        with self._condition:
+            while not self._waiting:
+                self._condition.wait()
+            key, _ = self._waiting.popitem(last=False)
+            self._busy += 1
+            return key
+
+    def _do(self, key: K) -> None:
+        try:
+            self.work(key)
+        except Exception:  # one bad key must not stop the others; it is logged and dropped
+            log.exception("background work on %r failed", key)
+        finally:
+            with self._condition:
+                self._busy -= 1
+                self._condition.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            self._do(self._take())
+            time.sleep(self.pause)
+
+    def run_all(self) -> None:
+        """Do every waiting key now, in this thread."""
+        while True:
+            with self._condition:
+                if not self._waiting:
+                    return
+                key, _ = self._waiting.popitem(last=False)
+                self._busy += 1
+            self._do(key)
+
+    def wait(self, timeout: float = 30) -> bool:
+        """Whether the backlog emptied within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while self._waiting or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._condition.wait(left)
+        return True
