@@ -19,7 +19,7 @@ import pytest
 from wiki.store import ATTRIBUTION_NOTES_REF, Author
 
 from .conftest import USERS, git
-from .test_git_http import Wiki, serve
+from .support.git_http import Wiki, serve
 
 CONFLICTED = (b"# Mandate\n\n<<<<<<< your version\nOurs.\n=======\nTheirs.\n>>>>>>> their version\n")
 
