@@ -10,6 +10,7 @@ from pathlib import Path
 
 from wiki import create_app
 from wiki.database import DatabaseUnavailable
+from wiki.settings import InvalidSetting
 
 # gunicorn's Arbiter.WORKER_BOOT_ERROR: a worker that exits with it stops the whole server ("Worker
 # failed to boot") instead of being replaced by another that fails the same way, thousands of times.
@@ -41,6 +42,11 @@ except DatabaseUnavailable as error:  # one clear line for the operator, not a t
     if not first_to_fail():
         raise SystemExit(SIBLING_FAILED) from None
     sys.stderr.write(f"Living Wiki cannot start: {error.format_message()}\n")
+    raise SystemExit(WORKER_BOOT_ERROR) from None
+except InvalidSetting as error:  # the same for a wrong setting: one line naming it, the server stops
+    if not first_to_fail():
+        raise SystemExit(SIBLING_FAILED) from None
+    sys.stderr.write(f"Living Wiki cannot start: {error.code}\n")
     raise SystemExit(WORKER_BOOT_ERROR) from None
 
 # Bring the search index up to date off the request path (one process of several does the work),

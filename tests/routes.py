@@ -239,10 +239,10 @@ ROUTES: list[Route] = [
     Route("git_http.info_refs", "GET", "/content.git/info/refs?service=git-upload-pack", EVERYONE,
           private_anonymous=401, basic_auth=True),
     Route("git_http.info_refs", "GET", "/content.git/info/refs?service=git-receive-pack",
-          roles(401, 403, 403, 403, 200), private_anonymous=401, basic_auth=True),
+          roles(401, 403, 200), private_anonymous=401, basic_auth=True),  # editors push to their proposals
     Route("git_http.upload_pack", "POST", "/content.git/git-upload-pack", EVERYONE, private_anonymous=401,
           basic_auth=True, headers={"Content-Type": "application/x-git-upload-pack-request"}),
-    Route("git_http.receive_pack", "POST", "/content.git/git-receive-pack", roles(401, 403, 403, 403, 200),
+    Route("git_http.receive_pack", "POST", "/content.git/git-receive-pack", roles(401, 403, 200),
           private_anonymous=401, basic_auth=True,
           headers={"Content-Type": "application/x-git-receive-pack-request"}),
     Route("git_http.elsewhere", "GET", "/content.git/HEAD", roles(404, 404, 404), private_anonymous=404),

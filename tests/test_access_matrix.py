@@ -7,11 +7,7 @@ ending every other session. (Basic cases live in test_views.py; these extend the
 
 from __future__ import annotations
 
-import base64
-import io
 import re
-import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -19,100 +15,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from wiki.store import Author
-
 from .conftest import PASSWORD, Auth, csrf_token, git, make_app
-from .routes import LOGIN, OPEN_ROUTES, ROLES, ROUTES, Route
-
-REDIRECTING = frozenset({"auth.logout", "site.new_page"})  # routes whose 302 is not a login prompt
-MATRIX_AUTHOR = Author(name="Matrix", email="matrix@example.org", username="matrix", group="governments")
-
-
-def prepare(app: Flask) -> dict[str, str]:
-    """Create the pages the table's rows act on; return the placeholders for URLs and forms."""
-    store = app.extensions["wiki_store"]
-    for page in {route.page for route in ROUTES if route.page} | {"Matrix/Revert"}:
-        store.save_page(page, f"# {page}\n\nfirst version\n", base=store.head(), author=MATRIX_AUTHOR, summary="v1")
-    for page in ("Matrix/Attach", "Matrix/Attach_del"):
-        store.save_page(page, "# Attachments\n", base=store.head(), author=MATRIX_AUTHOR, summary="v1")
-        store.save_attachment(page, "notes.txt", b"attached notes\n", author=MATRIX_AUTHOR, summary="attach")
-    rev = store.head()
-    with app.test_request_context():  # a comment thread on Home's first paragraph, for the API's comment rows
-        anchor = app.extensions["wiki_discussions"].anchor(store.page_blob_id("Home"), store.head(), paragraph=1)
-        thread = store.comments.start("Home", anchor, "comment", "From the matrix.", proposal=None,
-                                      author=MATRIX_AUTHOR)
-    users, tokens = app.extensions["wiki_users"], app.extensions["wiki_tokens"]
-    tokens.create(users.require("admin"), "Matrix token", "read", int(time.time()) + 86400)  # token 1
-    bearer = {role: tokens.create(users.require(role), "Matrix API", "write", int(time.time()) + 86400)[1]
-              for role in ROLES if role != "anonymous"}
-    proposal = store.proposals.create("Matrix proposal", "Why.", author=MATRIX_AUTHOR).number
-    store.proposals.pages_of(proposal).save_page("Matrix/Proposed", "# Proposed\n", base=store.head(),
-                                                 author=MATRIX_AUTHOR, summary="proposed")
-    store.save_page("Matrix/Revert", "# Revert\n\nsecond version\n", base=store.head(), author=MATRIX_AUTHOR,
-                    summary="v2")
-    return {"rev": rev, "head": store.head(), "home_change": store.last_change("Home").id,
-            "proposal": str(proposal), "proposal_head": store.proposals.get(proposal).head,
-            "tomorrow": (datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
-            "api_endorse_change": store.last_change("Matrix/Api_endorse").id, "thread": str(thread),
-            **{f"bearer_{role}": secret for role, secret in bearer.items()}}
-
-
-def call(client: FlaskClient, route: Route, values: dict[str, str], role: str = "anonymous"):  # noqa: ANN201
-    """Call ``route`` as a browser would (forms carry the session's CSRF token), or as git would
-    (HTTP Basic credentials of the role, a raw body)."""
-    url = route.url.format(page=route.page, **values)
-    headers = dict(route.headers)
-    if route.basic_auth:
-        if role != "anonymous":
-            headers["Authorization"] = "Basic " + base64.b64encode(f"{role}:{PASSWORD}".encode()).decode()
-        body = b"0000" if route.method == "POST" else None  # a flush packet: git's smallest request
-        return client.open(url, method=route.method, headers=headers, data=body)
-    if route.bearer:  # the API: the role's token, no session, a JSON body
-        if role != "anonymous":
-            headers["Authorization"] = f"Bearer {values[f'bearer_{role}']}"
-        body = {key: value.format(page=route.page, **values) if isinstance(value, str) else value
-                for key, value in route.json.items()} if route.json is not None else None
-        return client.open(url, method=route.method, headers=headers, json=body)
-    if route.method == "GET":
-        return client.get(url, headers=headers)
-    data = {key: value.format(page=route.page, **values) for key, value in route.data.items()}
-    data["csrf_token"] = csrf_token(client, "/-/login")
-    for name, (filename, content) in route.files.items():
-        data[name] = (io.BytesIO(content), filename)  # type: ignore[assignment]
-    return client.open(url, method=route.method, data=data, headers=headers)
-
-
-def expected(route: Route, role: str, public: bool) -> int:
-    if role == "anonymous" and not public:
-        return route.private_anonymous
-    return route.expect[role]
+from .routes import ROLES, ROUTES
+from .support.matrix import call, check_matrix, prepare
 
 
 @pytest.mark.parametrize("public", [True, False], ids=["public", "private"])
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(tmp_path: Path, role: str, public: bool) -> None:
     check_matrix(make_app(tmp_path / "i", PUBLIC_READ=public), role, public)
-
-
-def check_matrix(app: Flask, role: str, public: bool) -> None:
-    """Call every route of the table as ``role`` and compare each answer with the table."""
-    values = prepare(app)
-    mismatches = []
-    for route in ROUTES:
-        client = app.test_client()  # a fresh session per row: a logout row does not affect the next
-        if role != "anonymous" and not route.basic_auth and not route.bearer:
-            assert Auth(client).login(role).status_code == 302
-        response = call(client, route, values, role)
-        want = expected(route, role, public)
-        if response.status_code != want:
-            mismatches.append(f"{route.id}: {response.status_code}, expected {want}")
-        elif (role == "anonymous" and want == LOGIN and route.endpoint not in OPEN_ROUTES
-              and (not public or route.endpoint not in REDIRECTING)):
-            location = response.headers.get("Location", "")
-            if not location.startswith("/-/login?next="):
-                mismatches.append(f"{route.id}: redirected to {location!r}, not to the login form")
-        response.close()
-    assert mismatches == []
 
 
 def test_every_route_is_in_the_table(app: Flask) -> None:

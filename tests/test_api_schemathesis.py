@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +20,7 @@ import pytest
 
 from wiki import create_app
 
-from .test_storm import ROOT, free_port
+from .support.servers import BIN, gunicorn
 
 MAX_TIME = 90  # seconds of fuzzing
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -40,39 +38,15 @@ def served(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
     admin = app.extensions["wiki_users"].create("fuzzer", "fuzzer password", group="governments", role="admin")
     secret = app.extensions["wiki_tokens"].create(admin, "schemathesis", "write", int(time.time()) + 3600)[1]
     app.extensions["wiki_store"].close()
-    port = free_port()
     access_log = tmp_path / "access.log"
-    output = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--no-control-socket", "--timeout", "60", "--limit-request-line", "8190", "--access-logfile", str(access_log),
-         "wsgi:app"],
-        cwd=ROOT, env={**os.environ, "WIKI_INSTANCE_PATH": str(instance)}, stdout=output, stderr=output)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/api/v1/openapi.json", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "gunicorn did not start"
-            time.sleep(0.1)
-        yield port, secret, access_log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        output.close()
+    options = ("--timeout", "60", "--limit-request-line", "8190", "--access-logfile", str(access_log))
+    with gunicorn(instance, log=tmp_path / "gunicorn.log", ready="/-/api/v1/openapi.json", args=options) as served:
+        yield served.port, secret, access_log
 
 
 def test_schemathesis_finds_nothing(served: tuple[int, str, Path], tmp_path: Path) -> None:
     port, secret, access_log = served
-    command = [str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(CONFIG), "run",
+    command = [str(BIN / "schemathesis"), "--config-file", str(CONFIG), "run",
                f"http://127.0.0.1:{port}/-/api/v1/openapi.json", "--checks", "all",
                "-H", f"Authorization: Bearer {secret}", "--max-time", str(MAX_TIME), "--workers", "1",
                "--suppress-health-check", "filter_too_much",  # generation noise, not an API failure

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import sqlite3
+import stat
 import subprocess
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -144,3 +148,137 @@ def test_check_finds_a_damaged_user_database(app: Flask, runner) -> None:  # noq
     path.write_bytes(bytes(data))
     result = runner.invoke(args=["check"])
     assert result.exit_code == 1 and "users:" in result.output, result.output
+
+
+# --------------------------------------------------------------------------- verified, private, complete
+
+
+def test_backup_is_private_verified_and_carries_config(tmp_path: Path) -> None:
+    """config.py (SECRET_KEY, GROUPS) is in the archive; the archive, the accounts database and
+    the restored settings are readable by their owner only; restore says what it restored."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text("SECRET_KEY = 'kept-across'\nSITE_NAME = 'Restored wiki'\n")
+    app = create_app({"TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}, instance_path=str(instance))
+    app.extensions["wiki_users"].create("ann", PASSWORD, group="governments", role="admin")
+    assert stat.S_IMODE(Path(app.config["USER_DATABASE"]).stat().st_mode) == 0o600
+    archive = tmp_path / "backup.tar.gz"
+    result = app.test_cli_runner().invoke(args=["backup", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert "1 users and config.py backed up to" in result.output
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+    with tarfile.open(archive) as tar:
+        assert sorted(tar.getnames()) == ["config.py", "content.bundle", "manifest.json", "users.sqlite3"]
+        assert {member.mode for member in tar.getmembers()} == {0o600}
+    assert [path.name for path in tmp_path.iterdir() if "partial" in path.name] == []
+
+    checked = app.test_cli_runner().invoke(args=["backup", "--check", str(archive)])
+    assert checked.exit_code == 0 and "verified" in checked.output, checked.output
+
+    restored = fresh_app(tmp_path / "restored")
+    (tmp_path / "restored" / "config.py").unlink(missing_ok=True)
+    result = restored.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 0, result.output
+    config = tmp_path / "restored" / "config.py"
+    assert "SECRET_KEY = 'kept-across'" in config.read_text() and stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert f"Restored the settings into {config}" in result.output
+    assert "Restored 1 users" in result.output and "main at " in result.output
+    assert "1 branches, 0 tags" in result.output
+    assert stat.S_IMODE(Path(restored.config["USER_DATABASE"]).stat().st_mode) == 0o600
+    again = create_app({"TESTING": True}, instance_path=str(tmp_path / "restored"))
+    assert again.config["SECRET_KEY"] == "kept-across" and again.config["SITE_NAME"] == "Restored wiki"
+
+
+def test_restore_keeps_an_instances_own_settings(app: Flask, tmp_path: Path) -> None:
+    (Path(app.instance_path) / "config.py").write_text("SECRET_KEY = 'old'\n")
+    archive = tmp_path / "backup.tar.gz"
+    assert app.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
+    target = tmp_path / "restored"
+    target.mkdir()
+    (target / "config.py").write_text("SECRET_KEY = 'new'\nSITE_NAME = 'Mine'\n")
+    restored = fresh_app(target)
+    result = restored.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert (target / "config.py").read_text() == "SECRET_KEY = 'new'\nSITE_NAME = 'Mine'\n"
+    assert (target / "config.from-backup.py").read_text() == "SECRET_KEY = 'old'\n"
+    assert "merge them into" in result.output
+
+
+def _rewrite(archive: Path, change: Callable[[dict[str, bytes]], None]) -> None:
+    """Rewrite the archive's members through ``change`` (a tampered or damaged copy)."""
+    with tarfile.open(archive) as tar:
+        members = {member.name: tar.extractfile(member).read() for member in tar.getmembers()}
+    change(members)
+    archive.unlink()
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def _list_another_ref(members: dict[str, bytes]) -> None:
+    manifest = json.loads(members["manifest.json"])
+    manifest["refs"]["refs/heads/proposals/7"] = manifest["refs"]["refs/heads/main"]
+    members["manifest.json"] = json.dumps(manifest).encode()
+
+
+def _list_no_main(members: dict[str, bytes]) -> None:
+    manifest = json.loads(members["manifest.json"])
+    del manifest["refs"]["refs/heads/main"]
+    members["manifest.json"] = json.dumps(manifest).encode()
+
+
+def _truncate_bundle(members: dict[str, bytes]) -> None:
+    members["content.bundle"] = members["content.bundle"][:-200]
+
+
+def _damage_accounts(members: dict[str, bytes]) -> None:
+    members["users.sqlite3"] = b"NOT SQLITE AT ALL" + members["users.sqlite3"][17:]
+
+
+def _drop_config(members: dict[str, bytes]) -> None:
+    manifest = json.loads(members["manifest.json"])
+    manifest["config"] = True
+    members["manifest.json"] = json.dumps(manifest).encode()
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (_list_another_ref, "missing or different: refs/heads/proposals/7"),
+    (_list_no_main, "the manifest lists no refs/heads/main"),
+    (_truncate_bundle, "the content bundle is damaged"),
+    (_damage_accounts, "the accounts file is damaged"),
+    (_drop_config, "the manifest lists config.py, which is missing"),
+])
+def test_backup_check_finds_a_damaged_archive(app: Flask, tmp_path: Path,
+                                               damage: Callable[[dict[str, bytes]], None], message: str) -> None:
+    archive = tmp_path / "backup.tar.gz"
+    assert app.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
+    _rewrite(archive, damage)
+    result = app.test_cli_runner().invoke(args=["backup", "--check", str(archive)])
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert result.output.count("\n") == 1 and result.output.startswith(f"Error: {archive}")
+    assert archive.exists()  # --check never removes what it was asked to look at
+
+
+def test_a_backup_that_fails_verification_is_not_left_behind(app: Flask, tmp_path: Path) -> None:
+    """An accounts database whose index lost its entries still opens and counts its users, and
+    SQLite's backup API copies it as it is; the verification's integrity check finds it, the
+    command exits 1, and no archive (nor a partial one) remains."""
+    path = Path(app.config["USER_DATABASE"])
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        page = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'users_username_folded'").fetchone()[0]
+    data = bytearray(path.read_bytes())
+    header = (page - 1) * page_size
+    assert data[header] == 0x0A  # a leaf page of an index
+    data[header + 3: header + 5] = b"\0\0"  # its cells are gone
+    path.write_bytes(bytes(data))
+    archive = tmp_path / "backups" / "backup.tar.gz"
+    archive.parent.mkdir()
+    result = app.test_cli_runner().invoke(args=["backup", str(archive)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {archive}: the accounts file is damaged: "), result.output
+    assert "users_username_folded" in result.output
+    assert list(archive.parent.iterdir()) == []

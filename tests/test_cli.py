@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from .conftest import csrf_token
+from .support.servers import gunicorn
 
 
 def test_users_create_with_password_stdin_and_login(app: Flask, runner: FlaskCliRunner) -> None:
@@ -76,12 +75,6 @@ def test_init_creates_admin_once(tmp_path: Path) -> None:
     assert "Created the account" not in app.test_cli_runner().invoke(args=["init"]).output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_fresh_instance_served_by_gunicorn(tmp_path: Path) -> None:
     """What `make run` does: init a new instance (config, users, seeded repo), then gunicorn, 2 workers."""
     instance = tmp_path / "instance"
@@ -92,21 +85,6 @@ def test_fresh_instance_served_by_gunicorn(tmp_path: Path) -> None:
     assert init.returncode == 0, init.stderr
     assert "SECRET_KEY" in (instance / "config.py").read_text()
     assert (instance / "content.git" / "HEAD").exists() and (instance / "users.sqlite3").exists()
-    port = _free_port()
-    server = subprocess.Popen([bin_dir / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                               "--no-control-socket", "wsgi:app"], env=env, cwd=Path(__file__).parent.parent,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        body = ""
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    body = response.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.2)
-        assert "Living Wiki" in body and "Enhanced Cooperation" in body
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
+    with gunicorn(instance, env=env) as served, urllib.request.urlopen(served.base + "/", timeout=5) as response:
+        body = response.read().decode()
+    assert "Living Wiki" in body and "Enhanced Cooperation" in body

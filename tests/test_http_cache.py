@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,8 +15,9 @@ from flask.testing import FlaskClient
 from wiki import create_app
 from wiki.store import Author
 
-from .conftest import Auth, save
-from .test_storm import CSRF_RE, PASSWORD, ROOT, Browser, free_port
+from .conftest import CSRF_RE, PASSWORD, Auth, save
+from .support.browser import Browser
+from .support.servers import BIN, ROOT, free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 AUTHOR = Author(name="Editor", email="e@example.org", username="writer", group="civil-society")
@@ -68,7 +68,7 @@ def behind_nginx(tmp_path: Path):  # noqa: ANN201
                                         display_name="Oscar Other")
     backend, front = free_port(), free_port()
     gunicorn = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{backend}",
+        [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{backend}",
          "--no-control-socket", "wsgi:app"], cwd=ROOT, env={**os.environ, "WIKI_INSTANCE_PATH": str(instance)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     conf = tmp_path / "nginx.conf"

@@ -3,12 +3,8 @@ two proposals are merged at once while an editor saves to main, and nothing is l
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +13,9 @@ from wiki import create_app
 from wiki.store import Author
 from wiki.users import DEFAULT_GROUPS
 
-from .test_storm import CSRF_RE, PASSWORD, ROOT, Browser, free_port
+from .conftest import CSRF_RE, PASSWORD
+from .support.browser import Browser
+from .support.servers import gunicorn
 
 
 @pytest.fixture
@@ -41,27 +39,9 @@ def wiki(tmp_path: Path):  # noqa: ANN201
                                                    base=store.head(), author=author, summary="draft")
         numbers.append(number)
     store.close()
-    port = free_port()
-    log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "3", "--bind", f"127.0.0.1:{port}",
-         "--no-control-socket", "--timeout", "60", "wsgi:app"],
-        cwd=ROOT, env={**os.environ, "WIKI_INSTANCE_PATH": str(instance)}, stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if Browser(port).request("GET", "/-/proposals")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "gunicorn did not start"
-            time.sleep(0.1)
-        yield port, app, numbers
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with gunicorn(instance, workers=3, log=tmp_path / "gunicorn.log", args=("--timeout", "60"),
+                  ready="/-/proposals") as served:
+        yield served.port, app, numbers
 
 
 def test_endorsements_merges_and_saves_at_once_lose_nothing(wiki) -> None:  # noqa: ANN001

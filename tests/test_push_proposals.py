@@ -18,7 +18,7 @@ from wiki.store import ATTRIBUTION_NOTES_REF, Author
 from wiki.store.proposals import META_REF
 
 from .conftest import git
-from .test_git_http import Wiki, serve
+from .support.git_http import Wiki, serve
 
 GOV = Author(name="Gov Writer", email="gov@example.org", username="gov", group="governments")
 ADMIN_GROUP = "international-organizations"  # the pusher's (admin's) group in tests/conftest.py

@@ -16,7 +16,7 @@ import pytest
 from wiki.store import ATTRIBUTION_NOTES_REF
 
 from .conftest import git
-from .test_git_http import TIMEOUT, Wiki, serve
+from .support.git_http import TIMEOUT, Wiki, serve
 
 NOW = int(time.time())
 DAY = 24 * 3600

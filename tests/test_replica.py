@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,11 +13,11 @@ import pytest
 
 from wiki import create_app
 
-from .test_postgres import postgres_socket, postgres_url  # noqa: F401 - fixtures
-from .test_storm import CSRF_RE, PASSWORD, ROOT, Browser, free_port
+from .conftest import CSRF_RE, PASSWORD
+from .support.browser import Browser
+from .support.servers import BIN, ROOT, free_port, gunicorn
 
-FLASK = str(Path(sys.executable).parent / "flask")
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+FLASK = str(BIN / "flask")
 
 
 def _config(instance: Path, database: str, extra: str = "") -> dict[str, str]:
@@ -29,44 +28,22 @@ def _config(instance: Path, database: str, extra: str = "") -> dict[str, str]:
     return {**os.environ, "WIKI_INSTANCE_PATH": str(instance)}
 
 
-def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    with log.open("w") as output:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen([GUNICORN, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-                                    "wsgi:app"], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if Browser(port).request("GET", "/")[0] == 200:
-                return process
-        except OSError:
-            pass
-        assert time.monotonic() < deadline and process.poll() is None, log.read_text(errors="replace")
-        time.sleep(0.1)
-
-
 @pytest.fixture
-def servers(tmp_path: Path, postgres_url: str):  # noqa: ANN201, F811
+def servers(tmp_path: Path, postgres_url: str):  # noqa: ANN201
     primary_port, replica_port = free_port(), free_port()
     primary_env = _config(tmp_path / "primary", postgres_url, f"REPLICAS = ['http://127.0.0.1:{replica_port}']\n")
     app = create_app(instance_path=str(tmp_path / "primary"))
     app.extensions["wiki_users"].create("writer", PASSWORD, group="civil-society", role="editor",
                                         display_name="Wendy Writer")
     app.extensions["wiki_store"].close()
-    primary = _serve(primary_env, primary_port, tmp_path / "primary.log")
-    processes = [primary]
-    try:
+    with gunicorn(tmp_path / "primary", port=primary_port, log=tmp_path / "primary.log", env=primary_env) as primary:
         replica_env = _config(tmp_path / "replica", postgres_url, "REPLICA_FETCH_SECONDS = 0.5\n")
         made = subprocess.run([FLASK, "--app", "wiki", "replica", "--primary", f"http://127.0.0.1:{primary_port}"],
                               env=replica_env, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert made.returncode == 0, made.stderr
         assert "PRIMARY_URL" in (tmp_path / "replica" / "config.py").read_text()
-        processes.append(_serve(replica_env, replica_port, tmp_path / "replica.log"))
-        yield primary_port, replica_port, primary
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
+        with gunicorn(tmp_path / "replica", port=replica_port, log=tmp_path / "replica.log", env=replica_env):
+            yield primary_port, replica_port, primary.process
 
 
 def test_a_replica_follows_its_primary_and_sends_writes_there(servers) -> None:  # noqa: ANN001

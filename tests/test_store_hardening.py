@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,60 +16,31 @@ from flask.testing import FlaskClient
 from wiki.store import Author, Store
 
 from .conftest import Auth, csrf_token, edit_form, git, save
-from .test_store_parts import fast_import, git_children
+from .support.gitrepo import fast_import, git_children
+from .support.servers import BIN, ROOT, gunicorn, http_status
 
-ROOT = Path(__file__).parent.parent
 ANN = Author(name="Ann Example", email="ann@example.org", username="ann", group="governments")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=20) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:  # not listening yet, or the connection broke
-        return 0
 
 
 def test_a_gunicorn_worker_whose_git_child_was_killed_keeps_answering(tmp_path: Path) -> None:
     env = {**os.environ, "WIKI_INSTANCE_PATH": str(tmp_path / "instance")}
-    bin_dir = Path(sys.executable).parent
-    init = subprocess.run([bin_dir / "flask", "--app", "wiki", "init"], env=env, capture_output=True, text=True,
+    init = subprocess.run([BIN / "flask", "--app", "wiki", "init"], env=env, capture_output=True, text=True,
                           timeout=60, cwd=ROOT)
     assert init.returncode == 0, init.stderr
-    port = _free_port()
-    server = subprocess.Popen([bin_dir / "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-                               "--no-control-socket", "wsgi:app"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while _get(f"{base}/") != 200:
-            assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
-            time.sleep(0.2)
+    with gunicorn(tmp_path / "instance", workers=1, env=env) as server:
+        base = server.base
         pages = Store(tmp_path / "instance" / "content.git").list_pages()
-        assert _get(f"{base}/{pages[0]}") == 200
-        workers = [int(pid) for pid in subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
+        assert http_status(f"{base}/{pages[0]}") == 200
+        workers = [int(pid) for pid in subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True,
                                                       text=True).stdout.split()]
         killed = [child for worker in workers for child in git_children(worker)]
         assert killed, "the worker keeps a git cat-file process"
         for child in killed:
             os.kill(child, signal.SIGKILL)
         time.sleep(0.2)
-        statuses = [_get(f"{base}/{page}") for page in pages[1:]]  # pages not read yet: real object reads
-        statuses += [_get(f"{base}/{pages[0]}/-/history"), _get(f"{base}/-/pages")]
+        statuses = [http_status(f"{base}/{page}") for page in pages[1:]]  # pages not read yet: real object reads
+        statuses += [http_status(f"{base}/{pages[0]}/-/history"), http_status(f"{base}/-/pages")]
         assert statuses == [200] * len(statuses)
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
 
 
 # --------------------------------------------------------------------------- names and actions

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from wiki.store.committer import Plan
 from wiki.store.gitlog import MAX_TIMESTAMP, parse_commit, parse_ident, parse_trailers
 
 from .conftest import git, seeded_store
+from .support.gitrepo import fast_import, git_children
 
 ANN = Author(name="Ann Example", email="ann@example.org", username="ann", group="governments")
 BOB = Author(name="Bob Example", email="bob@example.org", username="bob", group="civil-society")
@@ -27,41 +27,6 @@ def repo(tmp_path: Path) -> Store:
     store = seeded_store(tmp_path, {"Home": "# Home\n\nWelcome.\n", "Other": "# Other\n"}, ANN)
     yield store
     store.close()
-
-
-def fast_import(repo: Path, commits: list[tuple[str, dict[str, str], int, str]], ref: str = "refs/heads/main") -> None:
-    """Commits made outside the wiki (as an import from another wiki would): ``(message, files,
-    author time, author name)``, each on the previous one, with no trailer unless the message has it."""
-    stream: list[str] = []
-    parent = subprocess.run(["git", f"--git-dir={repo}", "rev-parse", "--verify", "--quiet", ref],
-                            capture_output=True, text=True).stdout.strip()
-    for index, (message, files, stamp, name) in enumerate(commits):
-        data = message.encode()
-        stream.append(f"commit {ref}\nmark :{index + 1}\nauthor {name} <x@example.org> {stamp} +0000\n"
-                      f"committer {name} <x@example.org> {stamp} +0000\ndata {len(data)}\n{message}\n")
-        if index == 0 and parent:
-            stream.append(f"from {parent}\n")
-        for path, text in files.items():
-            blob = text.encode()
-            stream.append(f"M 100644 inline {path}\ndata {len(blob)}\n{text}\n")
-    subprocess.run(["git", f"--git-dir={repo}", "fast-import", "--quiet"], input="".join(stream).encode(),
-                   check=True, capture_output=True)
-
-
-def git_children(pid: int) -> list[int]:
-    """The ``git`` processes that are children of ``pid`` (read from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and command and command[0].endswith(b"git"):
-            found.append(int(entry.name))
-    return found
 
 
 # --------------------------------------------------------------------------- reader

@@ -10,36 +10,32 @@ commits equals the number of saves the wiki reported as saved or merged. The cli
 
 from __future__ import annotations
 
-import http.client
 import os
 import random
 import re
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import pytest
 
 from wiki import create_app
 from wiki.users import DEFAULT_GROUPS
 
-from .conftest import git
+from .conftest import CSRF_RE, PASSWORD, git
+from .support.browser import Browser
+from .support.servers import gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 16
 PUSHERS = 2  # of the CLIENTS, these push with git; the others use the edit form
 SAVES_PER_CLIENT = 24
 PUSHES_PER_PUSHER = 4
 PUSH_ATTEMPTS = 40
 SHARED_PAGES = ["Storm/Shared_one", "Storm/Shared_two"]
-PASSWORD = "storm password"
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 BASE_RE = re.compile(r'name="base" value="([0-9a-f]*)"')
 TEXTAREA_RE = re.compile(r'<textarea id="text" name="text"[^>]*>(.*?)</textarea>', re.S)
 
@@ -64,45 +60,6 @@ class Outcomes:
     kinds: Counter[str] = field(default_factory=Counter)
 
 
-class Browser:
-    """One user's cookie jar over http.client; redirects are not followed (their target is checked)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if form is not None:
-            body = urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            connection.request(method, quote(path, safe="/?=&-_.~%"), body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            for header in response.headers.get_all("Set-Cookie") or []:
-                name, _, rest = header.partition("=")
-                self.cookies[name] = rest.split(";", 1)[0]
-            return response.status, dict(response.headers), text
-        finally:
-            connection.close()
-
-    def login(self, username: str) -> None:
-        _, _, html = self.request("GET", "/-/login")
-        token = CSRF_RE.search(html).group(1)
-        status, headers, _ = self.request("POST", "/-/login", {"username": username, "password": PASSWORD,
-                                                               "csrf_token": token})
-        assert status == 302, f"login of {username} failed: {status}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path: Path):  # noqa: ANN201
     instance = tmp_path / "instance"
@@ -122,27 +79,8 @@ def server(tmp_path: Path):  # noqa: ANN201
     for page in SHARED_PAGES:
         store.save_page(page, shared_text(), base=store.head(), author=setup, summary="storm setup")
     store.close()
-    port = free_port()
-    log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115
-    bin_dir = Path(sys.executable).parent
-    process = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "--workers", "4", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-         "--timeout", "60", "wsgi:app"],
-        cwd=ROOT, env={**os.environ, "WIKI_INSTANCE_PATH": str(instance)}, stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, "gunicorn did not start"
-                time.sleep(0.1)
-        yield port, app.config["CONTENT_REPO"], tmp_path / "gunicorn.log"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with gunicorn(instance, workers=4, log=tmp_path / "gunicorn.log", args=("--timeout", "60")) as served:
+        yield served.port, app.config["CONTENT_REPO"], served.log
 
 
 def client_loop(port: int, number: int, outcomes: Outcomes) -> None:

@@ -17,8 +17,7 @@ from flask.testing import FlaskClient
 from wiki.tokens import TOKEN_PREFIX, TokenStore, digest
 
 from .conftest import Auth, csrf_token, make_app
-from .test_git_http import Wiki, serve
-from .test_postgres import backend, postgres_socket, postgres_url  # noqa: F401 (fixtures)
+from .support.git_http import Wiki, serve
 
 SECRET_RE = re.compile(r'id="token-secret"[^>]*value="(lwt_[A-Za-z0-9_-]+)"')
 

@@ -148,7 +148,7 @@ def test_page_names_may_contain_a_language_code_elsewhere() -> None:
 
 
 def test_pushed_versions_are_checked_like_pages_and_need_their_page(tmp_path) -> None:  # noqa: ANN001
-    from .test_git_http import serve
+    from .support.git_http import serve
 
     for wiki in serve(tmp_path):
         clone = wiki.clone()

@@ -12,21 +12,17 @@ from flask import Flask
 
 from wiki.render import Renderer
 
-from .conftest import PASSWORD, Auth, csrf_token, make_app
+from .conftest import PASSWORD, Auth, csrf_token
 from .xss import (
     MARKDOWN_WRAPPERS,
     dangerous_url,
     fill_wiki,
-    group_config,
     inspect_feed,
     inspect_html,
+    make_xss_app,
     payloads,
     valid_display_names,
 )
-
-
-def make_xss_app(instance: Path) -> Flask:
-    return make_app(instance, GROUPS=group_config())
 
 
 def test_the_corpus_is_large_and_the_checker_catches_what_it_should() -> None:

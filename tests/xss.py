@@ -22,6 +22,8 @@ from wiki import names
 from wiki.errors import InvalidPageName, PageExists
 from wiki.store import Author
 
+from .support.app import make_app
+
 CORPUS = Path(__file__).with_name("xss_payloads.txt")
 SCRIPT_CALL = "alert(1)"
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "ping",
@@ -435,3 +437,8 @@ def group_config() -> dict[str, str]:
 def fill_wiki(app: Flask) -> dict[str, list[str]]:
     """Put the payloads everywhere; the URLs to check, by sink."""
     return {sink.name: sink.fill(app) for sink in SINKS}
+
+
+def make_xss_app(instance: Path) -> Flask:
+    """The test app with the corpus's groups (group names are a sink too)."""
+    return make_app(instance, GROUPS=group_config())

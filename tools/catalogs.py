@@ -12,6 +12,7 @@ English is filled by `make messages` itself (msgstr = msgid).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from io import BytesIO
@@ -67,12 +68,17 @@ def _git_show(spec: str) -> bytes | None:
     return result.stdout if result.returncode == 0 else None
 
 
+CONFLICT = re.compile(rb"^<<<<<<< ", re.M)  # a conflict's first line (messages may quote the marker)
+
+
 def resolve() -> None:
     known: dict[str, dict[str, object]] = {language: {} for language in LANGUAGES}
     for language in LANGUAGES:
-        for stage in (":1:", ":2:", ":3:", "HEAD:", "main:"):
-            data = _git_show(stage + PO.format(language))
-            if data and b"<<<<<<<" not in data:
+        sources = [_git_show(spec + PO.format(language)) for spec in
+                   (":1:", ":2:", ":3:", "HEAD:", "main:", "REBASE_HEAD:", "MERGE_HEAD:")]
+        sources.append((ROOT / PO.format(language)).read_bytes())
+        for data in sources:
+            if data and not CONFLICT.search(data):
                 known[language].update(_translations(data, language))
         subprocess.run(["git", "checkout", "--theirs" if _git_show(":3:" + PO.format(language)) else "HEAD",
                         "--", PO.format(language)], cwd=ROOT, capture_output=True)

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, url_for
 from flask_wtf.csrf import CSRFProtect
 
+from . import settings
 from .discussion import Discussions
 from .places import PlaceIndex
 from .render import Renderer
@@ -72,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.config.from_prefixed_env("WIKI")
     if test_config:
         app.config.update(test_config)
+    settings.validate(app.config)
     _derive_settings(app)
 
     app.extensions["wiki_store"] = Store(
@@ -178,8 +180,6 @@ def _derive_settings(app: Flask) -> None:
         # Room for the larger of a page form and an attachment upload (files spool to disk).
         app.config["MAX_CONTENT_LENGTH"] = max(4 * app.config["MAX_PAGE_BYTES"],
                                                app.config["MAX_ATTACHMENT_BYTES"]) + 65536
-    if app.config["SEED_GROUP"] not in app.config["GROUPS"]:
-        app.config["SEED_GROUP"] = next(iter(app.config["GROUPS"]))
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -11,6 +11,7 @@ from flask import Flask, abort, current_app, request
 from flask_babel import gettext
 from flask_login import AnonymousUserMixin, LoginManager, current_user
 
+from .actions.context import Actor
 from .errors import N_
 from .store import Author
 from .users import User, UserStore, role_at_least
@@ -74,7 +75,7 @@ def can(role: str) -> bool:
 
 def can_moderate(user: object) -> bool:
     """Whether ``user`` may moderate: hide threads as spam, write without per-user limits (admins)."""
-    return bool(getattr(user, "is_authenticated", False) and role_at_least(getattr(user, "role", ""), "admin"))
+    return bool(getattr(user, "username", "") and role_at_least(getattr(user, "role", ""), "admin"))
 
 
 def role_required(role: str) -> Callable[[F], F]:
@@ -93,6 +94,15 @@ def role_required(role: str) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def current_actor() -> Actor:
+    """Whoever makes the current request, as the actions take it (anonymous: no name, no role)."""
+    if not current_user.is_authenticated:
+        return Actor()
+    user: User = current_user  # type: ignore[assignment]
+    return Actor(username=user.username, display_name=user.display_name, email=user.commit_email,
+                 group=user.group, role=user.role)
 
 
 def current_author() -> Author:

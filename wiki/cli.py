@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import shutil
 import sys
-import tarfile
 import tempfile
-import time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import backups
 from .errors import WikiError
 from .migrate.command import import_repo_command
 from .users import ROLES, UserError, UserStore
@@ -175,40 +171,34 @@ def replica_command(primary: str) -> None:
 def import_doc_command(file: Path, page: str, username: str, summary: str, proposal: bool) -> None:
     """Import the .docx or .odt FILE as PAGE (a new page, or a new revision of it), its images attached."""
     from . import names
-    from .office import docimport
-    from .store import Author
+    from .actions import Actor
+    from .actions.imports import convert_document, save_document
     from .users import role_at_least
 
-    store = current_app.extensions["wiki_store"]
     user = _users().by_username(username)
     if user is None or not role_at_least(user.role, "editor"):
         raise click.ClickException(f"{username!r} is not a wiki user with the role editor or above.")
+    actor = Actor(username=user.username, display_name=user.display_name, email=user.commit_email,
+                  group=user.group, role=user.role)
     try:
         page = names.normalize_page_name(page)
         data = file.read_bytes()
         if len(data) > current_app.config["MAX_IMPORT_BYTES"]:
             raise click.ClickException(f"{file} is larger than MAX_IMPORT_BYTES "
                                        f"({current_app.config['MAX_IMPORT_BYTES']} bytes).")
-        with current_app.test_request_context():  # the attachments' URLs, as the web import writes them
-            from .views.export import limits
-            from .views.imports import _attachments_url
-
-            converted = docimport.convert(data, limits=limits())
-            text = docimport.for_page(converted, _attachments_url(page))
-        author = Author(name=user.display_name, email=user.commit_email, username=user.username, group=user.group)
-        summary = summary or f"Import {file.name}"
-        pages, base = store.pages, store.head()  # a new revision over whatever the page holds now
-        if proposal:
-            created = store.proposals.create(summary, "Imported from a document.", author=author)
-            number, pages, base = created.number, store.proposals.pages_of(created.number), created.head
-        result = pages.save_page(page, text, base=base, author=author, summary=summary, files=converted.images)
+        converted = convert_document(data)
+        head = current_app.extensions["wiki_store"].head()  # a new revision over whatever the page holds now
+        imported = save_document(actor, page, converted, base=head, summary_text=summary or f"Import {file.name}",
+                                 as_proposal=proposal, rationale="Imported from a document.")
     except WikiError as error:
         raise click.ClickException(error.message) from None
-    where = f" in proposal {number}" if proposal else ""
-    if result.commit is None:
+    where = f" in proposal {imported.proposal.number}" if imported.proposal else ""
+    if imported.conflict is not None:
+        raise click.ClickException(f"{page} changed while importing{where}; nothing was saved but the images.")
+    if imported.result is None or imported.result.commit is None:
         click.echo(f"{page} already has this text{where}; nothing to commit.")
     else:
-        click.echo(f"Imported {file.name} as {page}{where}: commit {result.commit}, "
+        click.echo(f"Imported {file.name} as {page}{where}: commit {imported.result.commit}, "
                    f"{len(converted.images)} image(s) attached.")
     for name in converted.dropped:
         click.echo(f"Left out the image {name} (not PNG, JPEG, GIF or WebP).", err=True)
@@ -225,10 +215,6 @@ def init_app(app: Flask) -> None:
 
 # --------------------------------------------------------------------------- backup, restore, check
 
-BACKUP_FORMAT = "living-wiki-backup"
-BACKUP_MEMBERS = ("content.bundle", "users.sqlite3")
-
-
 def _stop(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
@@ -236,28 +222,26 @@ def _stop(message: str) -> None:
 
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--check", "check_only", is_flag=True, help="Verify the existing archive FILE instead of writing one.")
 @with_appcontext
-def backup_command(file: Path) -> None:
-    """Write the content repository (a Git bundle of every branch, tag and note) and the user
-    database (an online SQLite backup) into the tar archive FILE."""
+def backup_command(file: Path, check_only: bool) -> None:
+    """Write the content repository (a Git bundle of every branch, tag and note, as they were at
+    one moment), the user database (an online backup) and config.py into the tar archive FILE,
+    readable by its owner only, and verify it; with --check, verify an existing archive FILE.
+    Exit status 1 when the archive fails (a new one is then removed)."""
     store = current_app.extensions["wiki_store"]
-    file = file.resolve()
-    partial = file.with_name(file.name + ".partial")
-    with tempfile.TemporaryDirectory(prefix="wiki-backup-") as scratch:
-        folder = Path(scratch)
-        try:
-            refs = store.write_bundle(folder / "content.bundle")
-        except WikiError as error:
-            _stop(error.message)
-        _users().backup_to(folder / "users.sqlite3")
-        manifest = {"format": BACKUP_FORMAT, "version": 1, "created": int(time.time()), "refs": refs,
-                    "users": _users().count()}
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        with tarfile.open(partial, "w:gz") as archive:
-            for name in ("manifest.json", *BACKUP_MEMBERS):
-                archive.add(folder / name, arcname=name)
-    os.replace(partial, file)  # a backup file is complete or absent, never half-written
-    click.echo(f"Backed up {len(refs)} refs and {manifest['users']} users to {file}.")
+    try:
+        if check_only:
+            contents = backups.verify(file, store, current_app.config["GROUPS"])
+        else:
+            config = Path(current_app.instance_path) / backups.CONFIG
+            contents = backups.write(file, store, _users(), config)
+    except backups.BackupError as error:
+        _stop(error.message)
+    config_note = "and config.py" if contents.has_config else "(no config.py)"
+    verb = "verified" if check_only else "backed up to"
+    click.echo(f"OK: {len(contents.refs)} refs (main at {contents.refs[store.ref][:10]}), "
+               f"{contents.users} users {config_note} {verb} {file.resolve()}.")
 
 
 @click.command("restore")
@@ -268,46 +252,39 @@ def restore_command(file: Path) -> None:
     commits beyond the seed import)."""
     store = current_app.extensions["wiki_store"]
     users = _users()
+    instance = Path(current_app.instance_path)
     if users.count() > 0 or not store.is_pristine():
-        _stop(f"The instance {current_app.instance_path} is not empty (it has users or edits); a backup is "
+        _stop(f"The instance {instance} is not empty (it has users or edits); a backup is "
               "restored only into a new instance. Point WIKI_INSTANCE_PATH at a new folder and run restore there.")
     with tempfile.TemporaryDirectory(prefix="wiki-restore-") as scratch:
         folder = Path(scratch)
-        manifest = _unpack_backup(file, folder)
-        problems = UserStore(folder / "users.sqlite3", current_app.config["GROUPS"]).check()
+        try:
+            manifest = backups.unpack(file, folder)
+        except backups.BackupError as error:
+            _stop(error.message)
+        problems = UserStore(folder / backups.USERS, current_app.config["GROUPS"]).check()
         if problems:
             _stop("The user database in the backup is damaged: " + "; ".join(problems))
         try:
-            refs = store.restore_bundle(folder / "content.bundle")
-            users.restore_from(folder / "users.sqlite3")
+            refs = store.restore_bundle(folder / backups.BUNDLE)
+            users.restore_from(folder / backups.USERS)
         except WikiError as error:
             _stop(error.message)
+        config = backups.install_config(folder / backups.CONFIG, instance) \
+            if (folder / backups.CONFIG).is_file() else None
     if refs != manifest.get("refs"):
         _stop("The restored refs differ from the ones the backup's manifest lists.")
-    click.echo(f"Restored {len(refs)} refs (main at {store.head()}) and {users.count()} users.")
-
-
-def _unpack_backup(file: Path, folder: Path) -> dict[str, object]:
-    """Copy the archive's known members into ``folder`` (never a path the archive chooses)."""
-    try:
-        with tarfile.open(file, "r:*") as archive:
-            members = {member.name: member for member in archive.getmembers()}
-            for name in ("manifest.json", *BACKUP_MEMBERS):
-                member = members.get(name)
-                source = archive.extractfile(member) if member is not None and member.isfile() else None
-                if source is None:
-                    _stop(f"{file} is not a Living Wiki backup: it has no file {name}.")
-                with source, open(folder / name, "wb") as target:
-                    shutil.copyfileobj(source, target)
-    except (tarfile.TarError, OSError, EOFError) as error:
-        _stop(f"{file} is not a readable backup archive: {error}")
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        manifest = None
-    if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
-        _stop(f"{file} is not a Living Wiki backup (its manifest is missing or of another format).")
-    return manifest
+    kinds = {"branches": "refs/heads/", "tags": "refs/tags/", "notes": "refs/notes/"}
+    counts = ", ".join(f"{sum(ref.startswith(prefix) for ref in refs)} {kind}" for kind, prefix in kinds.items())
+    click.echo(f"Restored the content repository {store.path}: {len(refs)} refs ({counts}), main at {store.head()}.")
+    click.echo(f"Restored {users.count()} users (with their tokens, sessions and webhooks) into {users.path}.")
+    if config is None:
+        click.echo("The backup has no config.py; set SECRET_KEY and the other settings as before.")
+    elif config.name == backups.CONFIG:
+        click.echo(f"Restored the settings into {config}; they apply when the wiki starts next.")
+    else:
+        click.echo(f"This instance has settings of its own; the backup's are in {config}: merge them into "
+                   f"{instance / backups.CONFIG} (SECRET_KEY must match for sessions and tokens to hold).")
 
 
 @click.command("check")

@@ -33,7 +33,7 @@ refuses, nothing changes and every line it prints reaches the pusher as ``remote
 - a pushed commit is attributed to its pusher: a ``Wiki-User`` trailer naming anyone else is
   refused, for admins too (the wiki writes that trailer for its own edits; a push has the
   ``Pushed-By`` note instead), and no pushed page may keep the conflict markers the wiki's
-  three-way merge writes (``wiki.store.pages.has_conflict_markers``), as the editor refuses them.
+  three-way merge writes (``wiki.texts.has_conflict_markers``), as the editor refuses them.
 
 ``post-receive`` records attribution: every commit the push added to main or to a proposal's
 branch (and no other branch had) gets a note under ``refs/notes/stakeholder-groups`` with
@@ -66,8 +66,8 @@ from .gitserver import ZERO_ID, FileChange, HookRepository, RawCommit
 from .store import GROUP_TRAILER, USER_TRAILER, Author, Store
 from .store.comment_model import COMMENTS_REF
 from .store.gitlog import trailer_lines
-from .store.pages import has_conflict_markers
 from .store.proposals import BRANCH_PREFIX, META_REF, parse_event
+from .texts import has_conflict_markers
 
 MAIN_REF = "refs/heads/main"
 ADMIN_ROLE = "admin"  # pushes to main and tags; other roles push to their own proposals only

@@ -127,8 +127,10 @@ def init_app(app: Flask) -> None:
     app.extensions["wiki_limits"] = Limiter(target, limits_from_config(app.config))
 
 
-def check(action: str) -> None:
-    """Count one ``action`` by the current user, or raise :class:`RateLimited`; moderators are free."""
-    if not current_user.is_authenticated or can_moderate(current_user):
+def check(action: str, actor: object | None = None) -> None:
+    """Count one ``action`` by ``actor`` (default: the current user), or raise :class:`RateLimited`;
+    moderators and anonymous callers (the CLI) are free."""
+    who = current_user if actor is None else actor
+    if not getattr(who, "username", "") or can_moderate(who):
         return
-    current_app.extensions["wiki_limits"].hit(action, current_user.username)
+    current_app.extensions["wiki_limits"].hit(action, who.username)

@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import BrowserContext, expect
 
 from tests.conftest import make_app
-from tests.test_webhooks import FAST, Receiver, free_port, wait_for
+from tests.support.servers import free_port
+from tests.support.webhooks import FAST, Receiver, wait_for
 from wiki.store import Author
 
 from .conftest import WIDE, LiveWiki, assert_accessible, login, screenshot, watched_page

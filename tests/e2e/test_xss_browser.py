@@ -14,8 +14,7 @@ from pathlib import Path
 from playwright.sync_api import BrowserContext, Dialog, Page
 
 from tests.e2e.conftest import LiveWiki, login
-from tests.test_xss import make_xss_app
-from tests.xss import MARKDOWN_WRAPPERS, fill_wiki, payloads
+from tests.xss import MARKDOWN_WRAPPERS, fill_wiki, make_xss_app, payloads
 
 TRAP = """
 window.__xss = [];

@@ -1,33 +1,27 @@
 """API operations on the whole document: compare, recent changes (the web's filters), search,
-named versions, endorsements and translation status, through the same store calls and filters as
-the web views."""
+named versions, endorsements and translation status, through the same actions and filters as
+the web views (``wiki.actions``)."""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any
 
-from flask import Response, abort, current_app, g
+from flask import Response, abort, g
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from .. import names
-from ..auth import current_author
-from ..errors import EndorsementRefused, InvalidPageName, PageNotFound
-from ..views.changes import change_filters
-from ..views.common import store
-from ..views.find import index
-from ..views.translations import source_language, version_languages
+from ..actions import document as actions
+from ..actions.context import groups, source_language, store
+from ..actions.document import search_index, version_languages
+from ..auth import current_actor
+from ..errors import InvalidPageName, PageNotFound
 from . import serialize
 from .access import require
 from .blueprint import body, bp, paging, query
 from .caching import json_response, read
 from .pages import page_name
 from .problems import problem
-
-
-def groups() -> tuple[str, ...]:
-    return tuple(current_app.config["GROUPS"])
 
 
 def section_arg() -> str:
@@ -59,7 +53,8 @@ def changes() -> Response:
     offset, limit = paging()
 
     def compute() -> dict[str, Any]:
-        _shown, criteria = change_filters()
+        _shown, criteria = actions.change_criteria(
+            {name: str(value) for name in actions.CHANGE_FILTERS if (value := query(name))})
         rows, more = store().changes(**criteria, skip=offset, limit=limit)
         return serialize.paged([serialize.change(row) for row in rows], offset=offset, limit=limit, more=more)
 
@@ -72,7 +67,7 @@ def search() -> Response:
     words, section, language = str(query("q")).strip(), section_arg(), query("lang")
 
     def compute() -> dict[str, Any]:
-        results = index().search(words, section=section or None, language=language,  # type: ignore[arg-type]
+        results = search_index().search(words, section=section or None, language=language,  # type: ignore[arg-type]
                                  per_page=limit, offset=offset)
         g.api_incomplete = results.indexing  # not kept: the complete answer will have the same ETag
         return {"query": words, "indexing": results.indexing,
@@ -98,11 +93,8 @@ def list_versions() -> Response:
 def create_version() -> Response:
     require("reviewer")
     data = body()
-    title = " ".join(str(data["title"]).split())[:200]
-    if not title:
-        return problem(400, _("Give the version a title, like \u201cChair's draft, 28 February 2014\u201d."))
-    name = str(data.get("name") or "").strip() or names.version_slug(title)
-    version = store().create_version(name, title, data.get("rev"), author=current_author())  # type: ignore[arg-type]
+    version = actions.create_version(current_actor(), str(data["title"]), str(data.get("name") or ""),
+                                     str(data["rev"]) if data.get("rev") else None)
     return json_response(serialize.version(version), 201)
 
 
@@ -124,9 +116,7 @@ def page_endorsements(page: str) -> Response:
     page = page_name(page)
 
     def compute() -> dict[str, Any]:
-        if not store().page_exists(page):
-            raise PageNotFound(_("There is no page %(page)s.", page=page))
-        return serialize.endorsements(store().page_endorsements(page, groups()))
+        return serialize.endorsements(actions.page_endorsements(page))
 
     return read(compute)
 
@@ -135,14 +125,8 @@ def page_endorsements(page: str) -> Response:
 def endorse_page(page: str) -> Response:
     require("reviewer")
     page = page_name(page)
-    if current_user.group not in groups():
-        return problem(403, _("Your group %(group)s is not one of this wiki's stakeholder groups.",
-                              group=repr(current_user.group)))
     data = body()
-    try:
-        endorsement = store().endorse(page, str(data["rev"]), action=str(data["action"]), author=current_author())
-    except EndorsementRefused as error:
-        return problem(409, error.message)
+    endorsement = actions.endorse_page(current_actor(), page, str(data["rev"]), str(data["action"]))
     return json_response({"page": endorsement.page, "group": endorsement.group, "username": endorsement.username,
                           "action": endorsement.action, "commit": endorsement.commit,
                           "timestamp": endorsement.timestamp})

@@ -1,6 +1,6 @@
 """API operations on pages: read, list, create and update (three-way merge, as the editor does),
-rename, delete; a page's history, diffs and blame. Writes go through the same store calls as the
-web editor's, attributed to the caller (a token's owner) and their group."""
+rename, delete; a page's history, diffs and blame. Writes go through the same actions as the web
+editor's (``wiki.actions``), attributed to the caller (a token's owner) and their group."""
 
 from __future__ import annotations
 
@@ -10,16 +10,15 @@ from flask import Response, abort, g
 from flask_babel import gettext as _
 
 from .. import names
-from ..auth import current_author
+from ..actions import pages as page_actions
+from ..actions import proposals as proposal_actions
+from ..actions import reading
+from ..actions.context import renderer, store
+from ..actions.reading import text_and_change, version_page
+from ..auth import current_actor
 from ..diffs import diff_texts
 from ..errors import EditConflict, PageMoved, PageNotFound
-from ..store import Store
-from ..store.pages import Pages, has_conflict_markers
-from ..store.proposals import Proposal, ProposalRefused
-from ..views.common import renderer, store
-from ..views.history import text_and_change
-from ..views.pages import proposal_required
-from ..views.translations import content_page, source_language
+from ..store.proposals import Proposal
 from . import serialize
 from .access import require
 from .blueprint import body, bp, paging, query
@@ -55,25 +54,15 @@ def read_page(page: str) -> Response:
 
     def compute() -> dict[str, Any]:
         wiki = store()
-        revision = wiki.read_page(page, rev)  # type: ignore[arg-type]
-        versions = {state.language: state for state in wiki.version_states(page, revision.commit)}
-        text, blob, shown = revision.text, revision.blob_id, source_language()
-        if language and language != source_language():
-            state = versions.get(language)  # type: ignore[arg-type]
-            if state is None or state.blob is None:
-                raise PageNotFound(_("The page %(page)s has no version in %(language)s.", page=page,
-                                     language=language))
-            text, blob, _source = wiki.read_version(page, language, revision.commit)  # type: ignore[arg-type]
-            shown = language  # type: ignore[assignment]
-        rendered = renderer().render(text, cache_key=blob)
+        shown = reading.show(page, rev, asked=language, strict=True)  # type: ignore[arg-type]
+        revision = shown.revision
+        rendered = renderer().render(shown.text, cache_key=shown.blob)
         g.api_incomplete = not rendered.complete
         html = renderer().mark_missing(rendered, wiki.missing_pages(rendered.links, revision.commit))
-        target = names.version_page(page, shown) if shown != source_language() else page
-        last = wiki.last_change(target, revision.commit)
-        return {"page": page, "title": names.page_title(page), "language": shown, "text": text, "html": str(html),
-                "revision": revision.commit, "blob_id": blob,
-                "last_change": serialize.commit(last) if last else None,
-                "languages": sorted(code for code, state in versions.items() if state.blob is not None)}
+        last = wiki.last_change(shown.shown_page, revision.commit)
+        return {"page": page, "title": names.page_title(page), "language": shown.language, "text": shown.text,
+                "html": str(html), "revision": revision.commit, "blob_id": shown.blob,
+                "last_change": serialize.commit(last) if last else None, "languages": sorted(shown.available)}
 
     return read(compute)
 
@@ -86,28 +75,18 @@ def save_page(page: str) -> Response:
     page = page_name(page)
     data = body()
     text, base = str(data["text"]), data.get("base")
-    summary = " ".join(str(data.get("summary", "")).split())[:200]
     number = query("proposal")
-    if number is None and proposal_required(page):
-        return problem(409, _("Pages in this section change only through proposals."))
-    if has_conflict_markers(text):
-        return problem(422, _("The text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to "
-                              "keep and remove the markers, then save again."), kind="unprocessable")
-    wiki = store()
-    target: Store | Pages = wiki
     proposal = proposal_or_404(int(number)) if number is not None else None  # type: ignore[arg-type]
-    if proposal is not None:  # the proposal's branch: the agreed text stays as it is
-        try:
-            target = wiki.proposals.pages_of(proposal.number)
-        except ProposalRefused as error:
-            return problem(409, error.message)
+    wiki = store()
     existed = wiki.page_exists(page, proposal.head if proposal else None)
     if existed and not base:
+        page_actions.target(current_actor(), proposal.number if proposal else None, page)  # refusals first
         return problem(428, _("Updating a page needs “base”: the revision your text was made from (the "
                               "“revision” of a read)."), kind="precondition-required")
     try:
-        result = target.save_page(page, text, base=wiki.resolve(base) if base else None,  # type: ignore[arg-type]
-                                  author=current_author(), summary=summary)
+        result = page_actions.save(current_actor(), page, text, base=str(base) if base else None,
+                                   summary_text=str(data.get("summary", "")),
+                                   proposal=proposal.number if proposal else None)
     except EditConflict as conflict:
         return problem(409, conflict.message, kind="edit-conflict", merged_text=conflict.merged_text,
                        their_text=conflict.their_text, base_text=conflict.base_text, head=conflict.head)
@@ -123,10 +102,7 @@ def save_page(page: str) -> Response:
 def delete_page(page: str) -> Response:
     require("editor")
     page = page_name(page)
-    if proposal_required(page):
-        return problem(409, _("Pages in this section change only through proposals."))
-    summary = " ".join(str(query("summary", "")).split())[:200]
-    commit = store().delete_page(page, author=current_author(), summary=summary)
+    commit = page_actions.delete(current_actor(), page, summary_text=str(query("summary", "")))
     return json_response({"page": page, "commit": commit})
 
 
@@ -134,11 +110,9 @@ def delete_page(page: str) -> Response:
 def rename_page(page: str) -> Response:
     require("editor")
     page = page_name(page)
-    new = page_name(str(body()["new_name"]))
-    if proposal_required(page) or proposal_required(new):
-        return problem(409, _("Pages in this section change only through proposals."))
-    summary = " ".join(str(body().get("summary", "")).split())[:200]
-    commit = store().rename_page(page, new, author=current_author(), summary=summary)
+    data = body()
+    new = page_name(str(data["new_name"]))
+    commit = page_actions.rename(current_actor(), page, new, summary_text=str(data.get("summary", "")))
     return json_response({"page": new, "old_page": page, "commit": commit})
 
 
@@ -148,7 +122,7 @@ def page_history(page: str) -> Response:
     offset, limit = paging()
 
     def compute() -> dict[str, Any]:
-        changes = store().page_history(content_page(page, query("lang")))  # type: ignore[arg-type]
+        changes = store().page_history(version_page(page, query("lang")))  # type: ignore[arg-type]
         if not changes:
             raise PageNotFound(_("There is no page %(page)s and it has no history.", page=page))
         items = [serialize.commit(change) for change in changes[offset:offset + limit]]
@@ -163,7 +137,7 @@ def page_diff(page: str) -> Response:
 
     def compute() -> dict[str, Any]:
         wiki = store()
-        target = content_page(page, query("lang"))  # type: ignore[arg-type]
+        target = version_page(page, query("lang"))  # type: ignore[arg-type]
         to_commit = wiki.resolve(query("to"))  # type: ignore[arg-type]
         new_text, to_change = text_and_change(target, to_commit)
         if query("from"):
@@ -184,15 +158,12 @@ def page_blame(page: str) -> Response:
     page = page_name(page)
 
     def compute() -> dict[str, Any]:
-        result = store().blame(content_page(page, query("lang")), query("rev"))  # type: ignore[arg-type]
+        result = store().blame(version_page(page, query("lang")), query("rev"))  # type: ignore[arg-type]
         return {**serialize.blame(result), "page": page}
 
     return read(compute)
 
 
 def proposal_or_404(number: int) -> Proposal:
-    """The proposal ``number``, or the request ends with a 404 problem."""
-    try:
-        return store().proposals.get(number)
-    except PageNotFound:
-        abort(problem(404, _("There is no proposal %(number)s.", number=number)))
+    """The proposal ``number`` (a 404 problem when there is none)."""
+    return proposal_actions.get(number)

@@ -140,6 +140,7 @@ class Store:
         self.stale_files = self.maintenance.stale_files
         self.recover = self.maintenance.recover
         self.write_bundle = self.maintenance.write_bundle
+        self.bundle_refs = self.maintenance.bundle_refs
         self.is_pristine = self.maintenance.is_pristine
         self.restore_bundle = self.maintenance.restore_bundle
         self.check = self.maintenance.check

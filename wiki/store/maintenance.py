@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 from .. import attachments, names  # attachments: the pure rules uploads and pushes follow
 from ..errors import N_, ContentTooLarge, InvalidContent, InvalidRevision
+from ..texts import check_page_text
 from . import repository
 from .committer import Committer, remove_if_stale
-from .pages import check_page_text
 from .reader import BLOB_MODE, Reader
 
 # gitdb writes each loose object to ``objects/obj*`` first, then renames it into place.
@@ -97,15 +98,48 @@ class Maintenance:
         return removed
 
     def write_bundle(self, target: str | os.PathLike[str]) -> dict[str, str]:
-        """Write every ref and everything they reach to the Git bundle ``target``; the refs bundled.
+        """Write every ref as it was at one moment, and everything they reach, to the Git bundle
+        ``target``; the refs bundled (name to object id).
 
-        A bundle is a plain file ``git clone`` and ``git fetch`` read, so a backup can be checked
-        and used without the wiki.
+        The refs are read once, and the bundle is made in a scratch repository that borrows this
+        one's objects (``objects/info/alternates``) and holds exactly those refs: saves and pushes
+        that move refs meanwhile cannot change what is bundled. (``git bundle create --all`` on the
+        live repository raced them: a bundle without ``main``, or "Refusing to create empty
+        bundle".) A bundle is a plain file ``git clone`` and ``git fetch`` read, so a backup can
+        be checked and used without the wiki.
         """
         refs = self.reader.refs()
-        if not refs:
+        if self.branch_ref not in refs:
             raise InvalidContent(N_("The content repository has no commits to back up."))
-        self.reader.run("bundle", "create", "--quiet", str(target), "--all")
+        with tempfile.TemporaryDirectory(prefix="wiki-snapshot-") as scratch:
+            snapshot = Reader(Path(scratch) / "snapshot.git")
+            snapshot.run("init", "--bare", "--quiet", str(snapshot.path), in_repo=False)
+            objects = (self.reader.path / "objects").resolve()
+            (snapshot.path / "objects" / "info" / "alternates").write_text(f"{objects}\n", encoding="utf-8")
+            snapshot.run("update-ref", "--stdin",
+                         input="".join(f"create {name} {oid}\n" for name, oid in sorted(refs.items())).encode())
+            snapshot.run("bundle", "create", "--quiet", str(Path(target).resolve()), "--stdin",
+                         input="".join(f"{name}\n" for name in sorted(refs)).encode())
+            snapshot.close()
+        return refs
+
+    def bundle_refs(self, bundle: str | os.PathLike[str]) -> dict[str, str]:
+        """The refs a bundle brings, once all of it was fetched into an empty scratch repository
+        (``git bundle verify`` first): every object is read and every ref connected, which a
+        truncated or damaged bundle fails. Raises :class:`InvalidContent` with git's reason."""
+        with tempfile.TemporaryDirectory(prefix="wiki-verify-") as scratch:
+            probe = Reader(Path(scratch) / "probe.git")
+            probe.run("init", "--bare", "--quiet", str(probe.path), in_repo=False)
+            path = str(Path(bundle).resolve())
+            for args in (("bundle", "verify", "--quiet", path),
+                         ("fetch", "--quiet", "--no-write-fetch-head", path, "+refs/*:refs/*")):
+                result = probe.run(*args, check=False)
+                if result.returncode != 0:
+                    lines = result.stderr.decode("utf-8", "replace").splitlines()
+                    raise InvalidContent(N_("Not a usable Git bundle: %(details)s"),
+                                         details="; ".join(line.strip() for line in lines if line.strip()))
+            refs = probe.refs()
+            probe.close()
         return refs
 
     def is_pristine(self) -> bool:

@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 
 from .. import attachments, names
-from ..errors import N_, ContentTooLarge, EditConflict, InvalidContent, PageExists, PageMoved, PageNotFound
+from ..errors import N_, EditConflict, InvalidContent, PageExists, PageMoved, PageNotFound
+from ..texts import check_page_text
 from .cache import LRUCache
 from .committer import Committer, Plan
 from .history import History
@@ -25,36 +26,6 @@ from .types import ZERO_ID, Author, GitCommandError, PageRevision, SaveResult
 def _blob_id(data: bytes) -> str:
     """The id git gives a blob of ``data``."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def check_page_text(text: str, max_bytes: int) -> str:
-    """``text`` as a page file holds it (LF line ends, a final newline), or raise why it cannot be one."""
-    if not isinstance(text, str):
-        raise InvalidContent(N_("The page text must be text."))
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\0" in text:
-        raise InvalidContent(N_("The page text contains a NUL character; binary content cannot be a page."))
-    try:
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError as error:
-        raise InvalidContent(N_("The page text is not valid Unicode.")) from error
-    if size > max_bytes:
-        raise ContentTooLarge(N_("The page is %(size)s bytes; the limit is %(max_bytes)s bytes."),
-                              size=format(size, ','), max_bytes=format(max_bytes, ','))
-    if text and not text.endswith("\n"):
-        text += "\n"
-    return text
-
-
-# The labels of merge_texts' conflict markers: a text that still holds both is a conflict nobody
-# resolved, and no way in (editor, API, push) saves it.
-YOURS_LABEL, THEIRS_LABEL = "your version", "their version"
-CONFLICT_MARKERS = (f"<<<<<<< {YOURS_LABEL}", f">>>>>>> {THEIRS_LABEL}")
-
-
-def has_conflict_markers(text: str) -> bool:
-    """Whether ``text`` still holds the markers of a three-way merge's conflict (both of them)."""
-    return all(marker in text for marker in CONFLICT_MARKERS)
 
 
 class Pages:
@@ -304,8 +275,8 @@ class Pages:
                 file = Path(scratch) / name
                 file.write_text(text, encoding="utf-8")
                 paths.append(str(file))
-            result = self.reader.run("merge-file", "-p", "-L", YOURS_LABEL, "-L", "original",
-                                     "-L", THEIRS_LABEL, *paths, in_repo=False, check=False)
+            result = self.reader.run("merge-file", "-p", "-L", "your version", "-L", "original",
+                                     "-L", "their version", *paths, in_repo=False, check=False)
         if result.returncode < 0 or result.returncode > 127:
             raise GitCommandError(["git", "merge-file"], result.returncode, result.stderr.decode())
         return result.stdout.decode("utf-8", "replace"), result.returncode

@@ -40,7 +40,6 @@ class Conflict:
     agreed_text: str
 
 
-MARKER = "<<<<<<< your version"
 
 
 @dataclass(frozen=True)

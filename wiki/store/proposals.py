@@ -28,14 +28,14 @@ from datetime import UTC, datetime
 
 from .. import names
 from ..errors import N_, InvalidContent, InvalidRevision, PageNotFound, Term
+from ..texts import CONFLICT_MARKERS, check_page_text
 from .cache import LRUCache
 from .committer import Committer, Plan, one_line
 from .gitlog import GitLog
-from .pages import Pages, check_page_text
+from .pages import Pages
 from .proposal_model import (  # noqa: F401 - the model's names are part of this module's API
     BRANCH_PREFIX,
     KINDS,
-    MARKER,
     MAX_TEXT_BYTES,
     META_REF,
     PROPOSAL_TRAILER,
@@ -350,7 +350,7 @@ class Proposals:
                     raise NeedsResolution(N_("The agreed text changed the same lines as this proposal in: "
                                              "%(files)s."), files=", ".join(conflicts))
                 texts = {path: check_page_text(settled[path], self.pages.max_page_bytes) for path in conflicts}
-                if any(MARKER in text for text in texts.values()):
+                if any(CONFLICT_MARKERS[0] in text for text in texts.values()):
                     raise InvalidContent(N_("The text still contains conflict markers; settle every overlap."))
                 tree = self.committer.build_tree(tree, {path: text.encode("utf-8") for path, text in texts.items()})
             return Plan({}, f"Update proposal {number} with the main text", ((PROPOSAL_TRAILER, str(number)),),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,21 +12,20 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import names
-from ..auth import can, current_author, role_required
+from ..actions.document import CHANGE_FILTERS, change_criteria, create_version
+from ..auth import can, current_actor, role_required
 from ..charts import stacked_columns
 from ..diffs import Diff, diff_texts
-from ..errors import N_, InvalidVersionName, VersionExists
+from ..errors import InvalidContent, InvalidVersionName, VersionExists
 from ..store import FileChange, LRUCache, PageComparison
 from ..templating import group_name
-from ..users import USERNAME_RE
-from .common import BadForm, form_field, page_number, query_arg, store
+from .common import form_field, page_number, query_arg, store
 
 bp = Blueprint("changes", __name__, url_prefix="/-")
 
 CHANGES_PAGE_SIZE = 50
 FEED_SIZE = 50
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed anywhere in XML 1.0
-FILTERS = ("group", "user", "page", "section", "since", "until")
 MAX_COMPARE_DIFFS = 200  # pages whose word diff a compare shows inline; the rest link to their diff
 
 
@@ -53,44 +51,9 @@ def _word_diff(item: PageComparison) -> Diff:
                                 lambda: diff_texts(text(item.old_blob), text(item.new_blob)))
 
 
-def _date(name: str) -> datetime | None:
-    raw = query_arg(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise BadForm(N_("The date %(name)s must be written YYYY-MM-DD, like 2014-02-28."), name=repr(name)) from None
-    if not 1970 <= value.year <= 2099:  # git's date parser misreads years outside this range
-        raise BadForm(N_("The date %(name)s must be between 1970 and 2099."), name=repr(name))
-    return value
-
-
 def change_filters() -> tuple[dict[str, str], dict[str, Any]]:
     """The filters as typed (for links) and as the store takes them; bad ones are a 400."""
-    shown = {name: value for name in FILTERS if (value := query_arg(name))}
-    group, user = shown.get("group"), shown.get("user")
-    if group is not None and group not in current_app.config["GROUPS"]:
-        known = ", ".join(current_app.config["GROUPS"])
-        raise BadForm(N_("There is no stakeholder group %(group)s; the groups are: %(known)s."),
-                      group=repr(group), known=known)
-    if user is not None and not USERNAME_RE.match(user):
-        raise BadForm(N_("%(user)s is not a valid user name."), user=repr(user))
-    paths: list[str] = []
-    if "page" in shown:
-        shown["page"] = names.normalize_page_name(shown["page"])
-        paths.append(names.page_file(shown["page"]))
-    if "section" in shown:
-        shown["section"] = names.normalize_page_name(shown["section"])
-        paths += [f"{shown['section']}/", names.page_file(shown["section"])]
-    since, until = _date("since"), _date("until")
-    if since and until and since > until:
-        raise BadForm(N_("The date 'since' is after the date 'until'."))
-    return shown, {
-        "group": group, "user": user, "paths": tuple(paths),
-        "since": int(since.timestamp()) if since else None,
-        "until": int((until + timedelta(days=1)).timestamp()) - 1 if until else None,
-    }
+    return change_criteria({name: value for name in CHANGE_FILTERS if (value := query_arg(name))})
 
 
 @bp.get("/changes")
@@ -148,19 +111,15 @@ def _create_version() -> str | tuple[str, int] | Response:
     name = form_field("name", required=False).strip() or names.version_slug(title)
     rev = form_field("rev", required=False).strip() or None
     form = {"title": title, "name": name, "rev": rev or ""}
-    if not title:
-        flash(gettext("Give the version a title, like \u201cChair's draft, 28 February 2014\u201d."), "error")
-        code = 400
+    try:
+        version = create_version(current_actor(), title, name, rev)
+    except (InvalidContent, InvalidVersionName, VersionExists) as error:
+        flash(error.message, "error")
+        code = error.code
     else:
-        try:
-            version = store().create_version(name, title, rev, author=current_author())
-        except (InvalidVersionName, VersionExists) as error:
-            flash(error.message, "error")
-            code = error.code
-        else:
-            flash(gettext("Marked %(commit)s as the version %(name)s.",
-                          commit=version.commit[:10], name=repr(version.name)), "success")
-            return redirect(url_for("changes.versions"))
+        flash(gettext("Marked %(commit)s as the version %(name)s.",
+                      commit=version.commit[:10], name=repr(version.name)), "success")
+        return redirect(url_for("changes.versions"))
     return render_template("changes/versions.html", versions=store().versions(), form=form,
                            head=store().head()), code
 

@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import names
+from ..actions.imports import conversion_limits as limits
 from ..attachments import sniff
 from ..errors import N_, PageNotFound, WikiError
 from ..i18n import language, text_direction
@@ -76,12 +77,6 @@ def init_app(app: Flask) -> None:
 
 def jobs() -> JobRunner:
     return current_app.extensions["wiki_jobs"]
-
-
-def limits() -> convert.Limits:
-    """The time and memory one conversion may take (settings ``EXPORT_TIMEOUT``, ``EXPORT_MEMORY_BYTES``)."""
-    return convert.Limits(seconds=float(current_app.config["EXPORT_TIMEOUT"]),
-                          memory_bytes=int(current_app.config["EXPORT_MEMORY_BYTES"]))
 
 
 # --------------------------------------------------------------------------- delivering a job

@@ -27,16 +27,16 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from .. import attachments, limits, names
-from ..auth import current_author, role_required
+from ..actions.imports import convert_document, page_text, save_document
+from ..actions.pages import proposal_required
+from ..auth import current_actor, role_required
 from ..diffs import diff_texts
-from ..errors import N_, DocumentTooLarge, EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
+from ..errors import N_, DocumentTooLarge, InvalidPageName, PageExists, PageMoved, PageNotFound
 from ..office import docimport
-from ..store import Author, SaveResult
-from ..store.pages import Pages
+from ..store import SaveResult
 from .attachments import human_size
 from .common import BadForm, form_field, page_context, renderer, store, summary_field
-from .export import limits as export_limits
-from .pages import _conflict_editor, proposal_required
+from .pages import conflict_editor
 
 bp = Blueprint("imports", __name__, url_prefix="/-")
 TOKEN_SALT = "living-wiki-import"
@@ -119,7 +119,7 @@ def stage(data: bytes, filename: str) -> tuple[str, docimport.Converted]:
     folder = root / digest
     if (folder / "meta.json").exists():
         return digest, _load(digest)
-    converted = docimport.convert(data, limits=export_limits())
+    converted = convert_document(data)
     partial = root / f".{digest}.{time.time_ns()}"
     (partial / "images").mkdir(parents=True)
     (partial / "page.md").write_text(converted.markdown, encoding="utf-8")
@@ -177,33 +177,30 @@ def staged_image(digest: str, name: str) -> Response:
     return response
 
 
-def _attachments_url(page: str) -> str:
-    return url_for("attachments.attachments", page=page) + "/"
-
-
 def _preview() -> tuple[str, int]:
     page = _page_name()
     filename, data = _upload()
     digest, converted = stage(data, filename)
     wiki = store()
     head = wiki.head() or ""
-    text = docimport.for_page(converted, _attachments_url(page))
+    text = page_text(converted, page)
     try:
         current = wiki.read_page(page).text
         exists = True
     except PageNotFound:
         current, exists = "", False
-    token = _serializer().dumps({"h": digest, "p": page, "u": current_author().username, "b": head})
+    token = _serializer().dumps({"h": digest, "p": page, "u": current_actor().username, "b": head})
     # The preview shows the images from the staging area; the text saved points at the page's attachments.
     rendered = renderer().render(docimport.for_page(converted, url_for("imports.staged_image", digest=digest,
                                                                        name="x")[:-1]))
     wants_proposal = form_field("proposal", required=False) == "1"
+    required = proposal_required(current_actor(), page)
     return render_template(
         "imports/preview.html", page=page, title=names.page_title(page), filename=filename, html=rendered.html,
         diff=diff_texts(current, text) if exists else None, exists=exists, token=token,
         images=sorted(converted.images), dropped=converted.dropped, text=text,
         summary=summary_field() or _("Import %(file)s", file=filename[:150]),
-        proposal=wants_proposal or proposal_required(page), proposal_required=proposal_required(page)), 200
+        proposal=wants_proposal or required, proposal_required=required), 200
 
 
 def _save() -> str | tuple[str, int] | Response:
@@ -214,54 +211,34 @@ def _save() -> str | tuple[str, int] | Response:
     except BadSignature:
         raise BadForm(N_("This import form was not made by this wiki, or was changed. Upload the document "
                          "again.")) from None
-    author = current_author()
-    if not isinstance(claims, dict) or claims.get("u") != author.username or claims.get("p") != _page_name():
+    actor = current_actor()
+    if not isinstance(claims, dict) or claims.get("u") != actor.username or claims.get("p") != _page_name():
         raise BadForm(N_("This import form was made for another user or page. Upload the document again."))
     page, base = claims["p"], claims["b"] or None
     converted = _load(claims["h"])
-    text = docimport.for_page(converted, _attachments_url(page))
     summary = summary_field() or _("Import %(page)s", page=page)
-    if form_field("proposal", required=False) == "1" or proposal_required(page):
-        return _save_as_proposal(page, text, converted, base, summary, author)
-    context = {**page_context(page), "proposal_required": False}
     try:
-        result = store().save_page(page, text, base=base, author=author, summary=summary, files=converted.images)
-    except EditConflict as conflict:
-        _attach_for_conflict(store().pages, page, converted, conflict, author)
-        return _conflict_editor(conflict, text, summary, context)
+        imported = save_document(actor, page, converted, base=base, summary_text=summary,
+                                 as_proposal=form_field("proposal", required=False) == "1",
+                                 rationale=_("Imported from a document."))
     except (PageMoved, PageExists) as error:
         flash(error.message, "error")
         return _form(409, page=page)
-    _flash_saved(result)
+    proposal = imported.proposal
+    if imported.conflict is not None:  # the agreed text moved under the preview: the conflict editor
+        context = {**page_context(page), "proposal": proposal} if proposal else \
+            {**page_context(page), "proposal_required": False}
+        return conflict_editor(imported.conflict, page_text(converted, page), summary, context)
+    if proposal is not None:
+        flash(_("Proposal %(number)s started with the imported text; the agreed text is unchanged until it is "
+                "merged.", number=proposal.number), "success")
+        return redirect(url_for("pages.view", page=page, proposal=proposal.number))
+    _flash_saved(imported.result)
     return redirect(url_for("pages.view", page=page))
 
 
-def _attach_for_conflict(pages: Pages, page: str, converted: docimport.Converted, conflict: EditConflict,
-                         author: Author) -> None:
-    """Before the conflict editor: attach the images to the page as it now is (its text unchanged),
-    so the image links of the text being merged work and nothing of the import is lost."""
-    if converted.images:
-        pages.save_page(page, conflict.their_text, base=conflict.head, author=author, files=converted.images,
-                        summary=_("Attach the images of an imported document"))
-
-
-def _save_as_proposal(page: str, text: str, converted: docimport.Converted, base: str | None, summary: str,
-                      author: Author) -> Response | tuple[str, int]:
-    wiki = store()
-    proposal = wiki.proposals.create(summary, _("Imported from a document."), author=author)
-    pages = wiki.proposals.pages_of(proposal.number)
-    try:
-        pages.save_page(page, text, base=base, author=author, summary=summary, files=converted.images)
-    except EditConflict as conflict:  # the agreed text moved under the preview: settle it in the proposal
-        _attach_for_conflict(pages, page, converted, conflict, author)
-        return _conflict_editor(conflict, text, summary, {**page_context(page), "proposal": proposal})
-    flash(_("Proposal %(number)s started with the imported text; the agreed text is unchanged until it is merged.",
-            number=proposal.number), "success")
-    return redirect(url_for("pages.view", page=page, proposal=proposal.number))
-
-
-def _flash_saved(result: SaveResult) -> None:
-    if result.commit is None:
+def _flash_saved(result: SaveResult | None) -> None:
+    if result is None or result.commit is None:
         flash(_("There were no changes to save."), "info")
     elif result.merged:
         flash(_("Someone else changed this page since the preview. Their changes touched other lines, so both "

@@ -10,7 +10,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import names
-from ..auth import can, current_author, role_required
+from ..actions import pages as page_actions
+from ..actions import reading
+from ..actions.pages import ConflictMarkersLeft, ProposalRequired
+from ..actions.proposals import open_pages
+from ..auth import can, current_actor, role_required
 from ..diffs import diff_texts
 from ..errors import N_, EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
 from ..http_cache import document_token
@@ -18,8 +22,7 @@ from ..i18n import LANGUAGE_NAMES, language
 from ..response_cache import keep_response
 from ..store import LRUCache
 from ..store.comment_model import KINDS
-from ..store.pages import Pages, has_conflict_markers
-from ..store.proposals import Proposal, ProposalRefused
+from ..store.proposals import Proposal
 from ..store.translations import split_header
 from .comments import page_discussion
 from .common import BadForm, canonical_page, form_field, page_context, query_arg, renderer, store, summary_field
@@ -27,6 +30,7 @@ from .proposals import proposal_arg
 from .translations import keep_language_in_links, language_arg, source_language
 
 bp = Blueprint("pages", __name__)
+
 
 @bp.get("/")
 def home() -> str | tuple[str, int]:
@@ -52,31 +56,25 @@ def _show(page: str) -> str | tuple[str, int]:
         keep_response(document_token())
         return cached
     try:
-        revision = wiki.read_page(page, rev)
+        # The version in the language asked for, else in the reader's interface language, else the original.
+        chosen = reading.show(page, rev, asked=asked, preferred=language())
     except PageNotFound:
         if rev is not None:
             wiki.resolve(rev)  # an unknown revision is a 404 of its own
             abort(404, description=_("This page did not exist in that revision."))
         return render_template("pages/missing.html", can_edit=can("editor"), proposal=proposal,
                                **page_context(page)), 404
-    # The version in the language asked for, else in the reader's interface language, else the original.
-    versions = {state.language: state for state in wiki.version_states(page, revision.commit)}
-    wanted = asked or language()
-    shown = versions.get(wanted)
-    text, blob = revision.text, revision.blob_id
-    if shown is not None and shown.blob is not None:
-        text, blob, _source = wiki.read_version(page, wanted, revision.commit)
-        keep_language_in_links(page, wanted)
-    else:
-        shown = None
-    rendered = renderer().render(text, cache_key=blob)
+    revision, shown = chosen.revision, chosen.version
+    if shown is not None:
+        keep_language_in_links(page, shown.language)
+    rendered = renderer().render(chosen.text, cache_key=chosen.blob)
     html = renderer().mark_missing(rendered, wiki.missing_pages(rendered.links, revision.commit))
     # Comment threads are on the agreed text (or the proposal's), not on old revisions or translations.
     discussion = None if (rev is not None and proposal is None) or shown else \
         page_discussion(page, proposal, revision.blob_id, html)
     # A language version shows no threads (they quote the original) but says how many are open there.
     open_on_original = sum(thread.state == "open" for thread in wiki.comments.of_page(page)) if shown else 0
-    last_change = wiki.last_change(names.version_page(page, wanted) if shown else page, revision.commit)
+    last_change = wiki.last_change(chosen.shown_page, revision.commit)
     endorsements = None if rev is not None or shown else wiki.page_endorsements(
         page, tuple(current_app.config["GROUPS"]))
     output = render_template(
@@ -85,8 +83,7 @@ def _show(page: str) -> str | tuple[str, int]:
         kinds=KINDS, commit=revision.commit,
         comment_url=url_for("comments.page_comments", page=page),
         can_edit=can("editor"), endorsements=endorsements, version=shown,
-        asked=asked if asked not in versions or versions[asked].blob is None else None,
-        available=[state.language for state in versions.values() if state.blob is not None],
+        asked=asked if not chosen.has(asked) else None, available=chosen.available,
         source_language=source_language(), head=wiki.head(), export_rev=rev, **page_context(page),
     )
     if cache_key is not None and revision.commit == cache_key[4] and rendered.complete and \
@@ -131,42 +128,35 @@ def edit(page: str) -> str | tuple[str, int] | Response:
         return _edit_in_proposal(page, proposal)
     wiki = store()
     head = wiki.head()
-    context = {**page_context(page), "proposal_required": proposal_required(page)}
+    context = {**page_context(page), "proposal_required": page_actions.proposal_required(current_actor(), page)}
     try:
-        current = wiki.read_page(page)
-        text, exists = current.text, True
+        text, exists = wiki.read_page(page).text, True
     except PageNotFound:
-        text, exists = "", False
-        text = f"# {names.page_title(page)}\n\n"
+        text, exists = f"# {names.page_title(page)}\n\n", False
     if request.method == "GET":
         return render_template("pages/edit.html", text=text, base=head, summary="", exists=exists, **context)
 
-    new_text = form_field("text")
-    summary = summary_field()
-    base = form_field("base")
-    if context["proposal_required"]:  # the text is kept: the editor offers to start a proposal with it
-        flash(_("Pages in this section change through proposals: start a proposal with your text."), "error")
-        return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
-                               **context), 409
+    new_text, summary, base = form_field("text"), summary_field(), form_field("base")
     # After a rename or delete raced the edit: the name the page had at ``base``, and whether the
     # user chose to save under the old name again.
     base_page = _page_field("base_page")
     recreate = form_field("recreate", required=False) == "1"
-    if _markers_left(new_text):
-        return render_template("pages/edit.html", text=new_text, base=base, summary=summary,
-                               exists=exists, **context), 422
     try:
-        result = wiki.save_page(page, new_text, base=None if recreate else base or None, author=current_author(),
-                                summary=summary, base_page=None if recreate else base_page)
+        result = page_actions.save(current_actor(), page, new_text, base=None if recreate else base or None,
+                                   summary_text=summary, base_page=None if recreate else base_page)
+    except ProposalRequired:  # the text is kept: the editor offers to start a proposal with it
+        flash(_("Pages in this section change through proposals: start a proposal with your text."), "error")
+        return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
+                               **context), 409
     except EditConflict as conflict:
-        return _conflict_editor(conflict, new_text, summary, context)
+        return conflict_editor(conflict, new_text, summary, context)
     except PageMoved as moved:
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=False,
                                moved=moved, base_page=base_page or page, **context), 409
-    except PageExists as error:
+    except (PageExists, ConflictMarkersLeft) as error:
         flash(error.message, "error")
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary,
-                               exists=exists, **context), 409
+                               exists=exists, **context), error.code
     if result.commit is None:
         flash(_("There were no changes to save."), "info")
     elif result.merged:
@@ -181,10 +171,7 @@ def _edit_in_proposal(page: str, proposal: Proposal) -> str | tuple[str, int] | 
     """The editor on a proposal's branch: the commit carries ``Proposal: <n>``; main is untouched."""
     wiki = store()
     context = {**page_context(page), "proposal": proposal}
-    try:
-        pages = wiki.proposals.pages_of(proposal.number)
-    except ProposalRefused as error:
-        abort(409, description=error.message)
+    open_pages(proposal.number)  # a 409 when it is no longer open
     try:
         text, exists = wiki.read_page(page, proposal.head).text, True
     except PageNotFound:
@@ -192,18 +179,15 @@ def _edit_in_proposal(page: str, proposal: Proposal) -> str | tuple[str, int] | 
     if request.method == "GET":
         return render_template("pages/edit.html", text=text, base=proposal.head, summary="", exists=exists, **context)
     new_text, summary, base = form_field("text"), summary_field(), form_field("base")
-    if _markers_left(new_text):
-        return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
-                               **context), 422
     try:
-        result = pages.save_page(page, new_text, base=wiki.resolve(base) if base else None, author=current_author(),
-                                 summary=summary)
+        result = page_actions.save(current_actor(), page, new_text, base=base or None, summary_text=summary,
+                                   proposal=proposal.number)
     except EditConflict as conflict:
-        return _conflict_editor(conflict, new_text, summary, context)
-    except PageExists as error:
+        return conflict_editor(conflict, new_text, summary, context)
+    except (PageExists, ConflictMarkersLeft) as error:
         flash(error.message, "error")
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
-                               **context), 409
+                               **context), error.code
     flash(_("Saved in proposal %(number)s; the agreed text is unchanged.", number=proposal.number)
           if result.commit else _("There were no changes to save."), "success" if result.commit else "info")
     return redirect(url_for("pages.view", page=page, proposal=proposal.number))
@@ -213,7 +197,7 @@ def _edit_version(page: str, language: str) -> str | tuple[str, int] | Response:
     """Create or edit the ``language`` version of ``page``; a new one starts from the original's text."""
     wiki = store()
     if not wiki.page_exists(page):
-        raise PageNotFound(_("There is no page %(page)s to translate.", page=page))
+        raise PageNotFound(N_("There is no page %(page)s to translate."), page=page)
     context = {**page_context(page), "version_language": language,
                "version_state": next(state for state in wiki.version_states(page) if state.language == language)}
     exists = context["version_state"].blob is not None
@@ -223,14 +207,15 @@ def _edit_version(page: str, language: str) -> str | tuple[str, int] | Response:
                                follows=not exists, **context)
     new_text, summary, base = form_field("text"), summary_field(), form_field("base")
     follows = context["follows"] = form_field("follows", required=False) == "1"
-    if _markers_left(new_text):
-        return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
-                               **context), 422
     try:
-        result = wiki.save_version(page, language, new_text, follows_original=follows, base=base or None,
-                                   author=current_author(), summary=summary)
+        result = page_actions.save_version(current_actor(), page, language, new_text, follows_original=follows,
+                                           base=base or None, summary_text=summary)
     except EditConflict as conflict:  # the version's header is the store's business, not the translator's
-        return _conflict_editor(conflict, new_text, summary, context, shown=lambda text: split_header(text)[1])
+        return conflict_editor(conflict, new_text, summary, context, shown=lambda text: split_header(text)[1])
+    except ConflictMarkersLeft as error:
+        flash(error.message, "error")
+        return render_template("pages/edit.html", text=new_text, base=base, summary=summary, exists=exists,
+                               **context), error.code
     if result.commit is None:
         flash(_("There were no changes to save."), "info")
     else:
@@ -238,17 +223,8 @@ def _edit_version(page: str, language: str) -> str | tuple[str, int] | Response:
     return redirect(url_for("pages.view", page=page, lang=language))
 
 
-def _markers_left(text: str) -> bool:
-    """Whether a text sent from the conflict editor still holds its markers (the user is told)."""
-    if has_conflict_markers(text):
-        flash(_("Your text still contains conflict markers (<<<<<<< and >>>>>>>). Choose the text to keep "
-                "and remove the markers, then save again."), "error")
-        return True
-    return False
-
-
-def _conflict_editor(conflict: EditConflict, typed: str, summary: str, context: dict[str, object], *,
-                     shown: Callable[[str], str] = str) -> tuple[str, int]:
+def conflict_editor(conflict: EditConflict, typed: str, summary: str, context: dict[str, object], *,
+                    shown: Callable[[str], str] = str) -> tuple[str, int]:
     """The editor again after overlapping changes: the merged text with markers, the user's text as
     typed, the saved text, and what the other person changed; nothing is lost."""
     merged, theirs, original = (shown(text) for text in (conflict.merged_text, conflict.their_text,
@@ -256,12 +232,6 @@ def _conflict_editor(conflict: EditConflict, typed: str, summary: str, context: 
     return render_template("pages/edit.html", text=merged, base=conflict.head, summary=summary, exists=True,
                            conflict=conflict, your_text=typed, their_text=theirs,
                            their_changes=diff_texts(original, theirs), **context), 409
-
-
-def proposal_required(page: str) -> bool:
-    """Whether a direct change of ``page`` is refused to the current user (``PROPOSALS_REQUIRED``)."""
-    sections = [section.strip("/") for section in current_app.config["PROPOSALS_REQUIRED"]]
-    return not can("admin") and any(page == section or page.startswith(f"{section}/") for section in sections)
 
 
 def _page_field(name: str) -> str | None:
@@ -275,6 +245,15 @@ def _page_field(name: str) -> str | None:
         raise BadForm(N_("The field %(name)s: %(message)s"), name=repr(name), message=error.message) from error
 
 
+def _refuse_direct_change(proposal: Proposal | None, *pages: str) -> None:
+    """Before showing a form: a 409 when the agreed text changes only through proposals here, or
+    when the proposal worked in is no longer open."""
+    if proposal is None:
+        page_actions.check_direct_change(current_actor(), *pages)
+    else:
+        open_pages(proposal.number)
+
+
 @bp.route("/<path:page>/-/rename", methods=["GET", "POST"])
 @role_required("editor")
 def rename(page: str) -> str | tuple[str, int] | Response:
@@ -283,11 +262,8 @@ def rename(page: str) -> str | tuple[str, int] | Response:
         return redirect_to
     context = page_context(page)
     proposal = proposal_arg()  # renaming inside a proposal leaves the agreed text as it is
-    if proposal is None and proposal_required(page):
-        abort(409, description=_("Pages in this section change only through proposals."))
-    wiki = store()
-    pages = _proposal_pages(proposal)
-    if not wiki.page_exists(page, proposal.head if proposal else None):
+    _refuse_direct_change(proposal, page)
+    if not store().page_exists(page, proposal.head if proposal else None):
         raise PageNotFound(N_("There is no page %(page)s to rename."), page=repr(page))
     if request.method == "GET":
         return render_template("pages/rename.html", new_name=page, summary="", **context)
@@ -295,25 +271,14 @@ def rename(page: str) -> str | tuple[str, int] | Response:
     summary = summary_field()
     try:
         new = names.normalize_page_name(raw_new)
-        if proposal is None and proposal_required(new):
-            abort(409, description=_("Pages in this section change only through proposals."))
-        (pages or wiki).rename_page(page, new, author=current_author(), summary=summary)
+        page_actions.rename(current_actor(), page, new, summary_text=summary,
+                            proposal=proposal.number if proposal else None)
     except (InvalidPageName, PageExists) as error:
         flash(error.message, "error")
         return render_template("pages/rename.html", new_name=raw_new, summary=summary, **context), error.code
     flash(_("Renamed %(page)s to %(new)s. Its history continues under the new name.",
                   page=page, new=new), "success")
     return redirect(url_for("pages.view", page=new, proposal=proposal.number if proposal else None))
-
-
-def _proposal_pages(proposal: Proposal | None) -> Pages | None:
-    """Page operations on the proposal's branch (409 when it is closed or merged), or ``None``."""
-    if proposal is None:
-        return None
-    try:
-        return store().proposals.pages_of(proposal.number)
-    except ProposalRefused as error:
-        abort(409, description=error.message)
 
 
 @bp.route("/<path:page>/-/delete", methods=["GET", "POST"])
@@ -323,16 +288,13 @@ def delete(page: str) -> str | Response:
     if redirect_to:
         return redirect_to
     proposal = proposal_arg()  # deleting inside a proposal leaves the agreed text as it is
-    if proposal is None and proposal_required(page):
-        abort(409, description=_("Pages in this section change only through proposals."))
-    wiki = store()
-    pages = _proposal_pages(proposal)
-    if not wiki.page_exists(page, proposal.head if proposal else None):
+    _refuse_direct_change(proposal, page)
+    if not store().page_exists(page, proposal.head if proposal else None):
         raise PageNotFound(N_("There is no page %(page)s to delete."), page=repr(page))
     if request.method == "GET":
         return render_template("pages/delete.html", **page_context(page))
-    summary = summary_field()
-    (pages or wiki).delete_page(page, author=current_author(), summary=summary)
+    page_actions.delete(current_actor(), page, summary_text=summary_field(),
+                        proposal=proposal.number if proposal else None)
     flash(_("Deleted %(page)s. Its history is kept; it can be restored from there.", page=page), "success")
     if proposal is not None:
         return redirect(url_for("proposals.show", number=proposal.number))
@@ -345,11 +307,9 @@ def revert(page: str) -> Response:
     page, redirect_to = canonical_page(page, "pages.revert")
     if redirect_to:
         abort(400, description=_("Revert the page under its canonical name."))
-    if proposal_required(page):
-        abort(409, description=_("Pages in this section change only through proposals."))
+    _refuse_direct_change(None, page)
     rev = form_field("rev")
-    result = store().revert_page(page, rev, author=current_author(),
-                                 summary=summary_field())
+    result = page_actions.revert(current_actor(), page, rev, summary_text=summary_field())
     if result.commit is None:
         flash(_("The page already has that text; nothing to revert."), "info")
     else:

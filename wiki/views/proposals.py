@@ -5,22 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import limits, names
-from ..auth import can, current_author, role_required
+from .. import names
+from ..actions import pages as page_actions
+from ..actions import proposals as actions
+from ..actions.context import groups
+from ..auth import can, current_actor, role_required
 from ..diffs import Diff, diff_texts
-from ..errors import EditConflict, InvalidContent, InvalidPageName, PageNotFound, WikiError
+from ..errors import EditConflict, InvalidContent, InvalidPageName, WikiError
 from ..store.proposals import Consensus, MergePreview, NeedsResolution, Proposal, ProposalRefused
 from ..templating import group_name
 from .changes import XML_FORBIDDEN
 from .common import form_field, query_arg, renderer, store
 
 bp = Blueprint("proposals", __name__, url_prefix="/-")
-STATES = ("open", "merged", "closed")
+STATES = actions.STATES
 FEED_SIZE = 50
 
 
@@ -45,15 +47,7 @@ def keep_proposal(endpoint: str, values: dict[str, object]) -> None:
         values["proposal"] = g.proposal_number
 
 
-def groups() -> tuple[str, ...]:
-    return tuple(current_app.config["GROUPS"])
-
-
-def get(number: int) -> Proposal:
-    try:
-        return store().proposals.get(number)
-    except PageNotFound:
-        abort(404, description=_("There is no proposal %(number)s.", number=number))
+get = actions.get
 
 
 @dataclass(frozen=True)
@@ -78,40 +72,15 @@ def _changed_pages(preview: MergePreview) -> list[ChangedPage]:
 # --------------------------------------------------------------------------- lists
 
 
-def matching_proposals(*, state: str, group: str, awaiting: str, page: str) -> list[tuple[Proposal, Consensus]]:
-    """The proposals the list's filters select (newest first), each with its consensus; the web
-    list and the API share it. Empty filters select everything."""
-    rows = []
-    proposals = store().proposals
-    for proposal in proposals.list():
-        consensus = proposals.consensus(proposal, groups())
-        if state and proposal.state != state:
-            continue
-        if group and group != proposal.group and group not in {g for _, g in proposals.drafters(proposal)}:
-            continue
-        if awaiting and (proposal.state != "open" or awaiting not in consensus.missing):
-            continue
-        if page and page not in proposals.changed_pages(proposal):
-            continue
-        rows.append((proposal, consensus))
-    return rows
-
-
 def _filtered() -> tuple[list[tuple[Proposal, Consensus]], dict[str, str]]:
-    state = query_arg("state") or ""
-    if state and state not in STATES:
-        abort(400, description=_("The state must be open, merged or closed."))
-    group, awaiting = query_arg("group") or "", query_arg("awaiting") or ""
-    for value in (group, awaiting):
-        if value and value not in groups():
-            abort(400, description=_("There is no stakeholder group %(group)s.", group=value))
+    state, group, awaiting = query_arg("state") or "", query_arg("group") or "", query_arg("awaiting") or ""
     page = (query_arg("page") or "").strip()
     if page:
         try:
             page = names.normalize_page_name(page)
         except InvalidPageName as error:
             abort(400, description=error.message)
-    rows = matching_proposals(state=state, group=group, awaiting=awaiting, page=page)
+    rows = actions.matching(state=state, group=group, awaiting=awaiting, page=page)
     shown = {key: value for key, value in (("state", state), ("group", group), ("awaiting", awaiting),
                                            ("page", page)) if value}
     return rows, shown
@@ -147,29 +116,26 @@ def new() -> str | tuple[str, int] | Response:
     page = (request.values.get("page") or "").strip()
     if request.method == "GET":
         return render_template("proposals/new.html", title="", rationale="", page=page)
-    limits.check("proposals")
     title = " ".join(form_field("title").split())[:200]
     rationale = form_field("rationale", required=False)
     text = form_field("text", required=False)  # from the editor of a section that requires proposals
     if text and not title:
         title = " ".join(form_field("summary", required=False).split())[:200] or _("Change %(page)s", page=page)
     try:
-        proposal = store().proposals.create(title, rationale, author=current_author())
+        proposal = actions.create(current_actor(), title, rationale)
     except InvalidContent as error:
         flash(error.message, "error")
         return render_template("proposals/new.html", title=title, rationale=rationale, page=page), 400
     if text and page:
         try:
             target = names.normalize_page_name(page)
-            base = form_field("base", required=False)
-            store().proposals.pages_of(proposal.number).save_page(
-                target, text, base=store().resolve(base) if base else None, author=current_author(),
-                summary=form_field("summary", required=False))
+            page_actions.save(current_actor(), target, text, base=form_field("base", required=False) or None,
+                              summary_text=form_field("summary", required=False), proposal=proposal.number)
         except EditConflict:  # the agreed text moved under the typed text: settle it in the proposal's editor
             flash(_("Proposal %(number)s started, but the page changed meanwhile: merge your text in the editor.",
                     number=proposal.number), "warning")
             return redirect(url_for("pages.edit", page=target, proposal=proposal.number))
-        except (InvalidPageName, InvalidContent) as error:
+        except (InvalidPageName, InvalidContent, page_actions.ConflictMarkersLeft) as error:
             flash(error.message, "error")
             return redirect(url_for("proposals.show", number=proposal.number))
         flash(_("Proposal %(number)s started with your text; the agreed text is unchanged until it is merged.",
@@ -190,18 +156,16 @@ def show(number: int, code: int = 200) -> tuple[str, int]:
     proposal = get(number)
     wiki = store()
     preview = wiki.proposals.preview(proposal)
-    consensus = wiki.proposals.consensus(proposal, groups())
+    consensus = actions.consensus(proposal)
     render = renderer()
     comments = [(event, render.render(event.text).html) for event in proposal.events if event.kind == "comment"]
-    mine = next((p for p in proposal.positions if current_user.is_authenticated and p.group == current_user.group),
-                None)
-    drafter = current_user.is_authenticated and (current_user.username == proposal.author
-                                                 or current_user.username in {user for user, _ in proposal.drafters})
+    actor = current_actor()
+    mine = next((p for p in proposal.positions if actor.logged_in and p.group == actor.group), None)
     return render_template(
         "proposals/show.html", proposal=proposal, preview=preview, consensus=consensus, groups=groups(),
         rationale=render.render(proposal.rationale).html, comments=comments, changed=_changed_pages(preview),
         mine=mine, can_edit=can("editor"), can_review=can("reviewer"), can_admin=can("admin"),
-        can_close=proposal.state == "open" and (drafter or can("reviewer")),
+        can_close=actions.may_close(actor, proposal),
         objections=[p for p in proposal.positions if p.event.kind == "object"],
     ), code
 
@@ -214,16 +178,11 @@ def _refused(number: int, error: WikiError) -> tuple[str, int]:
 @bp.post("/proposals/<int:number>/endorse")
 @role_required("reviewer")
 def endorse(number: int) -> Response | tuple[str, int]:
-    get(number)
     action, seen = form_field("action"), form_field("rev")
-    if action not in ("endorse", "object", "withdraw"):
+    if action not in actions.ACTIONS:
         abort(400, description=_("The action must be endorse, object or withdraw."))
-    if current_user.group not in groups():
-        abort(403, description=_("Your group %(group)s is not one of this wiki's stakeholder groups.",
-                                 group=current_user.group))
     try:
-        store().proposals.position(number, action, seen, reason=form_field("reason", required=False),
-                                   author=current_author())
+        actions.take_position(current_actor(), number, action, seen, reason=form_field("reason", required=False))
     except (ProposalRefused, InvalidContent) as error:
         return _refused(number, error)
     flash({"endorse": _("Your group endorses this proposal."), "object": _("Your group's objection is recorded."),
@@ -234,10 +193,8 @@ def endorse(number: int) -> Response | tuple[str, int]:
 @bp.post("/proposals/<int:number>/comment")
 @role_required("reader")
 def comment(number: int) -> Response | tuple[str, int]:
-    get(number)
-    limits.check("replies")
     try:
-        store().proposals.comment(number, form_field("text"), author=current_author())
+        actions.comment(current_actor(), number, form_field("text"))
     except InvalidContent as error:
         return _refused(number, error)
     return redirect(url_for("proposals.show", number=number) + "#discussion")
@@ -246,11 +203,8 @@ def comment(number: int) -> Response | tuple[str, int]:
 @bp.post("/proposals/<int:number>/merge")
 @role_required("reviewer")
 def merge(number: int) -> Response | tuple[str, int]:
-    get(number)
     try:
-        commit = store().merge_proposal(number, groups=groups(), author=current_author(),
-                                        display_name=current_user.display_name, admin=can("admin"),
-                                        reason=" ".join(form_field("reason", required=False).split())[:500])
+        commit = actions.merge(current_actor(), number, reason=form_field("reason", required=False))
     except ProposalRefused as error:
         return _refused(number, error)
     flash(_("Proposal %(number)s is merged into the agreed text (%(commit)s).", number=number, commit=commit[:10]),
@@ -261,16 +215,9 @@ def merge(number: int) -> Response | tuple[str, int]:
 @bp.post("/proposals/<int:number>/close")
 @role_required("editor")
 def close(number: int) -> Response | tuple[str, int]:
-    proposal = get(number)
-    drafters = {proposal.author, *(user for user, _ in proposal.drafters)}
-    if current_user.username not in drafters and not can("reviewer"):
-        abort(403, description=_("Only its drafters or a reviewer may close a proposal."))
-    reason = form_field("reason", required=False).strip()
-    if can("reviewer") and current_user.username not in drafters and not reason:
-        return _refused(number, InvalidContent(_("Say why the proposal is rejected.")))
     try:
-        store().proposals.close(number, reason, author=current_author())
-    except ProposalRefused as error:
+        actions.close(current_actor(), number, reason=form_field("reason", required=False))
+    except (ProposalRefused, InvalidContent) as error:
         return _refused(number, error)
     flash(_("Proposal %(number)s is closed.", number=number), "success")
     return redirect(url_for("proposals.show", number=number))
@@ -293,7 +240,7 @@ def update(number: int) -> Response | tuple[str, int]:
         if path:
             resolutions[path] = text
     try:
-        head = store().proposals.update(number, author=current_author(), resolutions=resolutions or None)
+        head = actions.update(current_actor(), number, resolutions=resolutions or None)
     except NeedsResolution:
         if resolutions:  # the agreed text moved on while the user settled: show the new overlaps
             flash(_("The agreed text changed again meanwhile; settle the overlaps once more."), "warning")

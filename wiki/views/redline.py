@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import names, redline
+from ..actions.imports import conversion_limits as limits
 from ..attachments import sniff
 from ..errors import N_, PageNotFound, WikiError
 from ..i18n import language, text_direction
@@ -27,7 +28,7 @@ from ..office.jobs import Progress, Work, job_key
 from ..redline import output
 from ..store import Store
 from .common import canonical_page, query_arg, store
-from .export import deliver, limits
+from .export import deliver
 from .site import MAX_DOCUMENT_PAGES
 
 bp = Blueprint("redline", __name__)

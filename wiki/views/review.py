@@ -10,7 +10,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import names
-from ..auth import can, current_author, role_required
+from ..actions.document import endorse_page
+from ..auth import can, current_actor, role_required
 from ..charts import share_bar
 from ..errors import N_, EndorsementRefused, PageNotFound
 from ..templating import group_name
@@ -66,14 +67,8 @@ def endorse(page: str) -> str | tuple[str, int] | Response:
     if redirect_to:
         abort(400, description=gettext("Endorse the page under its canonical name."))
     action = form_field("action")
-    seen = form_field("rev")
-    if action not in {"endorse", "withdraw"}:
-        abort(400, description=gettext("The action must be 'endorse' or 'withdraw'."))
-    if current_user.group not in current_app.config["GROUPS"]:
-        abort(403, description=gettext("Your group %(group)s is not one of this wiki's stakeholder groups.",
-                                       group=repr(current_user.group)))
     try:
-        store().endorse(page, seen, action=action, author=current_author())
+        endorse_page(current_actor(), page, form_field("rev"), action)
     except EndorsementRefused as error:
         flash(error.message, "error")
         return _endorse_page(page, error.code)

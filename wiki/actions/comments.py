@@ -1,0 +1,142 @@
+"""Comment threads on passages: start one on what the reader read, reply, resolve, reopen; and
+the threads a list's filters select. The web views and the API call these, so the rules (a
+thread quotes a revision that exists, the kinds, who may resolve) are written once."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from .. import limits, names
+from ..discussion import Discussions, Placed
+from ..errors import N_, InvalidContent, PageNotFound
+from ..store.comment_model import KINDS, Thread
+from .context import Actor, groups, store
+from .proposals import get as get_proposal
+
+STATES = ("open", "resolved", "outdated", "all")
+FILTERS = ("group", "kind", "page", "section", "state")
+
+
+def discussions() -> Discussions:
+    return current_app.extensions["wiki_discussions"]
+
+
+def start(actor: Actor, page: str, *, rev: str, text: str, kind: str = "comment", quote: str = "",
+          occurrence: int | None = None, position: int | None = None, paragraph: int | None = None,
+          proposal: int | None = None) -> int:
+    """Start a thread on the passage ``quote`` (or paragraph number ``paragraph``) of ``page`` as it
+    was at ``rev``, the revision the actor read; return its number."""
+    wiki = store()
+    if proposal is not None:
+        get_proposal(proposal)
+    if not rev.strip():
+        raise InvalidContent(N_("Say which revision you read (rev)."))
+    commit = wiki.resolve(rev.strip())
+    blob = wiki.page_blob_id(page, commit)
+    if blob is None:
+        raise PageNotFound(N_("The page %(page)s does not exist in that revision."), page=repr(page))
+    if kind not in KINDS:
+        raise InvalidContent(N_("The kind of comment must be one of: %(kinds)s."), kinds=", ".join(KINDS))
+    limits.check("threads", actor)
+    anchor = discussions().anchor(blob, commit, quote=quote, occurrence=occurrence, position=position,
+                                  paragraph=paragraph)
+    return wiki.comments.start(page, anchor, kind, text, proposal=proposal, author=actor.author)
+
+
+def get(number: int, page: str | None = None) -> Thread:
+    """Thread ``number`` (on ``page`` when given); a 404 otherwise."""
+    thread = store().comments.get(number)
+    if page is not None and thread.page != page:
+        raise PageNotFound(N_("There is no comment thread %(number)s."), number=number)
+    return thread
+
+
+def reply(actor: Actor, number: int, text: str) -> None:
+    get(number)
+    limits.check("replies", actor)
+    store().comments.reply(number, text, author=actor.author)
+
+
+def may_resolve(actor: Actor, thread: Thread) -> bool:
+    """Whether ``actor`` may resolve or reopen ``thread``: its author, or a reviewer."""
+    return actor.logged_in and (actor.username == thread.author or actor.can("reviewer"))
+
+
+def set_state(actor: Actor, number: int, state: str) -> None:
+    """Resolve (``resolved``) or reopen (``open``) thread ``number``."""
+    store().comments.set_state(number, state, author=actor.author, may_resolve_any=actor.can("reviewer"))
+
+
+def page_threads(page: str, proposal: int | None) -> tuple[list[Thread], str | None, str]:
+    """The page's threads, and the blob and commit of the text they are placed on (the agreed
+    text, or the proposal's)."""
+    wiki = store()
+    commit = get_proposal(proposal).head if proposal is not None else wiki.head()
+    blob = wiki.page_blob_id(page, commit) if commit else None
+    return wiki.comments.of_page(page, proposal), blob, commit or ""
+
+
+def check_filters(filters: dict[str, str]) -> dict[str, str]:
+    """The list's filters, checked (a 400 naming what is wrong) and page names normalized."""
+    if "group" in filters and filters["group"] not in groups():
+        raise InvalidContent(N_("There is no stakeholder group %(group)s; the groups are: %(known)s."),
+                             group=repr(filters["group"]), known=", ".join(groups()))
+    if "kind" in filters and filters["kind"] not in KINDS:
+        raise InvalidContent(N_("The kind of comment must be one of: %(kinds)s."), kinds=", ".join(KINDS))
+    if "state" in filters and filters["state"] not in STATES:
+        raise InvalidContent(N_("The state must be one of: %(states)s."), states=", ".join(STATES))
+    for name in ("page", "section"):
+        if name in filters:
+            filters[name] = names.normalize_page_name(filters[name])
+    return filters
+
+
+def matching(filters: dict[str, str], limit: int | None = None, skip: int = 0) -> tuple[list[Placed], bool]:
+    """The threads the filters select, most recently active first, placed on the agreed text;
+    and whether there are more after ``limit``."""
+    wiki = store()
+    state = filters.get("state", "open")
+    section = filters.get("section")
+    chosen = []
+    head = wiki.head()
+    for thread in wiki.comments.all():
+        if ("group" in filters and thread.group != filters["group"]) or \
+                ("kind" in filters and thread.kind != filters["kind"]) or \
+                ("page" in filters and thread.page != filters["page"]) or \
+                (section and not (thread.page == section or thread.page.startswith(section + "/"))):
+            continue
+        if state in ("open", "resolved") and thread.state != state:
+            continue
+        chosen.append(thread)
+    found: list[Placed] = []
+    skipped = 0
+    for thread in chosen:  # placing costs a page's text: only for the threads shown
+        item = discussions().place(thread, thread_blob(thread, head))
+        if state == "outdated" and not item.outdated:
+            continue
+        if skipped < skip:
+            skipped += 1
+            continue
+        if limit is not None and len(found) == limit:
+            return found, True
+        found.append(item)
+    return found, False
+
+
+def placed(number: int) -> Placed:
+    """Thread ``number`` placed on the text it belongs to now."""
+    thread = get(number)
+    return discussions().place(thread, thread_blob(thread, store().head()))
+
+
+def thread_blob(thread: Thread, head: str | None) -> str | None:
+    """The page text a thread is placed on: its proposal's head, or the agreed text at ``head``."""
+    wiki = store()
+    if thread.proposal is not None:
+        try:
+            commit = wiki.proposals.get(thread.proposal, with_drafters=False).head
+        except PageNotFound:
+            return None
+    else:
+        commit = head
+    return wiki.page_blob_id(thread.page, commit) if commit else None

@@ -1,0 +1,129 @@
+"""Amendment proposals: start one, draft in it, take a group's position, comment, bring it up to
+date with the agreed text, merge it by consensus (threads of pages it renamed follow), close it.
+
+Every way in (web, API, CLI import, push) changes proposals through here, so each rule is written
+once: who may take a position, close or merge, and what consensus means.
+"""
+
+from __future__ import annotations
+
+from .. import limits
+from ..errors import N_, InvalidContent, PageNotFound, WikiError
+from ..store.pages import Pages
+from ..store.proposals import Consensus, Proposal
+from ..texts import one_line
+from .context import Actor, groups, store
+
+ACTIONS = ("endorse", "object", "withdraw")
+STATES = ("open", "merged", "closed")
+TITLE_LENGTH = 200
+REASON_LENGTH = 500
+
+
+class NotInAGroup(WikiError):
+    """A position taken by someone whose group is not one of the stakeholder groups."""
+
+    code = 403
+
+
+class NotAllowed(WikiError):
+    code = 403
+
+
+def get(number: int) -> Proposal:
+    """Proposal ``number``; a 404 when there is none."""
+    try:
+        return store().proposals.get(number)
+    except PageNotFound:
+        raise PageNotFound(N_("There is no proposal %(number)s."), number=number) from None
+
+
+def open_pages(number: int) -> Pages:
+    """Page operations on the open proposal ``number``'s branch (409 when closed or merged)."""
+    get(number)
+    return store().proposals.pages_of(number)
+
+
+def consensus(proposal: Proposal) -> Consensus:
+    return store().proposals.consensus(proposal, groups())
+
+
+def create(actor: Actor, title: str, rationale: str = "") -> Proposal:
+    """Start a proposal forked from the agreed text."""
+    limits.check("proposals", actor)
+    return store().proposals.create(one_line(title, TITLE_LENGTH), rationale, author=actor.author)
+
+
+def comment(actor: Actor, number: int, text: str) -> None:
+    get(number)
+    limits.check("replies", actor)
+    store().proposals.comment(number, text, author=actor.author)
+
+
+def take_position(actor: Actor, number: int, action: str, seen: str, *, reason: str = "") -> None:
+    """Endorse, object to or withdraw from the proposal at its head ``seen``, for the actor's group."""
+    get(number)
+    if action not in ACTIONS:
+        raise InvalidContent(N_("The action must be endorse, object or withdraw."))
+    if actor.group not in groups():
+        raise NotInAGroup(N_("Your group %(group)s is not one of this wiki's stakeholder groups."),
+                          group=actor.group)
+    store().proposals.position(number, action, seen, reason=reason, author=actor.author)
+
+
+def merge(actor: Actor, number: int, *, reason: str = "") -> str:
+    """Merge the proposal into the agreed text (by consensus, or an admin's override with a
+    reason); the comment threads of pages it renamed follow them. Returns the merge commit."""
+    get(number)
+    return store().merge_proposal(number, groups=groups(), author=actor.author,
+                                  display_name=actor.display_name or actor.username, admin=actor.can("admin"),
+                                  reason=one_line(reason, REASON_LENGTH))
+
+
+def may_close(actor: Actor, proposal: Proposal) -> bool:
+    """Whether ``actor`` may close ``proposal``: its drafters and reviewers, while it is open."""
+    drafters = {proposal.author, *(user for user, _group in proposal.drafters)}
+    return proposal.state == "open" and actor.logged_in and (actor.username in drafters or actor.can("reviewer"))
+
+
+def close(actor: Actor, number: int, *, reason: str = "") -> None:
+    proposal = get(number)
+    drafters = {proposal.author, *(user for user, _group in proposal.drafters)}
+    if actor.username not in drafters and not actor.can("reviewer"):
+        raise NotAllowed(N_("Only its drafters or a reviewer may close a proposal."))
+    if actor.can("reviewer") and actor.username not in drafters and not reason.strip():
+        raise InvalidContent(N_("Say why the proposal is rejected."))
+    store().proposals.close(number, reason.strip(), author=actor.author)
+
+
+def update(actor: Actor, number: int, *, resolutions: dict[str, str] | None = None) -> str | None:
+    """Merge the agreed text into the proposal (see :meth:`wiki.store.proposals.Proposals.update`)."""
+    get(number)
+    return store().proposals.update(number, author=actor.author, resolutions=resolutions)
+
+
+def matching(*, state: str = "", group: str = "", awaiting: str = "", page: str = "",
+             ) -> list[tuple[Proposal, Consensus]]:
+    """The proposals the list's filters select (newest first), each with its consensus; empty
+    filters select everything. The web list, its feed and the API share it."""
+    if state and state not in STATES:
+        raise InvalidContent(N_("The state must be open, merged or closed."))
+    for value in (group, awaiting):
+        if value and value not in groups():
+            raise InvalidContent(N_("There is no stakeholder group %(group)s."), group=value)
+    rows = []
+    proposals = store().proposals
+    for proposal in proposals.list():
+        agreed = proposals.consensus(proposal, groups())
+        if state and proposal.state != state:
+            continue
+        if group and group != proposal.group and group not in {g for _, g in proposals.drafters(proposal)}:
+            continue
+        if awaiting and (proposal.state != "open" or awaiting not in agreed.missing):
+            continue
+        if page and page not in proposals.changed_pages(proposal):
+            continue
+        rows.append((proposal, agreed))
+    return rows
+
+

@@ -1,0 +1,133 @@
+"""Every setting the wiki checks at start: its type and allowed values, one line per error.
+
+Settings come from ``create_app``'s defaults, ``<instance>/config.py``, ``WIKI_*`` variables (which
+Flask parses as JSON when it can: ``WIKI_PROPOSALS_REQUIRED=false`` arrives as ``False``, ``=42`` as
+an int) and a test config. A wrong value would otherwise surface as a 500 at the first request that
+reads it; here it stops ``flask …`` and gunicorn with one line naming the setting and what it
+accepts (exit 1, no traceback). Values are normalized in place (``False`` → ``[]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+Check = Callable[[Any], Any]
+
+
+class InvalidSetting(SystemExit):
+    """A setting with a value the wiki cannot use; exits with its one-line message (status 1)."""
+
+    def __init__(self, name: str, value: object, accepts: str) -> None:
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"Invalid setting {name} = {shown}: it accepts {accepts}.")
+        self.name = name
+
+
+def _integer(minimum: int) -> Check:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError
+        return value
+    return check
+
+
+def _number(minimum: float) -> Check:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+            raise ValueError
+        return value
+    return check
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "yes", "no"}:
+        return value.lower() in {"true", "1", "yes"}
+    raise ValueError
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return _text(value)
+
+
+def _groups(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not value or not all(
+            isinstance(slug, str) and slug and slug == slug.strip() and isinstance(name, str) and name.strip()
+            for slug, name in value.items()):
+        raise ValueError
+    return value
+
+
+def proposal_sections(value: Any) -> bool | list[str]:
+    """``PROPOSALS_REQUIRED``: ``True`` (the whole document), ``False``/``[]`` (nowhere), or a list
+    of sections (a comma-separated string is read as one)."""
+    if isinstance(value, bool):
+        return True if value else []
+    if isinstance(value, str):
+        if value.strip().lower() in {"true", "false"}:
+            return proposal_sections(value.strip().lower() == "true")
+        value = [part for part in value.split(",") if part.strip()]
+    if isinstance(value, list | tuple) and all(isinstance(item, str) and item.strip("/ ") for item in value):
+        return [item.strip().strip("/") for item in value]
+    raise ValueError
+
+
+def _language(value: Any) -> str:
+    from .names import LANGUAGES
+
+    if value not in LANGUAGES:
+        raise ValueError
+    return value
+
+
+RULES: dict[str, tuple[Check, str]] = {
+    "SITE_NAME": (_text, "a non-empty text"),
+    "PUBLIC_READ": (_boolean, "true or false"),
+    "SECURE_COOKIES": (_boolean, "true or false"),
+    "GROUPS": (_groups, 'a mapping of group slugs to display names, e.g. {"governments": "Governments"}'),
+    "MAX_PAGE_BYTES": (_integer(1), "a whole number of bytes above 0"),
+    "MAX_PUSH_BYTES": (_integer(1), "a whole number of bytes above 0"),
+    "MAX_ATTACHMENT_BYTES": (_integer(1), "a whole number of bytes above 0"),
+    "MAX_IMPORT_BYTES": (_integer(1), "a whole number of bytes above 0"),
+    "HISTORY_PAGE_SIZE": (_integer(1), "a whole number above 0"),
+    "SEARCH_PAGE_SIZE": (_integer(1), "a whole number above 0"),
+    "PROPOSALS_REQUIRED": (proposal_sections, 'true (the whole document), false, or a list of sections such '
+                                              'as ["Mapping"]'),
+    "CONTENT_LANGUAGE": (_language, "one of ar, zh, en, fr, ru, es"),
+    "TRUSTED_PROXIES": (_integer(0), "a whole number of proxies, 0 or more"),
+    "WEBHOOKS_ALLOW_PRIVATE": (_boolean, "true or false"),
+    "WEBHOOKS_TIMEOUT": (_number(0.1), "a number of seconds above 0"),
+    "WEBHOOKS_MAX_ATTEMPTS": (_integer(1), "a whole number above 0"),
+    "WEBHOOKS_RETRY_SECONDS": (_number(0), "a number of seconds, 0 or more"),
+    "WEBHOOKS_MAX_RETRY_SECONDS": (_number(0), "a number of seconds, 0 or more"),
+    "WEBHOOKS_POLL_SECONDS": (_number(0.05), "a number of seconds above 0"),
+    "COMMITTER_NAME": (_text, "a non-empty text"),
+    "COMMITTER_EMAIL": (_text, "a non-empty text"),
+    "DATABASE_URL": (_optional_text, "a postgresql:// address, or nothing"),
+    "PRIMARY_URL": (_optional_text, "the primary's address (http://… or https://…), or nothing"),
+}
+
+
+def validate(config: MutableMapping[str, Any]) -> None:
+    """Check and normalize every known setting present in ``config``; raise :class:`InvalidSetting`."""
+    for name, (check, accepts) in RULES.items():
+        if name not in config:
+            continue
+        try:
+            config[name] = check(config[name])
+        except (ValueError, TypeError):
+            raise InvalidSetting(name, config[name], accepts) from None
+    if config.get("SEED_GROUP") not in config.get("GROUPS", {}):
+        config["SEED_GROUP"] = next(iter(config["GROUPS"]))
