@@ -4,10 +4,11 @@ thread quotes a revision that exists, the kinds, who may resolve) are written on
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 
 from .. import limits, names
-from ..discussion import Discussions, Placed
+from ..budget import Budget
+from ..discussion import Discussion, Discussions, Placed
 from ..errors import N_, InvalidContent, PageNotFound
 from ..store.comment_model import KINDS, Thread
 from .context import Actor, groups, store
@@ -19,6 +20,21 @@ FILTERS = ("group", "kind", "page", "section", "state")
 
 def discussions() -> Discussions:
     return current_app.extensions["wiki_discussions"]
+
+
+def budget() -> Budget:
+    """The request's one budget for placing threads, however many lists it shows
+    (``ANCHOR_BUDGET_SECONDS``, ``ANCHOR_BUDGET_WORK``); the rest is placed in the background."""
+    if "anchor_budget" not in g:
+        config = current_app.config
+        g.anchor_budget = Budget(float(config["ANCHOR_BUDGET_SECONDS"]), int(config["ANCHOR_BUDGET_WORK"]))
+    return g.anchor_budget
+
+
+def discussion(page: str, proposal: int | None, blob: str | None, html: str | None = None) -> Discussion:
+    """The page's threads placed on its text ``blob`` (shown as ``html``), within the budget."""
+    threads = store().comments.of_page(page, proposal)
+    return discussions().discussion(threads, blob, html, budget())
 
 
 def start(actor: Actor, page: str, *, rev: str, text: str, kind: str = "comment", quote: str = "",
@@ -111,9 +127,9 @@ def matching(filters: dict[str, str], limit: int | None = None, skip: int = 0) -
     found: list[Placed] = []
     skipped = 0
     for thread in chosen:  # placing costs a page's text: only for the threads shown
-        item = discussions().place(thread, thread_blob(thread, head))
+        item = discussions().place(thread, thread_blob(thread, head), budget())
         if state == "outdated" and not item.outdated:
-            continue
+            continue  # a thread not placed yet is not known to be outdated
         if skipped < skip:
             skipped += 1
             continue
@@ -126,7 +142,7 @@ def matching(filters: dict[str, str], limit: int | None = None, skip: int = 0) -
 def placed(number: int) -> Placed:
     """Thread ``number`` placed on the text it belongs to now."""
     thread = get(number)
-    return discussions().place(thread, thread_blob(thread, store().head()))
+    return discussions().place(thread, thread_blob(thread, store().head()), budget())
 
 
 def thread_blob(thread: Thread, head: str | None) -> str | None:

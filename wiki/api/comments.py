@@ -23,7 +23,8 @@ def thread(placed: Placed) -> dict[str, Any]:
     anchor = item.anchor
     return {"number": item.number, "page": item.page, "proposal": item.proposal, "kind": item.kind,
             "state": item.state, "author": item.author, "group": item.group, "updated": item.updated,
-            "outdated": placed.outdated, "passage": placed.passage, "paragraph": placed.paragraph,
+            "outdated": placed.outdated, "pending": placed.pending, "passage": placed.passage,
+            "paragraph": placed.paragraph,
             "anchor": {"rev": anchor.rev, "blob": anchor.blob, "quote": anchor.quote, "prefix": anchor.prefix,
                        "suffix": anchor.suffix, "position": anchor.position},
             "entries": [{"event": entry.event, "user": entry.user, "group": entry.group, "time": entry.time,

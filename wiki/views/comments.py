@@ -11,17 +11,18 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..actions import comments as actions
-from ..actions.comments import STATES, discussions
+from ..actions.comments import STATES
 from ..actions.context import groups
 from ..auth import current_actor, role_required
 from ..discussion import Discussion, Placed
 from ..errors import N_
+from ..http_cache import mark_incomplete
 from ..i18n import language
 from ..store import LRUCache
 from ..store.comment_model import KINDS
 from ..store.proposals import Proposal
 from .changes import XML_FORBIDDEN
-from .common import BadForm, canonical_page, form_field, page_context, page_number, query_arg, store
+from .common import BadForm, canonical_page, form_field, page_context, page_number, query_arg
 from .proposals import get as get_proposal
 
 bp = Blueprint("comments", __name__)
@@ -41,7 +42,7 @@ def thread_html(placed: Placed) -> Markup:
     logged_in = bool(current_user.is_authenticated)
     may_resolve = actions.may_resolve(current_actor(), thread)
     key = (thread.number, thread.page, thread.state, len(thread.entries), thread.entries[-1].name, placed.passage,
-           placed.outdated, language(), request.script_root, logged_in, may_resolve)
+           placed.outdated, placed.pending, language(), request.script_root, logged_in, may_resolve)
     cache: LRUCache[tuple[object, ...], str] = current_app.extensions.setdefault("wiki_thread_html", LRUCache(20_000))
     html = cache.get_or_compute(key, lambda: render_template("comments/_thread.html", placed=placed,
                                                              logged_in=logged_in, may_resolve=may_resolve,
@@ -115,7 +116,7 @@ def page_comments(page: str) -> str | Response:
     threads, blob, commit = actions.page_threads(page, proposal.number if proposal else None)
     if blob is None and not threads:
         abort(404, description=_("There is no page %(page)s.", page=page))
-    discussion = discussions().discussion(threads, blob)
+    discussion = keep_if_complete(actions.discussion(page, proposal.number if proposal else None, blob))
     paragraph = _number(query_arg("paragraph"), "paragraph")
     chosen = None
     if paragraph is not None:
@@ -124,9 +125,10 @@ def page_comments(page: str) -> str | Response:
         chosen = discussion.paragraphs[paragraph - 1]
     placed = list(discussion.placed)
     sections = {
-        "open": [item for item in placed if item.thread.state == "open" and not item.outdated],
+        "open": [item for item in placed if item.thread.state == "open" and item.located],
+        "pending": [item for item in placed if item.pending],
         "outdated": [item for item in placed if item.outdated],
-        "resolved": [item for item in placed if item.thread.state == "resolved" and not item.outdated],
+        "resolved": [item for item in placed if item.thread.state == "resolved" and item.located],
     }
     return render_template("comments/page.html", threads=sections, paragraph=chosen, commit=commit,
                            proposal=proposal, kinds=KINDS, can_comment=current_user.is_authenticated,
@@ -146,6 +148,8 @@ def all_comments() -> str:
     filters = comment_filters()
     number = page_number()
     found, has_next = actions.matching(filters, limit=LIST_PAGE_SIZE, skip=(number - 1) * LIST_PAGE_SIZE)
+    if any(item.pending for item in found):
+        mark_incomplete()
     return render_template("comments/all.html", found=found, filters=filters, number=number, has_next=has_next,
                            kinds=KINDS, states=STATES, groups=groups(),
                            title=_("Comments"))
@@ -155,6 +159,8 @@ def all_comments() -> str:
 def feed() -> Response:
     filters = comment_filters()
     found, _more = actions.matching(filters, limit=FEED_SIZE)
+    if any(item.pending for item in found):
+        mark_incomplete()
     body = render_template("comments/feed.xml", found=found, filters=filters,
                            updated=max((item.thread.updated for item in found), default=0),
                            feed_url=url_for("comments.feed", _external=True, **filters),
@@ -164,6 +170,12 @@ def feed() -> Response:
 
 def page_discussion(page: str, proposal: Proposal | None, blob: str, html: str) -> Discussion:
     """The discussion the page view shows beside the text ``html`` (used by :mod:`wiki.views.pages`)."""
-    threads = store().comments.of_page(page, proposal.number if proposal else None)
-    return discussions().discussion(threads, blob, html)
+    return keep_if_complete(actions.discussion(page, proposal.number if proposal else None, blob, html))
+
+
+def keep_if_complete(discussion: Discussion) -> Discussion:
+    """``discussion``, after noting that an answer showing threads not placed yet is not to be kept."""
+    if discussion.pending:
+        mark_incomplete()
+    return discussion
 
