@@ -4,11 +4,10 @@ import gc
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from wiki import create_app
+from wiki import create_app, warmup
 from wiki.database import DatabaseUnavailable
 from wiki.settings import InvalidSetting
 
@@ -17,7 +16,6 @@ from wiki.settings import InvalidSetting
 WORKER_BOOT_ERROR = 3
 SIBLING_FAILED = 1  # gunicorn 27 dies with a traceback when a second worker exits 3 while it halts
 FAILURE_MARK_SECONDS = 60
-INDEX_BUILD_DELAY_SECONDS = 1.0
 
 
 def first_to_fail() -> bool:
@@ -49,12 +47,9 @@ except InvalidSetting as error:  # the same for a wrong setting: one line naming
     sys.stderr.write(f"Living Wiki cannot start: {error.code}\n")
     raise SystemExit(WORKER_BOOT_ERROR) from None
 
-# Bring the search index up to date off the request path (one process of several does the work),
-# a moment after start so that the first page views do not share the processor with it; a search
-# before then starts it at once.
-_index_timer = threading.Timer(INDEX_BUILD_DELAY_SECONDS, app.extensions["wiki_search"].build_in_background)
-_index_timer.daemon = True
-_index_timer.start()
+# A moment after start, off the request path: the search index brought up to date (one process of
+# several builds it) and the history and blame of the busiest pages computed (wiki/warmup.py).
+warmup.start(app)
 
 # The objects built so far live as long as the process: keep the garbage collector from scanning
 # them again and again, and let it run less often. Full collections over the per-process caches

@@ -70,7 +70,7 @@ from generate import cached  # noqa: E402
 from languages import cached_languages  # noqa: E402
 from parts.api import api_table, measure_api  # noqa: E402
 from parts.cache import cache_table, measure_cache  # noqa: E402
-from parts.common import OUT, ROOT, SIZES, UNTRAILERED, measure_hello  # noqa: E402
+from parts.common import OUT, ROOT, SIZES, UNTRAILERED, compile_bytecode, measure_hello  # noqa: E402
 from parts.external import run_export, run_import, run_worst_case  # noqa: E402
 from parts.languages import languages_table, measure_languages  # noqa: E402
 from parts.proposals import measure_proposals, proposals_table  # noqa: E402
@@ -98,6 +98,7 @@ def main() -> None:
     if set(parts) - set(PARTS):
         parser.error(f"unknown parts: {', '.join(sorted(set(parts) - set(PARTS)))}; choose from {', '.join(PARTS)}")
     OUT.mkdir(parents=True, exist_ok=True)
+    compile_bytecode()
     started = time.monotonic()
     sizes = args.sizes.split(",") if "sizes" in parts else []
     for size in sizes:

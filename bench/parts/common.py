@@ -77,6 +77,14 @@ class Client:
         return self.request("GET", path, headers=headers)
 
 
+def compile_bytecode() -> None:
+    """Write the wiki's bytecode, as an install or a first start would: with
+    ``PYTHONDONTWRITEBYTECODE`` set (as here), every gunicorn start would compile the sources
+    again (~0.1 s of each cold start) and the figure would not be a deployment's."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "wiki", "wsgi.py"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

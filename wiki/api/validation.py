@@ -10,12 +10,13 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import request
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
 
 from .openapi import document, operations
 from .problems import problem
@@ -92,10 +93,16 @@ class Contract:
 
 @cache
 def _registry() -> Registry:
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     return Registry().with_resource(DOCUMENT_URI, Resource(contents=document(), specification=DRAFT202012))
 
 
 def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    # jsonschema is imported at the first API request, not at start (~50 ms of every cold start).
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema},
                                 registry=_registry())
 

@@ -1,0 +1,44 @@
+"""After start, off the request path: the search index is built and the history and blame of the
+busiest pages are in the caches, so their first readers run no git."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from wiki import warmup
+from wiki.store import Author, Store
+
+AUTHOR = Author(name="Script", email="script@example.org", username="script", group="governments")
+
+
+def edit(store: Store, page: str, times: int) -> None:
+    for number in range(times):
+        store.save_page(page, f"# {page}\n\nRevision {number}.\n", base=store.head(), author=AUTHOR, summary="")
+
+
+def test_the_busiest_pages_come_first(store: Store) -> None:
+    edit(store, "Busy", 5)
+    edit(store, "Quiet", 2)
+    assert warmup.busiest_pages(store, store.head(), count=2) == ["Busy", "Quiet"]
+
+
+def test_warmed_history_and_blame_need_no_git(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    edit(store, "Busy", 4)
+    assert warmup.warm_caches(store)[0] == "Busy"
+
+    def no_git(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"git ran: {args}")
+
+    monkeypatch.setattr(store.reader, "run", no_git)
+    assert len(store.page_history("Busy")) == 4
+    assert store.blame("Busy").total_lines == 3
+
+
+def test_start_builds_the_search_index_in_the_background(app: Flask, store: Store) -> None:
+    edit(store, "Busy", 2)
+    index = app.extensions["wiki_search"]
+    assert index.indexed_commit() is None
+    warmup.start(app, delay=0).join(timeout=60)
+    assert index.wait_for_build(timeout=60)
+    assert index.indexed_commit() == store.head()

@@ -1,0 +1,82 @@
+"""After a worker starts: the derived state a first reader would otherwise pay for, built off the
+request path in one daemon thread, bounded in time.
+
+A moment after start (so the first page views have the processor), the search index is brought
+up to date in the background (``SearchIndex.build_in_background``: one process of several builds),
+then the page history and blame of the busiest pages are computed into this process's caches:
+the pages changed most often in the last :data:`RECENT_COMMITS` commits, whose first history or
+blame is also the slowest (a page with 1,000 revisions: ~0.4-0.6 s each). Pages are warmed one
+after the other until :data:`WARM_SECONDS` have passed; a failure only logs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+from collections import Counter
+
+from flask import Flask
+
+from . import names
+from .store import Store
+
+START_DELAY_SECONDS = 1.0
+RECENT_COMMITS = 1_000
+WARM_PAGES = 5
+WARM_SECONDS = 10.0
+NICENESS = 10
+
+logger = logging.getLogger(__name__)
+
+
+def busiest_pages(store: Store, head: str, *, commits: int = RECENT_COMMITS, count: int = WARM_PAGES) -> list[str]:
+    """The pages changed most often in the last ``commits`` commits up to ``head``, busiest first."""
+    changed: Counter[str] = Counter()
+    for _commit, paths in itertools.islice(store.commits_with_files(None, head), commits):
+        changed.update(page for path in paths
+                       if names.version_from_file(path) is None and (page := names.page_from_file(path)) is not None)
+    return [page for page, _ in changed.most_common(count)]
+
+
+def warm_caches(store: Store, *, seconds: float = WARM_SECONDS) -> list[str]:
+    """Compute the history and blame of the busiest pages into the store's caches, until
+    ``seconds`` have passed; returns the pages warmed."""
+    deadline = time.monotonic() + seconds
+    head = store.head()
+    if head is None:
+        return []
+    warmed = []
+    for page in busiest_pages(store, head):
+        if time.monotonic() >= deadline:
+            break
+        store.page_history(page, head)
+        if time.monotonic() < deadline:
+            store.blame(page, head)
+        warmed.append(page)
+    return warmed
+
+
+def start(app: Flask, *, delay: float = START_DELAY_SECONDS) -> threading.Thread:
+    """Start the warming thread of this serving process (``wsgi.py`` calls this)."""
+    store: Store = app.extensions["wiki_store"]
+    index = app.extensions["wiki_search"]
+
+    def run() -> None:
+        try:  # Linux: a lower priority for this thread only, so readers' requests go first
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
+        except (AttributeError, OSError):
+            pass
+        time.sleep(delay)
+        try:
+            index.build_in_background()
+            warmed = warm_caches(store)
+            logger.info("Warmed the history and blame of %s.", ", ".join(warmed) or "no page")
+        except Exception:
+            logger.exception("Warming the caches failed; the first readers compute what they need.")
+
+    thread = threading.Thread(target=run, name="warm-up", daemon=True)
+    thread.start()
+    return thread
