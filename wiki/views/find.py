@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, make_response, render_template
+from flask import Blueprint, abort, current_app, render_template
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import names
 from ..errors import InvalidPageName
+from ..http_cache import mark_incomplete
 from ..names import normalize_page_name
 from ..search import SearchIndex
 from .common import canonical_page, page_context, page_number, query_arg, store
@@ -22,7 +23,7 @@ def index() -> SearchIndex:
 
 
 @bp.get("/-/search")
-def search() -> Response:
+def search() -> str:
     """Ranked results with highlighted snippets; ``section`` limits them to one folder."""
     query = (query_arg("q") or "").strip()
     raw_section = (query_arg("section") or "").strip().strip("/")
@@ -50,14 +51,13 @@ def search() -> Response:
     if results is not None and results.total and (number - 1) * per_page >= results.total:
         abort(404, description=gettext("The results have no such page."))
     sections = sorted({page.rpartition("/")[0] for page in store().list_pages()} - {""}, key=str.casefold)
-    response = make_response(render_template(
+    if results is not None and results.indexing:  # not to be kept by caches: the complete answer has the same ETag
+        mark_incomplete()
+    return render_template(
         "find/search.html", query=query, section=section, sections=sections, results=results, number=number,
         search_language=language or "", search_languages=names.LANGUAGES, proposal=proposal,
         has_next=results is not None and number * per_page < results.total, first=(number - 1) * per_page + 1,
-    ))
-    if results is not None and results.indexing:  # not to be kept by caches: the complete answer has the same ETag
-        response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    )
 
 
 @bp.get("/<path:page>/-/backlinks")
