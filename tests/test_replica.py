@@ -31,13 +31,15 @@ def _config(instance: Path, database: str, extra: str = "") -> dict[str, str]:
 @pytest.fixture
 def servers(tmp_path: Path, postgres_url: str):  # noqa: ANN201
     primary_port, replica_port = free_port(), free_port()
-    primary_env = _config(tmp_path / "primary", postgres_url, f"REPLICAS = ['http://127.0.0.1:{replica_port}']\n")
+    primary_env = _config(tmp_path / "primary", postgres_url, f"REPLICAS = ['http://127.0.0.1:{replica_port}']\n"
+                          "REPLICA_NOTIFY_SECRET = 'notify-secret'\n")
     app = create_app(instance_path=str(tmp_path / "primary"))
     app.extensions["wiki_users"].create("writer", PASSWORD, group="civil-society", role="editor",
                                         display_name="Wendy Writer")
     app.extensions["wiki_store"].close()
     with gunicorn(tmp_path / "primary", port=primary_port, log=tmp_path / "primary.log", env=primary_env) as primary:
-        replica_env = _config(tmp_path / "replica", postgres_url, "REPLICA_FETCH_SECONDS = 0.5\n")
+        replica_env = _config(tmp_path / "replica", postgres_url,
+                              "REPLICA_FETCH_SECONDS = 0.5\nREPLICA_NOTIFY_SECRET = 'notify-secret'\n")
         made = subprocess.run([FLASK, "--app", "wiki", "replica", "--primary", f"http://127.0.0.1:{primary_port}"],
                               env=replica_env, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert made.returncode == 0, made.stderr

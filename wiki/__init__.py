@@ -227,7 +227,8 @@ def ensure_instance(app: Flask) -> None:
         user_store.create_schema()
         store.create()
         if store.head() is None and app.config.get("PRIMARY_URL"):
-            replication.mirror(store.reader, app.config["PRIMARY_URL"], store.branch)  # a replica
+            replication.mirror(store.reader, app.config["PRIMARY_URL"], store.branch,  # a replica
+                               token=app.config.get("PRIMARY_TOKEN"))
         elif store.head() is None:
             store.import_pages(
                 app.config["CONTENT_SEED"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import tempfile
@@ -138,27 +139,38 @@ def delete_user(name: str, yes: bool) -> None:
 
 @click.command("replica")
 @click.option("--primary", required=True, help="The primary wiki's address, e.g. https://wiki.example.org")
+@click.option("--token", default=None,
+              help="A read token of an account on a private primary (kept as PRIMARY_TOKEN in config.py).")
 @with_appcontext
-def replica_command(primary: str) -> None:
+def replica_command(primary: str, token: str | None) -> None:
     """Make this instance a read replica of the wiki at PRIMARY: mirror its content repository and
-    record PRIMARY_URL in the instance's config.py (reads are served here, writes go there)."""
+    record PRIMARY_URL in the instance's config.py (reads are served here, writes go there).
+    Exit status 1, with one line saying why, when the primary cannot be reached or refuses."""
+    from . import replica
     from .store import replication
 
     store = current_app.extensions["wiki_store"]
-    try:
-        url = replication.content_url(primary)
-    except WikiError as error:
-        raise click.ClickException(error.message) from None
-    replication.mirror(store.reader, primary, store.branch)
-    if store.head() is None or not store.commit_exists(store.head()):
-        raise click.ClickException(f"Could not fetch the content repository from {url}.")
+    token = token or current_app.config.get("PRIMARY_TOKEN")
+    problem = replica.probe_primary(primary, token)
+    if problem:
+        raise click.ClickException(problem)
+    url = replication.content_url(primary)
+    result = replication.mirror(store.reader, primary, store.branch, token=token)
+    if result is None:
+        raise click.ClickException(f"Another process is fetching into {store.path}; try again in a minute.")
+    if result[1].error or store.head() is None:
+        raise click.ClickException(f"Could not fetch the content repository from {url}: {result[1].error}")
+    settings = f"PRIMARY_URL = {primary.rstrip('/')!r}\n" + (f"PRIMARY_TOKEN = {token!r}\n" if token else "")
     config = Path(current_app.instance_path) / "config.py"
-    with open(config, "a", encoding="utf-8") as file:
-        file.write(f"PRIMARY_URL = {primary.rstrip('/')!r}\n")
+    with os.fdopen(os.open(config, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600), "a", encoding="utf-8") as file:
+        file.write(settings)
     current_app.extensions["wiki_search"].rebuild()
     click.echo(f"This instance mirrors {url} (at {store.head()[:10]}) and sends every write there.")
     if not current_app.config.get("DATABASE_URL"):
-        click.echo("Set DATABASE_URL (and SECRET_KEY) to the primary's, so that logins hold on both.")
+        click.echo("Set DATABASE_URL and SECRET_KEY to the primary's, so that logins hold on both.")
+    if not current_app.config.get("REPLICA_NOTIFY_SECRET"):
+        click.echo("Set REPLICA_NOTIFY_SECRET here and on the primary (and list this replica in its REPLICAS) "
+                   "for changes to arrive at once; until then it fetches every REPLICA_FETCH_SECONDS.")
 
 
 @click.command("import-doc")

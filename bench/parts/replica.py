@@ -100,7 +100,7 @@ def measure_replica(seconds: int, quick: bool) -> dict[str, Any]:
         shutil.copytree(repo, primary_dir / "content.git")
         (primary_dir / "config.py").write_text(
             f"SECRET_KEY = {secret!r}\nDATABASE_URL = {database!r}\n"
-            f"REPLICAS = ['http://127.0.0.1:{replica_port}']\n")
+            f"REPLICAS = ['http://127.0.0.1:{replica_port}']\nREPLICA_NOTIFY_SECRET = {secret!r}\n")
         app = create_app(instance_path=str(primary_dir))
         app.extensions["wiki_users"].create("bencher", PASSWORD, group="civil-society", role="editor",
                                             display_name="Bench Editor", email="bench@example.org")
@@ -114,7 +114,8 @@ def measure_replica(seconds: int, quick: bool) -> dict[str, Any]:
         with gunicorn("wsgi:app", primary_port, {"WIKI_INSTANCE_PATH": str(primary_dir)}, workers=2):
             results["primary_cold_start"] = wait_for(primary_port, hot, 60) * 1000
             replica_dir.mkdir()
-            (replica_dir / "config.py").write_text(f"SECRET_KEY = {secret!r}\nDATABASE_URL = {database!r}\n")
+            (replica_dir / "config.py").write_text(f"SECRET_KEY = {secret!r}\nDATABASE_URL = {database!r}\n"
+                                                   f"REPLICA_NOTIFY_SECRET = {secret!r}\n")
             env = {**os.environ, "WIKI_INSTANCE_PATH": str(replica_dir)}
             started = time.perf_counter()
             made = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wiki", "replica",

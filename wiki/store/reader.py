@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import git
@@ -46,14 +47,16 @@ class Reader:
     # ------------------------------------------------------------------ processes
 
     def run(self, *args: str, input: bytes | None = None, cwd: Path | None = None,
-            in_repo: bool = True, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+            in_repo: bool = True, check: bool = True,
+            env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
         """Run ``git args`` on this repository with a clean environment (no inherited GIT_DIR,
-        index or quarantine), in the C locale; raise :class:`GitCommandError` when it fails."""
+        index or quarantine) plus ``env`` (settings that must not show in the process list, such as a
+        credential), in the C locale; raise :class:`GitCommandError` when it fails."""
         command = ["git"]
         if in_repo:
             command.append(f"--git-dir={self.path}")
         command.extend(args)
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        env = {**os.environ, **(env or {}), "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
         for variable in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
                          "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH"):
             env.pop(variable, None)

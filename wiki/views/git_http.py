@@ -2,7 +2,8 @@
 
 Reading is anonymous when ``PUBLIC_READ`` is on; otherwise, and for every push, git sends HTTP
 Basic credentials of a wiki account: its password, or a personal access token (``wiki.tokens``;
-a ``read`` token fetches, a ``write`` one may also push). Pushing needs the role ``editor`` at least;
+a ``read`` token fetches, a ``write`` one may also push; a replica sends its token as
+``Authorization: Bearer``). Pushing needs the role ``editor`` at least;
 the hook lets admins push to main and tags and everyone else only to the branches of the proposals
 they created. Failed Basic log-ins count towards the same lock-out as the log-in form. The push
 rules themselves run inside git, in the ``pre-receive`` hook (``wiki.hooks``), before any ref
@@ -55,6 +56,8 @@ def _authorize(push: bool) -> User | None | Response:
     """The wiki account behind the request's Basic credentials, ``None`` for anonymous, or a refusal."""
     credentials = request.authorization
     user = None
+    if credentials is not None and credentials.type == "bearer" and looks_like_token(credentials.token or ""):
+        return _authorize_token(None, credentials.token or "", push)  # a replica's token (PRIMARY_TOKEN)
     if credentials is not None:
         username, password = credentials.username or "", credentials.password or ""
         if credentials.type != "basic" or not username:
@@ -78,11 +81,12 @@ def _authorize(push: bool) -> User | None | Response:
     return user
 
 
-def _authorize_token(username: str, secret: str, push: bool) -> User | Response:
-    """The owner of an active token given as the password with their user name; a read token
-    fetches but does not push."""
+def _authorize_token(username: str | None, secret: str, push: bool) -> User | Response:
+    """The owner of an active token, given as the password with their user name (git asks for
+    both) or alone as ``Authorization: Bearer`` (a replica fetching); a read token fetches but
+    does not push."""
     found = current_app.extensions["wiki_tokens"].verify(secret, address=request.remote_addr or "")
-    if found is None or found[0].username.casefold() != username.casefold():
+    if found is None or (username is not None and found[0].username.casefold() != username.casefold()):
         return _challenge("Wrong user name or token, or the token expired or was revoked.")
     user, token = found
     if push and not token.can_write:
