@@ -102,6 +102,22 @@ def update(actor: Actor, number: int, *, resolutions: dict[str, str] | None = No
     return store().proposals.update(number, author=actor.author, resolutions=resolutions)
 
 
+def awaited(agreed: Consensus) -> set[str]:
+    """The groups a proposal waits for: whose position is missing or stale, or who object."""
+    return {*agreed.missing, *(position.group for position in agreed.objecting)}
+
+
+def headline(proposal: Proposal, agreed: Consensus) -> tuple[str, tuple[str, ...]]:
+    """Where an open proposal stands, for its headline: ``("blocked", objecting groups)``,
+    ``("ready", ())`` when consensus holds, or ``("awaiting", groups still to decide)``."""
+    if agreed.objecting:
+        return "blocked", tuple(position.group for position in agreed.objecting)
+    if agreed.holds:
+        return "ready", ()
+    waiting = awaited(agreed)
+    return "awaiting", tuple(group for group in groups() if group in waiting)
+
+
 def matching(*, state: str = "", group: str = "", awaiting: str = "", page: str = "",
              ) -> list[tuple[Proposal, Consensus]]:
     """The proposals the list's filters select (newest first), each with its consensus; empty
@@ -119,7 +135,7 @@ def matching(*, state: str = "", group: str = "", awaiting: str = "", page: str 
             continue
         if group and group != proposal.group and group not in {g for _, g in proposals.drafters(proposal)}:
             continue
-        if awaiting and (proposal.state != "open" or awaiting not in agreed.missing):
+        if awaiting and (proposal.state != "open" or awaiting not in awaited(agreed)):
             continue
         if page and page not in proposals.changed_pages(proposal):
             continue

@@ -242,6 +242,14 @@ class Store:
         _tree, parents = self.reader.commit_header(commit)
         if parents:
             self.comments.follow_renames(parents[0], commit, author=author)
+            # The groups' endorsements of the proposal become endorsements of the pages it changed.
+            proposal = self.proposals.get(number)
+            endorsing = set(self.proposals.consensus(proposal, groups).endorsing)
+            users = {position.group: position.event.user for position in proposal.positions
+                     if position.current and position.group in endorsing}
+            pages = [page for status, path in self.history.changed_files(parents[0], commit)
+                     if status != "D" and (page := names.page_from_file(path)) is not None]
+            self.endorsements.record_adoption(commit, pages, users, author=author, proposal=number)
         return commit
 
     def revert_page(self, page: str, rev: str, *, author: Author, summary: str = "") -> SaveResult:

@@ -65,7 +65,9 @@ class Changes:
             args.append(f"--since=@{since}")
         if until is not None:
             args.append(f"--until=@{until}")
-        entries = self.log.log(*args, head, "--", *paths, files="name-status")
+        # The agreed text's own history: adoptions of proposals, not their drafts (see history.py).
+        entries = self.log.log("--first-parent", "--diff-merges=first-parent", *args, head, "--", *paths,
+                               files="name-status")
         more = len(entries) > limit
         found = [Change(self.log.attribute(entry.commit, notes_tip), page_changes(entry.files))
                  for entry in entries[:limit]]

@@ -86,6 +86,26 @@ class Endorsements:
                          busy=N_("Endorsements are being recorded very often right now; please try again."))
         return endorsement
 
+    def record_adoption(self, commit: str, pages: list[str], users: dict[str, str], *, author: Author,
+                        proposal: int) -> None:
+        """Carry a proposal's positions to the agreed text: each group in ``users`` (group -> the
+        user who endorsed the proposal for it) endorses each of ``pages`` at the merge ``commit``,
+        in one notes write, so the pages report the consensus the proposal reached."""
+        if not pages or not users:
+            return
+        now = int(datetime.now(UTC).timestamp())
+        lines = "".join(Endorsement(commit=commit, group=one_line(group), username=one_line(user), timestamp=now,
+                                    action="endorse", page=page).note_line()
+                        for page in pages for group, user in sorted(users.items()))
+
+        def notes(located: NoteIndex) -> dict[str, str]:
+            old = self.notes.text(located[commit]) if commit in located else ""
+            return {commit: old + lines}
+
+        self.notes.write(notes, author=author, message=f"Endorsements of proposal {proposal}, carried to the pages "
+                                                       "it changed",
+                         busy=N_("Endorsements are being recorded very often right now; please try again."))
+
     def page_endorsements(self, page: str, groups: tuple[str, ...] | list[str]) -> PageEndorsements:
         """Replay the page's endorsement notes: each group's latest state, current or stale,
         consensus among ``groups`` (the configured ones) and the last revision that had it."""

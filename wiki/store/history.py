@@ -1,5 +1,10 @@
 """Page history: a page's last change and its commits, following renames, cached by commit ids.
 
+The history of the agreed text is the **first-parent** history of the branch: a merged proposal is
+one entry, its merge commit (the adoption), and the drafts made inside the proposal are not
+versions of the agreed text (git's default simplification would follow the side branch, because
+the merge is TREESAME to it, and list the drafts instead of the adoption).
+
 ``git log -- <file>`` uses the commit-graph's changed-path filters; when the branch moves, a
 cached answer is extended in-process by walking the new commits over cached trees, so a second
 view costs the new commits only. Answers are cached without notes and attributed per notes tip:
@@ -48,7 +53,7 @@ class History:
             hint = self._last_change_hints.lookup(page)
             changed = self._changed_since(path, start, hint[0]) if hint else None
             if changed is None:
-                entries = self.log.log("-1", start, "--", path)
+                entries = self.log.log("-1", "--first-parent", start, "--", path)
                 result = replace(entries[0].commit, path=path) if entries else None
             else:
                 result = replace(self.log.commit(changed[0]), path=path) if changed else hint[1]  # type: ignore[index]
@@ -90,14 +95,15 @@ class History:
         """The commits that changed one file (an attachment), newest first, attributed."""
         notes_tip = self.log.notes_tip()
         return tuple(self.log.attribute(replace(entry.commit, path=path), notes_tip)
-                     for entry in self.log.log(start, "--", path))
+                     for entry in self.log.log("--first-parent", start, "--", path))
 
     def _changed_since(self, path: str, start: str, known: str) -> list[str] | None:
         """The commits from ``start`` back to ``known`` (excluded) that changed ``path``, newest first.
 
         Walks parents in-process over cached trees, so extending a cached history costs the new
         commits only. ``None`` when ``known`` is not reached along single-parent commits within
-        :data:`MAX_INCREMENTAL_WALK` (then git answers instead).
+        :data:`MAX_INCREMENTAL_WALK` (then git answers instead). Merges are compared with their
+        first parent, as the first-parent history does.
         """
         changed: list[str] = []
         current = start
@@ -105,7 +111,7 @@ class History:
             if current == known:
                 return changed
             tree, parents = self.reader.commit_header(current)
-            if len(parents) != 1:
+            if not parents:
                 return None
             if self.reader.lookup(tree, path) != self.reader.lookup(self.reader.commit_tree(parents[0]), path):
                 changed.append(current)
@@ -116,7 +122,7 @@ class History:
         path = names.page_file(page)
         tip = start
         for _ in range(MAX_RENAMES_FOLLOWED):
-            commits = [replace(entry.commit, path=path) for entry in self.log.log(tip, "--", path)]
+            commits = [replace(entry.commit, path=path) for entry in self.log.log("--first-parent", tip, "--", path)]
             yield from commits
             if not commits:
                 return

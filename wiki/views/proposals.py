@@ -160,12 +160,15 @@ def show(number: int, code: int = 200) -> tuple[str, int]:
     render = renderer()
     comments = [(event, render.render(event.text).html) for event in proposal.events if event.kind == "comment"]
     actor = current_actor()
+    standing, standing_groups = actions.headline(proposal, consensus)
     mine = next((p for p in proposal.positions if actor.logged_in and p.group == actor.group), None)
     return render_template(
         "proposals/show.html", proposal=proposal, preview=preview, consensus=consensus, groups=groups(),
         rationale=render.render(proposal.rationale).html, comments=comments, changed=_changed_pages(preview),
         mine=mine, can_edit=can("editor"), can_review=can("reviewer"), can_admin=can("admin"),
-        can_close=actions.may_close(actor, proposal),
+        can_close=actions.may_close(actor, proposal), standing=standing,
+        positions=[event for event in proposal.events if event.kind in actions.ACTIONS],
+        standing_groups=", ".join(group_name(group) for group in standing_groups),
         objections=[p for p in proposal.positions if p.event.kind == "object"],
     ), code
 

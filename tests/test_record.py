@@ -1,0 +1,77 @@
+"""The record of consensus tells the truth (issue 23): the history of the agreed text lists an
+adopted proposal once, as its adoption; the groups' consensus carries to the pages it changed; and
+every position a group took stays in the proposal's record."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .conftest import PASSWORD
+
+API = "/-/api/v1"
+REVIEWERS = {"governments": "gov", "private-sector": "priv", "civil-society": "civ",
+             "technical-academic": "reviewer", "international-organizations": "admin"}
+
+
+def bearer(app: Flask, user: str) -> dict[str, str]:
+    owner = app.extensions["wiki_users"].require(user)
+    secret = app.extensions["wiki_tokens"].create(owner, f"{user} write", "write", int(time.time()) + 3600)[1]
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_a_proposal_adopted_by_all_five_groups_is_one_entry_of_the_agreed_texts_record(
+        app: Flask, client: FlaskClient) -> None:
+    users = app.extensions["wiki_users"]
+    for group, name in REVIEWERS.items():
+        if users.by_username(name) is None:
+            users.create(name, PASSWORD, group=group, role="reviewer", display_name=name.title(),
+                         email=f"{name}@example.org")
+    tokens = {group: bearer(app, name) for group, name in REVIEWERS.items()}
+    editor = bearer(app, "editor")
+    store = app.extensions["wiki_store"]
+    before = store.head()
+    agreed = client.get(f"{API}/pages/Mandate").get_json()
+
+    number = client.post(f"{API}/proposals", headers=editor, json={"title": "Clearer mandate"}).get_json()["number"]
+    first = agreed["text"].replace("# Mandate", "# Mandate\n\nFirst draft sentence.", 1)
+    draft = client.put(f"{API}/pages/Mandate?proposal={number}", headers=editor,
+                       json={"text": first, "base": agreed["revision"]})
+    assert draft.status_code == 200, draft.get_data(as_text=True)
+    second = first + "\nSecond draft paragraph.\n"
+    assert client.put(f"{API}/pages/Mandate?proposal={number}", headers=editor,
+                      json={"text": second, "base": draft.get_json()["revision"]}).status_code == 200
+    head = client.get(f"{API}/proposals/{number}").get_json()["head"]
+
+    def position(group: str, action: str, reason: str = "") -> None:
+        answer = client.post(f"{API}/proposals/{number}/positions", headers=tokens[group],
+                             json={"action": action, "rev": head, "reason": reason})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+
+    position("private-sector", "object", "The second paragraph overreaches.")
+    awaiting = client.get(f"{API}/proposals?awaiting=private-sector&state=open").get_json()["items"]
+    assert [item["number"] for item in awaiting] == [number]
+    page = client.get(f"/-/proposals/{number}").get_data(as_text=True)
+    assert "Blocked by an objection from" in page
+    position("private-sector", "withdraw")
+    for group in REVIEWERS:
+        position(group, "endorse")
+    page = client.get(f"/-/proposals/{number}").get_data(as_text=True)
+    assert "Consensus reached" in page
+
+    merged = client.post(f"{API}/proposals/{number}/merge", headers=tokens["technical-academic"], json={})
+    assert merged.status_code == 200, merged.get_data(as_text=True)
+    merge = merged.get_json()["commit"]
+
+    history = client.get(f"{API}/history/Mandate").get_json()["items"]
+    assert history[0]["id"] == merge and history[1]["id"] == before
+    diff = client.get(f"{API}/diff/Mandate").get_data(as_text=True)
+    assert "First draft sentence." in diff and "Second draft paragraph." in diff
+    endorsements = client.get(f"{API}/endorsements/Mandate").get_json()
+    assert endorsements["consensus"] is True, endorsements
+    record = client.get(f"/-/proposals/{number}").get_data(as_text=True)
+    assert "The second paragraph overreaches." in record and "withdrew its position" in record
+    html_history = client.get("/Mandate/-/history").get_data(as_text=True)
+    assert f'href="/-/proposals/{number}"' in html_history and "Adopted:" in html_history
