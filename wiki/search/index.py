@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS sections(section TEXT PRIMARY KEY, commit_id TEXT NOT
     timestamp INTEGER NOT NULL, author TEXT NOT NULL, grp TEXT NOT NULL, subject TEXT NOT NULL);
 """
 
+class _Stopped(Exception):
+    """The process is exiting: the builder leaves its work for the next one."""
+
+
 @dataclass(frozen=True)
 class _Plan:
     """A build: index ``pages`` and drop ``gone`` as of ``head``; ``indexed`` is the commit the index
@@ -77,6 +81,7 @@ class Index:
         self.store = store
         self._local = threading.local()
         self._wanted = threading.Event()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
         self._busy = False
@@ -182,18 +187,30 @@ class Index:
             time.sleep(0.01)
         return False
 
+    def stop(self, timeout: float) -> None:
+        """Stop this process's builder between two pages (at exit: a daemon thread stopped inside
+        a git read makes the interpreter abort at shutdown); what it indexed so far is kept."""
+        self._stopping.set()
+        self._wanted.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
     def _build_loop(self) -> None:
         try:  # Linux: a lower priority for this thread only, so readers' requests go first
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BUILDER_NICENESS)
         except (AttributeError, OSError):
             pass
-        while self._wanted.wait(timeout=60):
+        while self._wanted.wait(timeout=60) and not self._stopping.is_set():
             self._busy = True
             self._wanted.clear()
             try:
                 self.sync()
+            except _Stopped:
+                return
             except Exception:
-                logger.exception("Building the search index failed; the next query or push tries again.")
+                if not self._stopping.is_set():  # at exit, git's children are stopped too
+                    logger.exception("Building the search index failed; the next query or push tries again.")
             finally:
                 self._busy = False
                 self.close()  # this thread's connection
@@ -280,6 +297,8 @@ class Index:
             with self._write() as connection:
                 deadline = time.monotonic() + INDEX_CHUNK_SECONDS
                 while position < len(work):
+                    if self._stopping.is_set():
+                        raise _Stopped
                     page, removed = work[position]
                     position += 1
                     if removed:
@@ -328,6 +347,8 @@ class Index:
         """
         done: set[str] = set()
         for commit, paths in commits:
+            if self._stopping.is_set():
+                raise _Stopped
             touched = {""}
             for path in paths:
                 touched.update(names.page_sections(path))
