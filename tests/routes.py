@@ -154,6 +154,8 @@ ROUTES: list[Route] = [
           data={"rev": "{head}", "quote": "not in the page at all", "text": "x"}),
     Route("comments.act", "POST", "/Home/-/comments/999", roles(LOGIN, 404, 404),
           data={"action": "reply", "text": "x"}),
+    Route("comments.act", "POST", "/Home/-/comments/{thread}", roles(LOGIN, 403, 403, 403, 303),
+          data={"action": "unhide"}),
     Route("comments.all_comments", "GET", "/-/comments", EVERYONE),
     Route("comments.all_comments", "GET", "/-/comments?state=all&kind=objection&group=governments&section=Matrix",
           EVERYONE),
@@ -215,6 +217,8 @@ ROUTES: list[Route] = [
           bearer=True, json={"page": "Home", "rev": "{head}", "paragraph": 1, "text": "Through the API."}),
     Route("api.reply_comment", "POST", "/-/api/v1/comments/{thread}/replies", roles(401, 201, 201),
           private_anonymous=401, bearer=True, json={"text": "A reply through the API."}),
+    Route("api.set_visibility", "POST", "/-/api/v1/comments/{thread}/visibility", roles(401, 403, 403, 403, 200),
+          private_anonymous=401, bearer=True, json={"hidden": False, "reason": "Not spam."}),
     Route("api_reference.reference", "GET", "/-/api", EVERYONE),
     # the language menu (issue 13): open to everyone, on a private wiki too (the login page has it)
     Route("language.choose", "GET", "/-/language?lang=fr&next=/Home", roles(302, 302, 302), private_anonymous=302),

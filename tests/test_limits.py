@@ -72,7 +72,7 @@ def test_counters_are_shared_by_every_worker_of_the_instance(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("value", [-1, "ten", 1.5, True])
 def test_a_wrong_setting_stops_the_start_with_its_name(tmp_path: Path, value: object) -> None:
-    with pytest.raises(ValueError, match="LIMIT_THREADS_PER_HOUR"):
+    with pytest.raises(SystemExit, match="LIMIT_THREADS_PER_HOUR"):
         make_app(tmp_path / "instance", LIMIT_THREADS_PER_HOUR=value)
 
 

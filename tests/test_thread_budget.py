@@ -151,6 +151,13 @@ def test_with_the_default_budget_the_first_view_after_the_edit_is_quick(tmp_path
 # --------------------------------------------------------------------------- the parts
 
 
+@pytest.mark.parametrize(("name", "value"), [("ANCHOR_BUDGET_SECONDS", 0), ("ANCHOR_BUDGET_WORK", -5),
+                                             ("ANCHOR_BUDGET_WORK", "lots"), ("ANCHOR_BACKGROUND", "maybe")])
+def test_a_wrong_budget_setting_stops_the_start_with_its_name(tmp_path: Path, name: str, value: object) -> None:
+    with pytest.raises(SystemExit, match=name):
+        make_app(tmp_path / "instance", **{name: value})
+
+
 def test_a_budget_refuses_the_step_past_its_work_or_its_time() -> None:
     budget = Budget(work=10)
     budget.charge(6)

@@ -164,10 +164,6 @@ def _derive_settings(app: Flask) -> None:
         app.config["SEARCH_DATABASE"] = str(instance / "search.sqlite3")
     if not app.config["ANCHOR_DATABASE"]:
         app.config["ANCHOR_DATABASE"] = str(instance / "anchors.sqlite3")
-    for name in ("ANCHOR_BUDGET_SECONDS", "ANCHOR_BUDGET_WORK"):
-        value = app.config[name]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ValueError(f"{name} must be a number greater than 0, not {value!r}")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
     secure = bool(app.config["SECURE_COOKIES"])

@@ -73,11 +73,6 @@ def can(role: str) -> bool:
     return bool(current_user.is_authenticated and role_at_least(current_user.role, role))
 
 
-def can_moderate(user: object) -> bool:
-    """Whether ``user`` may moderate: hide threads as spam, write without per-user limits (admins)."""
-    return bool(getattr(user, "username", "") and role_at_least(getattr(user, "role", ""), "admin"))
-
-
 def role_required(role: str) -> Callable[[F], F]:
     """Decorator: anonymous users are sent to log in; logged-in users without ``role`` get 403."""
 

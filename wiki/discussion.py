@@ -48,7 +48,7 @@ class Placed:
 
     @property
     def outdated(self) -> bool:
-        return self.located is None and not self.pending
+        return self.located is None and not self.pending and not self.thread.hidden
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,11 @@ class Discussion:
     @property
     def pending(self) -> tuple[Placed, ...]:
         return tuple(placed for placed in self.placed if placed.pending)
+
+    @property
+    def hidden(self) -> tuple[Placed, ...]:
+        """Threads hidden as spam (in the list only for moderators): on no paragraph, never placed."""
+        return tuple(placed for placed in self.placed if placed.thread.hidden)
 
 
 class Discussions:
@@ -118,7 +123,8 @@ class Discussions:
         place index, then found while ``budget`` lasts; the rest are pending (and queued)."""
         if blob is None:
             return [Placed(thread, None, thread.anchor.quote, 0) for thread in threads]
-        keys = {thread.number: anchor_key(thread.anchor) for thread in threads if thread.anchor.blob}
+        keys = {thread.number: anchor_key(thread.anchor)
+                for thread in threads if thread.anchor.blob and not thread.hidden}
         known: dict[str, tuple[Located | None]] = {}
         for key in keys.values():
             if key not in known and (hit := self._places.lookup((blob, key))) is not None:
@@ -132,6 +138,9 @@ class Discussions:
         placed = []
         for thread in threads:
             key = keys.get(thread.number)
+            if thread.hidden:  # spam costs nothing to show
+                placed.append(Placed(thread, None, thread.anchor.quote, 0))
+                continue
             if key is not None and key not in known:
                 try:
                     known[key] = (self._locate(thread.anchor, blob, budget),)

@@ -4,7 +4,7 @@ One sliding window of an hour per (action, user), counted in a database every wo
 ``DATABASE_URL`` PostgreSQL database when set, so several hosts share it; else
 ``<instance>/limits.sqlite3``). A refused attempt is answered 429 with ``Retry-After`` (the web's
 error page, the API's ``too-many-requests`` problem) and is not counted. Moderators
-(:func:`wiki.auth.can_moderate`) are not limited. A setting of 0 turns that limit off.
+(:func:`wiki.users.can_moderate`) are not limited. A setting of 0 turns that limit off.
 
 Call it from where the rule lives, in one line, before any work: ``limits.check("threads")``.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 from flask import Flask, current_app
 from flask_login import current_user
 
-from .auth import can_moderate
 from .database import Database
 from .errors import N_, WikiError
+from .users import can_moderate
 
 WINDOW_SECONDS = 3600
 
@@ -109,13 +109,11 @@ class Limiter:
 
 
 def limits_from_config(config: dict[str, object]) -> dict[str, int]:
-    """Each action's hourly limit from its setting; a clear error at start for a wrong value."""
+    """Each action's hourly limit from its setting (checked with the others, in :mod:`wiki.settings`)."""
     found = {}
     for name, action in ACTIONS.items():
         value = config.get(action.setting, action.default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{action.setting} must be a whole number of 0 or more (0: no limit), not {value!r}")
-        found[name] = value
+        found[name] = value if isinstance(value, int) else action.default
     return found
 
 

@@ -116,6 +116,11 @@ RULES: dict[str, tuple[Check, str]] = {
     "COMMITTER_NAME": (_text, "a non-empty text"),
     "COMMITTER_EMAIL": (_text, "a non-empty text"),
     "DATABASE_URL": (_optional_text, "a postgresql:// address, or nothing"),
+    "ANCHOR_BUDGET_SECONDS": (_number(0.01), "a number of seconds of at least 0.01"),
+    "ANCHOR_BUDGET_WORK": (_integer(1), "a whole number above 0"),
+    "ANCHOR_BACKGROUND": (_boolean, "true or false"),
+    **{f"LIMIT_{action}_PER_HOUR": (_integer(0), "a whole number, 0 or more (0: no limit)")
+       for action in ("THREADS", "REPLIES", "PROPOSALS", "UPLOADS", "EXPORTS")},
     "PRIMARY_URL": (_optional_text, "the primary's address (http://… or https://…), or nothing"),
 }
 

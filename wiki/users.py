@@ -191,6 +191,12 @@ class User:
         return self.email or f"{self.username}@users.living-wiki.invalid"
 
 
+def can_moderate(user: object) -> bool:
+    """Whether ``user`` (an account, an actor) may moderate: hide threads as spam and show them
+    again, write without per-user limits. The one place that says who moderates: admins."""
+    return bool(getattr(user, "username", "") and role_at_least(getattr(user, "role", ""), "admin"))
+
+
 def role_at_least(role: str, needed: str) -> bool:
     """Whether ``role`` includes ``needed`` (reader < editor < reviewer < admin)."""
     if role not in ROLES or needed not in ROLES:

@@ -9,12 +9,19 @@ from flask import current_app, g
 from .. import limits, names
 from ..budget import Budget
 from ..discussion import Discussion, Discussions, Placed
-from ..errors import N_, InvalidContent, PageNotFound
+from ..errors import N_, InvalidContent, PageNotFound, WikiError
 from ..store.comment_model import KINDS, Thread
+from ..users import can_moderate
 from .context import Actor, groups, store
 from .proposals import get as get_proposal
 
 STATES = ("open", "resolved", "outdated", "all")
+MAX_REASON_CHARS = 500
+
+
+class NotAModerator(WikiError):
+    code = 403
+
 FILTERS = ("group", "kind", "page", "section", "state")
 
 
@@ -31,10 +38,27 @@ def budget() -> Budget:
     return g.anchor_budget
 
 
-def discussion(page: str, proposal: int | None, blob: str | None, html: str | None = None) -> Discussion:
-    """The page's threads placed on its text ``blob`` (shown as ``html``), within the budget."""
-    threads = store().comments.of_page(page, proposal)
+def discussion(actor: Actor, page: str, proposal: int | None, blob: str | None,
+               html: str | None = None) -> Discussion:
+    """The page's threads ``actor`` sees, placed on its text ``blob`` (shown as ``html``), within
+    the budget."""
+    threads = visible(actor, store().comments.of_page(page, proposal))
     return discussions().discussion(threads, blob, html, budget())
+
+
+def visible(actor: Actor, threads: list[Thread]) -> list[Thread]:
+    """The threads ``actor`` may see: all for moderators, else those not hidden as spam."""
+    return threads if can_moderate(actor) else [thread for thread in threads if not thread.hidden]
+
+
+def set_hidden(actor: Actor, number: int, hidden: bool, reason: str = "") -> bool:
+    """Hide thread ``number`` as spam (``hidden``) or show it again; moderators only. The event
+    stays in the thread's history. Whether anything changed."""
+    if not can_moderate(actor):
+        raise NotAModerator(N_("Only the secretariat and admins may hide a thread as spam or show it again."))
+    get(number)
+    return store().comments.set_hidden(number, hidden, author=actor.author,
+                                       reason=" ".join(reason.split())[:MAX_REASON_CHARS])
 
 
 def start(actor: Actor, page: str, *, rev: str, text: str, kind: str = "comment", quote: str = "",
@@ -59,16 +83,17 @@ def start(actor: Actor, page: str, *, rev: str, text: str, kind: str = "comment"
     return wiki.comments.start(page, anchor, kind, text, proposal=proposal, author=actor.author)
 
 
-def get(number: int, page: str | None = None) -> Thread:
-    """Thread ``number`` (on ``page`` when given); a 404 otherwise."""
+def get(number: int, page: str | None = None, actor: Actor | None = None) -> Thread:
+    """Thread ``number`` (on ``page`` when given, and one ``actor`` may see when given); a 404
+    otherwise."""
     thread = store().comments.get(number)
-    if page is not None and thread.page != page:
+    if (page is not None and thread.page != page) or (actor is not None and not visible(actor, [thread])):
         raise PageNotFound(N_("There is no comment thread %(number)s."), number=number)
     return thread
 
 
 def reply(actor: Actor, number: int, text: str) -> None:
-    get(number)
+    get(number, actor=actor)
     limits.check("replies", actor)
     store().comments.reply(number, text, author=actor.author)
 
@@ -80,6 +105,7 @@ def may_resolve(actor: Actor, thread: Thread) -> bool:
 
 def set_state(actor: Actor, number: int, state: str) -> None:
     """Resolve (``resolved``) or reopen (``open``) thread ``number``."""
+    get(number, actor=actor)
     store().comments.set_state(number, state, author=actor.author, may_resolve_any=actor.can("reviewer"))
 
 
@@ -107,15 +133,16 @@ def check_filters(filters: dict[str, str]) -> dict[str, str]:
     return filters
 
 
-def matching(filters: dict[str, str], limit: int | None = None, skip: int = 0) -> tuple[list[Placed], bool]:
-    """The threads the filters select, most recently active first, placed on the agreed text;
-    and whether there are more after ``limit``."""
+def matching(actor: Actor, filters: dict[str, str], limit: int | None = None,
+             skip: int = 0) -> tuple[list[Placed], bool]:
+    """The threads the filters select that ``actor`` may see, most recently active first, placed
+    on the agreed text; and whether there are more after ``limit``."""
     wiki = store()
     state = filters.get("state", "open")
     section = filters.get("section")
     chosen = []
     head = wiki.head()
-    for thread in wiki.comments.all():
+    for thread in visible(actor, wiki.comments.all()):
         if ("group" in filters and thread.group != filters["group"]) or \
                 ("kind" in filters and thread.kind != filters["kind"]) or \
                 ("page" in filters and thread.page != filters["page"]) or \
@@ -139,9 +166,9 @@ def matching(filters: dict[str, str], limit: int | None = None, skip: int = 0) -
     return found, False
 
 
-def placed(number: int) -> Placed:
-    """Thread ``number`` placed on the text it belongs to now."""
-    thread = get(number)
+def placed(number: int, actor: Actor) -> Placed:
+    """Thread ``number`` (one ``actor`` may see) placed on the text it belongs to now."""
+    thread = get(number, actor=actor)
     return discussions().place(thread, thread_blob(thread, store().head()), budget())
 
 

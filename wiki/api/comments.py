@@ -22,7 +22,8 @@ def thread(placed: Placed) -> dict[str, Any]:
     item = placed.thread
     anchor = item.anchor
     return {"number": item.number, "page": item.page, "proposal": item.proposal, "kind": item.kind,
-            "state": item.state, "author": item.author, "group": item.group, "updated": item.updated,
+            "state": item.state, "hidden": item.hidden, "author": item.author, "group": item.group,
+            "updated": item.updated,
             "outdated": placed.outdated, "pending": placed.pending, "passage": placed.passage,
             "paragraph": placed.paragraph,
             "anchor": {"rev": anchor.rev, "blob": anchor.blob, "quote": anchor.quote, "prefix": anchor.prefix,
@@ -37,7 +38,7 @@ def list_comments() -> Response:
 
     def compute() -> dict[str, Any]:
         filters = {name: str(value) for name in actions.FILTERS if (value := query(name))}
-        found, more = actions.matching(actions.check_filters(filters), limit=limit, skip=offset)
+        found, more = actions.matching(current_actor(), actions.check_filters(filters), limit=limit, skip=offset)
         return serialize.paged([thread(item) for item in found], offset=offset, limit=limit, more=more)
 
     return read(compute, by_token=False)  # threads on proposals depend on the proposals' refs
@@ -45,7 +46,7 @@ def list_comments() -> Response:
 
 @bp.get("/comments/<int:number>")
 def read_comment(number: int) -> Response:
-    return read(lambda: thread(actions.placed(number)), by_token=False)
+    return read(lambda: thread(actions.placed(number, current_actor())), by_token=False)
 
 
 @bp.post("/comments")
@@ -59,13 +60,22 @@ def create_comment() -> Response:
                            kind=str(data.get("kind", "comment")), quote=str(data.get("quote", "")),
                            occurrence=data.get("occurrence"), paragraph=data.get("paragraph"),  # type: ignore[arg-type]
                            proposal=int(proposal) if proposal is not None else None)  # type: ignore[call-overload]
-    return json_response(thread(actions.placed(number)), 201)
+    return json_response(thread(actions.placed(number, current_actor())), 201)
 
 
 @bp.post("/comments/<int:number>/replies")
 def reply_comment(number: int) -> Response:
     require("reader")
     actions.reply(current_actor(), number, str(body()["text"]))
-    return json_response(thread(actions.placed(number)), 201)
+    return json_response(thread(actions.placed(number, current_actor())), 201)
+
+
+@bp.post("/comments/<int:number>/visibility")
+def set_visibility(number: int) -> Response:
+    """Hide a thread as spam (``hidden``: true) or show it again; the secretariat and admins only."""
+    require("reader")
+    data = body()
+    actions.set_hidden(current_actor(), number, data["hidden"] is True, str(data.get("reason", "")))
+    return json_response(thread(actions.placed(number, current_actor())))
 
 

@@ -177,11 +177,15 @@ SCHEMAS: dict[str, Any] = {
     "Anchor": {"type": "object", "required": ["rev", "blob", "quote", "position"], "properties": {
         "rev": OBJECT_ID, "blob": OBJECT_ID, "quote": STRING, "prefix": STRING, "suffix": STRING, "position": INT}},
     "ThreadEntry": {"type": "object", "required": ["event", "user", "group", "time"], "properties": {
-        "event": {"type": "string", "enum": ["create", "reply", "resolve", "reopen", "move"]}, "user": STRING,
+        "event": {"type": "string", "enum": ["create", "reply", "resolve", "reopen", "move", "hide", "unhide"],
+                  "description": "`hide`: hidden as spam by a moderator (`text`: the reason); `unhide`: shown "
+                  "again."}, "user": STRING,
         "group": GROUP, "time": TIMESTAMP, "text": STRING, "page": STRING}},
     "Thread": {"type": "object", "required": ["number", "page", "kind", "state", "anchor", "entries"], "properties": {
         "number": INT, "page": STRING, "proposal": nullable(INT), "kind": {"type": "string", "enum": list(KINDS)},
-        "state": {"type": "string", "enum": ["open", "resolved"]}, "author": STRING, "group": GROUP,
+        "state": {"type": "string", "enum": ["open", "resolved"]},
+        "hidden": {"type": "boolean", "description": "Hidden as spam: listed for the secretariat and admins only."},
+        "author": STRING, "group": GROUP,
         "updated": TIMESTAMP,
         "outdated": {"type": "boolean", "description": "The passage is no longer in the current text."},
         "pending": {"type": "boolean", "description": "Not placed yet: finding the passage in the current text "
@@ -204,6 +208,9 @@ SCHEMAS: dict[str, Any] = {
                         "proposal": nullable({"type": "integer", "minimum": 1, "maximum": 99_999_999})}},
     "ReplyWrite": {"type": "object", "additionalProperties": False, "required": ["text"], "properties": {
         "text": {"type": "string", "minLength": 1, "maxLength": 20_000}}},
+    "VisibilityWrite": {"type": "object", "additionalProperties": False, "required": ["hidden"], "properties": {
+        "hidden": {"type": "boolean", "description": "true: hide the thread as spam; false: show it again."},
+        "reason": {"type": "string", "maxLength": 500, "description": "Recorded in the thread's history."}}},
 }
 for _name, _item in (("PageList", "PageSummary"), ("History", "Commit"), ("Changes", "Change"),
                      ("SearchResults", "SearchHit"), ("Versions", "Version"), ("Proposals", "Proposal"),
@@ -402,6 +409,11 @@ PATHS: dict[str, dict[str, Any]] = {
                                    "post": operation("reply_comment", "Reply in a thread", "comments",
                                                      ok=(201, "Thread"), body="ReplyWrite", write=True,
                                                      role="reader", limit="LIMIT_REPLIES_PER_HOUR")},
+    "/comments/{number}/visibility": {"parameters": [param("number")],
+                                      "post": operation("set_visibility", "Hide a thread as spam, or show it again "
+                                                        "(the secretariat and admins; an event in its history, "
+                                                        "never deleted)", "comments", ok=(200, "Thread"),
+                                                        body="VisibilityWrite", write=True, role="admin")},
     "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "tags": ["meta"],
                               "security": READ_SECURITY, "responses": {
                                   "200": {"description": "The OpenAPI document.",

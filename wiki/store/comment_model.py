@@ -14,7 +14,7 @@ from ..errors import WikiError
 COMMENTS_REF = "refs/heads/meta/comments"
 COMMENT_TRAILER = "Comment-Thread"
 KINDS = ("comment", "question", "objection", "support")
-EVENTS = ("create", "reply", "resolve", "reopen", "move")
+EVENTS = ("create", "reply", "resolve", "reopen", "move", "hide", "unhide")
 MAX_TEXT_BYTES = 20_000
 MAX_QUOTE_CHARS = 2_000
 CONTEXT_CHARS = 32  # text kept before and after a quoted passage, to find it again
@@ -40,7 +40,8 @@ class Anchor:
 
 @dataclass(frozen=True)
 class Entry:
-    """One event of a thread: its first comment, a reply, a resolution, a reopening or a move."""
+    """One event of a thread: its first comment, a reply, a resolution, a reopening, a move, or a
+    moderator hiding it as spam (``hide``, with the reason as ``text``) or showing it again."""
 
     event: str
     user: str
@@ -61,6 +62,7 @@ class Thread:
     anchor: Anchor
     state: str  # open or resolved
     entries: tuple[Entry, ...]
+    hidden: bool = False  # hidden as spam by a moderator: shown to moderators only (never deleted)
 
     @property
     def opened(self) -> Entry:
@@ -120,7 +122,7 @@ def build_thread(number: int, events: list[tuple[Entry, dict[str, object]]]) -> 
                     suffix=str(created.get("suffix", "")),
                     position=position if isinstance(position, int) and position >= 0 else 0)
     kind = str(created.get("kind", "comment"))
-    page, state = str(created.get("page", "")), "open"
+    page, state, hidden = str(created.get("page", "")), "open", False
     entries = []
     for entry, _record in events:
         if entry.event == "create" and entries:
@@ -131,7 +133,10 @@ def build_thread(number: int, events: list[tuple[Entry, dict[str, object]]]) -> 
             state = "open"
         elif entry.event == "move" and entry.page:
             page = entry.page
+        elif entry.event in ("hide", "unhide"):
+            hidden = entry.event == "hide"
         entries.append(entry)
     entries.sort(key=lambda entry: entry.event != "create")  # stable: the create first, then in order
     return Thread(number=number, page=page, proposal=proposal if isinstance(proposal, int) else None,
-                  kind=kind if kind in KINDS else "comment", anchor=anchor, state=state, entries=tuple(entries))
+                  kind=kind if kind in KINDS else "comment", anchor=anchor, state=state, entries=tuple(entries),
+                  hidden=hidden)

@@ -170,6 +170,20 @@ class Comments:
         self._write(number, {event: event_file(event, user=author.username, group=author.group, time=_now())},
                     f"{event.capitalize()} thread {number}", author)
 
+    def set_hidden(self, number: int, hidden: bool, *, author: Author, reason: str = "") -> bool:
+        """Hide thread ``number`` as spam (or show it again): an event in its history, so nothing is
+        deleted. Whether anything changed (asking for the state it has is not an error)."""
+        thread = self.get(number)
+        if thread.hidden == hidden:
+            return False
+        event = "hide" if hidden else "unhide"
+        if len(reason.encode("utf-8")) > MAX_TEXT_BYTES:
+            raise InvalidContent(N_("The text is longer than %(limit)s bytes."), limit=f"{MAX_TEXT_BYTES:,}")
+        self._write(number, {event: event_file(event, user=author.username, group=author.group, time=_now(),
+                                               text=reason)},
+                    f"{'Hide' if hidden else 'Show'} thread {number}" + (" as spam" if hidden else " again"), author)
+        return True
+
     def move_pages(self, moves: dict[str, str], commit: str, *, author: Author) -> int:
         """Record that pages were renamed in ``commit``: their threads on the agreed text follow."""
         threads, by_page = self._index()

@@ -21,6 +21,7 @@ from ..i18n import language
 from ..store import LRUCache
 from ..store.comment_model import KINDS
 from ..store.proposals import Proposal
+from ..users import can_moderate
 from .changes import XML_FORBIDDEN
 from .common import BadForm, canonical_page, form_field, page_context, page_number, query_arg
 from .proposals import get as get_proposal
@@ -41,12 +42,13 @@ def thread_html(placed: Placed) -> Markup:
     thread = placed.thread
     logged_in = bool(current_user.is_authenticated)
     may_resolve = actions.may_resolve(current_actor(), thread)
+    may_moderate = can_moderate(current_user)
     key = (thread.number, thread.page, thread.state, len(thread.entries), thread.entries[-1].name, placed.passage,
-           placed.outdated, placed.pending, language(), request.script_root, logged_in, may_resolve)
+           placed.outdated, placed.pending, language(), request.script_root, logged_in, may_resolve, may_moderate)
     cache: LRUCache[tuple[object, ...], str] = current_app.extensions.setdefault("wiki_thread_html", LRUCache(20_000))
     html = cache.get_or_compute(key, lambda: render_template("comments/_thread.html", placed=placed,
                                                              logged_in=logged_in, may_resolve=may_resolve,
-                                                             csrf=CSRF_HOLE))
+                                                             may_moderate=may_moderate, csrf=CSRF_HOLE))
     return Markup(html.replace(CSRF_HOLE, generate_csrf()) if logged_in else html)
 
 
@@ -87,16 +89,20 @@ def start(page: str) -> Response:
 @role_required("reader")
 def act(page: str, number: int) -> Response:
     page, _redirect = canonical_page(page, "comments.page_comments")
-    thread = actions.get(number, page)
+    thread = actions.get(number, page, current_actor())
     action = form_field("action")
-    if action == "reply":
+    if action in ("hide", "unhide"):
+        actions.set_hidden(current_actor(), number, action == "hide", form_field("reason", required=False))
+        flash(_("The thread is hidden as spam; moderators still see it, and its history keeps it.")
+              if action == "hide" else _("The thread is shown again."))
+    elif action == "reply":
         actions.reply(current_actor(), number, form_field("text"))
         flash(_("Your reply was added."))
     elif action in ("resolve", "reopen"):
         actions.set_state(current_actor(), number, "resolved" if action == "resolve" else "open")
         flash(_("The thread was resolved.") if action == "resolve" else _("The thread was reopened."))
     else:
-        raise BadForm(N_("The action must be reply, resolve or reopen."))
+        raise BadForm(N_("The action must be reply, resolve, reopen, hide or unhide."))
     proposal = get_proposal(thread.proposal) if thread.proposal else None
     return redirect(_page_url(page, proposal) + f"#thread-{number}", 303)
 
@@ -116,7 +122,8 @@ def page_comments(page: str) -> str | Response:
     threads, blob, commit = actions.page_threads(page, proposal.number if proposal else None)
     if blob is None and not threads:
         abort(404, description=_("There is no page %(page)s.", page=page))
-    discussion = keep_if_complete(actions.discussion(page, proposal.number if proposal else None, blob))
+    discussion = keep_if_complete(actions.discussion(current_actor(), page, proposal.number if proposal else None,
+                                                     blob))
     paragraph = _number(query_arg("paragraph"), "paragraph")
     chosen = None
     if paragraph is not None:
@@ -129,6 +136,7 @@ def page_comments(page: str) -> str | Response:
         "pending": [item for item in placed if item.pending],
         "outdated": [item for item in placed if item.outdated],
         "resolved": [item for item in placed if item.thread.state == "resolved" and item.located],
+        "hidden": list(discussion.hidden),
     }
     return render_template("comments/page.html", threads=sections, paragraph=chosen, commit=commit,
                            proposal=proposal, kinds=KINDS, can_comment=current_user.is_authenticated,
@@ -147,7 +155,8 @@ def comment_filters() -> dict[str, str]:
 def all_comments() -> str:
     filters = comment_filters()
     number = page_number()
-    found, has_next = actions.matching(filters, limit=LIST_PAGE_SIZE, skip=(number - 1) * LIST_PAGE_SIZE)
+    found, has_next = actions.matching(current_actor(), filters, limit=LIST_PAGE_SIZE,
+                                       skip=(number - 1) * LIST_PAGE_SIZE)
     if any(item.pending for item in found):
         mark_incomplete()
     return render_template("comments/all.html", found=found, filters=filters, number=number, has_next=has_next,
@@ -158,7 +167,7 @@ def all_comments() -> str:
 @bp.get("/-/comments.atom")
 def feed() -> Response:
     filters = comment_filters()
-    found, _more = actions.matching(filters, limit=FEED_SIZE)
+    found, _more = actions.matching(current_actor(), filters, limit=FEED_SIZE)
     if any(item.pending for item in found):
         mark_incomplete()
     body = render_template("comments/feed.xml", found=found, filters=filters,
@@ -170,7 +179,8 @@ def feed() -> Response:
 
 def page_discussion(page: str, proposal: Proposal | None, blob: str, html: str) -> Discussion:
     """The discussion the page view shows beside the text ``html`` (used by :mod:`wiki.views.pages`)."""
-    return keep_if_complete(actions.discussion(page, proposal.number if proposal else None, blob, html))
+    return keep_if_complete(actions.discussion(current_actor(), page, proposal.number if proposal else None, blob,
+                                               html))
 
 
 def keep_if_complete(discussion: Discussion) -> Discussion:

@@ -73,7 +73,8 @@ def _show(page: str) -> str | tuple[str, int]:
     discussion = None if (rev is not None and proposal is None) or shown else \
         page_discussion(page, proposal, revision.blob_id, html)
     # A language version shows no threads (they quote the original) but says how many are open there.
-    open_on_original = sum(thread.state == "open" for thread in wiki.comments.of_page(page)) if shown else 0
+    open_on_original = sum(thread.state == "open" and not thread.hidden
+                           for thread in wiki.comments.of_page(page)) if shown else 0
     last_change = wiki.last_change(chosen.shown_page, revision.commit)
     endorsements = None if rev is not None or shown else wiki.page_endorsements(
         page, tuple(current_app.config["GROUPS"]))
