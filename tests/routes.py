@@ -138,9 +138,12 @@ ROUTES: list[Route] = [
     Route("proposals.merge", "POST", "/-/proposals/{proposal}/merge", roles(LOGIN, 403, 403, 409)),
     Route("api.merge_proposal", "POST", "/-/api/v1/proposals/{proposal}/merge", roles(401, 403, 403, 409),
           private_anonymous=401, bearer=True, json={}),
-    # by now each editor has drafted in the proposal (the edit row above), and drafters may close it
-    Route("proposals.close", "POST", "/-/proposals/{proposal}/close", roles(LOGIN, 403, 302),
+    # only the proposal's author (matrix, no account), the secretariat and admins close and reopen it:
+    # a drafter's commit inside it (the edit row above) gives no such right
+    Route("proposals.close", "POST", "/-/proposals/{proposal}/close", roles(LOGIN, 403, 403, 403, 302),
           data={"reason": "Rejected by the matrix."}),
+    Route("proposals.reopen", "POST", "/-/proposals/{proposal}/reopen", roles(LOGIN, 403, 403, 403, 302),
+          data={"reason": "Reopened by the matrix."}),
     # comment threads on passages (issue 15)
     Route("comments.page_comments", "GET", "/Home/-/comments", EVERYONE),
     Route("comments.page_comments", "GET", "/Home/-/comments?paragraph=1", EVERYONE),

@@ -5,11 +5,15 @@ every position a group took stays in the proposal's record."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 
+from wiki.store import Author
+
 from .conftest import PASSWORD
+from .support.app import Auth, csrf_token
 
 API = "/-/api/v1"
 REVIEWERS = {"governments": "gov", "private-sector": "priv", "civil-society": "civ",
@@ -75,3 +79,57 @@ def test_a_proposal_adopted_by_all_five_groups_is_one_entry_of_the_agreed_texts_
     assert "The second paragraph overreaches." in record and "withdrew its position" in record
     html_history = client.get("/Mandate/-/history").get_data(as_text=True)
     assert f'href="/-/proposals/{number}"' in html_history and "Adopted:" in html_history
+
+
+def test_a_new_instance_changes_by_consensus_and_the_secretariat_edits_directly(tmp_path: Path) -> None:
+    from wiki import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"},
+                     instance_path=str(tmp_path / "instance"))
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["init"])
+    assert made.exit_code == 0 and "secretariat" in made.output, made.output
+    assert "PROPOSALS_REQUIRED = True" in (tmp_path / "instance" / "config.py").read_text(encoding="utf-8")
+    assert app.extensions["wiki_users"].by_username("admin").group == "secretariat"
+    for name, group in (("sec", "secretariat"), ("eda", "civil-society")):
+        created = runner.invoke(args=["users", "create", name, "--group", group, "--role", "editor",
+                                      "--display-name", name.title(), "--password-stdin"], input=PASSWORD + "\n")
+        assert created.exit_code == 0, created.output
+    client = app.test_client()
+    store = app.extensions["wiki_store"]
+    body = {"text": "# Mandate\n\nAn editorial fix.\n", "base": store.head()}
+    refused = client.put(f"{API}/pages/Mandate", headers=bearer(app, "eda"), json=body)
+    assert refused.status_code == 409
+    saved = client.put(f"{API}/pages/Mandate", headers=bearer(app, "sec"), json=body)
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    raw = store.reader.run("cat-file", "commit", saved.get_json()["commit"]).stdout.decode()
+    assert "Stakeholder-Group: secretariat" in raw
+    history = client.get("/Mandate/-/history", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Secrétariat" in history
+    created = client.post(f"{API}/proposals", headers=bearer(app, "eda"), json={"title": "A change"}).get_json()
+    assert "secretariat" not in str(created)  # never awaited, never counted
+    awaiting = client.get(f"{API}/proposals?awaiting=secretariat")
+    assert awaiting.status_code == 400  # the secretariat is never awaited: not a stakeholder group
+    store.close()
+
+
+def test_only_the_author_the_secretariat_and_admins_close_and_reopen(app: Flask, client: FlaskClient) -> None:
+    store = app.extensions["wiki_store"]
+    number = client.post(f"{API}/proposals", headers=bearer(app, "editor"), json={"title": "Mine"}).get_json()["number"]
+    drafter = Author(name="Pat Second", email="editor2@example.org", username="editor2", group="private-sector")
+    store.proposals.pages_of(number).save_page("Mandate", "# Mandate\n\nA drafter's line.\n",
+                                               base=store.head(), summary="draft", author=drafter)
+
+    def post(user: str, action: str, reason: str) -> int:
+        browser = app.test_client()
+        Auth(browser).login(user)
+        token = csrf_token(browser, f"/-/proposals/{number}")
+        return browser.post(f"/-/proposals/{number}/{action}", data={"reason": reason, "csrf_token": token}).status_code
+
+    assert post("editor2", "close", "Not mine to close") == 403  # a drafter is not the author
+    assert post("editor", "close", "") == 400
+    assert post("editor", "close", "Superseded by proposal 2") == 302
+    assert store.proposals.get(number).state == "closed"
+    assert post("editor2", "reopen", "Please") == 403
+    assert post("admin", "reopen", "The chair asked") == 302
+    assert store.proposals.get(number).state == "open"

@@ -20,7 +20,7 @@ from .render import Renderer
 from .search import SearchIndex
 from .store import Author, Store, replication
 from .tokens import TokenStore
-from .users import DEFAULT_GROUPS, UserStore
+from .users import DEFAULT_GROUPS, SECRETARIAT_NAME, UserStore
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         SEARCH_PAGE_SIZE=20,
         MAX_ATTACHMENT_BYTES=10 * 1024 * 1024,
         MAX_IMPORT_BYTES=20 * 1024 * 1024,  # the largest .docx/.odt upload /-/import accepts
+        SECRETARIAT_GROUP="secretariat",  # runs the process: edits directly, merges, moderates; never awaited
         PROPOSALS_REQUIRED=[],  # sections whose pages change only through proposals (admins excepted)
         CONTENT_LANGUAGE="en",  # the language of the originals; versions may be in the other five
         TRUSTED_PROXIES=0,  # reverse proxies in front whose X-Forwarded-For/-Proto are believed
@@ -82,7 +83,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         source_language=app.config["CONTENT_LANGUAGE"],
     )
     app.extensions["wiki_users"] = UserStore(
-        app.config["DATABASE_URL"] or app.config["USER_DATABASE"], app.config["GROUPS"],
+        app.config["DATABASE_URL"] or app.config["USER_DATABASE"],
+        {**app.config["GROUPS"], app.config["SECRETARIAT_GROUP"]: SECRETARIAT_NAME},
         hash_method=app.config["PASSWORD_HASH_METHOD"])
     app.extensions["wiki_tokens"] = TokenStore(app.extensions["wiki_users"])
     app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))

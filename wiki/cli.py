@@ -41,15 +41,34 @@ def init_command() -> None:
     click.echo(f"Search index: {current_app.config['SEARCH_DATABASE']} (at {indexed})")
     _, version = users.create_schema()  # the migrations (also applied on start); one line if unreachable
     click.echo(f"User database: {users.path} (schema version {version})")
-    if users.count() == 0:
+    if users.count() == 0:  # a new instance
         password = secrets.token_urlsafe(12)
-        group = next(iter(current_app.config["GROUPS"]))
+        group = current_app.config["SECRETARIAT_GROUP"]
         users.create("admin", password, group=group, role="admin", display_name="Administrator")
         click.echo("")
         click.echo("Created the account 'admin' with the password (shown only this once):")
         click.echo(f"    {password}")
-        click.echo(f"Its stakeholder group is '{group}'; change it with: flask --app wiki users set-group admin GROUP")
+        click.echo(f"Its group is the secretariat ('{group}'); change it with: "
+                   "flask --app wiki users set-group admin GROUP")
+        if _require_proposals_by_default():
+            click.echo("The agreed text changes by consensus: editors' changes become proposals "
+                       "(PROPOSALS_REQUIRED = True in config.py; set it to False or a list of sections).")
         click.echo("")
+
+
+def _require_proposals_by_default() -> bool:
+    """Write ``PROPOSALS_REQUIRED = True`` into a new instance's config.py unless it is set there or in
+    the environment: consensus by default for new instances; existing ones keep what they have."""
+    config = Path(current_app.instance_path) / "config.py"
+    text = config.read_text(encoding="utf-8") if config.exists() else ""
+    if "PROPOSALS_REQUIRED" in text or "WIKI_PROPOSALS_REQUIRED" in os.environ:
+        return False
+    with open(config, "a", encoding="utf-8") as file:
+        file.write("# Consensus by default: only the secretariat and admins change the agreed text directly;\n"
+                   "# editors' changes become proposals. False, or a list of sections, to relax it.\n"
+                   "PROPOSALS_REQUIRED = True\n")
+    current_app.config["PROPOSALS_REQUIRED"] = True
+    return True
 
 
 def _read_password(password_stdin: bool) -> str:

@@ -66,6 +66,7 @@ from .gitserver import ZERO_ID, FileChange, HookRepository, RawCommit
 from .store import GROUP_TRAILER, USER_TRAILER, Author, Store
 from .store.comment_model import COMMENTS_REF
 from .store.gitlog import trailer_lines
+from .store.proposal_model import standing
 from .store.proposals import BRANCH_PREFIX, META_REF, parse_event
 from .texts import has_conflict_markers
 
@@ -246,8 +247,8 @@ def _check_proposal_ref(update: RefUpdate, repo: HookRepository) -> str | None:
 
 
 def proposal_state(repo: HookRepository, number: str) -> str | None:
-    """``open``, ``closed`` or ``merged`` as the metadata branch says (the rule of
-    ``Proposals._replay``), or ``None`` when there is no proposal ``number``."""
+    """``open``, ``closed`` or ``merged`` as the metadata branch says (the one rule,
+    ``wiki.store.proposal_model.standing``), or ``None`` when there is no proposal ``number``."""
     meta = repo.ref(META_REF)
     entries = repo.tree_entries(f"{meta}:{number}") if meta else None
     if not entries:
@@ -257,13 +258,7 @@ def proposal_state(repo: HookRepository, number: str) -> str | None:
                      if (event := parse_event(blobs[blob], data)) is not None), key=lambda event: event.name)
     if not any(event.kind == "create" for event in events):
         return None
-    state = "open"
-    for event in events:
-        if event.kind == "merge":
-            state = "merged"
-        elif event.kind == "close" and state == "open":
-            state = "closed"
-    return state
+    return standing(events).state
 
 
 def proposal_author(repo: HookRepository, number: str) -> str | None:

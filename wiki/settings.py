@@ -115,6 +115,7 @@ RULES: dict[str, tuple[Check, str]] = {
     "WEBHOOKS_POLL_SECONDS": (_number(0.05), "a number of seconds above 0"),
     "COMMITTER_NAME": (_text, "a non-empty text"),
     "COMMITTER_EMAIL": (_text, "a non-empty text"),
+    "SECRETARIAT_GROUP": (_text, "a group slug (not one of GROUPS), e.g. \"secretariat\""),
     "DATABASE_URL": (_optional_text, "a postgresql:// address, or nothing"),
     "ANCHOR_BUDGET_SECONDS": (_number(0.01), "a number of seconds of at least 0.01"),
     "ANCHOR_BUDGET_WORK": (_integer(1), "a whole number above 0"),
@@ -134,5 +135,8 @@ def validate(config: MutableMapping[str, Any]) -> None:
             config[name] = check(config[name])
         except (ValueError, TypeError):
             raise InvalidSetting(name, config[name], accepts) from None
+    if config.get("SECRETARIAT_GROUP") in config.get("GROUPS", {}):
+        raise InvalidSetting("SECRETARIAT_GROUP", config["SECRETARIAT_GROUP"],
+                             "a group slug that is not one of the stakeholder groups in GROUPS")
     if config.get("SEED_GROUP") not in config.get("GROUPS", {}):
         config["SEED_GROUP"] = next(iter(config["GROUPS"]))

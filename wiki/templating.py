@@ -11,13 +11,15 @@ from jinja2 import FileSystemBytecodeCache
 from .auth import can
 from .names import page_title
 from .store.comment_model import Entry
-from .users import DEFAULT_GROUPS
+from .users import DEFAULT_GROUPS, SECRETARIAT_NAME
 
 
 def group_name(slug: str) -> str:
     """A stakeholder group's display name; an unknown slug (from a push, say) shows as itself."""
     if not slug:
         return gettext("no group")
+    if slug == current_app.config["SECRETARIAT_GROUP"]:
+        return gettext(SECRETARIAT_NAME)
     name = current_app.config["GROUPS"].get(slug, slug)
     # The default groups' names are in the catalogs; configured ones show as configured.
     return gettext(name) if name in DEFAULT_GROUPS.values() else name

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .database import Connection, Database, IntegrityError, Migration, sqlite_integrity_problems
@@ -26,6 +27,7 @@ from .errors import N_, Term, WikiError
 ROLES = ("reader", "editor", "reviewer", "admin")
 # The interface languages (the six official languages of the United Nations); "" is no setting.
 LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")
+SECRETARIAT_NAME = N_("Secretariat")  # the group that runs the process (SECRETARIAT_GROUP); not a stakeholder group
 DEFAULT_GROUPS: dict[str, str] = {
     "governments": N_("Governments"),
     "private-sector": N_("Private sector"),
@@ -193,8 +195,12 @@ class User:
 
 def can_moderate(user: object) -> bool:
     """Whether ``user`` (an account, an actor) may moderate: hide threads as spam and show them
-    again, write without per-user limits. The one place that says who moderates: admins."""
-    return bool(getattr(user, "username", "") and role_at_least(getattr(user, "role", ""), "admin"))
+    again, write without per-user limits. The one place that says who moderates: admins, and the
+    secretariat's editors (``SECRETARIAT_GROUP``)."""
+    role = getattr(user, "role", "")
+    secretariat = has_app_context() and getattr(user, "group", "") == current_app.config["SECRETARIAT_GROUP"] \
+        and role_at_least(role, "editor")
+    return bool(getattr(user, "username", "") and (role_at_least(role, "admin") or secretariat))
 
 
 def role_at_least(role: str, needed: str) -> bool:

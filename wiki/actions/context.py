@@ -31,6 +31,11 @@ class Actor:
         return self.logged_in and role_at_least(self.role, role)
 
     @property
+    def secretariat(self) -> bool:
+        """Whether the actor is an editor (or more) of the secretariat, which runs the process."""
+        return self.can("editor") and self.group == current_app.config["SECRETARIAT_GROUP"]
+
+    @property
     def author(self) -> Author:
         """The commit author: display name, e-mail, user name and group."""
         return Author(name=self.display_name or self.username, email=self.email, username=self.username,

@@ -29,8 +29,9 @@ class ConflictMarkersLeft(WikiError):
 
 def proposal_required(actor: Actor, page: str) -> bool:
     """Whether a direct change of ``page`` by ``actor`` is refused (``PROPOSALS_REQUIRED``: ``True``
-    for the whole document or a list of sections; admins change pages directly)."""
-    if actor.can("admin"):
+    for the whole document or a list of sections; admins and the secretariat's editors change pages
+    directly, as editorial changes recorded under the secretariat's group)."""
+    if actor.can("admin") or actor.secretariat:
         return False
     sections = setting("PROPOSALS_REQUIRED")
     if sections is True:

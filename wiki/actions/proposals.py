@@ -71,29 +71,46 @@ def take_position(actor: Actor, number: int, action: str, seen: str, *, reason: 
     store().proposals.position(number, action, seen, reason=reason, author=actor.author)
 
 
+def may_merge(actor: Actor) -> bool:
+    """Reviewers and the secretariat merge a proposal that has consensus (admins also without)."""
+    return actor.can("reviewer") or actor.secretariat
+
+
 def merge(actor: Actor, number: int, *, reason: str = "") -> str:
     """Merge the proposal into the agreed text (by consensus, or an admin's override with a
     reason); the comment threads of pages it renamed follow them. Returns the merge commit."""
     get(number)
+    if not may_merge(actor):
+        raise NotAllowed(N_("Only reviewers and the secretariat merge proposals."))
     return store().merge_proposal(number, groups=groups(), author=actor.author,
                                   display_name=actor.display_name or actor.username, admin=actor.can("admin"),
                                   reason=one_line(reason, REASON_LENGTH))
 
 
 def may_close(actor: Actor, proposal: Proposal) -> bool:
-    """Whether ``actor`` may close ``proposal``: its drafters and reviewers, while it is open."""
-    drafters = {proposal.author, *(user for user, _group in proposal.drafters)}
-    return proposal.state == "open" and actor.logged_in and (actor.username in drafters or actor.can("reviewer"))
+    """Whether ``actor`` may close or reopen ``proposal``: the user who started it, the
+    secretariat and admins (a drafter's commit inside it gives no such right)."""
+    return actor.logged_in and (actor.username == proposal.author or actor.secretariat or actor.can("admin"))
 
 
 def close(actor: Actor, number: int, *, reason: str = "") -> None:
+    """Close an open proposal without merging it, saying why."""
     proposal = get(number)
-    drafters = {proposal.author, *(user for user, _group in proposal.drafters)}
-    if actor.username not in drafters and not actor.can("reviewer"):
-        raise NotAllowed(N_("Only its drafters or a reviewer may close a proposal."))
-    if actor.can("reviewer") and actor.username not in drafters and not reason.strip():
-        raise InvalidContent(N_("Say why the proposal is rejected."))
-    store().proposals.close(number, reason.strip(), author=actor.author)
+    if not may_close(actor, proposal):
+        raise NotAllowed(N_("Only the proposal's author, the secretariat and admins may close a proposal."))
+    if not reason.strip():
+        raise InvalidContent(N_("Say why the proposal is closed."))
+    store().proposals.close(number, one_line(reason, REASON_LENGTH), author=actor.author)
+
+
+def reopen(actor: Actor, number: int, *, reason: str = "") -> None:
+    """Open a closed proposal again, saying why."""
+    proposal = get(number)
+    if not may_close(actor, proposal):
+        raise NotAllowed(N_("Only the proposal's author, the secretariat and admins may reopen a proposal."))
+    if not reason.strip():
+        raise InvalidContent(N_("Say why the proposal is reopened."))
+    store().proposals.reopen(number, one_line(reason, REASON_LENGTH), author=actor.author)
 
 
 def update(actor: Actor, number: int, *, resolutions: dict[str, str] | None = None) -> str | None:

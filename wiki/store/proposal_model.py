@@ -15,7 +15,7 @@ from .committer import one_line
 META_REF = "refs/heads/meta/proposals"
 BRANCH_PREFIX = "refs/heads/proposals/"
 PROPOSAL_TRAILER = "Proposal"
-KINDS = ("create", "comment", "endorse", "object", "withdraw", "close", "merge")
+KINDS = ("create", "comment", "endorse", "object", "withdraw", "close", "reopen", "merge")
 MAX_TEXT_BYTES = 100_000
 
 
@@ -127,3 +127,27 @@ def event_file(event: Event, title: str = "") -> bytes:
     if title:
         lines.append(f"title: {one_line(title)}")
     return ("\n".join(lines) + "\n\n" + event.text.replace("\r\n", "\n")).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A proposal's state as its events say: ``open``, ``closed`` or ``merged``, with the merged
+    commit and the reason it was last closed."""
+
+    state: str
+    merged_commit: str = ""
+    closed_reason: str = ""
+
+
+def standing(events: list[Event] | tuple[Event, ...]) -> Standing:
+    """The proposal state rule, written once (the store and the push hook replay it): events in
+    order; a merge is final; a close closes an open proposal and a reopen opens a closed one."""
+    state, merged, reason = "open", "", ""
+    for event in events:
+        if event.kind == "merge":
+            state, merged = "merged", event.head
+        elif event.kind == "close" and state == "open":
+            state, reason = "closed", event.text
+        elif event.kind == "reopen" and state == "closed":
+            state = "open"
+    return Standing(state, merged, reason)

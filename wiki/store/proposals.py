@@ -49,6 +49,7 @@ from .proposal_model import (  # noqa: F401 - the model's names are part of this
     ProposalRefused,
     event_file,
     parse_event,
+    standing,
 )
 from .reader import TREE_MODE, Reader
 from .types import Author
@@ -138,20 +139,17 @@ class Proposals:
         created = next((event for event in events if event.kind == "create"), None)
         if created is None:
             raise PageNotFound(N_("There is no proposal %(number)s."), number=number)
-        state, merged, reason = "open", "", ""
+        replayed = standing(events)
         latest: dict[str, Event] = {}
         for event in events:
-            if event.kind == "merge":
-                state, merged = "merged", event.head
-            elif event.kind == "close" and state == "open":
-                state, reason = "closed", event.text
-            elif event.kind in ("endorse", "object", "withdraw"):
+            if event.kind in ("endorse", "object", "withdraw"):
                 latest[event.group] = event
         positions = tuple(GroupPosition(group, event, False) for group, event in sorted(latest.items())
                           if event.kind != "withdraw")
         proposal = Proposal(number=number, title=title or f"Proposal {number}", rationale=created.text,
                             author=created.user, group=created.group, created=created.time, base=created.head,
-                            state=state, events=tuple(events), merged_commit=merged, closed_reason=reason,
+                            state=replayed.state, events=tuple(events), merged_commit=replayed.merged_commit,
+                            closed_reason=replayed.closed_reason,
                             positions=positions)
         return proposal, ()
 
@@ -327,6 +325,14 @@ class Proposals:
             raise ProposalRefused(N_("Proposal %(number)s is already %(state)s."), number=number,
                                   state=Term(proposal.state))
         self._write_event(number, Event("close", author.username, author.group, _now(), proposal.head, reason),
+                          author=author)
+
+    def reopen(self, number: int, reason: str, *, author: Author) -> None:
+        proposal = self.get(number)
+        if proposal.state != "closed":
+            raise ProposalRefused(N_("Proposal %(number)s is %(state)s; only a closed proposal can be reopened."),
+                                  number=number, state=Term(proposal.state))
+        self._write_event(number, Event("reopen", author.username, author.group, _now(), proposal.head, reason),
                           author=author)
 
     def update(self, number: int, *, author: Author, resolutions: dict[str, str] | None = None) -> str | None:

@@ -166,7 +166,9 @@ def show(number: int, code: int = 200) -> tuple[str, int]:
         "proposals/show.html", proposal=proposal, preview=preview, consensus=consensus, groups=groups(),
         rationale=render.render(proposal.rationale).html, comments=comments, changed=_changed_pages(preview),
         mine=mine, can_edit=can("editor"), can_review=can("reviewer"), can_admin=can("admin"),
-        can_close=actions.may_close(actor, proposal), standing=standing,
+        can_close=proposal.state == "open" and actions.may_close(actor, proposal),
+        can_reopen=proposal.state == "closed" and actions.may_close(actor, proposal),
+        can_merge=actions.may_merge(actor), standing=standing,
         positions=[event for event in proposal.events if event.kind in actions.ACTIONS],
         standing_groups=", ".join(group_name(group) for group in standing_groups),
         objections=[p for p in proposal.positions if p.event.kind == "object"],
@@ -204,7 +206,7 @@ def comment(number: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/proposals/<int:number>/merge")
-@role_required("reviewer")
+@role_required("editor")  # reviewers and the secretariat's editors: the action decides
 def merge(number: int) -> Response | tuple[str, int]:
     try:
         commit = actions.merge(current_actor(), number, reason=form_field("reason", required=False))
@@ -223,6 +225,17 @@ def close(number: int) -> Response | tuple[str, int]:
     except (ProposalRefused, InvalidContent) as error:
         return _refused(number, error)
     flash(_("Proposal %(number)s is closed.", number=number), "success")
+    return redirect(url_for("proposals.show", number=number))
+
+
+@bp.post("/proposals/<int:number>/reopen")
+@role_required("editor")
+def reopen(number: int) -> Response | tuple[str, int]:
+    try:
+        actions.reopen(current_actor(), number, reason=form_field("reason", required=False))
+    except (ProposalRefused, InvalidContent) as error:
+        return _refused(number, error)
+    flash(_("Proposal %(number)s is open again.", number=number), "success")
     return redirect(url_for("proposals.show", number=number))
 
 
