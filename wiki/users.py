@@ -197,10 +197,16 @@ def can_moderate(user: object) -> bool:
     """Whether ``user`` (an account, an actor) may moderate: hide threads as spam and show them
     again, write without per-user limits. The one place that says who moderates: admins, and the
     secretariat's editors (``SECRETARIAT_GROUP``)."""
-    role = getattr(user, "role", "")
-    secretariat = has_app_context() and getattr(user, "group", "") == current_app.config["SECRETARIAT_GROUP"] \
-        and role_at_least(role, "editor")
-    return bool(getattr(user, "username", "") and (role_at_least(role, "admin") or secretariat))
+    return bool(getattr(user, "username", "") and (role_at_least(getattr(user, "role", ""), "admin")
+                                                   or in_secretariat(user)))
+
+
+def in_secretariat(user: object) -> bool:
+    """Whether ``user`` (an account, an actor) is an editor or more of the secretariat, the group
+    that runs the process (``SECRETARIAT_GROUP``): it edits directly, merges by consensus, moderates."""
+    return bool(has_app_context() and getattr(user, "username", "")
+                and getattr(user, "group", "") == current_app.config["SECRETARIAT_GROUP"]
+                and role_at_least(getattr(user, "role", ""), "editor"))
 
 
 def role_at_least(role: str, needed: str) -> bool:

@@ -8,7 +8,7 @@ from flask import current_app
 
 from ..render import Renderer
 from ..store import Author, Store
-from ..users import role_at_least
+from ..users import in_secretariat, role_at_least
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Actor:
     @property
     def secretariat(self) -> bool:
         """Whether the actor is an editor (or more) of the secretariat, which runs the process."""
-        return self.can("editor") and self.group == current_app.config["SECRETARIAT_GROUP"]
+        return in_secretariat(self)
 
     @property
     def author(self) -> Author:
