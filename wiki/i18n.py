@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
+from typing import Any
 
 from babel import Locale
-from flask import Flask, Response, has_request_context, request
-from flask_babel import Babel, format_date, format_datetime, format_number, get_locale, gettext
+from flask import Flask, Response, g, has_request_context, request
+from flask_babel import Babel, format_date, format_datetime, format_number, get_locale, get_translations, gettext
 from flask_login import current_user
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
@@ -51,6 +52,16 @@ def visitor_language(cookie: str, accept_language: str | None) -> str:
     return parse_accept_header(accept_language, LanguageAccept).best_match(LANGUAGES) or DEFAULT_LANGUAGE
 
 
+def _translations() -> Any:
+    """This request's translations (Flask-Babel's), looked up at its first use."""
+    if not has_request_context():
+        return get_translations()
+    translations = g.get("_wiki_translations")
+    if translations is None:
+        translations = g._wiki_translations = get_translations()
+    return translations
+
+
 def translate(message: str) -> str:
     """The translator of domain errors: the request's language; outside requests (CLI) English."""
     return gettext(message) if has_request_context() else message
@@ -72,6 +83,13 @@ def _moment(timestamp: int) -> datetime:
 
 def format_time(timestamp: int) -> str:
     """A commit time (seconds since the epoch) as a date and time in the reader's locale, UTC."""
+    return _formatted_time(timestamp, language())
+
+
+@functools.lru_cache(maxsize=16384)
+def _formatted_time(timestamp: int, _language: str) -> str:
+    """Kept per (time, language): a history page formats 150 times (~0.1 ms each with Babel), the
+    same ones at every view. Times are shown in UTC (``BABEL_DEFAULT_TIMEZONE``) in every wiki."""
     return format_datetime(_moment(timestamp), "medium") + " UTC"
 
 
@@ -89,6 +107,15 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     Babel(app, locale_selector=select_language)
+    # Templates call _() hundreds of times a page (~240 on a history page); Flask-Babel looks the
+    # translations up again at each call (~0.1 ms). Look them up once per request instead.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     errors.set_translator(translate)  # WikiError.message is translated when read (see errors.py)
 
     @app.after_request

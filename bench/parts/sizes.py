@@ -124,6 +124,13 @@ def measure(size: str, params: Params, hello_rps: float, seconds: int, quick: bo
         results["save"] = measure_saves(client, pages, rng, 10 if quick else 30)
         results["rss_mb"] = worker_rss_mb(server.pid)
     outside.close()
+    # Restarts, as a deploy or a recycled worker has them (compiled templates and the index kept):
+    # three more samples, since one start on a shared machine is mostly noise.
+    restarts = []
+    for _ in range(3):
+        with gunicorn("wsgi:app", port, env):
+            restarts.append(wait_for(port, hot) * 1000)
+    results["cold_restart"] = percentiles([value / 1000 for value in restarts])
     return results
 
 
