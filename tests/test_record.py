@@ -133,3 +133,54 @@ def test_only_the_author_the_secretariat_and_admins_close_and_reopen(app: Flask,
     assert post("editor2", "reopen", "Please") == 403
     assert post("admin", "reopen", "The chair asked") == 302
     assert store.proposals.get(number).state == "open"
+
+
+def test_an_objection_and_a_merge_sent_at_once_never_both_land(app: Flask) -> None:
+    """Issue 24, item 3: consensus is read and the merge lands under one lock with the positions."""
+    import threading
+
+    from wiki.store.proposals import ProposalRefused
+
+    store = app.extensions["wiki_store"]
+    groups = tuple(app.config["GROUPS"])
+    people = {group: Author(name=group, email=f"{group}@example.org", username=f"u-{group}", group=group)
+              for group in groups}
+    for round_ in range(6):
+        proposal = store.proposals.create(f"Race {round_}", "", author=people["civil-society"])
+        store.proposals.pages_of(proposal.number).save_page(
+            "Mandate", store.read_page("Mandate").text + f"\nRound {round_}.\n", base=store.head(), summary="draft",
+            author=people["civil-society"])
+        head = store.proposals.get(proposal.number).head
+        for group in groups:
+            store.proposals.position(proposal.number, "endorse", head, reason="", author=people[group])
+        outcomes: dict[str, object] = {}
+        start = threading.Barrier(2)
+
+        def object_() -> None:
+            start.wait()
+            try:
+                store.proposals.position(proposal.number, "object", head, reason="No.",
+                                         author=people["private-sector"])
+                outcomes["object"] = "recorded"
+            except ProposalRefused as error:
+                outcomes["object"] = error
+
+        def merge() -> None:
+            start.wait()
+            try:
+                outcomes["merge"] = store.merge_proposal(proposal.number, groups=groups, author=people["governments"],
+                                                         display_name="Gov", admin=False)
+            except ProposalRefused as error:
+                outcomes["merge"] = error
+
+        threads = [threading.Thread(target=object_), threading.Thread(target=merge)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        merged = isinstance(outcomes["merge"], str)
+        assert not (merged and outcomes["object"] == "recorded"), outcomes
+        assert merged or isinstance(outcomes["merge"], ProposalRefused)
+        if merged:
+            raw = store.reader.run("cat-file", "commit", outcomes["merge"]).stdout.decode()
+            assert "Endorsed-By: private-sector" in raw

@@ -22,7 +22,10 @@ each line's author and group), its tree made by ``git merge-tree``.
 
 from __future__ import annotations
 
+import fcntl
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -53,6 +56,8 @@ from .proposal_model import (  # noqa: F401 - the model's names are part of this
 )
 from .reader import TREE_MODE, Reader
 from .types import Author
+
+DECISIONS_LOCK = "wiki-decisions.lock"  # see Proposals.deciding
 
 
 class Proposals:
@@ -307,6 +312,10 @@ class Proposals:
         """Endorse, object to, or withdraw from the proposal's head ``seen`` for the author's group."""
         if action not in ("endorse", "object", "withdraw"):
             raise InvalidContent(N_("The action must be endorse, object or withdraw."))
+        with self.deciding():
+            self._position(number, action, seen, reason=reason, author=author)
+
+    def _position(self, number: int, action: str, seen: str, *, reason: str, author: Author) -> None:
         proposal = self.get(number)
         if proposal.state != "open":
             raise ProposalRefused(N_("Proposal %(number)s is %(state)s."), number=number, state=Term(proposal.state))
@@ -319,7 +328,24 @@ class Proposals:
         self._write_event(number, Event(action, author.username, author.group, _now(), proposal.head, reason),
                           author=author)
 
+    @contextmanager
+    def deciding(self) -> Iterator[None]:
+        """Serialize the decisions on proposals (positions, merges, closing, reopening) across threads
+        and processes: positions live on the metadata branch and a merge moves ``main``, two refs no
+        single compare-and-swap covers, so a merge that read consensus must land before any position
+        that could change it (a file lock in the repository, held for one decision)."""
+        with open(self.reader.path / DECISIONS_LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def close(self, number: int, reason: str, *, author: Author) -> None:
+        with self.deciding():
+            self._close(number, reason, author=author)
+
+    def _close(self, number: int, reason: str, *, author: Author) -> None:
         proposal = self.get(number)
         if proposal.state != "open":
             raise ProposalRefused(N_("Proposal %(number)s is already %(state)s."), number=number,
@@ -328,6 +354,10 @@ class Proposals:
                           author=author)
 
     def reopen(self, number: int, reason: str, *, author: Author) -> None:
+        with self.deciding():
+            self._reopen(number, reason, author=author)
+
+    def _reopen(self, number: int, reason: str, *, author: Author) -> None:
         proposal = self.get(number)
         if proposal.state != "closed":
             raise ProposalRefused(N_("Proposal %(number)s is %(state)s; only a closed proposal can be reopened."),
@@ -369,7 +399,15 @@ class Proposals:
         """Merge the proposal into ``main`` as a real merge commit, by compare-and-swap; return it.
 
         Needs consensus of ``groups``, unless an admin gives a ``reason`` (an Override-Reason).
+        Consensus is read and the merge lands under :meth:`deciding`, so a position recorded before
+        the merge always counts (an objection sent at the same moment blocks it or comes too late).
         """
+        with self.deciding():
+            return self._merge(number, groups=groups, author=author, display_name=display_name, admin=admin,
+                               reason=reason)
+
+    def _merge(self, number: int, *, groups: tuple[str, ...] | list[str], author: Author, display_name: str,
+               admin: bool, reason: str) -> str:
         proposal = self.get(number)
         if proposal.state != "open":
             raise ProposalRefused(N_("Proposal %(number)s is %(state)s; it cannot be merged."), number=number,
