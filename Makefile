@@ -131,3 +131,4 @@ bench: $(VENV)/.installed-dev $(EXPORT_DEPS) $(NGINX) $(POSTGRES_BIN)/initdb tra
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/redline.py   # redlines 100 commits apart and a large .docx import (issue 17)
+	$(BIN)/python bench/threads.py   # a page with 500 threads after an edit: worst-case view time (issue 24)

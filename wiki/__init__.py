@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, url_for
+from flask import Flask, g, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from . import settings
+from .backlog import Backlog
 from .discussion import Discussions
 from .places import PlaceIndex
 from .render import Renderer
@@ -53,8 +54,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         WTF_CSRF_TIME_LIMIT=None,
         SEARCH_DATABASE=None,
         ANCHOR_DATABASE=None,  # where threads' places are kept for every worker: <instance>/anchors.sqlite3
-        ANCHOR_BUDGET_SECONDS=1.0,  # time one request may spend placing threads; the rest wait for the background
-        ANCHOR_BUDGET_WORK=20_000_000,  # the same as work (about one character comparison each)
+        ANCHOR_BUDGET_SECONDS=0.5,  # time one request may spend placing threads; the rest wait for the background
+        ANCHOR_BUDGET_WORK=10_000_000,  # the same as work (about one character comparison each)
         ANCHOR_BACKGROUND=True,  # place what a request had no budget for in a thread of each worker
         SEARCH_PAGE_SIZE=20,
         MAX_ATTACHMENT_BYTES=10 * 1024 * 1024,
@@ -91,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.extensions["wiki_discussions"] = Discussions(
         app.extensions["wiki_store"], app.extensions["wiki_renderer"], PlaceIndex(app.config["ANCHOR_DATABASE"]),
         background=bool(app.config["ANCHOR_BACKGROUND"]))
+    _between_requests(app, app.extensions["wiki_discussions"].backlog)
     app.extensions["wiki_search"] = SearchIndex(app.config["SEARCH_DATABASE"], app.extensions["wiki_store"])
     ensure_instance(app)
 
@@ -153,6 +155,21 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     cli.init_app(app)
     response_cache.init_app(app)  # last: the outermost layer, in front of every hook
     return app
+
+
+def _between_requests(app: Flask, backlog: Backlog[Any]) -> None:
+    """Let the background placing run only while the worker serves no request (registered first,
+    so every request that starts is counted; ``g`` says whether this one was)."""
+    def hold() -> None:
+        g.backlog_held = True
+        backlog.hold()
+
+    def release(_error: BaseException | None) -> None:
+        if g.pop("backlog_held", False):
+            backlog.release()
+
+    app.before_request(hold)
+    app.teardown_request(release)
 
 
 def _derive_settings(app: Flask) -> None:
