@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_babel import gettext
 from jinja2 import FileSystemBytecodeCache
 
@@ -25,6 +25,18 @@ def group_name(slug: str) -> str:
     return gettext(name) if name in DEFAULT_GROUPS.values() else name
 
 
+def person(username: str) -> str:
+    """The display name of the account ``username`` (the user name when it has none or is unknown,
+    as for commits pushed by people without an account); looked up once per request."""
+    if not username:
+        return ""
+    names = g.setdefault("display_names", {})
+    if username not in names:
+        user = current_app.extensions["wiki_users"].by_username(username)
+        names[username] = (user.display_name or username) if user is not None else username
+    return names[username]
+
+
 def comment_html(entry: Entry) -> str:
     """A comment's Markdown, sanitized like pages (cached by its event file's blob id)."""
     return current_app.extensions["wiki_discussions"].comment_html(entry)
@@ -38,6 +50,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(cache))
     app.add_template_filter(comment_html, "comment_html")
     app.add_template_filter(group_name, "group_name")
+    app.add_template_filter(person, "person")
     # Dates and numbers are formatted for the reader's locale: see i18n.init_app.
     app.add_template_filter(page_title, "page_title")
     app.add_template_global(can, "can")
