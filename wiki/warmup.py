@@ -13,16 +13,13 @@ are stopped between two git reads (see ``stop_at_exit``).
 from __future__ import annotations
 
 import atexit
-import itertools
 import logging
 import os
 import threading
 import time
-from collections import Counter
 
 from flask import Flask
 
-from . import names
 from .store import Store
 
 START_DELAY_SECONDS = 1.0
@@ -37,11 +34,7 @@ logger = logging.getLogger(__name__)
 
 def busiest_pages(store: Store, head: str, *, commits: int = RECENT_COMMITS, count: int = WARM_PAGES) -> list[str]:
     """The pages changed most often in the last ``commits`` commits up to ``head``, busiest first."""
-    changed: Counter[str] = Counter()
-    for _commit, paths in itertools.islice(store.commits_with_files(None, head), commits):
-        changed.update(page for path in paths
-                       if names.version_from_file(path) is None and (page := names.page_from_file(path)) is not None)
-    return [page for page, _ in changed.most_common(count)]
+    return store.most_changed(head, commits=commits, count=count)
 
 
 def warm_caches(store: Store, *, seconds: float = WARM_SECONDS, stop: threading.Event | None = None) -> list[str]:

@@ -127,6 +127,7 @@ class Store:
         self.commit_info = self.history.commit_info
         self.changed_files = self.history.changed_files
         self.commits_with_files = self.history.commits_with_files
+        self.most_changed = self.history.most_changed
         self.merge_texts = self.pages.merge_texts
         self.save_attachment = self.attachments.save_attachment
         self.delete_attachment = self.attachments.delete_attachment

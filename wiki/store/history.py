@@ -13,6 +13,7 @@ a repository whose commits carry no trailer (an imported history) is cached like
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -172,3 +173,15 @@ class History:
                                        renames=False):
             paths = [file.path for file in entry.files]
             yield self.log.attribute(entry.commit, notes_tip), paths
+
+    def most_changed(self, start: str, *, commits: int, count: int) -> list[str]:
+        """The pages (originals, not language versions) changed most often in the last ``commits``
+        commits up to ``start``, busiest first: one ``git log --name-only``, no commit parsed."""
+        output = self.reader.run("log", "-z", "--format=", "--name-only", "--no-renames", f"-n{int(commits)}",
+                                 names.check_revision(start), "--").stdout
+        changed: Counter[str] = Counter()
+        for path in output.decode("utf-8", "surrogateescape").split("\0"):
+            path = path.strip("\n")
+            if path and names.version_from_file(path) is None and (page := names.page_from_file(path)) is not None:
+                changed[page] += 1
+        return [page for page, _ in changed.most_common(count)]
