@@ -43,7 +43,8 @@ ROLES = ("anonymous", "reader", "editor", "reviewer", "admin")
 LOGIN = 302  # anonymous visitors are redirected to the login form
 # Reachable without the login form on a private wiki: their rows set ``private_anonymous``.
 OPEN_ROUTES = frozenset({"auth.login", "static", "git_http.info_refs", "git_http.upload_pack",
-                         "git_http.receive_pack", "git_http.elsewhere", "language.choose", "replica.notify"})
+                         "git_http.receive_pack", "git_http.elsewhere", "language.choose", "replica.notify",
+                         "operations.health", "operations.ready", "operations.metrics"})
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,14 @@ ROUTES: list[Route] = [
     Route("webhooks.add", "POST", "/-/admin/webhooks", roles(LOGIN, 403, 403, 403, 400),
           data={"url": "http://127.0.0.1:9/hook", "events": "commit"}),
     Route("webhooks.delete", "POST", "/-/admin/webhooks/999999/delete", roles(LOGIN, 403, 403, 403, 404)),
+    # operations (issue 25): health and readiness for anyone; metrics to loopback (the test client's
+    # 127.0.0.1) or METRICS_TOKEN; the status page for admins
+    Route("operations.health", "GET", "/-/health", EVERYONE, private_anonymous=200),
+    Route("operations.ready", "GET", "/-/ready", EVERYONE, private_anonymous=200),
+    Route("operations.metrics", "GET", "/-/metrics", EVERYONE, private_anonymous=200),
+    Route("operations.metrics", "GET", "/-/metrics", roles(403, 403, 403), private_anonymous=403,
+          headers={"X-Forwarded-For": "192.0.2.7"}),
+    Route("operations.status", "GET", "/-/admin/status", roles(LOGIN, 403, 403, 403, 200)),
     # static files
     Route("static", "GET", "/-/static/wiki.css", EVERYONE, private_anonymous=200),
 ]

@@ -100,7 +100,20 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
 
     app.before_request(raise_body_limit)  # before CSRFProtect's hook reads the form
     CSRFProtect(app)
-    from . import api, auth, cli, http_cache, i18n, limits, replica, response_cache, security, templating, webhooks
+    from . import (
+        api,
+        auth,
+        cli,
+        http_cache,
+        i18n,
+        limits,
+        operations,
+        replica,
+        response_cache,
+        security,
+        templating,
+        webhooks,
+    )
     from .views import (
         attachments,
         changes,
@@ -153,7 +166,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     replica.init_app(app)
     webhooks.init_app(app)
     cli.init_app(app)
-    response_cache.init_app(app)  # last: the outermost layer, in front of every hook
+    response_cache.init_app(app)  # in front of every hook
+    operations.init_app(app)  # last: request ids and request metrics around everything, cached answers too
     return app
 
 

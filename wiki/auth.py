@@ -60,8 +60,10 @@ def init_app(app: Flask) -> None:
             return None
         if app.config["PUBLIC_READ"] or current_user.is_authenticated:
             return None
-        # the login page and its language menu; a primary's notification to its replica (no data)
-        if request.endpoint in {"auth.login", "static", "language.choose", "replica.notify"}:
+        # the login page and its language menu; a primary's notification to its replica (no data);
+        # health, readiness and metrics (load balancers and monitoring have no account)
+        if request.endpoint in {"auth.login", "static", "language.choose", "replica.notify", "operations.health",
+                                "operations.ready", "operations.metrics"}:
             return None
         if request.blueprint == "git_http":  # git clients authenticate with HTTP Basic there
             return None

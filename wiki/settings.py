@@ -84,6 +84,12 @@ def proposal_sections(value: Any) -> bool | list[str]:
     raise ValueError
 
 
+def _log_format(value: Any) -> str:
+    if value not in ("text", "json"):
+        raise ValueError
+    return value
+
+
 def _language(value: Any) -> str:
     from .names import LANGUAGES
 
@@ -123,6 +129,9 @@ RULES: dict[str, tuple[Check, str]] = {
     **{f"LIMIT_{action}_PER_HOUR": (_integer(0), "a whole number, 0 or more (0: no limit)")
        for action in ("THREADS", "REPLIES", "PROPOSALS", "UPLOADS", "EXPORTS")},
     "PRIMARY_URL": (_optional_text, "the primary's address (http://… or https://…), or nothing"),
+    "LOG_FORMAT": (_log_format, "text or json"),
+    "METRICS_TOKEN": (_optional_text, "a secret of 16 or more characters, or nothing"),
+    "REPLICA_READY_SECONDS": (_number(1), "a number of seconds, 1 or more"),
 }
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .database import Connection
 from .errors import N_, WikiError
+from .operations.logs import security_event
 from .users import User, UserStore
 
 TOKEN_PREFIX = "lwt_"
@@ -129,7 +130,9 @@ class TokenStore:
                        (user.id, name, scope, digest(secret), secret[:len(TOKEN_PREFIX) + HINT_LENGTH],
                         int(time.time()), expires_at))
             row = self._select(db, "t.token_hash = ?", (digest(secret),))[0]
-        return self._token(row), secret
+        token = self._token(row)
+        security_event("token_created", user=user.username, token=token.id, name=name, scope=scope)
+        return token, secret
 
     @staticmethod
     def _select(db: Connection, where: str, params: tuple[object, ...]) -> list[object]:
@@ -160,6 +163,7 @@ class TokenStore:
         with self.database.connect() as db:
             db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                        (int(time.time()), token_id))
+        security_event("token_revoked", token=token_id, owner=token.username, by_admin=owner is None)
         return self.get(token_id)
 
     def verify(self, secret: str, *, address: str = "") -> tuple[User, Token] | None:

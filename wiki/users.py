@@ -23,6 +23,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .database import Connection, Database, IntegrityError, Migration, sqlite_integrity_problems
 from .errors import N_, Term, WikiError
+from .operations.logs import security_event
 
 ROLES = ("reader", "editor", "reviewer", "admin")
 # The interface languages (the six official languages of the United Nations); "" is no setting.
@@ -444,11 +445,13 @@ class UserStore:
             address_failures = db.execute("SELECT COUNT(*) AS n FROM failed_logins WHERE address = ? AND at >= ?",
                                           (address, since)).fetchone()["n"]
         if account_failures >= LOGIN_FAILURE_LIMIT or (account_failures and address_failures >= ADDRESS_FAILURE_LIMIT):
+            security_event("login_locked", user=username, client=address)
             raise LoginThrottled(N_("Too many failed log-in attempts. Wait 15 minutes and try again, or ask an "
                                  "administrator to reset your password."))
         user = self.authenticate(username, password)
         if user is None:
             self._record_failure(account, address)
+            security_event("login_failed", user=username, client=address)
         else:
             with self._db() as db:
                 db.execute("DELETE FROM failed_logins WHERE account = ?", (account,))

@@ -8,6 +8,7 @@ renamed on the agreed text (the store's ``rename_page`` moves them in the same a
 from __future__ import annotations
 
 from ..errors import N_, PageNotFound, WikiError
+from ..operations import metrics
 from ..store import SaveResult, Store
 from ..store.pages import Pages
 from ..texts import has_conflict_markers, summary
@@ -71,9 +72,13 @@ def save(actor: Actor, page: str, text: str, *, base: str | None, summary_text: 
     wiki = store()
     commit = wiki.resolve(base) if base else None
     if isinstance(where, Store):
-        return where.save_page(page, text, base=commit, author=actor.author, summary=summary(summary_text),
-                               base_page=base_page, files=files)
-    return where.save_page(page, text, base=commit, author=actor.author, summary=summary(summary_text), files=files)
+        saved = where.save_page(page, text, base=commit, author=actor.author, summary=summary(summary_text),
+                                base_page=base_page, files=files)
+    else:
+        saved = where.save_page(page, text, base=commit, author=actor.author, summary=summary(summary_text),
+                                files=files)
+    metrics.count_save()
+    return saved
 
 
 def rename(actor: Actor, page: str, new: str, *, summary_text: str = "", proposal: int | None = None) -> str:

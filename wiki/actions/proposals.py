@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import limits
 from ..errors import N_, InvalidContent, PageNotFound, WikiError
+from ..operations import metrics
 from ..store.pages import Pages
 from ..store.proposals import Consensus, Proposal
 from ..texts import one_line
@@ -51,7 +52,9 @@ def consensus(proposal: Proposal) -> Consensus:
 def create(actor: Actor, title: str, rationale: str = "") -> Proposal:
     """Start a proposal forked from the agreed text."""
     limits.check("proposals", actor)
-    return store().proposals.create(one_line(title, TITLE_LENGTH), rationale, author=actor.author)
+    proposal = store().proposals.create(one_line(title, TITLE_LENGTH), rationale, author=actor.author)
+    metrics.count_proposal("created")
+    return proposal
 
 
 def comment(actor: Actor, number: int, text: str) -> None:
@@ -82,9 +85,11 @@ def merge(actor: Actor, number: int, *, reason: str = "") -> str:
     get(number)
     if not may_merge(actor):
         raise NotAllowed(N_("Only reviewers and the secretariat merge proposals."))
-    return store().merge_proposal(number, groups=groups(), author=actor.author,
-                                  display_name=actor.display_name or actor.username, admin=actor.can("admin"),
-                                  reason=one_line(reason, REASON_LENGTH))
+    merged = store().merge_proposal(number, groups=groups(), author=actor.author,
+                                    display_name=actor.display_name or actor.username, admin=actor.can("admin"),
+                                    reason=one_line(reason, REASON_LENGTH))
+    metrics.count_proposal("merged")
+    return merged
 
 
 def may_close(actor: Actor, proposal: Proposal) -> bool:
@@ -101,6 +106,7 @@ def close(actor: Actor, number: int, *, reason: str = "") -> None:
     if not reason.strip():
         raise InvalidContent(N_("Say why the proposal is closed."))
     store().proposals.close(number, one_line(reason, REASON_LENGTH), author=actor.author)
+    metrics.count_proposal("closed")
 
 
 def reopen(actor: Actor, number: int, *, reason: str = "") -> None:

@@ -106,6 +106,18 @@ class JobRunner:
             return replace(job, state=LOST)
         return job
 
+    def counts(self) -> dict[str, int]:
+        """How many jobs are queued and running (any worker's), for /-/metrics and the admin status."""
+        counts = {QUEUED: 0, RUNNING: 0}
+        for path in self.directory.glob("*.json"):
+            try:
+                state = json.loads(path.read_text(encoding="utf-8")).get("state")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if state in counts:
+                counts[state] += 1
+        return counts
+
     def result(self, key: str) -> Path | None:
         """The finished file, or ``None``; marks it recently used (it is the last to be evicted)."""
         path = self._path(key, ".out")

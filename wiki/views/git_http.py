@@ -13,16 +13,20 @@ off for this blueprint only.
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from flask import Blueprint, Response, current_app, request
 
 from ..gitserver import run_http_backend
+from ..operations import metrics
+from ..operations.logs import request_id, security_event
 from ..tokens import looks_like_token
 from ..users import LoginThrottled, User, UserStore
 from .common import store
@@ -36,6 +40,10 @@ MAX_FETCH_REQUEST_BYTES = 32 * 1024 * 1024
 # Room for the ref-update commands in front of the pack in a push request.
 PUSH_COMMANDS_ROOM = 1024 * 1024
 GIT_PROTOCOL_RE = re.compile(r"\A[A-Za-z0-9=:._-]{0,200}\Z")
+# git's report-status lines ("ok <ref>", "ng <ref> <reason>"), inside side-band packets or not.
+REF_OK = re.compile(rb"[0-9a-f]{4}ok (refs/[^\s\x00]+)\n")
+REF_NG = re.compile(rb"[0-9a-f]{4}ng (refs/[^\s\x00]+) ([^\n\x00]*)\n")
+MAX_REPORT_BYTES = 1024 * 1024  # the report and the hook's messages; a push's answer has no pack
 WIKI_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
 
 
@@ -194,9 +202,32 @@ def receive_pack() -> Response:
     if isinstance(user, Response):
         return user
     response = _serve("git-receive-pack", "/git-receive-pack", user, with_body=True)
+    response.response = _reporting_push(response.response, user.username if user else "",
+                                        request.remote_addr or "", request_id())
     # The refs move while the answer streams: index what the push brought once it is over.
     response.call_on_close(current_app.extensions["wiki_search"].build_in_background)
     return response
+
+
+def _reporting_push(answer: Iterable[bytes], user: str, client: str, request_id: str) -> Iterator[bytes]:
+    """Pass git's answer on and, once it is over, log the push as accepted or refused (and count
+    it): git's report-status names each ref ``ok`` or ``ng`` with the reason the hook gave."""
+    kept = bytearray()
+    for chunk in answer:
+        if len(kept) < MAX_REPORT_BYTES:
+            kept += chunk[:MAX_REPORT_BYTES - len(kept)]
+        yield chunk
+    accepted = [ref.decode("utf-8", "replace") for ref in REF_OK.findall(kept)]
+    refused = [f"{ref.decode('utf-8', 'replace')} ({reason.decode('utf-8', 'replace').strip()})"
+               for ref, reason in REF_NG.findall(kept)]
+    if refused or not accepted:
+        metrics.count_push("refused")
+        security_event("push_refused", user=user, client=client, request_id=request_id,
+                       refs=", ".join(refused) or "(no ref updated)")
+    else:
+        metrics.count_push("accepted")
+        security_event("push_accepted", user=user, client=client, request_id=request_id, level=logging.INFO,
+                       refs=", ".join(accepted))
 
 
 @bp.route("", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "DELETE"])

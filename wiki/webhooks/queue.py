@@ -125,6 +125,15 @@ class WebhookQueue:
                               " GROUP BY state", (webhook_id,)).fetchall()
         return {row["state"]: int(row["n"]) for row in rows}
 
+    def waiting_counts(self) -> dict[str, int]:
+        """Deliveries of every endpoint still to be made (``pending``) or given up (``failed``)."""
+        counts = {"pending": 0, "failed": 0}
+        with self.database.connect() as db:
+            for row in db.execute("SELECT state, COUNT(*) AS n FROM webhook_deliveries"
+                                  " WHERE state IN ('pending', 'failed') GROUP BY state").fetchall():
+                counts[row["state"]] = int(row["n"])
+        return counts
+
     # ------------------------------------------------------------------ refs seen, events queued
 
     def seen_refs(self) -> dict[str, str]:
