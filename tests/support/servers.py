@@ -50,8 +50,10 @@ def wait_until(condition: Callable[[], object], what: str | Callable[[], str], s
 
 
 def instance_env(instance: Path, **extra: str) -> dict[str, str]:
-    """The environment of a process serving ``instance`` (WIKI_INSTANCE_PATH plus ``extra``)."""
-    return {**os.environ, "WIKI_INSTANCE_PATH": str(instance), **extra}
+    """The environment of a process serving ``instance`` (WIKI_INSTANCE_PATH plus ``extra``), without
+    the metrics folder an app made in this test process chose (the server counts in its own)."""
+    inherited = {name: value for name, value in os.environ.items() if name != "PROMETHEUS_MULTIPROC_DIR"}
+    return {**inherited, "WIKI_INSTANCE_PATH": str(instance), **extra}
 
 
 @dataclass
