@@ -7,10 +7,10 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import names
+from ..actions.reading import text_and_change
 from ..auth import can
 from ..diffs import diff_texts
 from ..errors import N_, PageNotFound
-from ..store import CommitInfo
 from .common import canonical_page, page_context, page_number, query_arg, store
 from .translations import content_page, language_arg
 
@@ -75,11 +75,3 @@ def diff(page: str) -> str | Response:
     )
 
 
-def text_and_change(page: str, commit: str) -> tuple[str, CommitInfo | None]:
-    """The page's text at ``commit`` (empty if it did not exist) and the change that made it so."""
-    wiki = store()
-    try:
-        revision = wiki.read_page_as_of(page, commit)
-    except PageNotFound:
-        return "", None
-    return revision.text, wiki.last_change(revision.page, commit)
