@@ -131,3 +131,39 @@ def rezip(data: bytes, *, replace: dict[str, bytes] | None = None, add: dict[str
         for name, blob in add.items():
             target.writestr(name, blob)
     return out.getvalue()
+
+
+def docx_with_images(count: int, text: str = "A picture gallery") -> bytes:
+    """A Word file written here (no LibreOffice) with ``count`` distinct 1 × 1 PNG images, one per
+    paragraph, as an attacker would make it: small to upload, costly to convert."""
+    main = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    relationship = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    drawing = ('<w:p><w:r><w:drawing><wp:inline><wp:extent cx="9525" cy="9525"/><wp:docPr id="{n}" name="P{n}"/>'
+               '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:pic>'
+               '<pic:nvPicPr><pic:cNvPr id="{n}" name="image{n}.png"/><pic:cNvPicPr/></pic:nvPicPr>'
+               '<pic:blipFill><a:blip r:embed="rId{n}"/></pic:blipFill><pic:spPr/></pic:pic></a:graphicData>'
+               '</a:graphic></wp:inline></w:drawing></w:r></w:p>')
+    body = f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>" + "".join(drawing.format(n=n) for n in range(1, count + 1))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", f"""<?xml version="1.0" encoding="UTF-8"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
+<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
+<Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/>
+<Override PartName="/word/document.xml" ContentType="{main}"/></Types>""")
+        archive.writestr("_rels/.rels", f"""<?xml version="1.0" encoding="UTF-8"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="{relationship}/officeDocument" Target="word/document.xml"/></Relationships>""")
+        archive.writestr("word/_rels/document.xml.rels", """<?xml version="1.0" encoding="UTF-8"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">""" + "".join(
+            f'<Relationship Id="rId{n}" Type="{relationship}/image" Target="media/image{n}.png"/>'
+            for n in range(1, count + 1)) + "</Relationships>")
+        archive.writestr("word/document.xml", f"""<?xml version="1.0" encoding="UTF-8"?>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+ xmlns:r="{relationship}"
+ xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+ xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"
+ xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"><w:body>{body}</w:body></w:document>""")
+        for n in range(1, count + 1):
+            archive.writestr(f"word/media/image{n}.png", png(1, 1, n.to_bytes(3, "big")))
+    return out.getvalue()

@@ -297,6 +297,7 @@ ROUTES: list[Route] = [
     Route("imports.import_document", "POST", "/-/import", roles(LOGIN, 403, 400),
           data={"page": "Matrix/Imported", "token": "forged"}),
     Route("imports.staged_image", "GET", f"/-/import/{'0' * 64}/image-000000000000.png", roles(LOGIN, 403, 404)),
+    Route("imports.staged_preview", "GET", f"/-/import/{'0' * 64}?page=Matrix/Imported", roles(LOGIN, 403, 404)),
     # webhooks (issue 16): admins only; the matrix's wiki refuses loopback receivers (400, nothing added)
     Route("webhooks.webhooks", "GET", "/-/admin/webhooks", roles(LOGIN, 403, 403, 403, 200)),
     Route("webhooks.add", "POST", "/-/admin/webhooks", roles(LOGIN, 403, 403, 403, 400),

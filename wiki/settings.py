@@ -42,6 +42,25 @@ def _number(minimum: float) -> Check:
     return check
 
 
+def _seconds_below(maximum: float) -> Check:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= maximum:
+            raise ValueError
+        return value
+    return check
+
+
+def _site_url(value: Any) -> str:
+    """``SITE_URL``: ``http(s)://host[/path]`` without a trailing slash, or empty."""
+    import re
+
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/?#@]+(/[^\s?#]*)?", value.strip()):
+        raise ValueError
+    return value.strip().rstrip("/")
+
+
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -132,6 +151,15 @@ RULES: dict[str, tuple[Check, str]] = {
     "LOG_FORMAT": (_log_format, "text or json"),
     "METRICS_TOKEN": (_optional_text, "a secret of 16 or more characters, or nothing"),
     "REPLICA_READY_SECONDS": (_number(1), "a number of seconds, 1 or more"),
+    "IMPORT_STAGED_PER_USER": (_integer(1), "a whole number above 0"),
+    "IMPORT_STAGED_BYTES_PER_USER": (_integer(1), "a whole number of bytes above 0"),
+    "EXPORT_WORKERS": (_integer(1), "a whole number of conversions at once, above 0"),
+    "JOBS_QUEUED": (_integer(1), "a whole number above 0"),
+    "JOBS_PER_CLIENT": (_integer(1), "a whole number above 0"),
+    "JOBS_ANONYMOUS": (_integer(0), "a whole number, 0 or more (0: visitors must log in to export)"),
+    # A request waits this long for a job: well within gunicorn's 30 s timeout, which kills the worker.
+    "EXPORT_WAIT_SECONDS": (_seconds_below(25), "a number of seconds from 0 to 25 (gunicorn stops a request at 30)"),
+    "SITE_URL": (_site_url, "the wiki's address, such as https://wiki.example.org, or nothing"),
 }
 
 

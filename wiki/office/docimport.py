@@ -34,6 +34,7 @@ MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # everything in the zip, declared and ac
 MAX_RATIO = 200  # uncompressed / compressed, for members over RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
 MAX_PIXELS = 40_000_000  # width × height of one image
+MAX_IMAGES = 1_000  # images in one document: each becomes an attachment of the page, in one commit
 IMAGE_KINDS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
 FILTER = Path(__file__).with_name("docimport.lua")
 _CHUNK = 1 << 16
@@ -65,7 +66,7 @@ def check_document(data: bytes) -> str:
             kind = _kind(archive, names)
             _check_macros(archive, names, kind)
             _check_unpacked(archive, infos)
-            _check_images(archive, infos)
+            _check_images(archive, infos, kind)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, ValueError, OSError,
             RuntimeError, UnicodeDecodeError) as error:
         raise DocumentRefused(N_("This file is damaged and cannot be read as a document (%(detail)s)."),
@@ -153,10 +154,15 @@ def _image_size(data: bytes) -> tuple[str, int, int] | None:
             return None
 
 
-def _check_images(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
-    for info in infos:
-        if info.is_dir() or not info.filename.lower().startswith(("word/media/", "pictures/", "media/")):
-            continue
+def _check_images(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], kind: str) -> None:
+    """Not too many images (counted before pandoc, which takes long over thousands), none too large."""
+    folders = ("word/media/",) if kind == "docx" else ("pictures/", "media/")
+    images = [info for info in infos if not info.is_dir() and info.filename.lower().startswith(folders)]
+    if len(images) > MAX_IMAGES:
+        raise DocumentTooLarge(N_("The document holds %(count)s images; a page may get at most %(limit)s. Split the "
+                                  "document and import each part as its own page."),
+                               count=len(images), limit=MAX_IMAGES)
+    for info in images:
         found = _image_size(archive.read(info))
         if found is not None and found[1] * found[2] > MAX_PIXELS:
             raise DocumentTooLarge(N_("The image %(name)s is %(width)s × %(height)s pixels; images may have at most "
@@ -183,31 +189,41 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
         markdown = (Path(scratch) / "page.md").read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
         images: dict[str, bytes] = {}
         dropped: list[str] = []
+        targets: dict[str, str | None] = {}  # the path pandoc wrote each image to: its attachment, or None
         media = Path(scratch) / "media"
         for file in sorted(media.rglob("*")) if media.is_dir() else ():
             if not file.is_file():
                 continue
-            relative = file.relative_to(scratch).as_posix()
             blob = file.read_bytes()
             found = _image_size(blob)
             extension = IMAGE_KINDS.get(found[0]) if found else None
             if extension is None:  # EMF, WMF, TIFF...: not something a browser shows
                 dropped.append(file.name)
-                markdown = _replace_image(markdown, relative, None)
+                targets[file.relative_to(scratch).as_posix()] = None
                 continue
             name = f"image-{hashlib.sha256(blob).hexdigest()[:12]}.{extension}"
             images[name] = blob
-            markdown = _replace_image(markdown, relative, name)
+            targets[file.relative_to(scratch).as_posix()] = name
+        markdown = replace_images(markdown, targets)
     return Converted(kind=kind, markdown=markdown.strip() + "\n", images=images, dropped=tuple(dropped))
 
 
-def _replace_image(markdown: str, path: str, name: str | None) -> str:
-    """Point the image at ``path`` to the attachment ``name`` (a placeholder the caller fills with the
-    page's URL), or drop it when it cannot be kept (its alternative text stays)."""
-    pattern = re.compile(r"!\[([^\]]*)\]\(" + re.escape(path) + r"(?:\s+\"[^\"]*\")?\)")
-    if name is None:
-        return pattern.sub(lambda match: match.group(1), markdown)
-    return pattern.sub(lambda match: f"![{match.group(1)}]({ATTACHMENT_PREFIX}{name})", markdown)
+IMAGE_RE = re.compile(r"!\[([^\]]*)\]\((media/[^\s)]+)(?:\s+\"[^\"]*\")?\)")
+
+
+def replace_images(markdown: str, targets: dict[str, str | None]) -> str:
+    """Point each image pandoc extracted to its attachment (a placeholder the caller fills with the
+    page's URL), or drop it when it cannot be kept (its alternative text stays). One pass over
+    the text, whatever the number of images."""
+
+    def replace(match: re.Match[str]) -> str:
+        path = match.group(2)
+        if path not in targets:
+            return match.group(0)
+        name = targets[path]
+        return match.group(1) if name is None else f"![{match.group(1)}]({ATTACHMENT_PREFIX}{name})"
+
+    return IMAGE_RE.sub(replace, markdown)
 
 
 def for_page(converted: Converted, attachments_url: str) -> str:

@@ -11,7 +11,10 @@ one directory, so a job started by one gunicorn worker is found by another:
   that process dies, so a job whose state says "running" while nobody holds its lock was lost
   (a killed worker) and the next request starts it again.
 
-Each process runs jobs in a small thread pool; the conversions themselves run in child processes
+A job starts only when :mod:`.admission` gives it a place in the queue (bounded in all, per client
+and for anonymous clients: else :class:`~.admission.QueueFull`, a 429), and converts only while it
+holds one of the running slots every worker shares. Each process runs jobs in a thread pool (most
+threads wait for a slot); the conversions themselves run in child processes
 (:mod:`wiki.office.convert`). Finished files are kept up to ``max_bytes`` in all; the least
 recently used go first. No Flask import.
 """
@@ -27,13 +30,15 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..errors import WikiError
+from .admission import Admission, JobLimits, is_locked
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 LOST = "lost"  # said running, but no process holds its lock any more
+DEFAULT_LIMITS = JobLimits()
 FAILED_KEPT_SECONDS = 60.0  # a failed job answers as failed this long, then a request may retry it
 
 # What a job runs: it reports progress as (fraction 0..1, English stage name) and returns the file.
@@ -61,11 +66,14 @@ class Job:
     mimetype: str
     progress: float = 0.0
     stage: str = ""
-    error: str = ""  # the failure's message, already in the requester's language
+    error: str = ""  # the failure's message, in English (see error_template)
     error_code: int = 0
     created: float = 0.0
     updated: float = 0.0
     size: int = 0
+    client: str = ""  # who asked for it first (see admission.client_name)
+    error_template: str = ""  # a WikiError's template and values, to say it in the reader's language
+    error_params: dict[str, object] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -75,11 +83,12 @@ class Job:
 class JobRunner:
     """Runs jobs in a thread pool and keeps their state and results in ``directory``."""
 
-    def __init__(self, directory: str | os.PathLike[str], *, workers: int = 2,
+    def __init__(self, directory: str | os.PathLike[str], *, limits: JobLimits = DEFAULT_LIMITS,
                  max_bytes: int = 500 * 1024 * 1024) -> None:
         self.directory = Path(directory)
         self.max_bytes = max_bytes
-        self._workers = workers
+        self.limits = limits
+        self.admission = Admission(self.directory, limits, running_here=lambda key: key in self._running)
         self._pool: ThreadPoolExecutor | None = None
         self._running: dict[str, Future[None]] = {}
         # Reentrant: a job that ends before ``add_done_callback`` is called runs its callback (which
@@ -129,32 +138,28 @@ class JobRunner:
 
     def _locked(self, key: str) -> bool:
         """Whether some thread of some process holds the job's lock (it is running)."""
-        try:
-            with open(self._path(key, ".lock"), "a+b") as handle:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    return True
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                return False
-        except FileNotFoundError:
-            return False
+        return is_locked(self._path(key, ".lock"))
 
     # ------------------------------------------------------------------ running
 
-    def submit(self, key: str, work: Work, *, filename: str, mimetype: str) -> Job:
+    def submit(self, key: str, work: Work, *, filename: str, mimetype: str, client: str = "system") -> Job:
         """Start the job ``key`` in the background unless it is done, running somewhere, or failed
-        within the last minute; return its state. Identical keys share one job."""
-        return self._start(key, work, filename=filename, mimetype=mimetype, wait=False)
+        within the last minute; return its state. Identical keys share one job.
 
-    def run(self, key: str, work: Work, *, filename: str, mimetype: str, timeout: float | None = None) -> Job:
+        :raises QueueFull: a new job for ``client`` finds no place in the queue.
+        """
+        return self._start(key, work, filename=filename, mimetype=mimetype, client=client, wait=False)
+
+    def run(self, key: str, work: Work, *, filename: str, mimetype: str, client: str = "system",
+            timeout: float | None = None) -> Job:
         """Like :meth:`submit`, then wait for the job to finish (small exports answered at once).
 
         Waits at most ``timeout`` seconds (``None``: no limit); returns the state then.
         """
-        return self._start(key, work, filename=filename, mimetype=mimetype, wait=True, timeout=timeout)
+        return self._start(key, work, filename=filename, mimetype=mimetype, client=client, wait=True,
+                           timeout=timeout)
 
-    def _start(self, key: str, work: Work, *, filename: str, mimetype: str, wait: bool,
+    def _start(self, key: str, work: Work, *, filename: str, mimetype: str, client: str, wait: bool,
                timeout: float | None = None) -> Job:
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._lock:
@@ -171,8 +176,15 @@ class JobRunner:
                 except BlockingIOError:
                     handle.close()  # another process took it a moment ago
                 else:
+                    try:
+                        self.admission.admit(key, client)
+                    except Exception:
+                        fcntl.flock(handle, fcntl.LOCK_UN)
+                        handle.close()
+                        raise
                     now = time.time()
-                    job = Job(key=key, state=QUEUED, filename=filename, mimetype=mimetype, created=now, updated=now)
+                    job = Job(key=key, state=QUEUED, filename=filename, mimetype=mimetype, created=now, updated=now,
+                              client=client)
                     self._write(job)
                     future = self._executor().submit(self._execute, job, work, handle)
                     self._running[key] = future
@@ -193,12 +205,14 @@ class JobRunner:
             self._running.pop(key, None)
 
     def _executor(self) -> ThreadPoolExecutor:
+        """As many threads as the queue has places: most of them wait for a running slot."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="wiki-job")
+            self._pool = ThreadPoolExecutor(max_workers=max(1, self.limits.queued), thread_name_prefix="wiki-job")
         return self._pool
 
     def _execute(self, job: Job, work: Work, handle: object) -> None:
-        """Run ``work`` holding the job's lock; record progress, the file, or the failure."""
+        """Run ``work`` holding the job's lock and a running slot; record progress, the file, or the
+        failure; then give its place in the queue back."""
         last: list[object] = [0.0, None]
 
         def progress(fraction: float, stage: str) -> None:
@@ -209,19 +223,24 @@ class JobRunner:
                                     updated=now))
 
         try:
-            progress(0.0, "")
-            data = work(progress)
+            with self.admission.slot(job.client):
+                progress(0.0, "")
+                data = work(progress)
             temporary = self._path(job.key, f".out.{os.getpid()}.{threading.get_ident()}")
             temporary.write_bytes(data)
             os.replace(temporary, self._path(job.key, ".out"))
             self._write(replace(job, state=DONE, progress=1.0, stage="", updated=time.time(), size=len(data)))
             self._evict()
         except WikiError as error:
-            self._write(replace(job, state=FAILED, error=error.message, error_code=error.code, updated=time.time()))
+            params = {name: value if isinstance(value, int | float) else str(value)
+                      for name, value in error.params.items()}
+            self._write(replace(job, state=FAILED, error=str(error), error_code=error.code, updated=time.time(),
+                                error_template=error.template, error_params=params))
         except Exception as error:  # noqa: BLE001 (a job must record why it failed, whatever it was)
             self._write(replace(job, state=FAILED, error=f"{type(error).__name__}: {error}"[:500], error_code=500,
                                 updated=time.time()))
         finally:
+            self.admission.release(job.key)
             fcntl.flock(handle, fcntl.LOCK_UN)  # type: ignore[arg-type]
             handle.close()  # type: ignore[attr-defined]
 

@@ -1,7 +1,8 @@
 """Run a program under resource limits: ``python -I limited.py SECONDS BYTES -- PROGRAM ARGS...``.
 
 A trampoline, started by :mod:`wiki.office.convert` as its own process: it sets its own limits
-with :func:`resource.setrlimit` (CPU seconds, address space, core files off) and replaces itself
+with :func:`resource.setrlimit` (CPU seconds, address space, core files off), lowers its priority
+(``nice`` 10) and replaces itself
 with the program, which inherits them. Doing this in a fresh process instead of a ``preexec_fn``
 keeps the limits out of the threaded wiki worker (``preexec_fn`` is unsafe there). Standard
 library only: it runs with ``-I``, without the wiki on its path.
@@ -22,6 +23,7 @@ def main(argv: list[str]) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_AS, (int(memory), int(memory)))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.nice(10)  # below the wiki's workers: page views keep the processor while documents convert
     os.execv(program[0], program)
 
 

@@ -2,8 +2,12 @@
 
 ``/<page>/-/export?format=…&rev=…`` and ``/-/document/export?format=…&rev=…&section=…`` (both take
 ``lang=`` for language versions). Each
-export is a job of :class:`~wiki.office.jobs.JobRunner`, keyed by the commit, the format and the
-options, so identical requests share one job and one cached file. Small exports are converted
+export is a job of :class:`~wiki.office.jobs.JobRunner`, keyed by what the file is made of (the
+commit, the format, the options, the reader's language; never the request's headers, such as
+``Host``: links in the files point at ``SITE_URL``), so identical requests share one job and one
+cached file. New jobs take a place in the runner's bounded queue (per person or anonymous address,
+anonymous visitors together, and in all; a 429 with ``Retry-After`` past that) and count towards
+``LIMIT_EXPORTS_PER_HOUR``. Small exports are converted
 while the request waits; large ones (more than ``EXPORT_BACKGROUND_PAGES`` pages) run in the
 background behind a progress page that polls ``/-/exports/<key>`` (``export.js``; without script,
 the page refreshes itself) and becomes the download when the file is ready.
@@ -23,16 +27,19 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request, send_file
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from .. import limits as rate_limits
 from .. import names
 from ..actions.imports import conversion_limits as limits
 from ..attachments import sniff
 from ..errors import N_, PageNotFound, WikiError
 from ..i18n import language, text_direction
 from ..office import convert, exporter
+from ..office.admission import JobLimits, client_name
 from ..office.document import ExportDocument, Labels, SourcePage
-from ..office.jobs import DONE, FAILED, LOST, JobRunner, Progress, Work, is_key, job_key
+from ..office.jobs import DONE, FAILED, LOST, QUEUED, RUNNING, Job, JobRunner, Progress, Work, is_key, job_key
 from ..render import Renderer
 from ..store import Store
 from .common import canonical_page, query_arg, store
@@ -60,23 +67,58 @@ class ExportRefused(WikiError):
 
 
 def init_app(app: Flask) -> None:
-    """Settings and the per-process job runner (its state is on disk, shared by all workers)."""
+    """Settings (checked in wiki/settings.py) and the per-process job runner (its state is on disk,
+    shared by all workers)."""
     app.config.setdefault("EXPORT_DIRECTORY", str(Path(app.instance_path) / "exports"))
     app.config.setdefault("EXPORT_CACHE_BYTES", 500 * 1024 * 1024)
-    app.config.setdefault("EXPORT_WORKERS", 2)
     app.config.setdefault("EXPORT_BACKGROUND_PAGES", 5)
     app.config.setdefault("EXPORT_TIMEOUT", 120)
     # A small export is waited for this long, then answered with the progress page like a large one
     # (the job goes on): a request must end well within gunicorn's worker timeout (30 s).
     app.config.setdefault("EXPORT_WAIT_SECONDS", 20)
     app.config.setdefault("EXPORT_MEMORY_BYTES", 2 * 1024 ** 3)
-    app.extensions["wiki_jobs"] = JobRunner(app.config["EXPORT_DIRECTORY"], workers=app.config["EXPORT_WORKERS"],
+    app.config.setdefault("SITE_URL", "")  # https://wiki.example.org: where exported files link to
+    app.config.setdefault("EXPORT_WORKERS", 2)  # conversions running at once, across all workers
+    app.config.setdefault("JOBS_QUEUED", 16)  # export and import jobs waiting or running at once, in all
+    app.config.setdefault("JOBS_PER_CLIENT", 2)  # ... of one person or one anonymous address
+    app.config.setdefault("JOBS_ANONYMOUS", 4)  # ... of all visitors who are not logged in together
+    job_limits = JobLimits(queued=app.config["JOBS_QUEUED"], per_client=app.config["JOBS_PER_CLIENT"],
+                           anonymous=app.config["JOBS_ANONYMOUS"], running=app.config["EXPORT_WORKERS"])
+    app.extensions["wiki_jobs"] = JobRunner(app.config["EXPORT_DIRECTORY"], limits=job_limits,
                                             max_bytes=app.config["EXPORT_CACHE_BYTES"])
     app.register_blueprint(bp)
 
 
 def jobs() -> JobRunner:
     return current_app.extensions["wiki_jobs"]
+
+
+def job_client() -> str:
+    """Who asks for a job, for the queue's per-client limits: the account, or the anonymous address."""
+    return client_name(current_user.username if current_user.is_authenticated else None, request.remote_addr)
+
+
+class JobFailed(WikiError):
+    """A failed job, answered with its status (4xx: what was wrong with the input) and message."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(job.error_template or job.error, **job.error_params)
+        self.code = job.error_code if 400 <= job.error_code < 600 else 500
+
+
+def start_job(key: str, work: Work, *, filename: str, mimetype: str, wait: bool,
+              count_as: str | None = "exports") -> Job:
+    """Start (or join) the job ``key`` for the current client: a new job counts towards the
+    person's hourly ``count_as`` (see wiki.limits) and needs a place in the queue (both raise a 429
+    when full). With ``wait``, waits up to ``EXPORT_WAIT_SECONDS`` for it to finish."""
+    runner = jobs()
+    existing = runner.get(key)
+    if count_as and (existing is None or existing.state not in (QUEUED, RUNNING)):
+        rate_limits.check(count_as)
+    if wait:
+        return runner.run(key, work, filename=filename, mimetype=mimetype, client=job_client(),
+                          timeout=float(current_app.config["EXPORT_WAIT_SECONDS"]))
+    return runner.submit(key, work, filename=filename, mimetype=mimetype, client=job_client())
 
 
 # --------------------------------------------------------------------------- delivering a job
@@ -95,14 +137,10 @@ def deliver(key: str, work: Work, *, filename: str, mimetype: str, title: str, b
     path = runner.result(key)
     job = runner.get(key) if path is not None else None
     if path is None or job is None or job.state != DONE:
-        if background:
-            job = runner.submit(key, work, filename=filename, mimetype=mimetype)
-        else:
-            job = runner.run(key, work, filename=filename, mimetype=mimetype,
-                             timeout=float(current_app.config["EXPORT_WAIT_SECONDS"]))
+        job = start_job(key, work, filename=filename, mimetype=mimetype, wait=not background)
         path = runner.result(key) if job.state == DONE else None
     if job.state == FAILED:
-        abort(job.error_code if 400 <= job.error_code < 600 else 500, description=job.error)
+        raise JobFailed(job)
     if path is None:
         response = Response(render_template("export/progress.html", job=job, key=key, title=title,
                                             stage=stage_name(job.stage)), 202, mimetype="text/html")
@@ -120,7 +158,7 @@ def status(key: str) -> Response:
         abort(404, description=_("There is no export %(key)s.", key=key))
     return jsonify(state=job.state, progress=round(job.progress, 3),
                    stage=stage_name(job.stage) if job.state not in (DONE, FAILED, LOST) else "",
-                   error=job.error if job.state == FAILED else "")
+                   error=JobFailed(job).message if job.state == FAILED else "")
 
 
 # --------------------------------------------------------------------------- what an export contains
@@ -170,7 +208,9 @@ def _text(wiki: Store, page: str, commit: str, lang: str | None, *, required: bo
 
 
 def _base_url() -> str:
-    return request.host_url.rstrip("/") + request.script_root
+    """Where exported files link back to: the setting ``SITE_URL``, never the request's ``Host`` (a
+    cached file is shared by everyone who asks; an empty setting leaves the links relative)."""
+    return str(current_app.config["SITE_URL"]).rstrip("/")
 
 
 def _export_work(wiki: Store, commit: str, pages: list[str], *, title: str, labels: Labels, base_url: str,

@@ -1,7 +1,10 @@
 """Importing a Word or OpenDocument text file as a page, a new revision of one, or a proposal.
 
-Two steps, so nothing is saved unseen: the upload is checked and converted (``wiki.office.docimport``)
-and staged on the server under ``<instance>/imports/<sha256 of the upload>/``; the preview shows
+Two steps, so nothing is saved unseen: the upload is staged on the server under
+``<instance>/imports/<sha256 of the upload>/`` (:mod:`wiki.office.staging`: a per-person quota of
+count and bytes) and checked and converted (``wiki.office.docimport``) by a job of the export job
+runner, never in the request itself: the request waits at most ``EXPORT_WAIT_SECONDS``, then
+answers with a progress page that leads to ``/-/import/<digest>``, the preview. The preview shows
 the rendered page, and for an existing page the word diff, with a signed token naming the staged
 conversion, the page, the user and the base revision. Saving reads the staged conversion back and
 saves it like the editor does (three-way merge from the base revision; the conflict editor when
@@ -11,12 +14,8 @@ token is a 400.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import re
-import shutil
-import time
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -27,15 +26,18 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from .. import attachments, limits, names
-from ..actions.imports import convert_document, page_text, save_document
+from ..actions.imports import conversion_limits, page_text, save_document
 from ..actions.pages import proposal_required
 from ..auth import current_actor, role_required
 from ..diffs import diff_texts
 from ..errors import N_, DocumentTooLarge, InvalidPageName, PageExists, PageMoved, PageNotFound
 from ..office import docimport
+from ..office.jobs import DONE, FAILED, Job
+from ..office.staging import Staging
 from ..store import SaveResult
 from .attachments import human_size
 from .common import BadForm, form_field, page_context, renderer, store, summary_field
+from .export import JobFailed, start_job
 from .pages import conflict_editor
 
 bp = Blueprint("imports", __name__, url_prefix="/-")
@@ -111,52 +113,17 @@ def _upload() -> tuple[str, bytes]:
     return uploads[0].filename or "", data
 
 
-def stage(data: bytes, filename: str) -> tuple[str, docimport.Converted]:
-    """Convert ``data`` once per content: the staged conversion is keyed by the upload's hash."""
-    digest = hashlib.sha256(data).hexdigest()
-    root = staging_root()
-    _clean(root)
-    folder = root / digest
-    if (folder / "meta.json").exists():
-        return digest, _load(digest)
-    converted = convert_document(data)
-    partial = root / f".{digest}.{time.time_ns()}"
-    (partial / "images").mkdir(parents=True)
-    (partial / "page.md").write_text(converted.markdown, encoding="utf-8")
-    for name, blob in converted.images.items():
-        (partial / "images" / name).write_bytes(blob)
-    meta = {"kind": converted.kind, "filename": filename[:200], "dropped": list(converted.dropped)}
-    (partial / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    try:
-        partial.rename(folder)
-    except OSError:  # another request staged the same upload first
-        shutil.rmtree(partial, ignore_errors=True)
-    return digest, converted
+def staging() -> Staging:
+    """The staged uploads and each person's share (``IMPORT_STAGED_PER_USER``, ``IMPORT_STAGED_BYTES_PER_USER``)."""
+    return Staging(staging_root(), per_user=int(current_app.config["IMPORT_STAGED_PER_USER"]),
+                   bytes_per_user=int(current_app.config["IMPORT_STAGED_BYTES_PER_USER"]), max_age=STAGE_SECONDS)
 
 
-def _load(digest: str) -> docimport.Converted:
-    folder = staging_root() / digest
-    try:
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        images = {file.name: file.read_bytes() for file in sorted((folder / "images").iterdir())}
-        markdown = (folder / "page.md").read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        raise BadForm(N_("The uploaded document is no longer on the server. Upload it again.")) from None
-    return docimport.Converted(kind=meta["kind"], markdown=markdown, images=images,
-                               dropped=tuple(meta.get("dropped", ())))
-
-
-def _clean(root: Path) -> None:
-    """Remove staged conversions older than a day (their tokens have expired too)."""
-    if not root.is_dir():
-        return
-    cutoff = time.time() - STAGE_SECONDS
-    for folder in root.iterdir():
-        try:
-            if folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-        except OSError:
-            continue
+def _converted(digest: str) -> docimport.Converted:
+    converted = staging().load(digest)
+    if converted is None:
+        raise BadForm(N_("The uploaded document is no longer on the server. Upload it again."))
+    return converted
 
 
 @bp.get("/import/<digest>/<name>")
@@ -165,7 +132,7 @@ def staged_image(digest: str, name: str) -> Response:
     """An image of a staged conversion, for the preview (raster images only, as attachments are shown)."""
     if not re.fullmatch(r"[0-9a-f]{64}", digest) or not re.fullmatch(r"image-[0-9a-f]{12}\.(png|jpg|gif|webp)", name):
         abort(404)
-    path = staging_root() / digest / "images" / name
+    path = staging().image(digest, name)
     if not path.is_file():
         abort(404)
     data = path.read_bytes()
@@ -177,10 +144,44 @@ def staged_image(digest: str, name: str) -> Response:
     return response
 
 
-def _preview() -> tuple[str, int]:
+def _preview() -> tuple[str, int] | Response:
     page = _page_name()
     filename, data = _upload()
-    digest, converted = stage(data, filename)
+    staged = staging().stage(data, filename, current_actor().username)
+    return _preview_when_converted(staged.digest, page, wants_proposal=form_field("proposal", required=False) == "1",
+                                   summary=summary_field())
+
+
+@bp.get("/import/<digest>")
+@role_required("editor")
+def staged_preview(digest: str) -> tuple[str, int] | Response:
+    """The preview of a document this user uploaded, once converted (the progress page leads here)."""
+    if not re.fullmatch(r"[0-9a-f]{64}", digest) or not staging().owns(digest, current_actor().username):
+        abort(404, description=_("The uploaded document is no longer on the server. Upload it again."))
+    try:
+        page = names.normalize_page_name(request.args.get("page", ""))
+    except InvalidPageName as error:
+        raise BadForm(N_("The page name: %(reason)s"), reason=error.message) from error
+    return _preview_when_converted(digest, page, wants_proposal=request.args.get("proposal") == "1",
+                                   summary=" ".join(request.args.get("summary", "").split())[:200])
+
+
+def _preview_when_converted(digest: str, page: str, *, wants_proposal: bool, summary: str
+                            ) -> tuple[str, int] | Response:
+    """The preview when the conversion is done (waiting for it up to ``EXPORT_WAIT_SECONDS``), its
+    failure, or the progress page that comes back to :func:`staged_preview`."""
+    files = staging()
+    staged = files.get(digest)
+    if staged is None:
+        raise BadForm(N_("The uploaded document is no longer on the server. Upload it again."))
+    if files.load(digest) is None:
+        job = start_job(staged.job, files.conversion(digest, conversion_limits()), filename=staged.filename,
+                        mimetype="text/plain", wait=True, count_as=None)
+        if job.state == FAILED:
+            raise JobFailed(job)
+        if job.state != DONE:
+            return _progress(digest, page, job, staged.filename, wants_proposal=wants_proposal, summary=summary)
+    converted = _converted(digest)
     wiki = store()
     head = wiki.head() or ""
     text = page_text(converted, page)
@@ -193,14 +194,28 @@ def _preview() -> tuple[str, int]:
     # The preview shows the images from the staging area; the text saved points at the page's attachments.
     rendered = renderer().render(docimport.for_page(converted, url_for("imports.staged_image", digest=digest,
                                                                        name="x")[:-1]))
-    wants_proposal = form_field("proposal", required=False) == "1"
     required = proposal_required(current_actor(), page)
     return render_template(
-        "imports/preview.html", page=page, title=names.page_title(page), filename=filename, html=rendered.html,
-        diff=diff_texts(current, text) if exists else None, exists=exists, token=token,
+        "imports/preview.html", page=page, title=names.page_title(page), filename=staged.filename,
+        html=rendered.html, diff=diff_texts(current, text) if exists else None, exists=exists, token=token,
         images=sorted(converted.images), dropped=converted.dropped, text=text,
-        summary=summary_field() or _("Import %(file)s", file=filename[:150]),
+        summary=summary or _("Import %(file)s", file=staged.filename[:150]),
         proposal=wants_proposal or required, proposal_required=required), 200
+
+
+def _progress(digest: str, page: str, job: Job, filename: str, *, wants_proposal: bool, summary: str) -> Response:
+    """202 and the export progress page, leading to the preview when the conversion is done."""
+    query = {"page": page, **({"proposal": "1"} if wants_proposal else {}), **({"summary": summary} if summary else {})}
+    response = Response(render_template(
+        "export/progress.html", job=job, key=job.key, title=filename,
+        heading=_("Converting %(file)s", file=filename), stage=_("Converting"),
+        next_url=url_for("imports.staged_preview", digest=digest, **query),
+        next_label=_("Show the preview when it is ready"),
+        explanation=_("Large documents are converted in the background. This page follows the work and shows the "
+                      "preview when it is ready; you may also leave and come back to the same address.")),
+        202, mimetype="text/html")
+    response.headers["Retry-After"] = "2"
+    return response
 
 
 def _save() -> str | tuple[str, int] | Response:
@@ -215,7 +230,7 @@ def _save() -> str | tuple[str, int] | Response:
     if not isinstance(claims, dict) or claims.get("u") != actor.username or claims.get("p") != _page_name():
         raise BadForm(N_("This import form was made for another user or page. Upload the document again."))
     page, base = claims["p"], claims["b"] or None
-    converted = _load(claims["h"])
+    converted = _converted(claims["h"])
     summary = summary_field() or _("Import %(page)s", page=page)
     try:
         imported = save_document(actor, page, converted, base=base, summary_text=summary,
@@ -224,6 +239,7 @@ def _save() -> str | tuple[str, int] | Response:
     except (PageMoved, PageExists) as error:
         flash(error.message, "error")
         return _form(409, page=page)
+    staging().discard(claims["h"])  # in the page (or its proposal) now: its owner's share frees up
     proposal = imported.proposal
     if imported.conflict is not None:  # the agreed text moved under the preview: the conflict editor
         context = {**page_context(page), "proposal": proposal} if proposal else \
