@@ -228,3 +228,15 @@ def test_the_queue_is_bounded_for_accounts_too(tmp_path: Path, released: threadi
     # places come back when jobs end
     assert reviewer.get("/-/document/export?format=odt&section=Mapping").status_code == 202
     app.extensions["wiki_jobs"].shutdown()
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("EXPORT_WAIT_SECONDS", 40), ("JOBS_PER_CLIENT", 0), ("JOBS_QUEUED", "many"), ("SITE_URL", "wiki.example.org"),
+    ("IMPORT_STAGED_PER_USER", -1), ("EXPORT_WORKERS", True),
+])
+def test_wrong_job_settings_stop_the_wiki_with_one_line(tmp_path: Path, name: str, value: object) -> None:
+    from wiki.settings import InvalidSetting
+
+    with pytest.raises(InvalidSetting) as stopped:
+        make_app(tmp_path / "instance", **{name: value})
+    assert str(stopped.value).startswith(f"Invalid setting {name} = ")
