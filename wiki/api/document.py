@@ -4,7 +4,6 @@ the web views (``wiki.actions``)."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from flask import Response, abort, g
@@ -41,9 +40,8 @@ def compare() -> Response:
     def compute() -> dict[str, Any]:
         wiki = store()
         comparison = wiki.compare(str(query("from")), str(query("to") or wiki.resolve(None)))
-        items = [serialize.compared(item) for item in comparison.pages[offset:offset + limit]]
         return {"from": comparison.from_commit, "to": comparison.to_commit,
-                **serialize.paged(items, offset=offset, limit=limit, total=len(comparison.pages))}
+                **serialize.page_of(comparison.pages, serialize.compared, offset=offset, limit=limit)}
 
     return read(compute)
 
@@ -83,8 +81,7 @@ def list_versions() -> Response:
 
     def compute() -> dict[str, Any]:
         versions = store().versions()
-        return serialize.paged([serialize.version(v) for v in versions[offset:offset + limit]], offset=offset,
-                               limit=limit, total=len(versions))
+        return serialize.page_of(versions, serialize.version, offset=offset, limit=limit)
 
     return read(compute, by_token=False)  # tags are not in the cache token
 
@@ -105,8 +102,7 @@ def endorsement_overview() -> Response:
     def compute() -> dict[str, Any]:
         overview = store().endorsement_overview(groups())
         states = sorted((state for states in overview.values() for state in states), key=lambda s: s.page)
-        items = [serialize.endorsements(state) for state in states[offset:offset + limit]]
-        return serialize.paged(items, offset=offset, limit=limit, total=len(states))
+        return serialize.page_of(states, serialize.endorsements, offset=offset, limit=limit)
 
     return read(compute)
 
@@ -145,8 +141,7 @@ def translation_overview() -> Response:
         prefix = f"{section}/" if section else ""
         states = [state for state in store().translation_overview()
                   if state.language in languages and (not prefix or state.page.startswith(prefix))]
-        items = [serialize.translation(state) for state in itertools.islice(states, offset, offset + limit)]
-        return serialize.paged(items, offset=offset, limit=limit, total=len(states))
+        return serialize.page_of(states, serialize.translation, offset=offset, limit=limit)
 
     return read(compute)
 

@@ -41,8 +41,7 @@ def list_pages() -> Response:
         pages = store().list_pages(commit)
         if section:
             pages = tuple(p for p in pages if p == section or p.startswith(section + "/"))
-        items = [serialize.page_summary(p) for p in pages[offset:offset + limit]]
-        return serialize.paged(items, offset=offset, limit=limit, total=len(pages))
+        return serialize.page_of(pages, serialize.page_summary, offset=offset, limit=limit)
 
     return read(compute)
 
@@ -125,8 +124,7 @@ def page_history(page: str) -> Response:
         changes = store().page_history(version_page(page, query("lang")))  # type: ignore[arg-type]
         if not changes:
             raise PageNotFound(_("There is no page %(page)s and it has no history.", page=page))
-        items = [serialize.commit(change) for change in changes[offset:offset + limit]]
-        return serialize.paged(items, offset=offset, limit=limit, total=len(changes))
+        return serialize.page_of(changes, serialize.commit, offset=offset, limit=limit)
 
     return read(compute)
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -29,6 +29,12 @@ def commit(info: CommitInfo) -> dict[str, Any]:
 
 def page_summary(page: str) -> dict[str, Any]:
     return {"page": page, "title": names.page_title(page)}
+
+
+def page_of(whole: Sequence[Any], shape: Callable[[Any], dict[str, Any]], *, offset: int, limit: int,
+            ) -> dict[str, Any]:
+    """The page ``offset``..``offset + limit`` of the whole list ``whole``, each item shaped by ``shape``."""
+    return paged([shape(item) for item in whole[offset:offset + limit]], offset=offset, limit=limit, total=len(whole))
 
 
 def paged(items: Sequence[Any], *, offset: int, limit: int, total: int | None = None, more: bool | None = None
