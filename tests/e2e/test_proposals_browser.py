@@ -57,6 +57,24 @@ def test_five_groups_reach_consensus_and_a_reviewer_merges(
     page.get_by_role("button", name="Merge into the agreed text").click()
     expect(page.locator(".proposal-state")).to_contain_text("Merged into the agreed text.")
     assert "A sentence all groups agreed." in store.read_page("Mandate").text
+    # The record (issue 23): every position stays, the objection's reason too; the page's history
+    # lists the adoption once, linked to the proposal; the page reports the consensus.
+    expect(page.locator(".proposal-positions")).to_contain_text("The sentence needs a source.")
+    expect(page.locator(".proposal-positions")).to_contain_text("withdrew its position")
+    page.goto(f"{live.url}/Mandate/-/history")
+    expect(page.get_by_role("link", name=f"proposal {number}")).to_have_attribute("href", f"/-/proposals/{number}")
+    assert_accessible(page)
+    page.goto(f"{live.url}/Mandate")
+    expect(page.locator("main")).to_contain_text("Consensus")
+    for language in ("ar", "en"):  # the whole record in Arabic, right to left, and axe-clean
+        reader = watched_page(new_context(viewport=WIDE, locale=language,
+                                          extra_http_headers={"Accept-Language": language}))
+        for url in (f"/-/proposals/{number}", "/Mandate/-/history", "/-/proposals", "/Mandate"):
+            reader.goto(f"{live.url}{url}")
+            expect(reader.locator("html")).to_have_attribute("lang", language)
+            assert_accessible(reader)
+            if url.startswith("/-/proposals/"):
+                screenshot(reader, f"proposal-record-{language}")
     page.goto(f"{live.url}/-/proposals")
     assert_accessible(page)
     page.goto(f"{live.url}/Mandate/-/blame")
