@@ -81,7 +81,7 @@ def test_a_quoted_passage_is_highlighted_with_the_thread_beside_its_paragraph(ed
     assert "Contested by Civil society" in paragraph.group(0)
     assert "1 open thread" in paragraph.group(0)
     thread = thread_block(paragraph.group(0), number)
-    assert "<em>cannot</em>" in thread and "Civil society" in thread and "Eda Editor" in thread  # display names, not user names
+    assert "<em>cannot</em>" in thread and "Civil society" in thread and "Eda Editor" in thread
 
 
 def test_replies_resolve_and_reopen(editor: FlaskClient, client: FlaskClient, auth: Auth) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from wiki.store import Author
+from wiki.store import Author, Store
 
 from .conftest import PASSWORD
 from .support.app import Auth, csrf_token
@@ -137,7 +137,6 @@ def test_only_the_author_the_secretariat_and_admins_close_and_reopen(app: Flask,
 
 def test_an_objection_and_a_merge_sent_at_once_never_both_land(app: Flask) -> None:
     """Issue 24, item 3: consensus is read and the merge lands under one lock with the positions."""
-    import threading
 
     from wiki.store.proposals import ProposalRefused
 
@@ -153,34 +152,44 @@ def test_an_objection_and_a_merge_sent_at_once_never_both_land(app: Flask) -> No
         head = store.proposals.get(proposal.number).head
         for group in groups:
             store.proposals.position(proposal.number, "endorse", head, reason="", author=people[group])
-        outcomes: dict[str, object] = {}
-        start = threading.Barrier(2)
-
-        def object_() -> None:
-            start.wait()
-            try:
-                store.proposals.position(proposal.number, "object", head, reason="No.",
-                                         author=people["private-sector"])
-                outcomes["object"] = "recorded"
-            except ProposalRefused as error:
-                outcomes["object"] = error
-
-        def merge() -> None:
-            start.wait()
-            try:
-                outcomes["merge"] = store.merge_proposal(proposal.number, groups=groups, author=people["governments"],
-                                                         display_name="Gov", admin=False)
-            except ProposalRefused as error:
-                outcomes["merge"] = error
-
-        threads = [threading.Thread(target=object_), threading.Thread(target=merge)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+        outcomes = race(store, proposal.number, head, people, groups)
         merged = isinstance(outcomes["merge"], str)
         assert not (merged and outcomes["object"] == "recorded"), outcomes
         assert merged or isinstance(outcomes["merge"], ProposalRefused)
         if merged:
             raw = store.reader.run("cat-file", "commit", outcomes["merge"]).stdout.decode()
             assert "Endorsed-By: private-sector" in raw
+
+
+def race(store: Store, number: int, head: str, people: dict[str, Author], groups: tuple[str, ...]
+         ) -> dict[str, object]:
+    """An objection and a merge of proposal ``number`` sent at the same moment; what each got."""
+    import threading
+
+    from wiki.store.proposals import ProposalRefused
+
+    outcomes: dict[str, object] = {}
+    start = threading.Barrier(2)
+
+    def object_() -> None:
+        start.wait()
+        try:
+            store.proposals.position(number, "object", head, reason="No.", author=people["private-sector"])
+            outcomes["object"] = "recorded"
+        except ProposalRefused as error:
+            outcomes["object"] = error
+
+    def merge() -> None:
+        start.wait()
+        try:
+            outcomes["merge"] = store.merge_proposal(number, groups=groups, author=people["governments"],
+                                                     display_name="Gov", admin=False)
+        except ProposalRefused as error:
+            outcomes["merge"] = error
+
+    threads = [threading.Thread(target=object_), threading.Thread(target=merge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
