@@ -61,7 +61,7 @@ def paragraph(edit: int) -> str:
 class Setup:
     """The instance and a way to edit the page while the servers run."""
 
-    def __init__(self, instance: Path, threads: int) -> None:
+    def __init__(self, instance: Path, threads: int, text: str = "Spam, spam, spam.") -> None:
         if instance.exists():
             shutil.rmtree(instance)
         instance.mkdir(parents=True)
@@ -79,7 +79,7 @@ class Setup:
                 start = plain.index(" ", rng.randrange(len(plain) // 2)) + 1
                 quote = plain[start:start + QUOTE_CHARS].rsplit(" ", 1)[0]
                 anchor = discussions.anchor(blob, old, quote=quote, position=start)
-                self.store.comments.start(PAGE, anchor, "comment", "Spam, spam, spam.", proposal=None, author=AUTHOR)
+                self.store.comments.start(PAGE, anchor, "comment", text, proposal=None, author=AUTHOR)
         self.save()
 
     def save(self) -> str:
@@ -198,12 +198,15 @@ def measure(setup: Setup, port: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=500)
+    parser.add_argument("--text-bytes", type=int, default=0, help="each comment's length (default: a short one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     options = parser.parse_args()
     options.out.mkdir(parents=True, exist_ok=True)
     instance = options.out / "instance-threads"
     started = time.monotonic()
-    setup = Setup(instance, options.threads)
+    text = ("Spam with *emphasis*, [a link](https://example.org) and `code`. " * 400)[:options.text_bytes] \
+        if options.text_bytes else "Spam, spam, spam."
+    setup = Setup(instance, options.threads, text)
     result: dict[str, Any] = {"threads": options.threads, "setup_s": time.monotonic() - started,
                               "unbudgeted_place_all_s": setup.unbudgeted()}
     port = free_port()

@@ -136,6 +136,28 @@ def test_the_background_places_them_without_another_request(tmp_path: Path) -> N
     assert counts(client.get("/Long").get_data(as_text=True)) == (0, 0, 16)
 
 
+def test_comments_past_the_budget_show_as_their_text_until_rendered(tmp_path: Path) -> None:
+    """Hundreds of 20 KB comments cost seconds to render: past the budget a comment shows as its
+    escaped text (the answer is not kept), and the background renders it."""
+    app = make_app(tmp_path / "instance", LIMIT_THREADS_PER_HOUR=0, ANCHOR_BACKGROUND=False,
+                   ANCHOR_BUDGET_WORK=1_000_000)
+    client, reader = app.test_client(), bearer(app, "reader")
+    head = save(client, bearer(app, "editor"), "# Long\n\nOne paragraph to talk about.\n")
+    for number in range(8):
+        text = f"*emphasis* <script>alert({number})</script> " + "words " * 3_300
+        assert client.post(f"{API}/comments", json={"page": "Long", "rev": head, "paragraph": 1, "text": text},
+                           headers=reader).status_code == 201
+    response = client.get("/Long")
+    html = response.get_data(as_text=True)
+    as_text = html.count('class="comment-as-text"')
+    assert 0 < as_text < 8 and html.count("<em>emphasis</em>") == 8 - as_text
+    assert "<script>alert" not in html and "*emphasis* &lt;script&gt;" in html
+    assert "public" not in response.headers["Cache-Control"]
+    app.extensions["wiki_discussions"].backlog.run_all()
+    html = client.get("/Long").get_data(as_text=True)
+    assert 'class="comment-as-text"' not in html and html.count("<em>emphasis</em>") == 8
+
+
 def test_with_the_default_budget_the_first_view_after_the_edit_is_quick(tmp_path: Path) -> None:
     app = make_app(tmp_path / "instance", LIMIT_THREADS_PER_HOUR=0, ANCHOR_BACKGROUND=False)
     attack(app, threads=60)

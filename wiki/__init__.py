@@ -93,7 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))
     app.extensions["wiki_discussions"] = Discussions(
         app.extensions["wiki_store"], app.extensions["wiki_renderer"], PlaceIndex(app.config["ANCHOR_DATABASE"]),
-        background=bool(app.config["ANCHOR_BACKGROUND"]))
+        background=bool(app.config["ANCHOR_BACKGROUND"]), context=app.test_request_context)
     _between_requests(app, app.extensions["wiki_discussions"].backlog)
     app.extensions["wiki_search"] = SearchIndex(app.config["SEARCH_DATABASE"], app.extensions["wiki_store"])
     ensure_instance(app)

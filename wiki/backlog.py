@@ -18,6 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -26,8 +27,9 @@ log = logging.getLogger(__name__)
 
 class Backlog(Generic[K]):
     def __init__(self, work: Callable[[K], None], *, capacity: int = 20_000, pause: float = 0.002,
-                 start: bool = True) -> None:
+                 start: bool = True, context: Callable[[], AbstractContextManager[object]] | None = None) -> None:
         self.work = work
+        self.context = context  # entered around each key (the app's, so rendering can build links)
         self.capacity = capacity
         self.pause = pause  # between keys, so the worker's requests get the interpreter often
         self.start = start  # False: nothing runs until run_all() (tests that look at the waiting state)
@@ -81,7 +83,11 @@ class Backlog(Generic[K]):
 
     def _do(self, key: K) -> None:
         try:
-            self.work(key)
+            if self.context is None:
+                self.work(key)
+            else:
+                with self.context():
+                    self.work(key)
         except Exception:  # one bad key must not stop the others; it is logged and dropped
             log.exception("background work on %r failed", key)
         finally:

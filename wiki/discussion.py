@@ -14,6 +14,8 @@ stays fast for everyone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 
 from .anchoring import Located, OffsetMap, locate, occurrences
@@ -86,11 +88,12 @@ class Discussions:
     """Places threads on pages; one per app, thread-safe (its caches are)."""
 
     def __init__(self, store: Store, renderer: Renderer, places: PlaceIndex | None = None, *,
-                 background: bool = True) -> None:
+                 background: bool = True, context: Callable[[], AbstractContextManager[object]] | None = None) -> None:
         self.store = store
         self.renderer = renderer
         self.places = places
-        self.backlog: Backlog[tuple[str, Anchor]] = Backlog(self._place_later, start=background)
+        # ("place", page blob, anchor) and ("render", comment entry): what requests had no budget for
+        self.backlog: Backlog[tuple[object, ...]] = Backlog(self._later, start=background, context=context)
         self._passages: LRUCache[str, Passages] = LRUCache(2048)
         self._offsets: LRUCache[tuple[str, str], OffsetMap | None] = LRUCache(512)
         self._places: LRUCache[tuple[str, str], tuple[Located | None]] = LRUCache(100_000)
@@ -107,10 +110,21 @@ class Discussions:
 
         return self._passages.get_or_compute(blob, load)
 
-    def comment_html(self, entry: Entry) -> str:
-        """A comment's Markdown as sanitized HTML, cached by its event file's blob id."""
-        return self._comment_html.get_or_compute(entry.blob or entry.name,
-                                                 lambda: self.renderer.render(entry.text).html)
+    def comment_html(self, entry: Entry, budget: Budget | None = None) -> str | None:
+        """A comment's Markdown as sanitized HTML, cached by its event file's blob id; ``None``
+        when ``budget`` cannot pay for rendering it now (it is rendered in the background)."""
+        key = entry.blob or entry.name
+        html = self._comment_html.lookup(key)
+        if html is None:
+            if budget is not None:
+                try:
+                    budget.charge(len(entry.text) * RENDER_COST)
+                except OverBudget:
+                    self.backlog.add([("render", entry)])
+                    return None
+            html = self.renderer.render(entry.text).html
+            self._comment_html.put(key, html)
+        return html
 
     # ------------------------------------------------------------------ placing threads
 
@@ -134,7 +148,7 @@ class Discussions:
             for key, located in self.places.get_many(blob, missing).items():
                 known[key] = (located,)
                 self._places.put((blob, key), (located,))
-        pending: list[tuple[str, Anchor]] = []
+        pending: list[tuple[object, ...]] = []
         placed = []
         for thread in threads:
             key = keys.get(thread.number)
@@ -145,7 +159,7 @@ class Discussions:
                 try:
                     known[key] = (self._locate(thread.anchor, blob, budget),)
                 except OverBudget:
-                    pending.append((blob, thread.anchor))
+                    pending.append(("place", blob, thread.anchor))
                     placed.append(Placed(thread, None, thread.anchor.quote, 0, pending=True))
                     continue
                 self._remember(blob, key, known[key][0])
@@ -166,9 +180,14 @@ class Discussions:
         if self.places is not None:
             self.places.put((blob, key), located)
 
-    def _place_later(self, item: tuple[str, Anchor]) -> None:
-        """The backlog's work: place one anchor, unless another worker has it or did it."""
-        blob, anchor = item
+    def _later(self, item: tuple[object, ...]) -> None:
+        """The backlog's work: render a comment, or place an anchor (unless another worker has it or did it)."""
+        if item[0] == "render" and isinstance(item[1], Entry):
+            self.comment_html(item[1])
+        elif item[0] == "place" and isinstance(item[1], str) and isinstance(item[2], Anchor):
+            self._place_later(item[1], item[2])
+
+    def _place_later(self, blob: str, anchor: Anchor) -> None:
         key = anchor_key(anchor)
         if (blob, key) in self._places or (self.places is not None and not self.places.claim((blob, key))):
             return

@@ -43,6 +43,11 @@ def mark_incomplete() -> None:
     g.answer_incomplete = True
 
 
+def incomplete() -> bool:
+    """Whether this answer was marked degraded (see :func:`mark_incomplete`)."""
+    return bool(g.get("answer_incomplete"))
+
+
 def _etag() -> str | None:
     """This request's ETag, or ``None`` when its answer must not be shared."""
     if request.method not in ("GET", "HEAD") or request.endpoint not in CACHEABLE:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from flask import Flask, current_app, g
 from flask_babel import gettext
 from jinja2 import FileSystemBytecodeCache
 
+from .actions import comments
 from .auth import can
+from .http_cache import mark_incomplete
 from .names import page_title
 from .store.comment_model import Entry
 from .users import DEFAULT_GROUPS, SECRETARIAT_NAME
@@ -38,8 +41,14 @@ def person(username: str) -> str:
 
 
 def comment_html(entry: Entry) -> str:
-    """A comment's Markdown, sanitized like pages (cached by its event file's blob id)."""
-    return current_app.extensions["wiki_discussions"].comment_html(entry)
+    """A comment's Markdown, sanitized like pages (cached by its event file's blob id); within the
+    request's budget, else its text as typed, escaped (the answer is then not kept anywhere)."""
+    html = current_app.extensions["wiki_discussions"].comment_html(entry, comments.budget())
+    if html is not None:
+        return html
+    g.comments_as_text = g.get("comments_as_text", 0) + 1
+    mark_incomplete()
+    return f'<p class="comment-as-text">{escape(entry.text)}</p>'
 
 
 def init_app(app: Flask) -> None:

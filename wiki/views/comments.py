@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -46,9 +46,13 @@ def thread_html(placed: Placed) -> Markup:
     key = (thread.number, thread.page, thread.state, len(thread.entries), thread.entries[-1].name, placed.passage,
            placed.outdated, placed.pending, language(), request.script_root, logged_in, may_resolve, may_moderate)
     cache: LRUCache[tuple[object, ...], str] = current_app.extensions.setdefault("wiki_thread_html", LRUCache(20_000))
-    html = cache.get_or_compute(key, lambda: render_template("comments/_thread.html", placed=placed,
-                                                             logged_in=logged_in, may_resolve=may_resolve,
-                                                             may_moderate=may_moderate, csrf=CSRF_HOLE))
+    html = cache.lookup(key)
+    if html is None:
+        as_text = g.get("comments_as_text", 0)
+        html = render_template("comments/_thread.html", placed=placed, logged_in=logged_in,
+                               may_resolve=may_resolve, may_moderate=may_moderate, csrf=CSRF_HOLE)
+        if g.get("comments_as_text", 0) == as_text:  # a comment shown as plain text is not kept
+            cache.put(key, html)
     return Markup(html.replace(CSRF_HOLE, generate_csrf()) if logged_in else html)
 
 

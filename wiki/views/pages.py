@@ -17,7 +17,7 @@ from ..actions.proposals import open_pages
 from ..auth import can, current_actor, role_required
 from ..diffs import diff_texts
 from ..errors import N_, EditConflict, InvalidPageName, PageExists, PageMoved, PageNotFound
-from ..http_cache import document_token
+from ..http_cache import document_token, incomplete
 from ..i18n import LANGUAGE_NAMES, language
 from ..response_cache import keep_response
 from ..store import LRUCache
@@ -88,7 +88,7 @@ def _show(page: str) -> str | tuple[str, int]:
         source_language=source_language(), head=wiki.head(), export_rev=rev, **page_context(page),
     )
     if cache_key is not None and revision.commit == cache_key[4] and rendered.complete and \
-            not (discussion and discussion.pending):
+            not incomplete():  # threads not placed yet, comments shown as text: not to be kept
         _view_cache().put(cache_key, output)
         keep_response(document_token())  # the whole answer too, for the next anonymous reader
     return output
