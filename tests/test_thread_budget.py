@@ -77,7 +77,7 @@ def counts(html: str) -> tuple[int, int, int]:
 @pytest.fixture
 def attacked(tmp_path: Path) -> Flask:
     app = make_app(tmp_path / "instance", LIMIT_THREADS_PER_HOUR=0, ANCHOR_BACKGROUND=False,
-                   ANCHOR_BUDGET_WORK=7_500_000)
+                   ANCHOR_BUDGET_WORK=7_500_000, ANCHOR_BUDGET_SECONDS=60)
     attack(app, threads=24)
     return app
 
@@ -128,7 +128,8 @@ def test_every_list_of_threads_answers_with_no_budget_left_and_places_are_kept_f
 
 
 def test_the_background_places_them_without_another_request(tmp_path: Path) -> None:
-    app = make_app(tmp_path / "instance", LIMIT_THREADS_PER_HOUR=0, ANCHOR_BUDGET_WORK=7_500_000)
+    app = make_app(tmp_path / "instance", LIMIT_THREADS_PER_HOUR=0, ANCHOR_BUDGET_WORK=7_500_000,
+                   ANCHOR_BUDGET_SECONDS=60)
     attack(app, threads=16)
     client = app.test_client()
     assert counts(client.get("/Long").get_data(as_text=True))[0] > 0
@@ -140,7 +141,7 @@ def test_comments_past_the_budget_show_as_their_text_until_rendered(tmp_path: Pa
     """Hundreds of 20 KB comments cost seconds to render: past the budget a comment shows as its
     escaped text (the answer is not kept), and the background renders it."""
     app = make_app(tmp_path / "instance", LIMIT_THREADS_PER_HOUR=0, ANCHOR_BACKGROUND=False,
-                   ANCHOR_BUDGET_WORK=1_000_000)
+                   ANCHOR_BUDGET_WORK=1_000_000, ANCHOR_BUDGET_SECONDS=60)
     client, reader = app.test_client(), bearer(app, "reader")
     head = save(client, bearer(app, "editor"), "# Long\n\nOne paragraph to talk about.\n")
     for number in range(8):
@@ -165,7 +166,7 @@ def test_with_the_default_budget_the_first_view_after_the_edit_is_quick(tmp_path
     for url in ("/Long", "/Long/-/comments", "/-/comments?state=all", f"{API}/comments?state=all&limit=100"):
         started = time.monotonic()
         assert client.get(url).status_code == 200
-        assert time.monotonic() - started < 5, url
+        assert time.monotonic() - started < 10, url  # the issue's target; about 1 s here
     started = time.monotonic()
     assert client.get("/Home").status_code == 200 and time.monotonic() - started < 2
 
