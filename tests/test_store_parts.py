@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from wiki.commits import parse_commit
 from wiki.errors import InvalidRevision, InvalidVersionName, PageExists, StoreBusy
 from wiki.store import ATTRIBUTION_NOTES_REF, Author, PathConflict, Store
 from wiki.store.committer import Plan
-from wiki.store.gitlog import MAX_TIMESTAMP, parse_commit, parse_ident, parse_trailers
+from wiki.store.gitlog import MAX_TIMESTAMP, commit_info, parse_ident, parse_trailers
 
 from .conftest import git, seeded_store
 from .support.gitrepo import fast_import, git_children
@@ -132,8 +133,8 @@ def test_identities_parse_whatever_git_stores(ident: str, expected: tuple[str, s
 
 
 def test_commit_parser_tolerates_separator_characters_in_subjects() -> None:
-    commit = parse_commit("a" * 40, "tree " + "b" * 40 + "\nauthor A <a> 5 +0000",
-                          "Odd \x1f\x1e subject\n\nStakeholder-Group: governments\n")
+    commit = commit_info(parse_commit("a" * 40, ("tree " + "b" * 40 + "\nauthor A <a> 5 +0000\n\n"
+                                                 "Odd \x1f\x1e subject\n\nStakeholder-Group: governments\n").encode()))
     assert commit.subject == "Odd subject" and commit.group == "governments" and commit.timestamp == 5
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from .commits import RawCommit, parse_commit
+
 HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
 ZERO_ID = "0" * 40
 # Variables of the server's own environment the backend may see; the rest is built per request.
@@ -132,44 +134,6 @@ class FileChange:
     mode: str
     blob: str
     path: bytes
-
-
-@dataclass(frozen=True)
-class RawCommit:
-    """A commit object as stored: its header fields as bytes, read by us and not by a git format."""
-
-    id: str
-    tree: str
-    parents: tuple[str, ...]
-    author: bytes | None  # "Name <email> 1700000000 +0100", or None when the header is missing
-    committer: bytes | None
-    encoding: bytes | None
-    message: bytes
-
-
-def parse_commit(object_id: str, data: bytes) -> RawCommit:
-    """Split a commit object into its headers and message (continuation lines, e.g. of a
-    ``gpgsig`` header, start with a space and are skipped)."""
-    head, _, message = data.partition(b"\n\n")
-    fields: dict[bytes, list[bytes]] = {}
-    for line in head.split(b"\n"):
-        if line.startswith(b" "):
-            continue
-        key, _, value = line.partition(b" ")
-        fields.setdefault(key, []).append(value)
-
-    def first(key: bytes) -> bytes | None:
-        return fields[key][0] if fields.get(key) else None
-
-    return RawCommit(
-        id=object_id,
-        tree=(first(b"tree") or b"").decode("ascii", "replace"),
-        parents=tuple(parent.decode("ascii", "replace") for parent in fields.get(b"parent", [])),
-        author=first(b"author"),
-        committer=first(b"committer"),
-        encoding=first(b"encoding"),
-        message=message,
-    )
 
 
 class HookRepository:

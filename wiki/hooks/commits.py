@@ -9,7 +9,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 from .. import names
-from ..gitserver import RawCommit
+from ..commits import RawCommit
 from ..store import GROUP_TRAILER, USER_TRAILER
 from ..store.gitlog import trailer_lines
 from .refs import ADMIN_ROLE, HookSettings

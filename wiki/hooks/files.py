@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from .. import attachments, names
+from ..commits import RawCommit
 from ..errors import InvalidPageName, WikiError
-from ..gitserver import FileChange, HookRepository, RawCommit
+from ..gitserver import FileChange, HookRepository
 from ..texts import has_conflict_markers
 from .refs import PAGE_MODE, HookSettings
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from ..commits import RawCommit, parse_commit
 from ..errors import N_, InvalidRevision
 from .cache import LRUCache
 from .notes import Notes
@@ -95,22 +96,16 @@ def parse_ident(value: str) -> tuple[str, str, int]:
     return name.strip(), email.strip(), min(stamp, MAX_TIMESTAMP)
 
 
-def parse_commit(commit_id: str, header: str, message: str) -> CommitInfo:
-    """A commit from its header lines and message; the group is the trailer's (notes come later)."""
-    parents: list[str] = []
-    name = email = ""
-    stamp = 0
-    for line in header.split("\n"):
-        key, _, value = line.partition(" ")
-        if key == "parent":
-            parents.append(value[:40])
-        elif key == "author":
-            name, email, stamp = parse_ident(value)
+def commit_info(raw: RawCommit) -> CommitInfo:
+    """A parsed commit object as history shows it; the group is the trailer's (notes come later)."""
+    name, email, stamp = parse_ident((raw.author or b"").decode("utf-8", "replace"))
+    message = raw.message.decode("utf-8", "replace")
     found = parse_trailers(message)
-    return CommitInfo(id=commit_id, author_name=name, author_email=email, timestamp=stamp,
-                      subject=subject_of(message), group=found.get(GROUP_TRAILER, ""),
-                      username=found.get(USER_TRAILER, ""), parents=tuple(parents),
-                      proposal=found.get("Proposal", "") if found.get("Proposal", "").isdigit() else "")
+    proposal = found.get("Proposal", "")
+    return CommitInfo(id=raw.id, author_name=name, author_email=email, timestamp=stamp, subject=subject_of(message),
+                      group=found.get(GROUP_TRAILER, ""), username=found.get(USER_TRAILER, ""),
+                      parents=tuple(parent[:40] for parent in raw.parents),
+                      proposal=proposal if proposal.isdigit() else "")
 
 
 class GitLog:
@@ -153,8 +148,7 @@ class GitLog:
             kind, data = self.reader.read_object(commit_id)
             if kind != "commit":
                 raise InvalidRevision(N_("No such revision."))
-            header, _, message = data.decode("utf-8", "replace").partition("\n\n")
-            return parse_commit(commit_id, header, message)
+            return commit_info(parse_commit(commit_id, data))
 
         return self._commits.get_or_compute(commit_id, load)
 
@@ -222,8 +216,8 @@ class GitLog:
         leftover = [line for line in lines[position:] if line and not line.startswith("    ")
                     and not (line.startswith("Notes") and line.endswith(":"))]
         header_lines = header.split("\n", 1)[1] if "\n" in header else ""
-        commit = self._commits.get_or_compute(commit_id, lambda: parse_commit(commit_id, header_lines,
-                                                                                "\n".join(message)))
+        commit = self._commits.get_or_compute(commit_id, lambda: commit_info(parse_commit(
+            commit_id, (header_lines + "\n\n" + "\n".join(message)).encode("utf-8"))))
         return commit, leftover[-1] if leftover else ""
 
     def diff_tree(self, old: str, new: str, *, renames: bool = True) -> list[FileStatus]:
