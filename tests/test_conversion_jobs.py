@@ -159,16 +159,19 @@ def test_staged_uploads_have_a_quota_per_person(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- exports
 
 def test_the_export_key_ignores_the_host_and_files_link_to_site_url(tmp_path: Path) -> None:
-    """Varying ``Host`` neither defeats the cache nor plants another site's links in a shared file."""
+    """Varying ``Host`` (or the spelling of the commit) neither defeats the cache nor plants another
+    site's links in a shared file."""
     app = make_app(tmp_path / "instance", SITE_URL="https://wiki.example.org")
     client = app.test_client()
     exports = Path(app.config["EXPORT_DIRECTORY"])
     files = []
-    for host in ("a.example", "b.example", "evil.example"):
-        with client.get("/Mandate/-/export?format=docx", headers={"Host": host}) as response:
-            assert response.status_code == 200
+    head = app.extensions["wiki_store"].head()
+    for host, rev in (("a.example", ""), ("b.example", head[:7]), ("evil.example", head[:12]), ("c.example", head)):
+        url = "/Mandate/-/export?format=docx" + (f"&rev={rev}" if rev else "")
+        with client.get(url, headers={"Host": host}) as response:
+            assert response.status_code == 200, (rev, response.status_code)
             files.append(response.data)
-    assert len(list(exports.glob("*.out"))) == 1 and files[0] == files[1] == files[2]
+    assert len(list(exports.glob("*.out"))) == 1 and files[0] == files[1] == files[2] == files[3]
     document = docx.Document(io.BytesIO(files[0]))
     targets = [rel.target_ref for rel in document.part.rels.values() if rel.is_external]
     assert not any("evil.example" in target or "a.example" in target for target in targets)

@@ -189,6 +189,12 @@ def _file_name(stem: str, commit: str, rev: str | None, fmt: str, lang: str | No
     return f"{stem}-{version}.{exporter.EXTENSIONS[fmt]}"
 
 
+def _version(rev: str | None) -> str:
+    """What of ``rev`` a file shows besides its commit: a version name (in the file name and on the
+    title page); other spellings of a commit (``abc1234``, ``abc12345``...) make the same file, one job."""
+    return rev if rev and names.is_version_name(rev) else ""
+
+
 def _version_language() -> str | None:
     """The ``lang`` parameter when it asks for a language version (not the originals' language)."""
     lang = language_arg()
@@ -266,7 +272,7 @@ def page_export(page: str) -> Response:
         return send_file(io.BytesIO(text.encode("utf-8")), mimetype=convert.MIME_TYPES["md"], as_attachment=True,
                          download_name=filename, max_age=0)
     labels = _labels(commit, rev, wiki.commit_info(commit).timestamp)
-    key = job_key("page", LAYOUT_VERSION, fmt, commit, rev or "", page, lang or "", labels, _base_url())
+    key = job_key("page", LAYOUT_VERSION, fmt, commit, _version(rev), page, lang or "", labels, _base_url())
     work = _export_work(wiki, commit, [page], title=names.page_title(page), labels=labels, base_url=_base_url(),
                         fmt=fmt, lang=lang)
     return deliver(key, work, filename=filename, mimetype=convert.MIME_TYPES[fmt], title=names.page_title(page),
@@ -293,7 +299,7 @@ def document_export() -> Response:
     title = f"{site}: {names.page_title(section)}" if section else site
     filename = _file_name(f"{site}-{section}" if section else site, commit, rev, fmt, lang)
     labels = _labels(commit, rev, wiki.commit_info(commit).timestamp)
-    key = job_key("document", LAYOUT_VERSION, fmt, commit, rev or "", section or "", lang or "", labels,
+    key = job_key("document", LAYOUT_VERSION, fmt, commit, _version(rev), section or "", lang or "", labels,
                   _base_url())
     work = _export_work(wiki, commit, pages, title=title, labels=labels, base_url=_base_url(), fmt=fmt, lang=lang)
     background = fmt != "md" and len(pages) > int(current_app.config["EXPORT_BACKGROUND_PAGES"])
