@@ -122,7 +122,7 @@ def main() -> None:
         hello = measure_hello(args.seconds)
         report.setdefault("hello", hello)
         print(f"hello-world: {hello['rps']:.0f} req/s", file=sys.stderr)
-        report["sizes"][size] = measure(size, SIZES[size], hello["rps"], args.seconds, args.quick)
+        report["sizes"][size] = measure(size, SIZES[size], args.seconds, args.quick)
         report["sizes"][size]["hello"] = hello
         print(f"[{size}] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
     if "untrailered" in parts:

@@ -22,6 +22,8 @@ import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request, send_file
@@ -36,15 +38,17 @@ from ..actions.imports import conversion_limits as limits
 from ..attachments import sniff
 from ..errors import N_, PageNotFound, WikiError
 from ..i18n import language, text_direction
-from ..office import convert, exporter
+from ..office import convert
 from ..office.admission import JobLimits, client_name
-from ..office.document import ExportDocument, Labels, SourcePage
 from ..office.jobs import DONE, FAILED, LOST, QUEUED, RUNNING, Job, JobRunner, Progress, Work, is_key, job_key
 from ..render import Renderer
 from ..store import Store
 from .common import canonical_page, query_arg, store
 from .site import MAX_DOCUMENT_PAGES, document_order
 from .translations import language_arg, source_language
+
+if TYPE_CHECKING:
+    from ..office.document import Labels
 
 bp = Blueprint("export", __name__)
 
@@ -165,14 +169,24 @@ def status(key: str) -> Response:
 
 def _format() -> str:
     fmt = query_arg("format")
-    if fmt not in exporter.FORMATS:
+    if fmt not in _exporter().FORMATS:
         raise ExportRefused(N_("Choose the format of the export: %(formats)s."),
-                            formats=", ".join(f"format={name}" for name in exporter.FORMATS))
+                            formats=", ".join(f"format={name}" for name in _exporter().FORMATS))
     return fmt
+
+
+def _exporter() -> ModuleType:
+    """The exporter, imported at the first export rather than at start: it loads lxml (~30 ms of
+    every worker's start)."""
+    from ..office import exporter
+
+    return exporter
 
 
 def _labels(commit: str, rev: str | None, timestamp: int) -> Labels:
     """The title page's words in the reader's language."""
+    from ..office.document import Labels
+
     if rev and names.is_version_name(rev):
         version = _("Version %(name)s, commit %(commit)s", name=rev, commit=commit[:10])
     else:
@@ -186,7 +200,7 @@ def _file_name(stem: str, commit: str, rev: str | None, fmt: str, lang: str | No
     """``<stem>[-<lang>]-<version name or short commit>.<ext>``: the version travels with the file."""
     version = rev if rev and names.is_version_name(rev) else commit[:10]
     stem = stem.replace("/", "-").replace(" ", "_") + (f"-{lang}" if lang else "")
-    return f"{stem}-{version}.{exporter.EXTENSIONS[fmt]}"
+    return f"{stem}-{version}.{_exporter().EXTENSIONS[fmt]}"
 
 
 def _version(rev: str | None) -> str:
@@ -222,6 +236,8 @@ def _base_url() -> str:
 def _export_work(wiki: Store, commit: str, pages: list[str], *, title: str, labels: Labels, base_url: str,
                  fmt: str, lang: str | None) -> Work:
     """The job: read and render the pages at ``commit`` (in the job's thread), then convert."""
+    from ..office.document import ExportDocument, SourcePage
+
     export_limits, content_language = limits(), current_app.config["CONTENT_LANGUAGE"]
 
     def work(progress: Progress) -> bytes:
@@ -237,7 +253,7 @@ def _export_work(wiki: Store, commit: str, pages: list[str], *, title: str, labe
             progress(0.1 * number / max(1, len(pages)), "Reading the pages")
         document = ExportDocument(title=title, pages=sources, labels=labels, base_url=base_url,
                                   content_language=content_language)
-        return exporter.export(document, fmt, images=_image_loader(wiki, commit), limits=export_limits,
+        return _exporter().export(document, fmt, images=_image_loader(wiki, commit), limits=export_limits,
                                progress=progress).data
 
     return work

@@ -25,7 +25,6 @@ from ..errors import N_, PageNotFound, WikiError
 from ..i18n import language, text_direction
 from ..office import convert
 from ..office.jobs import Progress, Work, job_key
-from ..redline import output
 from ..store import Store
 from .common import canonical_page, query_arg, store
 from .export import deliver
@@ -91,6 +90,8 @@ def _work(wiki: Store, changes: list[tuple[str, str, str | None]], from_commit: 
         result = redline.build(pages, groups, whole_document=whole_document, limits=export_limits,
                                images=_image_loader(wiki, to_commit, from_commit))
         progress(0.6, "Converting")
+        from ..redline import output  # here, not at start: it loads lxml (~30 ms of every worker's start)
+
         if fmt == "docx":
             return output.to_docx(result, title=title, limits=export_limits)
         html = output.to_html(result, title=title, subtitle=labels["subtitle"], legend_title=labels["legend"],
