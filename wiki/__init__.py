@@ -116,6 +116,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         templating,
         webhooks,
     )
+    from .notify import init_app as init_notifications
     from .views import (
         attachments,
         changes,
@@ -135,10 +136,12 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     from .views import auth as auth_views
     from .views import export as export_views
     from .views import language as language_views
+    from .views import notifications as notification_views
     from .views import redline as redline_views
     from .views import webhooks as webhook_views
 
     auth.init_app(app)
+    init_notifications(app)
     limits.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
@@ -164,6 +167,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(comments.bp)
     api.init_app(app)  # before pages: its addresses are not page names
     app.register_blueprint(webhook_views.bp)
+    app.register_blueprint(notification_views.bp)  # before pages: /<page>/-/watch
     app.register_blueprint(pages.bp)
     replica.init_app(app)
     webhooks.init_app(app)

@@ -144,10 +144,70 @@ MIGRATIONS = (
             target TEXT NOT NULL  -- the id it had when its events were last queued
         )""",
     )),
+    Migration(5, "notifications, watches, notification settings, the mail outbox, digests and job leases", (
+        """CREATE TABLE IF NOT EXISTS notifications (
+            id {id},
+            user_id {bigint} NOT NULL,
+            subject TEXT NOT NULL,  -- proposal/<n>, thread/<n> or page/<name>: one row per user and subject
+            reason TEXT NOT NULL,  -- awaiting, mine, watching, mention
+            activity TEXT NOT NULL,  -- what happened last (proposed, commented, replied, edited, ...)
+            actor TEXT NOT NULL DEFAULT '',  -- who did it (a user name; '' for the wiki itself)
+            title TEXT NOT NULL DEFAULT '',  -- the proposal's title or the page's name, as shown
+            page TEXT NOT NULL DEFAULT '',  -- the page of a thread or a page subject
+            proposal {bigint},  -- the proposal of a proposal subject, or of a thread on a proposal
+            created_at {float} NOT NULL,
+            updated_at {float} NOT NULL,
+            read_at {float},  -- NULL while unread; new activity makes the row unread again
+            UNIQUE (user_id, subject)
+        )""",
+        "CREATE INDEX IF NOT EXISTS notifications_user ON notifications (user_id, updated_at)",
+        "CREATE INDEX IF NOT EXISTS notifications_unread ON notifications (user_id) WHERE read_at IS NULL",
+        """CREATE TABLE IF NOT EXISTS watches (
+            subject TEXT NOT NULL,
+            user_id {bigint} NOT NULL,
+            created_at {bigint} NOT NULL,
+            PRIMARY KEY (subject, user_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS watches_user ON watches (user_id)",
+        """CREATE TABLE IF NOT EXISTS notify_settings (
+            user_id {bigint} PRIMARY KEY,
+            autowatch INTEGER NOT NULL DEFAULT 1,  -- watch what I edit, propose or comment on
+            awaiting TEXT NOT NULL DEFAULT '',  -- mail frequency per kind: immediately, daily, weekly,
+            mine TEXT NOT NULL DEFAULT '',  -- never; '' for the default
+            watching TEXT NOT NULL DEFAULT '',
+            mention TEXT NOT NULL DEFAULT '',
+            pending_email TEXT NOT NULL DEFAULT ''  -- an address typed by the user, until confirmed
+        )""",
+        """CREATE TABLE IF NOT EXISTS mail_outbox (
+            id {id},
+            user_id {bigint} NOT NULL,
+            message_key TEXT NOT NULL UNIQUE,  -- what the mail is (a notification, a digest's period): never twice
+            payload TEXT NOT NULL,  -- JSON: what to write, rendered in the user's language when sent
+            state TEXT NOT NULL DEFAULT 'pending',  -- pending, sent, failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at {float} NOT NULL,
+            next_attempt_at {float} NOT NULL,
+            lease_owner TEXT,
+            lease_until {float},
+            last_error TEXT NOT NULL DEFAULT '',
+            sent_at {float}
+        )""",
+        "CREATE INDEX IF NOT EXISTS mail_outbox_due ON mail_outbox (state, next_attempt_at)",
+        """CREATE TABLE IF NOT EXISTS jobs_done (
+            job TEXT PRIMARY KEY,  -- digest:<user>:<period>, remind:<n>:<deadline>, deadline:<n>:<deadline>
+            done_at {float} NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS leases (
+            name TEXT PRIMARY KEY,  -- the scheduler: one process at a time runs the due jobs
+            owner TEXT NOT NULL,
+            until {float} NOT NULL
+        )""",
+    )),
 )
 NAMED = "lower(username) = lower(?)"  # the user with this name, whatever its case (index in migration 2)
 TABLES = ("users", "logins", "failed_logins", "api_tokens",  # what a backup holds
-          "webhooks", "webhook_refs", "webhook_deliveries", "webhook_attempts")
+          "webhooks", "webhook_refs", "webhook_deliveries", "webhook_attempts",
+          "notifications", "watches", "notify_settings", "mail_outbox", "jobs_done")
 # Columns added to ``users`` before versioned migrations: create_schema adds them to older databases.
 ADDED_COLUMNS = {"language": "TEXT NOT NULL DEFAULT ''"}
 
@@ -394,6 +454,8 @@ class UserStore:
             db.execute(f"DELETE FROM logins WHERE user_id IN (SELECT id FROM users WHERE {NAMED})", (username,))
             # its tokens too: a later account may get the same id
             db.execute(f"DELETE FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE {NAMED})", (username,))
+            for table in ("notifications", "watches", "notify_settings", "mail_outbox"):  # theirs too
+                db.execute(f"DELETE FROM {table} WHERE user_id IN (SELECT id FROM users WHERE {NAMED})", (username,))
             if db.execute(f"DELETE FROM users WHERE {NAMED}", (username,)).rowcount == 0:
                 raise UserError(N_("There is no user %(username)s."), username=repr(username))
 

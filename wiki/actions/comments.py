@@ -12,6 +12,7 @@ from ..discussion import Discussion, Discussions, Placed
 from ..errors import N_, InvalidContent, PageNotFound, WikiError
 from ..store.comment_model import KINDS, Thread
 from ..users import can_moderate
+from . import notices
 from .context import Actor, groups, store
 from .proposals import get as get_proposal
 
@@ -80,7 +81,9 @@ def start(actor: Actor, page: str, *, rev: str, text: str, kind: str = "comment"
     limits.check("threads", actor)
     anchor = discussions().anchor(blob, commit, quote=quote, occurrence=occurrence, position=position,
                                   paragraph=paragraph)
-    return wiki.comments.start(page, anchor, kind, text, proposal=proposal, author=actor.author)
+    number = wiki.comments.start(page, anchor, kind, text, proposal=proposal, author=actor.author)
+    notices.thread(actor, number, "thread", text=text)
+    return number
 
 
 def get(number: int, page: str | None = None, actor: Actor | None = None) -> Thread:
@@ -96,6 +99,7 @@ def reply(actor: Actor, number: int, text: str) -> None:
     get(number, actor=actor)
     limits.check("replies", actor)
     store().comments.reply(number, text, author=actor.author)
+    notices.thread(actor, number, "replied", text=text)
 
 
 def may_resolve(actor: Actor, thread: Thread) -> bool:
@@ -107,6 +111,7 @@ def set_state(actor: Actor, number: int, state: str) -> None:
     """Resolve (``resolved``) or reopen (``open``) thread ``number``."""
     get(number, actor=actor)
     store().comments.set_state(number, state, author=actor.author, may_resolve_any=actor.can("reviewer"))
+    notices.thread(actor, number, "resolved" if state == "resolved" else "reopened_thread")
 
 
 def page_threads(page: str, proposal: int | None) -> tuple[list[Thread], str | None, str]:

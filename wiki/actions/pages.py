@@ -12,8 +12,9 @@ from ..operations import metrics
 from ..store import SaveResult, Store
 from ..store.pages import Pages
 from ..texts import has_conflict_markers, summary
+from . import notices
 from .context import Actor, setting, store
-from .proposals import open_pages
+from .proposals import drafted, open_pages
 
 
 class ProposalRequired(WikiError):
@@ -72,32 +73,50 @@ def save(actor: Actor, page: str, text: str, *, base: str | None, summary_text: 
     wiki = store()
     commit = wiki.resolve(base) if base else None
     if isinstance(where, Store):
-        saved = where.save_page(page, text, base=commit, author=actor.author, summary=summary(summary_text),
-                                base_page=base_page, files=files)
+        result = where.save_page(page, text, base=commit, author=actor.author, summary=summary(summary_text),
+                                 base_page=base_page, files=files)
     else:
-        saved = where.save_page(page, text, base=commit, author=actor.author, summary=summary(summary_text),
-                                files=files)
+        result = where.save_page(page, text, base=commit, author=actor.author, summary=summary(summary_text),
+                                 files=files)
+    if result.commit is not None:
+        changed(actor, proposal, page)
     metrics.count_save()
-    return saved
+    return result
+
+
+def changed(actor: Actor, proposal: int | None, *pages: str) -> None:
+    """Tell the watchers that ``pages`` changed (inside ``proposal``: the groups it awaits too)."""
+    if proposal is not None:
+        drafted(actor, proposal, *pages)
+    else:
+        for page in pages:
+            notices.page(actor, page)
 
 
 def rename(actor: Actor, page: str, new: str, *, summary_text: str = "", proposal: int | None = None) -> str:
     """Rename ``page`` to ``new``; on the agreed text its comment threads follow it."""
     where = target(actor, proposal, page, new)
     _must_exist(page, proposal, N_("There is no page %(page)s to rename."))
-    return where.rename_page(page, new, author=actor.author, summary=summary(summary_text))
+    commit = where.rename_page(page, new, author=actor.author, summary=summary(summary_text))
+    changed(actor, proposal, page, new)
+    return commit
 
 
 def delete(actor: Actor, page: str, *, summary_text: str = "", proposal: int | None = None) -> str:
     where = target(actor, proposal, page)
     _must_exist(page, proposal, N_("There is no page %(page)s to delete."))
-    return where.delete_page(page, author=actor.author, summary=summary(summary_text))
+    commit = where.delete_page(page, author=actor.author, summary=summary(summary_text))
+    changed(actor, proposal, page)
+    return commit
 
 
 def revert(actor: Actor, page: str, rev: str, *, summary_text: str = "") -> SaveResult:
     """Make ``page``'s text at ``rev`` its new revision."""
     check_direct_change(actor, page)
-    return store().revert_page(page, rev, author=actor.author, summary=summary(summary_text))
+    result = store().revert_page(page, rev, author=actor.author, summary=summary(summary_text))
+    if result.commit is not None:
+        changed(actor, None, page)
+    return result
 
 
 def save_version(actor: Actor, page: str, language: str, text: str, *, follows_original: bool,

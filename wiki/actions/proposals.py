@@ -13,6 +13,7 @@ from ..operations import metrics
 from ..store.pages import Pages
 from ..store.proposals import Consensus, Proposal
 from ..texts import one_line
+from . import notices
 from .context import Actor, groups, store
 
 ACTIONS = ("endorse", "object", "withdraw")
@@ -54,6 +55,7 @@ def create(actor: Actor, title: str, rationale: str = "") -> Proposal:
     limits.check("proposals", actor)
     proposal = store().proposals.create(one_line(title, TITLE_LENGTH), rationale, author=actor.author)
     metrics.count_proposal("created")
+    notices.proposal(actor, proposal, "proposed", groups=awaited(consensus(proposal)), text=rationale)
     return proposal
 
 
@@ -61,6 +63,7 @@ def comment(actor: Actor, number: int, text: str) -> None:
     get(number)
     limits.check("replies", actor)
     store().proposals.comment(number, text, author=actor.author)
+    notices.proposal(actor, get(number), "commented", text=text)
 
 
 def take_position(actor: Actor, number: int, action: str, seen: str, *, reason: str = "") -> None:
@@ -72,6 +75,7 @@ def take_position(actor: Actor, number: int, action: str, seen: str, *, reason: 
         raise NotInAGroup(N_("Your group %(group)s is not one of this wiki's stakeholder groups."),
                           group=actor.group)
     store().proposals.position(number, action, seen, reason=reason, author=actor.author)
+    notices.proposal(actor, get(number), notices.POSITION_ACTIVITIES[action], text=reason)
 
 
 def may_merge(actor: Actor) -> bool:
@@ -85,11 +89,13 @@ def merge(actor: Actor, number: int, *, reason: str = "") -> str:
     get(number)
     if not may_merge(actor):
         raise NotAllowed(N_("Only reviewers and the secretariat merge proposals."))
-    merged = store().merge_proposal(number, groups=groups(), author=actor.author,
+    commit = store().merge_proposal(number, groups=groups(), author=actor.author,
                                     display_name=actor.display_name or actor.username, admin=actor.can("admin"),
                                     reason=one_line(reason, REASON_LENGTH))
     metrics.count_proposal("merged")
-    return merged
+    merged = get(number)
+    notices.proposal(actor, merged, "merged", text=reason, pages=store().proposals.changed_pages(merged))
+    return commit
 
 
 def may_close(actor: Actor, proposal: Proposal) -> bool:
@@ -107,6 +113,7 @@ def close(actor: Actor, number: int, *, reason: str = "") -> None:
         raise InvalidContent(N_("Say why the proposal is closed."))
     store().proposals.close(number, one_line(reason, REASON_LENGTH), author=actor.author)
     metrics.count_proposal("closed")
+    notices.proposal(actor, proposal, "closed", text=reason)
 
 
 def reopen(actor: Actor, number: int, *, reason: str = "") -> None:
@@ -117,6 +124,15 @@ def reopen(actor: Actor, number: int, *, reason: str = "") -> None:
     if not reason.strip():
         raise InvalidContent(N_("Say why the proposal is reopened."))
     store().proposals.reopen(number, one_line(reason, REASON_LENGTH), author=actor.author)
+    reopened = get(number)
+    notices.proposal(actor, reopened, "reopened", groups=awaited(consensus(reopened)), text=reason)
+
+
+def drafted(actor: Actor, number: int, *pages: str) -> None:
+    """Tell that the proposal's text changed: the groups whose position it now awaits (missing or
+    stale) and the watchers of the proposal and of the pages changed."""
+    proposal = get(number)
+    notices.proposal(actor, proposal, "drafted", groups=awaited(consensus(proposal)), pages=pages)
 
 
 def update(actor: Actor, number: int, *, resolutions: dict[str, str] | None = None) -> str | None:

@@ -1,0 +1,46 @@
+"""What the actions tell people: each write describes itself as a :class:`wiki.notify.Activity`
+(on a proposal, a thread or a page) and :func:`wiki.notify.tell` finds who is concerned.
+
+The actor watches what they propose, comment on or edit when their setting says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..notify import Activity, subject_of_page, subject_of_proposal, subject_of_thread, tell
+from ..store.proposals import Proposal
+from .context import Actor, store
+
+POSITION_ACTIVITIES = {"endorse": "endorsed", "object": "objected", "withdraw": "withdrew"}
+
+
+def proposal(actor: Actor, proposal: Proposal, activity: str, *, groups: Iterable[str] = (), text: str = "",
+             pages: Iterable[str] = ()) -> None:
+    """``activity`` on ``proposal``: its author, the ``groups`` it awaits, people mentioned in
+    ``text`` and the watchers of the proposal and of ``pages`` are told."""
+    subject = subject_of_proposal(proposal.number)
+    tell(Activity(subject, activity, actor.username, proposal.title, proposal=proposal.number,
+                  owners=(proposal.author,), groups=tuple(sorted(groups)), text=text,
+                  watched=(subject, *(subject_of_page(page) for page in pages))),
+         autowatch=(subject,) if actor.logged_in else ())
+
+
+def thread(actor: Actor, number: int, activity: str, *, text: str = "") -> None:
+    """``activity`` on comment thread ``number``: its author, people mentioned and the watchers of
+    the thread, of its page and of its proposal are told."""
+    found = store().comments.get(number)
+    subject = subject_of_thread(number)
+    watched = [subject, subject_of_page(found.page)]
+    if found.proposal is not None:
+        watched.append(subject_of_proposal(found.proposal))
+    tell(Activity(subject, activity, actor.username, found.page, page=found.page, proposal=found.proposal,
+                  owners=(found.author,), text=text, watched=tuple(watched)),
+         autowatch=(subject,) if actor.logged_in else ())
+
+
+def page(actor: Actor, page: str, activity: str = "edited") -> None:
+    """A change of ``page`` on the agreed text: its watchers are told."""
+    subject = subject_of_page(page)
+    tell(Activity(subject, activity, actor.username, page, page=page, watched=(subject,)),
+         autowatch=(subject,) if actor.logged_in else ())

@@ -1,0 +1,111 @@
+"""What awaits me: the inbox of notifications (``/-/notifications``), the proposals awaiting my
+group (``/-/awaiting``), watching pages and proposals, and the notification settings (issue 27)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from ..actions import proposals as proposal_actions
+from ..actions.context import groups
+from ..auth import current_actor
+from ..notify import FREQUENCIES, REASONS, Notification, inbox, subject_of_page, subject_of_proposal, texts
+from .common import canonical_page, form_field, page_number
+
+bp = Blueprint("notify", __name__)
+PAGE_SIZE = 50
+
+
+def describe(notification: Notification) -> str:
+    """The notification's sentence in the reader's language."""
+    template = texts.ACTIVITIES.get(notification.activity, texts.ACTIVITIES["edited"])
+    return _(template, actor=notification.actor or _(texts.WIKI), title=notification.title)
+
+
+def link(notification: Notification) -> str:
+    """Where a notification leads: the proposal, the thread on its page, or the page."""
+    if notification.kind == "proposal":
+        return url_for("proposals.show", number=notification.number)
+    if notification.kind == "thread":
+        return url_for("comments.page_comments", page=notification.page,
+                       proposal=notification.proposal) + f"#thread-{notification.number}"
+    return url_for("pages.view", page=notification.page)
+
+
+@bp.get("/-/notifications")
+@login_required
+def notifications() -> str:
+    number = page_number()
+    rows = inbox().page(current_user.id, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
+    return render_template("notify/inbox.html", rows=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, number=number,
+                           describe=describe, link=link, reasons={key: _(texts.REASONS[key]) for key in REASONS})
+
+
+@bp.post("/-/notifications/read")
+@login_required
+def mark_read() -> Response:
+    """Mark one notification read (``id``), or all of them (``all``); then back to the inbox or
+    to the notification's subject (``go``)."""
+    raw = form_field("id", required=False)
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+        abort(400, description=_("There is no notification %(number)s.", number=raw))
+    changed = inbox().mark_read(current_user.id, int(raw) if raw else None)
+    if not raw:
+        flash(_("Every notification is marked read."), "success")
+    elif not changed and form_field("go", required=False) != "1":
+        flash(_("That notification was already read."), "info")
+    target = form_field("next", required=False)
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("notify.notifications"))
+
+
+@bp.get("/-/awaiting")
+@login_required
+def awaiting() -> str:
+    """The open proposals whose position from my group is missing, stale or an objection,
+    deadlines first (the nearest), then the newest."""
+    group = current_actor().group
+    rows = proposal_actions.matching(state="open", awaiting=group) if group in groups() else []
+    rows.sort(key=lambda row: (not getattr(row[0], "deadline", ""), getattr(row[0], "deadline", ""),
+                               -row[0].number))
+    return render_template("notify/awaiting.html", rows=rows, group=group, stakeholder=group in groups())
+
+
+def _watch(subject: str, back: str) -> Response:
+    on = form_field("watch", required=False, default="1") != "0"
+    inbox().watch(current_user.id, subject, on)
+    flash(_("You watch this now: its changes appear in your notifications.") if on
+          else _("You no longer watch this."), "success")
+    return redirect(back)
+
+
+@bp.post("/<path:page>/-/watch")
+@login_required
+def watch_page(page: str) -> Response:
+    page, moved = canonical_page(page, "notify.watch_page")
+    if moved is not None:
+        return moved
+    return _watch(subject_of_page(page), url_for("pages.view", page=page))
+
+
+@bp.post("/-/proposals/<int:number>/watch")
+@login_required
+def watch_proposal(number: int) -> Response:
+    proposal_actions.get(number)
+    return _watch(subject_of_proposal(number), url_for("proposals.show", number=number))
+
+
+@bp.post("/-/account/notifications")
+@login_required
+def settings() -> Response:
+    """The notification settings of /-/account: auto-watching and a mail frequency per kind."""
+    chosen = {kind: request.form.get(kind, "") for kind in REASONS}
+    if any(value not in FREQUENCIES for value in chosen.values()):
+        abort(400, description=_("Choose immediately, daily, weekly or never for each kind of mail."))
+    inbox().save_settings(current_user.id, autowatch=request.form.get("autowatch") == "1", frequencies=chosen)
+    flash(_("Your notification settings were saved."), "success")
+    return redirect(url_for("auth.account") + "#notifications")
+
