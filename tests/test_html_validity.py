@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from wiki import create_app
 from wiki.store import Author
 
 from .conftest import Auth, csrf_token, make_app, save
@@ -40,6 +41,8 @@ def test_every_page_is_valid_html(tmp_path: Path) -> None:
     store.comments.reply(number, "A reply.", author=AUTHOR)
     gone = discussions.anchor(blob, store.head(), paragraph=3)
     store.comments.start("Home", gone, "question", "Still there?", proposal=None, author=AUTHOR)
+    spam = store.comments.start("Home", anchor, "comment", "Spam.", proposal=None, author=AUTHOR)
+    store.comments.set_hidden(spam, True, author=AUTHOR, reason="advertising")  # admins see it, marked
     store.save_page("Home", store.read_page("Home").text.replace(gone.quote.split(" ", 1)[0], "Changed", 1)
                     + "\n\nAn added paragraph.\n", base=store.head(), author=AUTHOR, summary="change")
     pages = tmp_path / "pages"
@@ -59,6 +62,19 @@ def test_every_page_is_valid_html(tmp_path: Path) -> None:
             saved += 1
             (pages / f"{saved:03d}.html").write_bytes(response.data)
             (pages / f"{saved:03d}.url").write_text(f"{role} {route.url}")
+    # A worker with no budget left after an edit: threads not placed yet, comments shown as typed.
+    store.save_page("Home", store.read_page("Home").text + "\nOne more.\n", base=store.head(), author=AUTHOR,
+                    summary="again")
+    starved = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "ANCHOR_BUDGET_WORK": 1,
+                          "ANCHOR_BACKGROUND": False}, instance_path=app.instance_path).test_client()
+    Auth(starved).login("admin")
+    for url in ("/Home", "/Home/-/comments", "/-/comments?state=all"):
+        response = starved.get(url)
+        assert b"not placed yet" in response.data, url
+        assert b"comment-as-text" in response.data or url.startswith("/-/"), url
+        saved += 1
+        (pages / f"{saved:03d}.html").write_bytes(response.data)
+        (pages / f"{saved:03d}.url").write_text(f"admin, no budget {url}")
     editor = app.test_client()
     Auth(editor).login("editor")
     stale = csrf_token(editor, "/Home/-/edit")

@@ -308,7 +308,8 @@ def _fill_tokens(app: Flask) -> list[str]:
     return ["/-/account/tokens", "/-/admin/tokens"]
 def _fill_comments(app: Flask) -> list[str]:
     """Comment texts and replies, quoted passages (found in a page of payloads, and outdated ones
-    shown as quoted), and a group of payload name on the threads and in the lists."""
+    shown as quoted), a group of payload name on the threads and in the lists, and reasons for
+    hiding threads as spam."""
     from wiki.store.comment_model import Anchor
 
     store = app.extensions["wiki_store"]
@@ -329,6 +330,10 @@ def _fill_comments(app: Flask) -> list[str]:
         store.comments.reply(number, payload or "x", author=author)
         forged = Anchor(rev=head, blob=blob, quote=payload or "x", prefix=payload, suffix=payload, position=10 ** 6)
         store.comments.start("Xss/Comments", forged, kind, payload or "x", proposal=None, author=author)
+        if index % 3 == 0:  # hidden as spam with the payload as the reason (moderators see it), some shown again
+            store.comments.set_hidden(number, True, author=_author(index), reason=payload)
+            if index % 2:
+                store.comments.set_hidden(number, False, author=_author(index))
     return ["/Xss/Comments", "/Xss/Comments/-/comments", "/Xss/Comments/-/comments?paragraph=1",
             "/-/comments", "/-/comments?state=outdated", "/-/comments?state=all", "/-/comments.atom"]
 
@@ -418,7 +423,7 @@ SINKS = [
     Sink("proposal titles, rationales, comments, objections, closing reasons", _fill_proposals),
     Sink("access token names", _fill_tokens),
     Sink("text of imported documents", _fill_imports),
-    Sink("comment threads: texts, replies, quoted passages, groups", _fill_comments),
+    Sink("comment threads: texts, replies, quoted passages, groups, reasons for hiding", _fill_comments),
     Sink("export progress pages (section titles and file names)", _fill_exports),
     Sink("webhook addresses and delivery logs", _fill_webhooks),
 ]
