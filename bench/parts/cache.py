@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import html
-import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,63 +42,14 @@ from .common import (
 
 @contextmanager
 def nginx(folder: Path, backend: int, port: int):
-    """Debian's nginx on 127.0.0.1:``port`` in front of ``backend`` with the README's caching
-    configuration (Deployment); its cache, pid, logs and temporary files in ``folder``."""
-    folder.mkdir(parents=True)
-    # As root, nginx's workers would switch to an unprivileged user that cannot enter bench/out.
-    user = "user root root;" if os.geteuid() == 0 else ""
-    conf = folder / "nginx.conf"
-    conf.write_text(f"""
-{user}
-daemon off;
-worker_processes auto;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy; fastcgi_temp_path {folder}/fcgi;
-  uwsgi_temp_path {folder}/uwsgi; scgi_temp_path {folder}/scgi;
-  proxy_cache_path {folder}/cache keys_zone=wiki:10m;
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{
-      proxy_pass http://127.0.0.1:{backend};
-      proxy_set_header Host $host;
-      proxy_cache wiki;
-      proxy_cache_revalidate on;
-      proxy_cache_use_stale updating;
-      proxy_cache_key "$scheme$host$request_uri $cookie_lang $http_accept_language";
-      proxy_cache_bypass $cookie_session $cookie_remember_token;
-      proxy_no_cache $cookie_session $cookie_remember_token;
-      add_header X-Cache-Status $upstream_cache_status always;
-    }}
-  }}
-}}
-""")
-    if not Path(NGINX).exists():
-        raise RuntimeError(f"the cache part needs Debian's nginx ({NGINX}): apt-get install nginx-light")
-    process = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(folder), "-e", str(folder / "error.log")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                log = folder / "error.log"
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("nginx did not start: " + (log.read_text() if log.exists() else "")) from None
-                time.sleep(0.05)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """Debian's nginx on 127.0.0.1:``port`` in front of ``backend``, running the deployment's file
+    (deploy/nginx/living-wiki.conf.template, as the README and tests/test_deploy.py use it); its
+    cache, pid, logs and temporary files in ``folder``."""
+    from tests.support.nginx import nginx as deployed_nginx
+
+    with deployed_nginx(folder, backend, port=port, worker_processes="auto", connections=256, access_log=False,
+                        wait_for_backend=False):
+        yield
 
 
 def measure_cache(seconds: int, quick: bool) -> dict[str, Any]:

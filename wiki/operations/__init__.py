@@ -41,7 +41,7 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("version")
     def version() -> None:
-        """Print the wiki's version (``flask --version`` prints Flask's: it never loads the app)."""
+        """Print the wiki's version."""  # `flask --version` is Flask's own option: it never loads the wiki
         print(f"Living Wiki {VERSION}")
 
     @app.teardown_request

@@ -42,11 +42,7 @@ def replica_state(app: Flask) -> ReplicaState | None:
 
     if not app.config.get("PRIMARY_URL"):
         return None
-    fetch_state = getattr(replica, "fetch_state", None)  # kept by wiki.replica's fetch loop (issue 25)
-    if fetch_state is None:
-        return ReplicaState(primary=str(app.config["PRIMARY_URL"]), last_success=None,
-                            error="this replica does not record its fetches")
-    state = fetch_state(app)
+    state = replica.fetch_state(app)
     if state is None:
         return None
     return ReplicaState(primary=str(app.config["PRIMARY_URL"]), last_success=state.last_success,
