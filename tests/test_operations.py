@@ -17,12 +17,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from wiki import create_app
 from wiki.operations import VERSION
+from wiki.replica import fetch_state
 
 from .conftest import CSRF_RE, PASSWORD, Auth, csrf_token, make_app
 from .support.browser import Browser
 from .support.git_http import Wiki, serve
 from .support.postgres import app_on
-from .support.servers import gunicorn
+from .support.servers import free_port, gunicorn
 
 TOKEN = "a-metrics-token-of-some-length"
 
@@ -72,6 +73,35 @@ def test_ready_is_503_while_the_accounts_database_is_unreachable(tmp_path: Path,
     app.extensions["wiki_store"].close()
 
 
+def test_a_replica_is_ready_only_while_its_last_fetch_is_recent(tmp_path: Path) -> None:
+    from wiki.store.replication import STATE_FILE
+
+    make_app(tmp_path / "instance").extensions["wiki_store"].close()  # content, as if fetched once
+    # Its primary is not there, and polled once an hour: only the state file written below says
+    # what the fetches did.
+    app = create_app({"TESTING": True, "PRIMARY_URL": f"http://127.0.0.1:{free_port()}", "REPLICA_FETCH_SECONDS": 3600,
+                      "REPLICA_READY_SECONDS": 30}, instance_path=str(tmp_path / "instance"))
+    client = app.test_client()
+    never = client.get("/-/ready")
+    assert never.status_code == 503 and "has not fetched from its primary yet" in never.json["checks"]["replica"]
+    assert never.json["checks"]["repository"] == "ok"
+    assert fetch_state(app).last_attempt is None  # and none will start: the next is an hour away
+    state = Path(app.config["CONTENT_REPO"]) / STATE_FILE
+    state.write_text(json.dumps({"last_success": time.time() - 5, "last_attempt": time.time() - 5, "error": ""}))
+    assert client.get("/-/ready").status_code == 200
+    assert _total(_families(client.get("/-/metrics").get_data(as_text=True))["wiki_replica_lag_seconds"],
+                  "wiki_replica_lag_seconds") >= 5
+    state.write_text(json.dumps({"last_success": time.time() - 120, "last_attempt": time.time(),
+                                 "error": "fatal: unable to access the primary"}))
+    stale = client.get("/-/ready")
+    assert stale.status_code == 503
+    assert "120 s ago" in stale.json["reason"] and "unable to access" in stale.json["reason"]
+    Auth(client).login("admin")
+    page = client.get("/-/admin/status").get_data(as_text=True)
+    assert "read replica" in page and "fatal: unable to access the primary" in page
+    app.extensions["wiki_store"].close()
+
+
 # --------------------------------------------------------------------------- metrics
 
 
@@ -91,10 +121,13 @@ def test_metrics_answer_loopback_and_the_token_only(tmp_path: Path) -> None:
                              headers={"Authorization": "Bearer "}).status_code == 403
 
 
+def _families(text: str) -> dict[str, list]:
+    return {family.name: family.samples for family in text_string_to_metric_families(text)}
+
+
 def _scrape(port: int) -> dict[str, list]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/metrics", timeout=20) as answer:
-        text = answer.read().decode()
-    return {family.name: family.samples for family in text_string_to_metric_families(text)}
+        return _families(answer.read().decode())
 
 
 def _total(samples: list, name: str, **labels: str) -> float:
