@@ -3,6 +3,8 @@ busiest pages are in the caches, so their first readers run no git."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from flask import Flask
 
@@ -42,3 +44,24 @@ def test_start_builds_the_search_index_in_the_background(app: Flask, store: Stor
     warmup.start(app, delay=0).join(timeout=60)
     assert index.wait_for_build(timeout=60)
     assert index.indexed_commit() == store.head()
+
+
+def test_background_work_waits_while_a_request_is_served(app: Flask) -> None:
+    activity: warmup.Activity = app.extensions["wiki_activity"]
+    seen: list[bool] = []
+
+    @app.get("/-/test-activity")
+    def probe() -> str:
+        seen.append(activity.busy())
+        return "ok"
+
+    assert app.test_client().get("/-/test-activity").status_code == 200
+    assert seen == [True] and not activity.busy()
+    activity.begin()
+    started = time.monotonic()
+    activity.pause(limit=0.2)  # a request stays: the pause ends at its limit, never later
+    assert 0.2 <= time.monotonic() - started < 2
+    activity.end()
+    started = time.monotonic()
+    activity.pause(limit=5)
+    assert time.monotonic() - started < 1

@@ -114,6 +114,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         response_cache,
         security,
         templating,
+        warmup,
         webhooks,
     )
     from .notify import init_app as init_notifications
@@ -172,6 +173,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     replica.init_app(app)
     webhooks.init_app(app)
     cli.init_app(app)
+    warmup.init_app(app)  # requests in flight, for the background work to wait for
     response_cache.init_app(app)  # in front of every hook
     operations.init_app(app)  # last: request ids and request metrics around everything, cached answers too
     return app

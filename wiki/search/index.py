@@ -22,7 +22,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +82,8 @@ class Index:
         self._local = threading.local()
         self._wanted = threading.Event()
         self._stopping = threading.Event()
+        # Called by the builder thread between two pages: the app lets its requests go first.
+        self.pause: Callable[[], None] = lambda: None
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
         self._busy = False
@@ -299,6 +301,8 @@ class Index:
                 while position < len(work):
                     if self._stopping.is_set():
                         raise _Stopped
+                    if threading.current_thread() is self._thread:
+                        self.pause()
                     page, removed = work[position]
                     position += 1
                     if removed:
