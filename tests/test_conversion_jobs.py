@@ -24,6 +24,7 @@ from wiki.office.jobs import Progress
 
 from .conftest import Auth, csrf_token, make_app
 from .office_docs import docx_with_images
+from .xss import inspect_html, payloads, valid_names
 
 
 def upload(client: FlaskClient, data: bytes, page: str, filename: str = "gallery.docx"):  # noqa: ANN201
@@ -129,6 +130,21 @@ def test_a_conversion_longer_than_the_wait_goes_on_as_a_job_and_the_preview_foll
     Auth(other).login("editor2")
     assert other.get(preview_url).status_code == 404
     assert client.get(preview_url).status_code == 404
+    app.extensions["wiki_jobs"].shutdown()
+
+
+def test_file_and_page_names_on_the_import_progress_page_are_inert(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "instance", EXPORT_WAIT_SECONDS=0, IMPORT_STAGED_PER_USER=50, JOBS_PER_CLIENT=50,
+                   JOBS_QUEUED=50)
+    client = app.test_client()
+    Auth(client).login("editor")
+    files = [p for p in payloads() if '"' not in p and "/" not in p and not any(ord(c) < 32 for c in p)][:15]
+    problems = []
+    for number, (page, filename) in enumerate(zip(valid_names(15), files, strict=False)):
+        shown = upload(client, docx_with_images(0, f"Document {number}"), page, filename + ".docx")
+        assert shown.status_code in (200, 202), (page, filename, shown.status_code)
+        problems += [f"{page!r} {filename!r}: {problem}" for problem in inspect_html(shown.get_data(as_text=True))]
+    assert problems == []
     app.extensions["wiki_jobs"].shutdown()
 
 

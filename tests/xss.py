@@ -369,6 +369,26 @@ def _fill_webhooks(app: Flask) -> list[str]:
     return ["/-/admin/webhooks"]
 
 
+def _fill_import_previews(app: Flask) -> list[str]:
+    """File names and page names on the preview of a staged import (``/-/import/<digest>``), which
+    only its uploader sees: staged and converted for the admin."""
+    from urllib.parse import quote
+
+    from wiki.office.convert import DEFAULT_LIMITS
+    from wiki.office.staging import Staging
+
+    from .routes import minimal_docx
+
+    staging = Staging(Path(app.instance_path) / "imports", per_user=100, bytes_per_user=10 ** 9, max_age=3600)
+    files = [p for p in payloads() if "/" not in p and not any(ord(c) < 32 or c == "\x7f" for c in p)][:8]
+    urls = []
+    for index, (page, filename) in enumerate(zip(valid_names()[:8], files, strict=False)):
+        staged = staging.stage(minimal_docx(f"Preview {index}"), filename + ".docx", "admin")
+        staging.conversion(staged.digest, DEFAULT_LIMITS)(lambda fraction, stage: None)
+        urls.append(f"/-/import/{staged.digest}?page={quote(page)}&summary={quote(filename)}")
+    return urls
+
+
 _HELD_LOCKS: list[object] = []  # export jobs shown as running in another worker (their locks, held)
 
 
@@ -425,6 +445,7 @@ SINKS = [
     Sink("text of imported documents", _fill_imports),
     Sink("comment threads: texts, replies, quoted passages, groups, reasons for hiding", _fill_comments),
     Sink("export progress pages (section titles and file names)", _fill_exports),
+    Sink("import previews of staged uploads (file names, page names, summaries)", _fill_import_previews),
     Sink("webhook addresses and delivery logs", _fill_webhooks),
 ]
 
