@@ -27,6 +27,14 @@
 # LIMIT_PROPOSALS_PER_HOUR = 10
 # LIMIT_UPLOADS_PER_HOUR = 60                  # attachments and documents to import
 # LIMIT_EXPORTS_PER_HOUR = 60
+# SITE_URL = "https://wiki.example.org"        # where exported files link back to (never a request's Host)
+# EXPORT_WAIT_SECONDS = 20                     # a request waits this long for a conversion (0-25), then a progress page
+# EXPORT_WORKERS = 2                           # conversions running at once, across all workers
+# JOBS_QUEUED = 16                             # export and import jobs waiting or running at once, in all
+# JOBS_PER_CLIENT = 2                          # ... of one person or one anonymous address (429 past that)
+# JOBS_ANONYMOUS = 4                           # ... of all visitors who are not logged in together
+# IMPORT_STAGED_PER_USER = 10                  # uploaded documents one person may have waiting to be imported
+# IMPORT_STAGED_BYTES_PER_USER = 100 * 1024 * 1024
 # LIMITS_DATABASE = "/srv/wiki/limits.sqlite3" # default: <instance>/limits.sqlite3 (or DATABASE_URL's database)
 # SECURE_COOKIES = False                       # True behind HTTPS: Secure cookies and HSTS
 # COMMITTER_NAME = "Living Wiki"
