@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import replace
 
@@ -12,6 +13,8 @@ from .history import History
 from .pages import Pages
 from .reader import HEX40, Reader
 from .types import Blame, BlameBlock, GroupShare
+
+WORDS = re.compile(r"\w")  # a line counts in the shares when it has a letter or a digit
 
 
 class Blames:
@@ -26,7 +29,8 @@ class Blames:
         self._blames: LRUCache[tuple[str, str, str], Blame] = LRUCache(256)
 
     def blame(self, page: str, commit: str) -> Blame:
-        """Who wrote each line of ``page`` at ``commit``, and each group's share of the text.
+        """Who wrote each line of ``page`` at ``commit``, and each group's share of the text (its
+        lines with words: blank lines and table rules count for nobody).
 
         Lines moved or carried across a rename keep the commit that wrote them. The page is found
         under the name it had at ``commit``. Commits that did not touch the file cannot change its
@@ -65,7 +69,8 @@ class Blames:
         run: list[str] = []
         run_commit, run_start = "", 1
         for number, (commit_id, text) in enumerate(line_commits, start=1):
-            counts[infos[commit_id].group] += 1
+            if WORDS.search(text):  # blank lines and table rules are nobody's text
+                counts[infos[commit_id].group] += 1
             if commit_id != run_commit and run:
                 blocks.append(BlameBlock(infos[run_commit], run_start, tuple(run)))
                 run = []
@@ -74,7 +79,7 @@ class Blames:
             run.append(text)
         if run:
             blocks.append(BlameBlock(infos[run_commit], run_start, tuple(run)))
-        total = len(line_commits)
-        shares = tuple(GroupShare(group, count, round(100 * count / total, 1))
+        total = sum(counts.values())
+        shares = tuple(GroupShare(group, count, round(100 * count / total, 1) if total else 0.0)
                        for group, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
         return Blame(page=page, commit=commit, blocks=tuple(blocks), shares=shares, total_lines=total)

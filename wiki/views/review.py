@@ -36,8 +36,12 @@ def blame(page: str) -> str | Response:
     if version is not None:  # a language version: name the page it belongs to
         result = replace(result, page=version[0])
     legend = [share.group for share in result.shares]
+    # The stakeholder groups' shares first; the secretariat's (editorial) and unknown groups' apart.
+    stakeholders = [share for share in result.shares if share.group in current_app.config["GROUPS"]]
+    others = [share for share in result.shares if share.group not in current_app.config["GROUPS"]]
     return render_template(
-        "review/blame.html", blame=result, rev=rev, legend=legend,
+        "review/blame.html", blame=result, rev=rev, legend=legend, stakeholder_shares=stakeholders,
+        other_shares=others,
         bar=share_bar([(share.group, share.lines) for share in result.shares], display=group_name),
         **page_context(page),
     )
