@@ -23,7 +23,7 @@ from .conftest import CSRF_RE, PASSWORD, Auth, csrf_token, make_app
 from .support.browser import Browser
 from .support.git_http import Wiki, serve
 from .support.postgres import app_on
-from .support.servers import free_port, gunicorn
+from .support.servers import free_port, gunicorn, instance_env
 
 TOKEN = "a-metrics-token-of-some-length"
 
@@ -271,3 +271,13 @@ def test_version_in_the_footer_the_cli_and_the_admin_status(app: Flask, client: 
     auth.login("admin")
     page = client.get("/-/admin/status").get_data(as_text=True)
     assert VERSION in page and "primary" in page and "accounts" in page
+
+
+def test_a_metrics_folder_that_cannot_be_written_costs_the_counts_not_the_requests(tmp_path: Path) -> None:
+    env = instance_env(tmp_path / "instance", PROMETHEUS_MULTIPROC_DIR="/proc/no-such-metrics-folder")
+    with gunicorn(tmp_path / "instance", workers=1, env=env, log=tmp_path / "gunicorn.log") as served:
+        assert Browser(served.port).request("GET", "/Mandate")[0] == 200
+        status, _, text = Browser(served.port).request("GET", "/-/metrics")
+        log = served.output()
+    assert status == 200 and "wiki_info" in _families(text) and "wiki_http_requests" not in _families(text)
+    assert "metrics are not counted" in log and "Traceback" not in log

@@ -32,8 +32,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("LOG_FORMAT", "text")
     app.config.setdefault("METRICS_TOKEN", None)
     app.config.setdefault("REPLICA_READY_SECONDS", 60.0)
-    metrics.prepare(Path(app.instance_path))
     logs.configure(app)
+    metrics.prepare(Path(app.instance_path))
     from . import views  # here: it imports the views' helpers, which import the accounts, which log here
 
     app.register_blueprint(views.bp)

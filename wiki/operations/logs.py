@@ -76,10 +76,10 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         fields = dict(getattr(record, _FIELDS, None) or {})
-        message = fields.pop("event", None) or record.getMessage()
+        message = fields.pop("event", None) or record.getMessage().replace("\r", "\\r").replace("\n", "\\n")
         if not fields and request_id():
             fields["request_id"] = request_id()
-        text = f"{_timestamp(record)} {record.levelname} {record.name}: {_value(message)}"
+        text = f"{_timestamp(record)} {record.levelname} {record.name}: {message}"
         text += "".join(f" {key}={_value(value)}" for key, value in fields.items())
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)

@@ -18,6 +18,8 @@ worker shares.
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import sys
 import time
@@ -40,11 +42,15 @@ StartResponse = Callable[..., Any]
 
 
 def prepare(instance: Path) -> None:
-    """Choose where this process's counters go, before prometheus_client is imported anywhere."""
-    if DIRECTORY_VARIABLE in os.environ or "prometheus_client" in sys.modules:
-        return
-    directory = instance / "metrics"
-    directory.mkdir(mode=0o700, exist_ok=True)
+    """Choose where this process's counters go, before prometheus_client is imported anywhere
+    (a folder named in the environment is made if it went missing: counting there must not fail)."""
+    directory = Path(os.environ.get(DIRECTORY_VARIABLE) or instance / "metrics")
+    if DIRECTORY_VARIABLE not in os.environ and "prometheus_client" in sys.modules:
+        return  # imported earlier in this process (a test run): it counts in memory
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        logging.getLogger("wiki.metrics").warning("metrics are not counted: %s", error)
     os.environ[DIRECTORY_VARIABLE] = str(directory)
 
 
@@ -73,20 +79,50 @@ def _metric(name: str) -> Any:
     return metric
 
 
+def _never_failing(count: Callable[..., None]) -> Callable[..., None]:
+    """Counting must never fail a request: a metrics folder that cannot be written (full, read-only)
+    is logged once and the count is lost."""
+
+    @functools.wraps(count)
+    def counting(*args: Any, **kwargs: Any) -> None:
+        try:
+            count(*args, **kwargs)
+        except OSError as error:
+            if not _failed:
+                _failed.append(error)
+                logging.getLogger("wiki.metrics").warning("metrics are not counted: %s (%s)", error,
+                                                          os.environ.get(DIRECTORY_VARIABLE, ""))
+
+    return counting
+
+
+_failed: list[OSError] = []
+
+
+@_never_failing
 def count_save() -> None:
     _metric("wiki_saves_total").inc()
 
 
+@_never_failing
 def count_proposal(event: str) -> None:
     _metric("wiki_proposals_total").labels(event=event).inc()
 
 
+@_never_failing
 def count_push(outcome: str) -> None:
     _metric("wiki_pushes_total").labels(outcome=outcome).inc()
 
 
+@_never_failing
 def count_security_event(event: str) -> None:
     _metric("wiki_security_events_total").labels(event=event).inc()
+
+
+@_never_failing
+def count_request(route: str, method: str, status: str, seconds: float) -> None:
+    _metric("wiki_http_requests_total").labels(route=route, method=method, status=status).inc()
+    _metric("wiki_http_request_duration_seconds").labels(route=route).observe(seconds)
 
 
 class RequestMetrics:
@@ -114,10 +150,7 @@ class RequestMetrics:
 
         def record() -> None:
             route = environ.get(ROUTE_KEY) or (CACHED_ROUTE if status[0] == "200" else "none")
-            _metric("wiki_http_requests_total").labels(route=route, method=_method(environ),
-                                                       status=status[0]).inc()
-            _metric("wiki_http_request_duration_seconds").labels(route=route).observe(
-                time.perf_counter() - started)
+            count_request(route, _method(environ), status[0], time.perf_counter() - started)
 
         try:
             answer = self.wsgi_app(environ, identified_start_response)
@@ -138,24 +171,35 @@ def _method(environ: dict[str, Any]) -> str:
 
 
 def exposition(app: Flask) -> tuple[bytes, str]:
-    """The metrics of every process of this server, and the gauges read now, in the text format."""
+    """The metrics of every process of this server, and the gauges read now, in the text format
+    (the gauges alone when the counters' folder cannot be read)."""
     from prometheus_client import CollectorRegistry, generate_latest, values
     from prometheus_client.core import REGISTRY
     from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-    registry = REGISTRY
-    if values.ValueClass is not values.MutexValue:  # multiprocess mode: sum every process's files
-        from prometheus_client.multiprocess import MultiProcessCollector
+    _zero_series()
+    counted = b""
+    try:
+        registry = REGISTRY
+        if values.ValueClass is not values.MutexValue:  # multiprocess mode: sum every process's files
+            from prometheus_client.multiprocess import MultiProcessCollector
 
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)
-    _metric("wiki_saves_total")  # every series present from the first scrape on, at zero
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+        counted = generate_latest(registry)
+    except (OSError, ValueError) as error:
+        logging.getLogger("wiki.metrics").warning("metrics are not counted: %s", error)
+    return counted + generate_latest(_state_registry(app)), CONTENT_TYPE_LATEST
+
+
+@_never_failing
+def _zero_series() -> None:
+    """Every series present from the first scrape on, at zero."""
+    _metric("wiki_saves_total")
     for outcome in ("accepted", "refused"):
         _metric("wiki_pushes_total").labels(outcome=outcome)
     for event in ("created", "merged", "closed"):
         _metric("wiki_proposals_total").labels(event=event)
-    text = generate_latest(registry) + generate_latest(_state_registry(app))
-    return text, CONTENT_TYPE_LATEST
 
 
 def _state_registry(app: Flask) -> Any:
