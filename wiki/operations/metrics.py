@@ -119,10 +119,19 @@ def count_security_event(event: str) -> None:
     _metric("wiki_security_events_total").labels(event=event).inc()
 
 
+_request_series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
 @_never_failing
 def count_request(route: str, method: str, status: str, seconds: float) -> None:
-    _metric("wiki_http_requests_total").labels(route=route, method=method, status=status).inc()
-    _metric("wiki_http_request_duration_seconds").labels(route=route).observe(seconds)
+    """One answered request (on every request's path: the labelled series are looked up once)."""
+    series = _request_series.get((route, method, status))
+    if series is None:
+        series = _request_series[(route, method, status)] = (
+            _metric("wiki_http_requests_total").labels(route=route, method=method, status=status),
+            _metric("wiki_http_request_duration_seconds").labels(route=route))
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 class RequestMetrics:
@@ -157,6 +166,9 @@ class RequestMetrics:
         except BaseException:
             record()
             raise
+        if isinstance(answer, list):  # complete already (the response cache's answers)
+            record()
+            return answer
         return ClosingIterator(answer, [record])
 
 
