@@ -14,6 +14,7 @@ from flask import Flask, request
 from flask.testing import FlaskClient
 
 from wiki import create_app
+from wiki.settings import InvalidSetting
 from wiki.users import ADDRESS_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT
 
 from .conftest import PASSWORD, csrf_token, make_app
@@ -116,5 +117,5 @@ def test_trusted_proxies_comes_from_the_environment(tmp_path: Path, monkeypatch:
     app = create_app({"TESTING": True, "SECRET_KEY": "x"}, instance_path=str(tmp_path / "instance"))
     assert app.config["TRUSTED_PROXIES"] == 2
     monkeypatch.setenv("WIKI_TRUSTED_PROXIES", "-1")
-    with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+    with pytest.raises(InvalidSetting, match="TRUSTED_PROXIES"):
         create_app({"TESTING": True, "SECRET_KEY": "x"}, instance_path=str(tmp_path / "instance"))

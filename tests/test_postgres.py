@@ -19,7 +19,8 @@ import pytest
 from flask import Flask
 
 from wiki.database import DatabaseUnavailable, redact
-from wiki.users import ADDRESS_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT, MIGRATIONS, UserError, UserStore
+from wiki.database.schema import MIGRATIONS
+from wiki.users import ADDRESS_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT, UserError, UserStore
 
 from .conftest import PASSWORD, USERS, Auth, csrf_token
 from .support.postgres import app_on

@@ -64,6 +64,8 @@ def _site_url(value: Any) -> str:
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
+    if isinstance(value, int) and value in (0, 1):  # WIKI_SECURE_COOKIES=1 arrives as the int 1
+        return bool(value)
     if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "yes", "no"}:
         return value.lower() in {"true", "1", "yes"}
     raise ValueError

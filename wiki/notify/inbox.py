@@ -1,4 +1,4 @@
-"""The notification tables in the accounts database (SQLite or PostgreSQL, see wiki/database.py):
+"""The notification tables in the accounts database (SQLite or PostgreSQL, see wiki/database/):
 each user's inbox (one row per subject), what they watch, and their settings.
 
 Telling everyone concerned by one activity costs a handful of statements in one transaction,

@@ -1,4 +1,4 @@
-"""The webhook tables in the accounts database (SQLite or PostgreSQL, see wiki/database.py):
+"""The webhook tables in the accounts database (SQLite or PostgreSQL, see wiki/database/):
 endpoints, the persistent delivery queue with its leases, the attempt log, and the refs last seen.
 
 Several processes (gunicorn workers, other machines on one PostgreSQL) share these tables:
