@@ -58,4 +58,4 @@ def test_preview_refuses_text_over_the_page_size_limit(tmp_path, auth: Auth) -> 
 
 def test_preview_only_answers_posts(client: FlaskClient, auth: Auth) -> None:
     auth.login("editor")
-    assert client.get("/-/preview").status_code == 400  # '-' is no page name: nothing rendered
+    assert client.get("/-/preview").status_code == 404  # no GET there, and "/-/..." is no page: nothing rendered
