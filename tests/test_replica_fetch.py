@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from wiki.replica import fetch_state
 from wiki.store import Author, Store
 
 from .conftest import make_app
+from .support.servers import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
@@ -85,24 +85,11 @@ def replica_app(instance: Path, **config: object) -> Flask:
                        **config}, instance_path=str(instance))
 
 
-def wait_for(condition: Callable[[], object], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # --------------------------------------------------------------------------- flask --app wiki replica
 
 
 def test_replica_against_a_closed_port_exits_1_with_one_line(tmp_path: Path) -> None:
-    port = closed_port()
+    port = free_port()
     env = {**os.environ, "WIKI_INSTANCE_PATH": str(tmp_path / "replica")}
     done = subprocess.run([FLASK, "--app", "wiki", "replica", "--primary", f"http://127.0.0.1:{port}"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=60)
@@ -161,13 +148,13 @@ def test_fetches_follow_primary_url_and_failures_are_logged_once(serve: Callable
     follower = replica.extensions["wiki_replica"]
     store = replica.extensions["wiki_store"]
     assert replica.test_client().get("/Mandate").status_code == 200  # starts the fetch loop
-    wait_for(lambda: store.head() == second.store.head(), 10, "the replica did not follow PRIMARY_URL")
+    wait_until(lambda: store.head() == second.store.head(), "the replica did not follow PRIMARY_URL", seconds=10)
     worked = fetch_state(replica)
     assert worked is not None and worked.error == "" and worked.last_success > time.time() - 5
 
     second.stop()
     attempts = follower.attempts
-    wait_for(lambda: follower.attempts >= attempts + 5, 10, "the replica stopped polling")
+    wait_until(lambda: follower.attempts >= attempts + 5, "the replica stopped polling", seconds=10)
     failing = fetch_state(replica)
     assert failing is not None and "127.0.0.1" in failing.error
     assert failing.last_success <= time.time() - 0.3 and failing.last_attempt > failing.last_success
@@ -176,9 +163,9 @@ def test_fetches_follow_primary_url_and_failures_are_logged_once(serve: Callable
     assert second.base in warnings[0].getMessage()
 
     second.start()
-    wait_for(lambda: not fetch_state(replica).error, 10, "the replica did not recover")
+    wait_until(lambda: not fetch_state(replica).error, "the replica did not recover", seconds=10)
     attempts = follower.attempts
-    wait_for(lambda: follower.attempts >= attempts + 3, 10, "the replica stopped polling")
+    wait_until(lambda: follower.attempts >= attempts + 3, "the replica stopped polling", seconds=10)
     assert len([record for record in caplog.records if "cannot fetch" in record.getMessage()]) == 1
     assert len([record for record in caplog.records if "works again" in record.getMessage()]) == 1
     assert fetch_state(replica).last_success > failing.last_success
@@ -219,7 +206,7 @@ def test_a_flood_of_notifications_makes_one_fetch_a_second(serve: Callable[..., 
 
 
 def test_the_primary_notifies_its_replicas_with_the_secret(serve: Callable[..., Served], tmp_path: Path) -> None:
-    replica_port = closed_port()
+    replica_port = free_port()
     primary = serve("primary", REPLICAS=[f"http://127.0.0.1:{replica_port}"], REPLICA_NOTIFY_SECRET=SECRET)
     replica = Served(replica_app(tmp_path / "replica", PRIMARY_URL=primary.base, REPLICA_NOTIFY_SECRET=SECRET,
                                  REPLICA_FETCH_SECONDS=60))
@@ -229,8 +216,8 @@ def test_the_primary_notifies_its_replicas_with_the_secret(serve: Callable[..., 
     try:
         primary.store.save_page("Mandate", "# Mandate\n\nNotified.\n", base=primary.store.head(), author=EDITOR,
                                 summary="Notify")
-        wait_for(lambda: replica.store.head() == primary.store.head(), 5,
-                 "the replica was not told (its own timer waits 60 s)")
+        wait_until(lambda: replica.store.head() == primary.store.head(),
+                   "the replica was not told (its own timer waits 60 s)", seconds=5)
     finally:
         replica.stop()
         replica.store.close()
