@@ -44,7 +44,8 @@ LOGIN = 302  # anonymous visitors are redirected to the login form
 # Reachable without the login form on a private wiki: their rows set ``private_anonymous``.
 OPEN_ROUTES = frozenset({"auth.login", "static", "git_http.info_refs", "git_http.upload_pack",
                          "git_http.receive_pack", "git_http.elsewhere", "language.choose", "replica.notify",
-                         "operations.health", "operations.ready", "operations.metrics"})
+                         "operations.health", "operations.ready", "operations.metrics", "mail.unsubscribe",
+                         "mail.confirm_email"})
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,14 @@ ROUTES: list[Route] = [
           data={"watch": "1"}),
     Route("notify.watch_proposal", "POST", "/-/proposals/{proposal}/watch", roles(LOGIN, 302, 302),
           data={"watch": "0"}),
+    # the signed links in mail work without a session (one-click unsubscribe, RFC 8058); forged ones are a 400
+    Route("mail.unsubscribe", "GET", "/-/unsubscribe/forged.token", roles(400, 400, 400), private_anonymous=400),
+    Route("mail.unsubscribe", "POST", "/-/unsubscribe/forged.token", roles(400, 400, 400), private_anonymous=400,
+          data={"List-Unsubscribe": "One-Click"}),
+    Route("mail.confirm_email", "GET", "/-/account/email/confirm/forged.token", roles(400, 400, 400),
+          private_anonymous=400),
+    Route("mail.change_email", "POST", "/-/account/email", roles(LOGIN, 409, 409),  # no MAIL_SERVER here
+          data={"email": "new@example.org"}),
     Route("notify.settings", "POST", "/-/account/notifications", roles(LOGIN, 302, 302),
           data={"autowatch": "1", "awaiting": "immediately", "mine": "daily", "watching": "weekly",
                 "mention": "never"}),

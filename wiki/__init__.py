@@ -72,6 +72,16 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         WEBHOOKS_RETRY_SECONDS=30,  # the first retry's wait; each next one waits twice as long
         WEBHOOKS_MAX_RETRY_SECONDS=3600,
         WEBHOOKS_POLL_SECONDS=2,  # how often each process looks at the refs and the webhook queue
+        MAIL_SERVER=None,  # the SMTP server; no mail is sent while it is unset
+        MAIL_PORT=25,
+        MAIL_USE_TLS=False,  # STARTTLS after connecting
+        MAIL_USE_SSL=False,  # TLS from the start (port 465)
+        MAIL_USERNAME=None,
+        MAIL_PASSWORD=None,
+        MAIL_FROM=None,  # the From address (default: COMMITTER_EMAIL)
+        MAIL_RETRY_SECONDS=60,  # the first retry of a mail the server did not take; each next waits twice as long
+        MAIL_MAX_ATTEMPTS=10,  # then the mail is given up
+        SCHEDULER_SECONDS=60,  # each serving process runs the due jobs this often (one at a time); 0: never
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("WIKI")
@@ -137,6 +147,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     from .views import auth as auth_views
     from .views import export as export_views
     from .views import language as language_views
+    from .views import mail as mail_views
     from .views import notifications as notification_views
     from .views import redline as redline_views
     from .views import webhooks as webhook_views
@@ -169,6 +180,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     api.init_app(app)  # before pages: its addresses are not page names
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(notification_views.bp)  # before pages: /<page>/-/watch
+    app.register_blueprint(mail_views.bp)
+    app.extensions["csrf"].exempt(mail_views.unsubscribe)  # RFC 8058: mail clients POST; the signed link is the proof
     app.register_blueprint(pages.bp)
     replica.init_app(app)
     webhooks.init_app(app)

@@ -61,9 +61,10 @@ def init_app(app: Flask) -> None:
         if app.config["PUBLIC_READ"] or current_user.is_authenticated:
             return None
         # the login page and its language menu; a primary's notification to its replica (no data);
-        # health, readiness and metrics (load balancers and monitoring have no account)
+        # health, readiness and metrics (load balancers and monitoring have no account); the signed links
+        # in mail (a mail client unsubscribes with no session, RFC 8058; they show no content)
         if request.endpoint in {"auth.login", "static", "language.choose", "replica.notify", "operations.health",
-                                "operations.ready", "operations.metrics"}:
+                                "operations.ready", "operations.metrics", "mail.unsubscribe", "mail.confirm_email"}:
             return None
         if request.blueprint == "git_http":  # git clients authenticate with HTTP Basic there
             return None

@@ -150,6 +150,16 @@ RULES: dict[str, tuple[Check, str]] = {
     **{f"LIMIT_{action}_PER_HOUR": (_integer(0), "a whole number, 0 or more (0: no limit)")
        for action in ("THREADS", "REPLIES", "PROPOSALS", "UPLOADS", "EXPORTS")},
     "PRIMARY_URL": (_optional_text, "the primary's address (http://… or https://…), or nothing"),
+    "MAIL_SERVER": (_optional_text, "the SMTP server's host name, or nothing (no mail)"),
+    "MAIL_PORT": (_integer(1), "a port number"),
+    "MAIL_USE_TLS": (_boolean, "true or false"),
+    "MAIL_USE_SSL": (_boolean, "true or false"),
+    "MAIL_USERNAME": (_optional_text, "a user name, or nothing"),
+    "MAIL_PASSWORD": (_optional_text, "a password, or nothing"),
+    "MAIL_FROM": (_optional_text, "an e-mail address, or nothing (COMMITTER_EMAIL)"),
+    "MAIL_RETRY_SECONDS": (_number(0), "a number of seconds, 0 or more"),
+    "MAIL_MAX_ATTEMPTS": (_integer(1), "a whole number above 0"),
+    "SCHEDULER_SECONDS": (_number(0), "a number of seconds, 0 or more (0: only `flask --app wiki scheduled`)"),
     "LOG_FORMAT": (_log_format, "text or json"),
     "METRICS_TOKEN": (_optional_text, "a secret of 16 or more characters, or nothing"),
     "REPLICA_READY_SECONDS": (_number(1), "a number of seconds, 1 or more"),
@@ -177,5 +187,8 @@ def validate(config: MutableMapping[str, Any]) -> None:
     if config.get("SECRETARIAT_GROUP") in config.get("GROUPS", {}):
         raise InvalidSetting("SECRETARIAT_GROUP", config["SECRETARIAT_GROUP"],
                              "a group slug that is not one of the stakeholder groups in GROUPS")
+    if config.get("MAIL_SERVER") and not config.get("SITE_URL"):  # mail carries absolute links, never the Host's
+        raise InvalidSetting("SITE_URL", config.get("SITE_URL"), "the wiki's address, such as "
+                             "https://wiki.example.org, whenever MAIL_SERVER is set (links in mail point there)")
     if config.get("SEED_GROUP") not in config.get("GROUPS", {}):
         config["SEED_GROUP"] = next(iter(config["GROUPS"]))

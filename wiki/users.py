@@ -275,6 +275,14 @@ class UserStore:
     def set_group(self, username: str, group: str) -> User:
         return self._update(username, "group_slug = ?", self.check_group(group))
 
+    def set_email(self, username: str, email: str) -> User:
+        """Set the address mail goes to (set by an admin, or confirmed by its owner's signed link)."""
+        return self._update(username, "email = ?", self._check_email(email))
+
+    def check_email(self, email: str) -> str:
+        """The address without surrounding spaces; a :class:`UserError` when it is not one."""
+        return self._check_email(email)
+
     def set_language(self, username: str, language: str) -> User:
         """Set the interface language (one of ``LANGUAGES``, or "" to follow the browser)."""
         if language and language not in LANGUAGES:

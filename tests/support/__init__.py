@@ -8,5 +8,6 @@
 - ``matrix``: the route table's placeholders and calls (access matrix, headers, HTML validity).
 - ``gitrepo``: commits made with git fast-import; a process's git children.
 - ``webhooks``: a receiving HTTP server and the fast webhook settings.
+- ``mail``: a real SMTP server on 127.0.0.1 (aiosmtpd) and the messages it received.
 - ``nginx``: Debian's nginx running deploy/nginx/living-wiki.conf.template with test ports and paths.
 """

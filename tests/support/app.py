@@ -30,6 +30,7 @@ def make_app(instance: Path, **config: object) -> Flask:
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
+        "SCHEDULER_SECONDS": 0,  # tests run the scheduled jobs themselves (run_due, `flask scheduled`)
     }
     settings.update(config)
     app = create_app(settings, instance_path=str(instance))
