@@ -39,3 +39,7 @@
 # SECURE_COOKIES = False                       # True behind HTTPS: Secure cookies and HSTS
 # COMMITTER_NAME = "Living Wiki"
 # COMMITTER_EMAIL = "wiki@living-wiki.invalid"
+# TRUSTED_PROXIES = 1                          # behind one nginx (deploy/nginx/): client address and scheme from it
+# LOG_FORMAT = "json"                          # "text" (default) or "json": one JSON object per log line
+# METRICS_TOKEN = "a long random string"       # /-/metrics also answers Authorization: Bearer <this>
+# REPLICA_READY_SECONDS = 60                   # on a replica: /-/ready is 503 when the last fetch is older
