@@ -229,6 +229,7 @@ def test_pushes_accepted_and_refused_are_security_events(wiki: Wiki, caplog: pyt
     [accepted], [refused] = events(caplog, "push_accepted"), events(caplog, "push_refused")
     assert accepted.wiki_fields["user"] == "admin" and accepted.wiki_fields["refs"] == "refs/heads/main"
     assert refused.wiki_fields["user"] == "admin" and "refs/heads/main" in refused.wiki_fields["refs"]
+    assert "UTF-8" in refused.wiki_fields["reasons"], refused.wiki_fields  # what the push rules told the pusher
     assert refused.wiki_fields["client"] == "127.0.0.1" and len(refused.wiki_fields["request_id"]) == 24
 
 

@@ -26,6 +26,58 @@ ZERO_ID = "0" * 40
 PASSED_ENVIRONMENT = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")
 
 
+# --------------------------------------------------------------------------- a push's report
+
+
+@dataclass(frozen=True)
+class PushReport:
+    """What receive-pack answered a push: the refs it updated, the refs it refused with git's
+    reason, and the messages the push hook wrote (what the pusher sees as ``remote:`` lines)."""
+
+    accepted: tuple[str, ...]
+    refused: tuple[tuple[str, str], ...]
+    messages: tuple[str, ...]
+
+
+def _packets(data: bytes) -> Iterator[bytes]:
+    """The payloads of git's pkt-lines in ``data`` (flush and delimiter packets skipped)."""
+    position = 0
+    while position + 4 <= len(data):
+        try:
+            length = int(data[position:position + 4], 16)
+        except ValueError:
+            return
+        if length < 4:
+            position += 4
+            continue
+        yield data[position + 4:position + length]
+        position += length
+
+
+def push_report(answer: bytes) -> PushReport:
+    """Read receive-pack's answer: report-status lines (``ok <ref>``, ``ng <ref> <reason>``), on
+    side-band 1 when the client asked for side-band, and the hook's messages on side-band 2."""
+    report, messages = bytearray(), []
+    lines: list[bytes] = []
+    for payload in _packets(answer):
+        if payload[:1] == b"\x01":
+            report += payload[1:]
+        elif payload[:1] == b"\x02":
+            messages += payload[1:].decode("utf-8", "replace").replace("\r", "\n").splitlines()
+        else:
+            lines.append(payload)
+    lines += list(_packets(bytes(report)))
+    accepted, refused = [], []
+    for line in lines:
+        text = line.decode("utf-8", "replace").rstrip("\n")
+        if text.startswith("ok "):
+            accepted.append(text[3:])
+        elif text.startswith("ng "):
+            ref, _, reason = text[3:].partition(" ")
+            refused.append((ref, reason))
+    return PushReport(tuple(accepted), tuple(refused), tuple(line.strip() for line in messages if line.strip()))
+
+
 # --------------------------------------------------------------------------- git http-backend
 
 

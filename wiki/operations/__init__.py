@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 from flask import Flask, Response, request
 
 from . import logs, metrics
@@ -42,7 +43,7 @@ def init_app(app: Flask) -> None:
     @app.cli.command("version")
     def version() -> None:
         """Print the wiki's version."""  # `flask --version` is Flask's own option: it never loads the wiki
-        print(f"Living Wiki {VERSION}")
+        click.echo(f"Living Wiki {VERSION}")
 
     @app.teardown_request
     def note_route(_error: BaseException | None) -> None:

@@ -24,7 +24,7 @@ from typing import IO
 
 from flask import Blueprint, Response, current_app, request
 
-from ..gitserver import run_http_backend
+from ..gitserver import push_report, run_http_backend
 from ..operations import metrics
 from ..operations.logs import request_id, security_event
 from ..tokens import looks_like_token
@@ -40,10 +40,8 @@ MAX_FETCH_REQUEST_BYTES = 32 * 1024 * 1024
 # Room for the ref-update commands in front of the pack in a push request.
 PUSH_COMMANDS_ROOM = 1024 * 1024
 GIT_PROTOCOL_RE = re.compile(r"\A[A-Za-z0-9=:._-]{0,200}\Z")
-# git's report-status lines ("ok <ref>", "ng <ref> <reason>"), inside side-band packets or not.
-REF_OK = re.compile(rb"[0-9a-f]{4}ok (refs/[^\s\x00]+)\n")
-REF_NG = re.compile(rb"[0-9a-f]{4}ng (refs/[^\s\x00]+) ([^\n\x00]*)\n")
 MAX_REPORT_BYTES = 1024 * 1024  # the report and the hook's messages; a push's answer has no pack
+MAX_LOGGED_MESSAGES = 5  # of the hook's lines, in a push_refused log line
 WIKI_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
 
 
@@ -211,23 +209,22 @@ def receive_pack() -> Response:
 
 def _reporting_push(answer: Iterable[bytes], user: str, client: str, request_id: str) -> Iterator[bytes]:
     """Pass git's answer on and, once it is over, log the push as accepted or refused (and count
-    it): git's report-status names each ref ``ok`` or ``ng`` with the reason the hook gave."""
+    it), with the refs and, for a refusal, git's reason and what the push hook said."""
     kept = bytearray()
     for chunk in answer:
         if len(kept) < MAX_REPORT_BYTES:
             kept += chunk[:MAX_REPORT_BYTES - len(kept)]
         yield chunk
-    accepted = [ref.decode("utf-8", "replace") for ref in REF_OK.findall(kept)]
-    refused = [f"{ref.decode('utf-8', 'replace')} ({reason.decode('utf-8', 'replace').strip()})"
-               for ref, reason in REF_NG.findall(kept)]
-    if refused or not accepted:
+    report = push_report(bytes(kept))
+    if report.refused or not report.accepted:
         metrics.count_push("refused")
         security_event("push_refused", user=user, client=client, request_id=request_id,
-                       refs=", ".join(refused) or "(no ref updated)")
+                       refs=", ".join(f"{ref} ({reason})" for ref, reason in report.refused) or "(no ref updated)",
+                       reasons=" | ".join(report.messages[:MAX_LOGGED_MESSAGES]))
     else:
         metrics.count_push("accepted")
         security_event("push_accepted", user=user, client=client, request_id=request_id, level=logging.INFO,
-                       refs=", ".join(accepted))
+                       refs=", ".join(report.accepted))
 
 
 @bp.route("", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "DELETE"])
