@@ -3,13 +3,14 @@ busiest pages are in the caches, so their first readers run no git."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from flask import Flask
 
 from wiki import warmup
-from wiki.store import Author, Store
+from wiki.store import Author, LRUCache, Store
 
 AUTHOR = Author(name="Script", email="script@example.org", username="script", group="governments")
 
@@ -65,3 +66,28 @@ def test_background_work_waits_while_a_request_is_served(app: Flask) -> None:
     started = time.monotonic()
     activity.pause(limit=5)
     assert time.monotonic() - started < 1
+
+
+def test_a_reader_arriving_during_the_warm_up_waits_for_its_value_instead_of_computing_it_again() -> None:
+    cache: LRUCache[str, int] = LRUCache(4)
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def slow() -> int:  # the warm-up's history of a busy page
+        calls.append("warm-up")
+        started.set()
+        release.wait(10)
+        return 42
+
+    warming = threading.Thread(target=lambda: cache.get_or_compute("history", slow))
+    warming.start()
+    assert started.wait(10)
+    answers: list[int] = []
+    reader = threading.Thread(target=lambda: answers.append(cache.get_or_compute("history", lambda: calls.append(
+        "reader") or 0)))
+    reader.start()
+    time.sleep(0.2)  # the reader arrives while the value is being computed
+    release.set()
+    warming.join(10)
+    reader.join(10)
+    assert answers == [42] and calls == ["warm-up"]

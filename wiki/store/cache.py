@@ -11,6 +11,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+PENDING_WAIT_SECONDS = 60.0  # then a waiting thread computes the value itself
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -21,6 +23,7 @@ class LRUCache(Generic[K, V]):
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._items: OrderedDict[K, V] = OrderedDict()
+        self._pending: dict[K, tuple[int, threading.Event]] = {}  # keys being computed, by whom
         self._lock = threading.Lock()
 
     def __contains__(self, key: object) -> bool:
@@ -31,14 +34,35 @@ class LRUCache(Generic[K, V]):
         return len(self._items)
 
     def get_or_compute(self, key: K, compute: Callable[[], V]) -> V:
-        """The cached value for ``key``, computing and keeping it when missing."""
+        """The cached value for ``key``, computing and keeping it when missing.
+
+        One computation per key at a time: a thread that finds another computing the same key
+        waits for its value (a first reader arriving while the warm-up computes the page's history
+        gets that history, instead of computing it a second time beside it).
+        """
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        value = compute()
-        self.put(key, value)
-        return value
+            pending = self._pending.get(key)
+            if pending is None:
+                pending = self._pending[key] = (threading.get_ident(), threading.Event())
+        owner, done = pending
+        if owner != threading.get_ident():
+            done.wait(PENDING_WAIT_SECONDS)
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]
+            return compute()  # the other computation failed, or took too long
+        try:
+            value = compute()
+            self.put(key, value)
+            return value
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
+            done.set()
 
     def lookup(self, key: K) -> V | None:
         """The cached value (now the most recently used), or ``None``."""
