@@ -300,7 +300,7 @@ def _bad_commit_among_good(wiki: Wiki, clone: Path) -> subprocess.CompletedProce
     (_fake_attachment, "but its name ends in '.png'"),
     (_bad_attachment_name, "not a valid attachment name"),
     (_huge_attachment, "an attachment can have at most"),
-    (_invalid_utf8, "Mandate.md: not valid UTF-8"),
+    (_invalid_utf8, "Mandate.md: The page is not valid UTF-8 text"),
     (_symlink, "not a symbolic link"),
     (_unknown_group, "unknown Stakeholder-Group 'aliens'"),
     (_other_branch, "only refs/heads/main and new tags"),

@@ -230,7 +230,7 @@ def bad_sources(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "missing": (tmp_path / "nowhere", "is not a folder"),
         "not a repository": (empty, "is not a Git repository"),
         "no commits": (no_commits, "has no commits"),
-        "binary page": (binary, "Blob.md: binary"),
+        "binary page": (binary, "Blob.md: The page is not valid UTF-8 text; binary content"),
         "huge page": (huge, "Big.md: 5000 bytes, over the page limit MAX_PAGE_BYTES"),
         "huge attachment": (huge_file, "Home/big.png: 9071 bytes, over the attachment limit"),
         "no pages": (no_pages, "has no Markdown pages"),

@@ -47,9 +47,11 @@ def check_page_text(text: str, max_bytes: int) -> str:
 
 
 def page_text_from_bytes(data: bytes, max_bytes: int) -> str:
-    """A page file's bytes as its text (a pushed or imported file): UTF-8, no NUL, within the limit."""
+    """A page file's bytes as its text (a pushed or imported file): UTF-8, no NUL, within the limit;
+    the push hook and the repository import judge files by this rule, the editor and API by
+    :func:`check_page_text`, which it applies."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InvalidContent(N_("The page is not valid UTF-8 text.")) from error
+        raise InvalidContent(N_("The page is not valid UTF-8 text; binary content cannot be a page.")) from error
     return check_page_text(text, max_bytes)

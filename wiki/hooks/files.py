@@ -7,7 +7,7 @@ from .. import attachments, names
 from ..commits import RawCommit
 from ..errors import InvalidPageName, WikiError
 from ..gitserver import FileChange, HookRepository
-from ..texts import has_conflict_markers
+from ..texts import has_conflict_markers, page_text_from_bytes
 from .refs import PAGE_MODE, HookSettings
 
 
@@ -84,13 +84,11 @@ def check_files(changes: list[FileChange], repo: HookRepository, settings: HookS
             small.append(blob)
     for blob, data in repo.read_blobs(small):
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            problems.append(f"{pages_by_blob[blob]}: not valid UTF-8 (byte {error.start}); pages are UTF-8 text.")
+            text = page_text_from_bytes(data, settings.max_page_bytes)
+        except WikiError as error:
+            problems.append(f"{pages_by_blob[blob]}: {error.message}")
             continue
-        if "\0" in text:
-            problems.append(f"{pages_by_blob[blob]}: contains a NUL byte; binary files cannot be pages.")
-        elif has_conflict_markers(text):
+        if has_conflict_markers(text):
             problems.append(f"{pages_by_blob[blob]}: still contains conflict markers (<<<<<<< and >>>>>>>). "
                             "Choose the text to keep, remove the markers, and push again.")
     problems += _check_attachment_contents(attachments_by_blob, sizes, repo, settings)

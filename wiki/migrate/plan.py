@@ -32,7 +32,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .. import attachments, names
-from ..errors import InvalidAttachment, InvalidPageName
+from ..errors import InvalidAttachment, InvalidPageName, WikiError
+from ..texts import page_text_from_bytes
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
 HOME_ALIASES = ("home", "index", "readme", "homepage")
@@ -206,13 +207,11 @@ def plan_files(files: list[SourceFile], read: Callable[[str], bytes], *, max_pag
             continue
         data = read(item.blob)
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = ""
-        if b"\0" in data or (data and not text):
-            plan.problems.append(f"{item.path}: binary, not UTF-8 text; a page must be text")
+            page_text_from_bytes(data, max_page_bytes)  # the rule pages are judged by everywhere
+        except WikiError as error:
+            plan.problems.append(f"{item.path}: {error.message}")
             continue
-        texts[item.path] = text
+        texts[item.path] = data.decode("utf-8")
     # Home first: a root home/index/readme/homepage becomes Home when nothing else is Home.
     names_for: dict[str, str] = {path: page_name(path, first_heading(text)) for path, text in texts.items()}
     if "home" not in {name.casefold() for name in names_for.values()} and "home" not in taken:
