@@ -35,7 +35,7 @@ def test_warmed_history_and_blame_need_no_git(store: Store, monkeypatch: pytest.
 
     monkeypatch.setattr(store.reader, "run", no_git)
     assert len(store.page_history("Busy")) == 4
-    assert store.blame("Busy").total_lines == 3
+    assert store.blame("Busy").blocks
 
 
 def test_start_builds_the_search_index_in_the_background(app: Flask, store: Store) -> None:
