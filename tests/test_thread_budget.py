@@ -137,6 +137,36 @@ def test_the_background_places_them_without_another_request(tmp_path: Path) -> N
     assert counts(client.get("/Long").get_data(as_text=True)) == (0, 0, 16)
 
 
+def test_after_an_edit_threads_are_followed_from_their_last_place_in_one_comparison(tmp_path: Path) -> None:
+    """Threads quoting many different old revisions would each need a comparison of their own
+    revision with the new text (a third of a second each for this paragraph); placed once, they
+    are followed through each later edit with one comparison for all."""
+    app = make_app(tmp_path / "instance", LIMIT_THREADS_PER_HOUR=0, ANCHOR_BACKGROUND=False,
+                   ANCHOR_BUDGET_WORK=10_000_000, ANCHOR_BUDGET_SECONDS=60)
+    client, editor, reader = app.test_client(), bearer(app, "editor"), bearer(app, "reader")
+    words = long_paragraph()
+    rng = random.Random(3)
+    for revision in range(10):  # ten revisions of the paragraph, a thread quoting each
+        old = save(client, editor, page_text(words + [f"revision{revision}"]))
+        plain = " ".join(words)
+        start = plain.index(" ", rng.randrange(len(plain) // 2)) + 1
+        quote = plain[start:start + QUOTE_CHARS].rsplit(" ", 1)[0]
+        assert client.post(f"{API}/comments", json={"page": "Long", "rev": old, "quote": quote, "text": "x"},
+                           headers=reader).status_code == 201
+    reworded = [word if n % 8 else word.upper() for n, word in enumerate(words)]
+    save(client, editor, page_text(reworded))
+    assert counts(client.get("/Long").get_data(as_text=True))[0] > 0  # ten comparisons: past the budget
+    app.extensions["wiki_discussions"].backlog.run_all()
+    first = client.get("/Long/-/comments").get_data(as_text=True)
+    assert counts(first) == (0, 0, 10)
+
+    save(client, editor, page_text(["A", "new", "opening."] + reworded))  # one more ordinary edit
+    again = client.get("/Long/-/comments").get_data(as_text=True)
+    assert counts(again) == (0, 0, 10)  # within one request's budget
+    quoted = re.compile(r'<blockquote class="thread-quote"[^>]*>(.*?)</blockquote>', re.S)
+    assert quoted.findall(again) == quoted.findall(first)
+
+
 def test_comments_past_the_budget_show_as_their_text_until_rendered(tmp_path: Path) -> None:
     """Hundreds of 20 KB comments cost seconds to render: past the budget a comment shows as its
     escaped text (the answer is not kept), and the background renders it."""

@@ -132,9 +132,14 @@ class Discussions:
         """Where ``thread``'s passage is in the page text ``blob`` (None: the page is gone)."""
         return self.place_all([thread], blob, budget)[0]
 
-    def place_all(self, threads: list[Thread], blob: str | None, budget: Budget | None = None) -> list[Placed]:
+    def place_all(self, threads: list[Thread], blob: str | None, budget: Budget | None = None,
+                  previous: Callable[[], str | None] | None = None) -> list[Placed]:
         """The threads' passages in the page text ``blob``: from this process's cache, then the
-        place index, then found while ``budget`` lasts; the rest are pending (and queued)."""
+        place index, then found while ``budget`` lasts; the rest are pending (and queued).
+
+        ``previous`` gives the page's text before its last change (asked only when something must
+        be found): a thread placed there is followed through that one change, one comparison
+        shared by all threads, rather than from the revision it quoted, one comparison each."""
         if blob is None:
             return [Placed(thread, None, thread.anchor.quote, 0) for thread in threads]
         keys = {thread.number: anchor_key(thread.anchor)
@@ -148,6 +153,8 @@ class Discussions:
             for key, located in self.places.get_many(blob, missing).items():
                 known[key] = (located,)
                 self._places.put((blob, key), (located,))
+        before = previous() if missing and previous is not None else None
+        prior = self._known_places(before, missing) if before and before != blob else {}
         pending: list[tuple[object, ...]] = []
         placed = []
         for thread in threads:
@@ -157,9 +164,9 @@ class Discussions:
                 continue
             if key is not None and key not in known:
                 try:
-                    known[key] = (self._locate(thread.anchor, blob, budget),)
+                    known[key] = (self._locate(thread.anchor, blob, budget, prior.get(key)),)
                 except OverBudget:
-                    pending.append(("place", blob, thread.anchor))
+                    pending.append(("place", blob, thread.anchor, before if key in prior else None))
                     placed.append(Placed(thread, None, thread.anchor.quote, 0, pending=True))
                     continue
                 self._remember(blob, key, known[key][0])
@@ -167,6 +174,19 @@ class Discussions:
         if pending:
             self.backlog.add(pending)
         return placed
+
+    def _known_places(self, blob: str, keys: list[str]) -> dict[str, tuple[str, Located]]:
+        """The places of ``keys`` already found in ``blob`` (those not found there are left out)."""
+        found: dict[str, tuple[str, Located]] = {}
+        for key in keys:
+            hit = self._places.lookup((blob, key))
+            if hit is not None and hit[0] is not None:
+                found[key] = (blob, hit[0])
+        rest = [key for key in keys if key not in found and (blob, key) not in self._places]
+        if rest and self.places is not None:
+            found.update({key: (blob, located) for key, located in self.places.get_many(blob, rest).items()
+                          if located is not None})
+        return found
 
     def _placed(self, thread: Thread, blob: str, located: Located | None) -> Placed:
         if located is None:
@@ -185,37 +205,51 @@ class Discussions:
         if item[0] == "render" and isinstance(item[1], Entry):
             self.comment_html(item[1])
         elif item[0] == "place" and isinstance(item[1], str) and isinstance(item[2], Anchor):
-            self._place_later(item[1], item[2])
+            self._place_later(item[1], item[2], item[3] if isinstance(item[3], str) else None)
 
-    def _place_later(self, blob: str, anchor: Anchor) -> None:
+    def _place_later(self, blob: str, anchor: Anchor, before: str | None) -> None:
         key = anchor_key(anchor)
         if (blob, key) in self._places or (self.places is not None and not self.places.claim((blob, key))):
             return
-        self._remember(blob, key, self._locate(anchor, blob, None))
+        prior = self._known_places(before, [key]).get(key) if before else None
+        self._remember(blob, key, self._locate(anchor, blob, None, prior))
 
-    def _locate(self, anchor: Anchor, blob: str, budget: Budget | None) -> Located | None:
+    def _locate(self, anchor: Anchor, blob: str, budget: Budget | None,
+                prior: tuple[str, Located] | None = None) -> Located | None:
+        """Where ``anchor``'s passage is in ``blob``: followed from ``prior`` (its place in the
+        page's previous text) when the quote is not simply there once, else from the revision quoted."""
         try:
             new = self.passages(blob).text
         except (KeyError, ValueError):
             return None
-
-        def offsets() -> OffsetMap | None:
-            if anchor.blob == blob:
-                return None
-            def compare() -> OffsetMap:
-                before, after = self.passages(anchor.blob, budget), self.passages(blob)
-                return OffsetMap(before.text, after.text, [(b.start, b.end) for b in before.blocks],
-                                 [(b.start, b.end) for b in after.blocks], budget)
-
-            return self._offsets.get_or_compute((anchor.blob, blob), compare)
-
         try:
-            return locate(anchor.quote, anchor.prefix, anchor.suffix, anchor.position, new, offsets, budget)
+            if prior is not None and len(occurrences(new, anchor.quote)) != 1:
+                before, place = prior
+                text = self.passages(before).text
+                followed = locate(text[place.start:place.end], text[max(0, place.start - CONTEXT_CHARS):place.start],
+                                  text[place.end:place.end + CONTEXT_CHARS], place.start, new,
+                                  lambda: self._offsets_between(before, blob, budget), budget)
+                if followed is not None:
+                    return followed
+            return locate(anchor.quote, anchor.prefix, anchor.suffix, anchor.position, new,
+                          lambda: self._offsets_between(anchor.blob, blob, budget), budget)
         except WikiError:
             return None
 
+    def _offsets_between(self, old: str, new: str, budget: Budget | None) -> OffsetMap | None:
+        """The map from page text ``old`` to ``new`` (None when they are the same), kept per pair."""
+        if old == new:
+            return None
+
+        def compare() -> OffsetMap:
+            before, after = self.passages(old, budget), self.passages(new)
+            return OffsetMap(before.text, after.text, [(b.start, b.end) for b in before.blocks],
+                             [(b.start, b.end) for b in after.blocks], budget)
+
+        return self._offsets.get_or_compute((old, new), compare)
+
     def discussion(self, threads: list[Thread], blob: str | None, html: str | None = None,
-                   budget: Budget | None = None) -> Discussion:
+                   budget: Budget | None = None, previous: Callable[[], str | None] | None = None) -> Discussion:
         """The threads placed on page text ``blob``, and its paragraphs with open passages marked.
 
         ``html`` is the page as shown (links to missing pages styled): the same text, so the same
@@ -225,14 +259,14 @@ class Discussions:
                                  for thread in threads))
         found = self._discussions.lookup(key)
         if found is None:
-            found = self._discussion(threads, blob, html, budget)
+            found = self._discussion(threads, blob, html, budget, previous)
             if not found.pending:
                 self._discussions.put(key, found)
         return found
 
     def _discussion(self, threads: list[Thread], blob: str | None, html: str | None,
-                    budget: Budget | None) -> Discussion:
-        placed = tuple(self.place_all(threads, blob, budget))
+                    budget: Budget | None, previous: Callable[[], str | None] | None) -> Discussion:
+        placed = tuple(self.place_all(threads, blob, budget, previous))
         if blob is None:
             return Discussion((), placed)
         passages = self.passages(blob)

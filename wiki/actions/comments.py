@@ -4,6 +4,8 @@ thread quotes a revision that exists, the kinds, who may resolve) are written on
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, g
 
 from .. import limits, names
@@ -44,7 +46,20 @@ def discussion(actor: Actor, page: str, proposal: int | None, blob: str | None,
     """The page's threads ``actor`` sees, placed on its text ``blob`` (shown as ``html``), within
     the budget."""
     threads = visible(actor, store().comments.of_page(page, proposal))
-    return discussions().discussion(threads, blob, html, budget())
+    commit = get_proposal(proposal).head if proposal is not None else store().head()
+    return discussions().discussion(threads, blob, html, budget(), previous_text(page, commit))
+
+
+def previous_text(page: str, commit: str | None) -> Callable[[], str | None]:
+    """The page's blob before its last change up to ``commit``, found when asked: threads placed
+    there are followed through that change (see :meth:`Discussions.place_all`)."""
+    def find() -> str | None:
+        change = store().last_change(page, commit) if commit else None
+        if change is None or not change.parents:
+            return None
+        return store().page_blob_id(page, change.parents[0])
+
+    return find
 
 
 def visible(actor: Actor, threads: list[Thread]) -> list[Thread]:
@@ -159,7 +174,7 @@ def matching(actor: Actor, filters: dict[str, str], limit: int | None = None,
     found: list[Placed] = []
     skipped = 0
     for thread in chosen:  # placing costs a page's text: only for the threads shown
-        item = discussions().place(thread, thread_blob(thread, head), budget())
+        item = place(thread, head)
         if state == "outdated" and not item.outdated:
             continue  # a thread not placed yet is not known to be outdated
         if skipped < skip:
@@ -174,17 +189,22 @@ def matching(actor: Actor, filters: dict[str, str], limit: int | None = None,
 def placed(number: int, actor: Actor) -> Placed:
     """Thread ``number`` (one ``actor`` may see) placed on the text it belongs to now."""
     thread = get(number, actor=actor)
-    return discussions().place(thread, thread_blob(thread, store().head()), budget())
+    return place(thread, store().head())
 
 
-def thread_blob(thread: Thread, head: str | None) -> str | None:
-    """The page text a thread is placed on: its proposal's head, or the agreed text at ``head``."""
-    wiki = store()
-    if thread.proposal is not None:
-        try:
-            commit = wiki.proposals.get(thread.proposal, with_drafters=False).head
-        except PageNotFound:
-            return None
-    else:
-        commit = head
-    return wiki.page_blob_id(thread.page, commit) if commit else None
+def place(thread: Thread, head: str | None) -> Placed:
+    """``thread`` placed on its text (its proposal's head, or the agreed text at ``head``), within the budget."""
+    commit = thread_commit(thread, head)
+    blob = store().page_blob_id(thread.page, commit) if commit else None
+    return discussions().place_all([thread], blob, budget(), previous_text(thread.page, commit))[0]
+
+
+def thread_commit(thread: Thread, head: str | None) -> str | None:
+    """The commit whose page text a thread is placed on: its proposal's head, or ``head``."""
+    if thread.proposal is None:
+        return head
+    try:
+        return store().proposals.get(thread.proposal, with_drafters=False).head
+    except PageNotFound:
+        return None
+
