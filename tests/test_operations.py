@@ -73,6 +73,16 @@ def test_ready_is_503_while_the_accounts_database_is_unreachable(tmp_path: Path,
     app.extensions["wiki_store"].close()
 
 
+def test_ready_is_503_while_the_accounts_file_is_gone(app: Flask, client: FlaskClient) -> None:
+    accounts = Path(app.config["USER_DATABASE"])
+    accounts.rename(accounts.with_name("moved.sqlite3"))
+    answer = client.get("/-/ready")
+    assert answer.status_code == 503 and answer.json["checks"]["accounts"] != "ok"
+    accounts.unlink(missing_ok=True)  # an empty file other code of the request may have made meanwhile
+    accounts.with_name("moved.sqlite3").rename(accounts)
+    assert client.get("/-/ready").status_code == 200
+
+
 def test_a_replica_is_ready_only_while_its_last_fetch_is_recent(tmp_path: Path) -> None:
     from wiki.store.replication import STATE_FILE
 

@@ -74,9 +74,13 @@ def readiness(app: Flask) -> dict[str, str]:
     """Each check's problem in one line ("" when it passed): the accounts database, the content
     repository, and on a replica the age of the last successful fetch."""
     checks = {"accounts": "", "repository": ""}
+    database = app.extensions["wiki_users"].database
     try:
-        with app.extensions["wiki_users"].database.connect() as db:
-            db.execute("SELECT MAX(version) AS version FROM schema_version").fetchone()
+        if not database.exists():  # connecting would make a new, empty SQLite file
+            checks["accounts"] = f"the accounts database {database} is missing"
+        else:
+            with database.connect() as db:
+                db.execute("SELECT MAX(version) AS version FROM schema_version").fetchone()
     except Exception as error:  # noqa: BLE001 - the reason is the answer
         checks["accounts"] = _one_line(error)
     store = app.extensions["wiki_store"]
