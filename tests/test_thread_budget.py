@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from wiki import create_app
 from wiki.anchoring import similarity
+from wiki.backlog import Backlog
 from wiki.budget import Budget, OverBudget
 from wiki.passages import Block, mark_block
 
@@ -222,6 +223,20 @@ def test_a_budget_refuses_the_step_past_its_work_or_its_time() -> None:
     time.sleep(0.02)
     with pytest.raises(OverBudget):
         late.charge()
+
+
+def test_the_background_waits_while_its_process_serves_a_request_and_stops_at_exit() -> None:
+    done: list[int] = []
+    backlog: Backlog[int] = Backlog(done.append, pause=0)
+    backlog.hold()
+    backlog.add([1, 2, 3])
+    time.sleep(0.2)
+    assert done == [] and len(backlog) == 3  # a request is being served
+    backlog.release()
+    assert backlog.wait(10) and done == [1, 2, 3]
+    assert backlog.running
+    backlog.stop()
+    assert not backlog.running
 
 
 def test_long_passages_are_compared_word_by_word_and_short_ones_by_character() -> None:
