@@ -127,6 +127,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         warmup,
         webhooks,
     )
+    from .actions.deadlines import init_app as init_deadlines
     from .notify import init_app as init_notifications
     from .views import (
         attachments,
@@ -154,6 +155,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
 
     auth.init_app(app)
     init_notifications(app)
+    init_deadlines(app)
     limits.init_app(app)
     security.init_app(app)
     i18n.init_app(app)

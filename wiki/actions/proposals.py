@@ -7,10 +7,14 @@ once: who may take a position, close or merge, and what consensus means.
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 from .. import limits
 from ..errors import N_, InvalidContent, PageNotFound, WikiError
 from ..operations import metrics
 from ..store.pages import Pages
+from ..store.proposal_model import PROCEDURES, format_time
 from ..store.proposals import Consensus, Proposal
 from ..texts import one_line
 from . import notices
@@ -50,10 +54,40 @@ def consensus(proposal: Proposal) -> Consensus:
     return store().proposals.consensus(proposal, groups())
 
 
-def create(actor: Actor, title: str, rationale: str = "") -> Proposal:
-    """Start a proposal forked from the agreed text."""
+def parse_deadline(text: str, *, now: float | None = None) -> str:
+    """A deadline typed as ISO 8601 (``2026-12-20``, ``2026-12-20T17:00``, ``…Z``, ``…+01:00``) in
+    UTC as the record keeps it; a date alone means the end of that day, a time without a zone UTC.
+    A malformed or past deadline is refused."""
+    text = (text or "").strip()
+    try:
+        if len(text) > 40:
+            raise ValueError
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidContent(N_("The deadline must be a date and time in ISO 8601, such as 2026-12-20T17:00Z."),
+                             ) from None
+    if "T" not in text.upper() and " " not in text:
+        moment = moment.replace(hour=23, minute=59, second=59)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.timestamp() <= (time.time() if now is None else now):
+        raise InvalidContent(N_("The deadline %(deadline)s has passed; choose a later one."),
+                             deadline=format_time(int(moment.timestamp())))
+    return format_time(int(moment.timestamp()))
+
+
+def create(actor: Actor, title: str, rationale: str = "", *, deadline: str = "", procedure: str = "") -> Proposal:
+    """Start a proposal forked from the agreed text, with an optional deadline for positions and
+    its procedure: ``consensus`` (the default) or ``silence`` (adopted at the deadline unless a
+    group objects before it; it needs a deadline)."""
+    procedure = procedure or "consensus"
+    if procedure not in PROCEDURES:
+        raise InvalidContent(N_("The procedure must be consensus or silence."))
+    deadline = parse_deadline(deadline) if deadline and deadline.strip() else ""
+    if procedure == "silence" and not deadline:
+        raise InvalidContent(N_("The silence procedure needs a deadline."))
     limits.check("proposals", actor)
-    proposal = store().proposals.create(one_line(title, TITLE_LENGTH), rationale, author=actor.author)
+    proposal = store().proposals.create(one_line(title, TITLE_LENGTH), rationale, author=actor.author,
+                                        deadline=deadline, procedure=procedure)
     metrics.count_proposal("created")
     notices.proposal(actor, proposal, "proposed", groups=awaited(consensus(proposal)), text=rationale)
     return proposal
@@ -75,7 +109,13 @@ def take_position(actor: Actor, number: int, action: str, seen: str, *, reason: 
         raise NotInAGroup(N_("Your group %(group)s is not one of this wiki's stakeholder groups."),
                           group=actor.group)
     store().proposals.position(number, action, seen, reason=reason, author=actor.author)
-    notices.proposal(actor, get(number), notices.POSITION_ACTIVITIES[action], text=reason)
+    proposal = get(number)
+    broken = proposal.silence_broken()
+    if action == "object" and broken is not None and broken.name == proposal.events[-1].name:
+        # this objection broke the silence: every group learns that the proposal now needs consensus
+        notices.proposal(actor, proposal, "silence_broken", groups=groups(), text=reason)
+    else:
+        notices.proposal(actor, proposal, notices.POSITION_ACTIVITIES[action], text=reason)
 
 
 def may_merge(actor: Actor) -> bool:

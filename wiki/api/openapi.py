@@ -155,6 +155,7 @@ SCHEMAS: dict[str, Any] = {
                      "number": INT, "title": STRING, "state": {"type": "string", "enum": ["open", "merged", "closed"]},
                      "author": STRING, "group": GROUP, "created": TIMESTAMP, "base": OBJECT_ID, "head": OBJECT_ID,
                      "merged_commit": STRING, "closed_reason": STRING, "consensus": ref("Consensus"),
+                     "deadline": nullable(STRING), "procedure": {"type": "string", "enum": ["consensus", "silence"]},
                      "rationale": STRING, "events": {"type": "array", "items": ref("ProposalEvent")},
                      "drafters": {"type": "array", "items": {"type": "object", "properties": {
                          "user": STRING, "group": GROUP}}},
@@ -163,7 +164,11 @@ SCHEMAS: dict[str, Any] = {
                      "behind": INT, "conflicts": STRINGS}},
     "ProposalWrite": {"type": "object", "additionalProperties": False, "required": ["title"], "properties": {
         "title": {"type": "string", "minLength": 1, "maxLength": 200},
-        "rationale": {"type": "string", "maxLength": 100_000}}},
+        "rationale": {"type": "string", "maxLength": 100_000},
+        "deadline": {"type": "string", "maxLength": 40, "description": "for positions, ISO 8601 (2026-12-20T17:00Z); "
+                     "a date alone is the end of that day, UTC; a past or malformed one is a 400"},
+        "procedure": {"type": "string", "enum": ["consensus", "silence"],
+                      "description": "silence: adopted at the deadline unless a group objects before it"}}},
     "CommentWrite": {"type": "object", "additionalProperties": False, "required": ["text"], "properties": {
         "text": {"type": "string", "minLength": 1, "maxLength": 100_000}}},
     "PositionWrite": {"type": "object", "additionalProperties": False, "required": ["action", "rev"], "properties": {

@@ -53,7 +53,8 @@ def read_proposal(number: int) -> Response:
 def create_proposal() -> Response:
     require("editor")
     data = body()
-    proposal = actions.create(current_actor(), str(data["title"]), str(data.get("rationale", "")))
+    proposal = actions.create(current_actor(), str(data["title"]), str(data.get("rationale", "")),
+                              deadline=str(data.get("deadline") or ""), procedure=str(data.get("procedure") or ""))
     return json_response(_detail(proposal), 201)
 
 

@@ -119,4 +119,5 @@ def event(item: Event) -> dict[str, Any]:
 def proposal(item: Proposal, state: Consensus) -> dict[str, Any]:
     return {"number": item.number, "title": item.title, "state": item.state, "author": item.author,
             "group": item.group, "created": item.created, "base": item.base, "head": item.head,
-            "merged_commit": item.merged_commit, "closed_reason": item.closed_reason, "consensus": consensus(state)}
+            "merged_commit": item.merged_commit, "closed_reason": item.closed_reason, "consensus": consensus(state),
+            "deadline": item.deadline or None, "procedure": item.procedure}

@@ -236,10 +236,11 @@ class Store:
         return commit
 
     def merge_proposal(self, number: int, *, groups: tuple[str, ...] | list[str], author: Author,
-                       display_name: str, admin: bool, reason: str = "") -> str:
-        """Merge a proposal into the branch; comment threads of pages it renamed follow them."""
+                       display_name: str, admin: bool, reason: str = "", silence: bool = False) -> str:
+        """Merge a proposal into the branch (by consensus, an admin's override, or ``silence``: the
+        silence procedure at its deadline); comment threads of pages it renamed follow them."""
         commit = self.proposals.merge(number, groups=groups, author=author, display_name=display_name,
-                                      admin=admin, reason=reason)
+                                      admin=admin, reason=reason, silence=silence)
         _tree, parents = self.reader.commit_header(commit)
         if parents:
             self.comments.follow_renames(parents[0], commit, author=author)

@@ -16,6 +16,10 @@ META_REF = "refs/heads/meta/proposals"
 BRANCH_PREFIX = "refs/heads/proposals/"
 PROPOSAL_TRAILER = "Proposal"
 KINDS = ("create", "comment", "endorse", "object", "withdraw", "close", "reopen", "merge")
+PROCEDURES = ("consensus", "silence")  # how a proposal is adopted: every group endorses, or no group objects
+SILENCE_TRAILER = "Silence-Procedure"  # on a merge commit adopted at the deadline: the deadline
+SILENT_TRAILER = "Silent-Group"  # each group that stayed silent until the deadline
+DEADLINE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 MAX_TEXT_BYTES = 100_000
 
 
@@ -78,10 +82,25 @@ class Proposal:
     closed_reason: str = ""
     drafters: tuple[tuple[str, str], ...] = ()  # (user, group) of the proposal's commits
     positions: tuple[GroupPosition, ...] = ()
+    deadline: str = ""  # for positions, ISO 8601 in UTC (2026-12-07T17:00:00Z); "" for none
+    procedure: str = "consensus"  # or "silence": adopted at the deadline unless a group objects
 
     @property
     def ref(self) -> str:
         return f"{BRANCH_PREFIX}{self.number}"
+
+    @property
+    def deadline_time(self) -> int | None:
+        """The deadline in seconds since the epoch (``None`` without one)."""
+        return parse_time(self.deadline) if self.deadline else None
+
+    def silence_broken(self) -> Event | None:
+        """Under the silence procedure, the first objection made before the deadline: it breaks the
+        silence for good (a later withdrawal does not restore it), and the proposal needs consensus."""
+        if self.procedure != "silence" or self.deadline_time is None:
+            return None
+        return next((event for event in self.events if event.kind == "object" and event.time <= self.deadline_time),
+                    None)
 
 
 @dataclass(frozen=True)
@@ -106,26 +125,48 @@ class MergePreview:
     pages: tuple[tuple[str, str | None, str | None], ...] = field(default=())  # (page, main blob, merged blob)
 
 
+def parse_time(stamp: str) -> int | None:
+    """``2026-12-07T17:00:00Z`` in seconds since the epoch; ``None`` when it is not one."""
+    try:
+        return int(datetime.strptime(stamp, DEADLINE_FORMAT).replace(tzinfo=UTC).timestamp())
+    except ValueError:
+        return None
+
+
+def format_time(moment: int) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime(DEADLINE_FORMAT)
+
+
+def header(data: bytes) -> dict[str, str]:
+    """The ``key: value`` lines of an event file (its first paragraph)."""
+    head = data.decode("utf-8", "replace").partition("\n\n")[0]
+    return {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in head.split("\n"))}
+
+
 def parse_event(name: str, data: bytes) -> Event | None:
     """An event file's content, or ``None`` when it is not one (a hand-made file)."""
-    head, _, text = data.decode("utf-8", "replace").partition("\n\n")
-    fields = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in head.split("\n"))}
+    text = data.decode("utf-8", "replace").partition("\n\n")[2]
+    fields = header(data)
     if fields.get("kind") not in KINDS:
         return None
-    try:
-        when = int(datetime.strptime(fields.get("time", ""), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp())
-    except ValueError:
+    when = parse_time(fields.get("time", ""))
+    if when is None:
         return None
     return Event(kind=fields["kind"], user=fields.get("user", ""), group=fields.get("group", ""), time=when,
                  head=fields.get("head", ""), text=text, name=name)
 
 
-def event_file(event: Event, title: str = "") -> bytes:
-    stamp = datetime.fromtimestamp(event.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def event_file(event: Event, title: str = "", *, deadline: str = "", procedure: str = "") -> bytes:
+    """The bytes of an event file; a ``create`` adds ``title:`` and, when given, ``deadline:`` and
+    ``procedure:``."""
     lines = [f"kind: {event.kind}", f"user: {one_line(event.user)}", f"group: {one_line(event.group)}",
-             f"time: {stamp}", f"head: {event.head}"]
+             f"time: {format_time(event.time)}", f"head: {event.head}"]
     if title:
         lines.append(f"title: {one_line(title)}")
+    if deadline:
+        lines.append(f"deadline: {deadline}")
+    if procedure and procedure != "consensus":
+        lines.append(f"procedure: {procedure}")
     return ("\n".join(lines) + "\n\n" + event.text.replace("\r\n", "\n")).encode("utf-8")
 
 

@@ -41,7 +41,10 @@ from .proposal_model import (  # noqa: F401 - the model's names are part of this
     KINDS,
     MAX_TEXT_BYTES,
     META_REF,
+    PROCEDURES,
     PROPOSAL_TRAILER,
+    SILENCE_TRAILER,
+    SILENT_TRAILER,
     Conflict,
     Consensus,
     Event,
@@ -51,7 +54,9 @@ from .proposal_model import (  # noqa: F401 - the model's names are part of this
     Proposal,
     ProposalRefused,
     event_file,
+    header,
     parse_event,
+    parse_time,
     standing,
 )
 from .reader import TREE_MODE, Reader
@@ -128,7 +133,7 @@ class Proposals:
 
     def _replay(self, number: int, tree: str) -> tuple[Proposal, tuple[str, ...]]:
         events = []
-        title = ""
+        fields: dict[str, str] = {}
         for name, (mode, blob) in sorted(self.reader.tree_entries(tree).items()):
             if mode == TREE_MODE:
                 continue
@@ -136,10 +141,12 @@ class Proposals:
             event = parse_event(name, data)
             if event is None:
                 continue
-            if event.kind == "create" and not title:
-                title = next((line[6:].strip() for line in data.decode("utf-8", "replace").split("\n\n")[0].split("\n")
-                              if line.startswith("title:")), "")
+            if event.kind == "create" and not fields:
+                fields = header(data)
             events.append(event)
+        title = fields.get("title", "")
+        deadline = fields.get("deadline", "")
+        procedure = fields.get("procedure", "consensus")
         events.sort(key=lambda event: event.name)
         created = next((event for event in events if event.kind == "create"), None)
         if created is None:
@@ -154,8 +161,9 @@ class Proposals:
         proposal = Proposal(number=number, title=title or f"Proposal {number}", rationale=created.text,
                             author=created.user, group=created.group, created=created.time, base=created.head,
                             state=replayed.state, events=tuple(events), merged_commit=replayed.merged_commit,
-                            closed_reason=replayed.closed_reason,
-                            positions=positions)
+                            closed_reason=replayed.closed_reason, positions=positions,
+                            deadline=deadline if parse_time(deadline) is not None else "",
+                            procedure=procedure if procedure in PROCEDURES else "consensus")
         return proposal, ()
 
     def _drafters_of(self, base: str, head: str) -> tuple[tuple[str, str], ...]:
@@ -254,8 +262,8 @@ class Proposals:
 
     # ------------------------------------------------------------------ writing
 
-    def _write_event(self, number: int | None, event: Event, *, title: str = "",
-                     author: Author) -> int:
+    def _write_event(self, number: int | None, event: Event, *, title: str = "", author: Author,
+                     deadline: str = "", procedure: str = "") -> int:
         """Add one event file; ``number=None`` allocates the next proposal number in the same swap."""
         if len(event.text.encode("utf-8")) > MAX_TEXT_BYTES:
             raise InvalidContent(N_("The text is longer than %(limit)s bytes."), limit=f"{MAX_TEXT_BYTES:,}")
@@ -271,15 +279,22 @@ class Proposals:
             # Numbered in the order they land (the swap makes concurrent writers renumber), so
             # events of one second keep their order in every clone.
             name = f"{allocated}/{sequence:06d}-{event.kind}-{secrets.token_hex(3)}.txt"
-            return Plan({name: event_file(event, title)}, f"{event.kind.capitalize()} proposal {allocated}",
+            data = event_file(event, title, deadline=deadline, procedure=procedure)
+            return Plan({name: data}, f"{event.kind.capitalize()} proposal {allocated}",
                         ((PROPOSAL_TRAILER, str(allocated)),))
 
         self.committer.commit_to_ref(META_REF, prepare, author=author,
                                      busy="Proposals are being changed very often right now; please try again.")
         return allocated  # type: ignore[return-value]
 
-    def create(self, title: str, rationale: str, *, author: Author) -> Proposal:
-        """Start a proposal forked from the current ``main``."""
+    def create(self, title: str, rationale: str, *, author: Author, deadline: str = "",
+               procedure: str = "consensus") -> Proposal:
+        """Start a proposal forked from the current ``main``, with an optional ``deadline`` for
+        positions (``2026-12-07T17:00:00Z``) and its ``procedure`` (consensus or silence)."""
+        if deadline and parse_time(deadline) is None:
+            raise InvalidContent(N_("The deadline must be a date and time such as 2026-12-07T17:00:00Z."))
+        if procedure not in PROCEDURES:
+            raise InvalidContent(N_("The procedure must be consensus or silence."))
         title = one_line(title)[:200]
         if not title:
             raise InvalidContent(N_("A proposal needs a title."))
@@ -287,7 +302,7 @@ class Proposals:
         if base is None:
             raise PageNotFound(N_("The content repository has no commits yet."))
         event = Event("create", author.username, author.group, _now(), base, rationale)
-        number = self._write_event(None, event, title=title, author=author)
+        number = self._write_event(None, event, title=title, author=author, deadline=deadline, procedure=procedure)
         self.committer.set_ref(f"{BRANCH_PREFIX}{number}", base, None, reason=f"wiki: proposal {number}")
         return self.get(number)
 
@@ -395,32 +410,40 @@ class Proposals:
         return self.committer.commit_to_ref(proposal.ref, prepare, author=author)
 
     def merge(self, number: int, *, groups: tuple[str, ...] | list[str], author: Author, display_name: str,
-              admin: bool, reason: str = "") -> str:
+              admin: bool, reason: str = "", silence: bool = False) -> str:
         """Merge the proposal into ``main`` as a real merge commit, by compare-and-swap; return it.
 
         Needs consensus of ``groups``, unless an admin gives a ``reason`` (an Override-Reason).
         Consensus is read and the merge lands under :meth:`deciding`, so a position recorded before
         the merge always counts (an objection sent at the same moment blocks it or comes too late).
+
+        ``silence``: the silence procedure's adoption, once the deadline has passed with no objection
+        before it; the commit says ``Silence-Procedure: <deadline>`` and each ``Silent-Group``.
         """
         with self.deciding():
             return self._merge(number, groups=groups, author=author, display_name=display_name, admin=admin,
-                               reason=reason)
+                               reason=reason, silence=silence)
 
     def _merge(self, number: int, *, groups: tuple[str, ...] | list[str], author: Author, display_name: str,
-               admin: bool, reason: str) -> str:
+               admin: bool, reason: str, silence: bool = False) -> str:
         proposal = self.get(number)
         if proposal.state != "open":
             raise ProposalRefused(N_("Proposal %(number)s is %(state)s; it cannot be merged."), number=number,
                                   state=Term(proposal.state))
         agreed = self.consensus(proposal, groups)
-        if not agreed.holds and not (admin and reason.strip()):
+        if silence:
+            self._check_silence(proposal)
+        elif not agreed.holds and not (admin and reason.strip()):
             raise ProposalRefused(N_("The stakeholder groups have not all endorsed this proposal; an admin may "
                                      "merge it anyway, giving a reason.") if admin
                                   else N_("The stakeholder groups have not all endorsed this proposal."))
         head = proposal.head
         trailers = ((PROPOSAL_TRAILER, str(number)), *(("Endorsed-By", group) for group in agreed.endorsing),
                     ("Merged-By", display_name))
-        if not agreed.holds:
+        if silence:
+            trailers += (*((SILENT_TRAILER, group) for group in groups if group not in agreed.endorsing),
+                         (SILENCE_TRAILER, proposal.deadline))
+        elif not agreed.holds:
             trailers += (("Override-Reason", reason),)
 
         def prepare(tip: str | None) -> Plan:
@@ -438,6 +461,20 @@ class Proposals:
         self._write_event(number, Event("merge", author.username, author.group, _now(), commit or head, reason),
                           author=author)
         return commit  # type: ignore[return-value]
+
+
+    @staticmethod
+    def _check_silence(proposal: Proposal) -> None:
+        """The silence procedure adopts a proposal only after its deadline, when no group objected."""
+        deadline = proposal.deadline_time
+        if proposal.procedure != "silence" or deadline is None:
+            raise ProposalRefused(N_("Proposal %(number)s is not under the silence procedure."),
+                                  number=proposal.number)
+        if _now() < deadline:
+            raise ProposalRefused(N_("The deadline of proposal %(number)s has not passed yet."), number=proposal.number)
+        if proposal.silence_broken() is not None:
+            raise ProposalRefused(N_("An objection broke the silence on proposal %(number)s; it needs consensus."),
+                                  number=proposal.number)
 
 
 def _now() -> int:

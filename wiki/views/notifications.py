@@ -69,8 +69,7 @@ def awaiting() -> str:
     deadlines first (the nearest), then the newest."""
     group = current_actor().group
     rows = proposal_actions.matching(state="open", awaiting=group) if group in groups() else []
-    rows.sort(key=lambda row: (not getattr(row[0], "deadline", ""), getattr(row[0], "deadline", ""),
-                               -row[0].number))
+    rows.sort(key=lambda row: (not row[0].deadline, row[0].deadline, -row[0].number))
     return render_template("notify/awaiting.html", rows=rows, group=group, stakeholder=group in groups())
 
 

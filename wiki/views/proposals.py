@@ -115,17 +115,21 @@ def feed() -> Response:
 def new() -> str | tuple[str, int] | Response:
     page = (request.values.get("page") or "").strip()
     if request.method == "GET":
-        return render_template("proposals/new.html", title="", rationale="", page=page)
+        return render_template("proposals/new.html", title="", rationale="", page=page, deadline="",
+                               procedure="consensus")
     title = " ".join(form_field("title").split())[:200]
     rationale = form_field("rationale", required=False)
     text = form_field("text", required=False)  # from the editor of a section that requires proposals
     if text and not title:
         title = " ".join(form_field("summary", required=False).split())[:200] or _("Change %(page)s", page=page)
+    deadline = form_field("deadline", required=False)
+    procedure = form_field("procedure", required=False) or "consensus"
     try:
-        proposal = actions.create(current_actor(), title, rationale)
+        proposal = actions.create(current_actor(), title, rationale, deadline=deadline, procedure=procedure)
     except InvalidContent as error:
         flash(error.message, "error")
-        return render_template("proposals/new.html", title=title, rationale=rationale, page=page), 400
+        return render_template("proposals/new.html", title=title, rationale=rationale, page=page, deadline=deadline,
+                               procedure=procedure), 400
     if text and page:
         try:
             target = names.normalize_page_name(page)
