@@ -121,7 +121,7 @@ def draft(app: Flask, client: FlaskClient, number: int) -> str:
 
 def test_silence_adopts_the_proposal_at_its_deadline(app: Flask, client: FlaskClient, auth: Auth) -> None:
     auth.login("editor")
-    deadline = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+    deadline = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=6)
     number = number_of(new_proposal(client, deadline=stamp(deadline), procedure="silence"))
     head = draft(app, client, number)
     login_as(auth, client, "reviewer")
@@ -146,7 +146,7 @@ def test_silence_adopts_the_proposal_at_its_deadline(app: Flask, client: FlaskCl
 
 def test_an_objection_before_the_deadline_breaks_the_silence(app: Flask, client: FlaskClient, auth: Auth) -> None:
     auth.login("editor")
-    deadline = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+    deadline = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=6)
     number = number_of(new_proposal(client, deadline=stamp(deadline), procedure="silence"))
     head = draft(app, client, number)
     login_as(auth, client, "reviewer")
