@@ -203,7 +203,7 @@ def import_doc_command(file: Path, page: str, username: str, summary: str, propo
     """Import the .docx or .odt FILE as PAGE (a new page, or a new revision of it), its images attached."""
     from . import names
     from .actions import Actor
-    from .actions.imports import convert_document, save_document
+    from .actions.imports import convert_document, import_base, save_document
     from .users import role_at_least
 
     user = _users().by_username(username)
@@ -218,9 +218,12 @@ def import_doc_command(file: Path, page: str, username: str, summary: str, propo
             raise click.ClickException(f"{file} is larger than MAX_IMPORT_BYTES "
                                        f"({current_app.config['MAX_IMPORT_BYTES']} bytes).")
         converted = convert_document(data)
-        head = current_app.extensions["wiki_store"].head()  # a new revision over whatever the page holds now
-        imported = save_document(actor, page, converted, base=head, summary_text=summary or f"Import {file.name}",
-                                 as_proposal=proposal, rationale="Imported from a document.")
+        base = import_base(converted, page)  # the exported revision, or the page as it is now
+        if base.notice:
+            click.echo(base.notice % (base.params or {}), err=True)
+        imported = save_document(actor, page, converted, base=base.commit,
+                                 summary_text=summary or f"Import {file.name}", as_proposal=proposal,
+                                 rationale="Imported from a document.")
     except WikiError as error:
         raise click.ClickException(error.message) from None
     where = f" in proposal {imported.proposal.number}" if imported.proposal else ""

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from flask import current_app, has_request_context, url_for
 
-from ..errors import EditConflict
+from ..errors import N_, EditConflict, WikiError
 from ..office import convert, docimport
 from ..store import SaveResult
 from ..store.proposals import Proposal
-from .context import Actor
+from .context import Actor, store
 from .pages import proposal_required, save, target
 from .proposals import create as create_proposal
 
@@ -24,6 +24,43 @@ class Imported:
     result: SaveResult | None
     proposal: Proposal | None
     conflict: EditConflict | None = None
+
+
+@dataclass(frozen=True)
+class Base:
+    """The revision an import is merged from: the one the file was exported from when it records
+    one of this wiki's revisions of this very page (``exported``), else the page as it is now;
+    ``notice`` (a message id, with ``params``) says why a recorded revision was not used."""
+
+    commit: str | None
+    exported: bool = False
+    notice: str = ""
+    params: dict[str, str] | None = None
+
+
+def import_base(converted: docimport.Converted, page: str) -> Base:
+    """Where the import of ``converted`` as ``page`` merges from. A file's record can be forged:
+    it only ever chooses the base revision of the page the user chose, and only a revision of the
+    wiki's own history in which that page exists; anything else is imported as a foreign file."""
+    wiki = store()
+    head = wiki.head()
+    origin = converted.origin
+    if origin is None:
+        return Base(head)
+    if origin.pages != (page,):
+        return Base(head, notice=N_("This file was exported from %(pages)s, not from %(page)s: it is imported as "
+                                    "a file from outside the wiki, compared with the page as it is now."),
+                    params={"pages": ", ".join(origin.pages)[:200], "page": page})
+    try:
+        commit = wiki.resolve(origin.commit)
+        known = head is not None and wiki.reader.is_ancestor(commit, head) and wiki.page_exists(page, commit)
+    except WikiError:
+        known = False
+    if not known:
+        return Base(head, notice=N_("This file records a revision this wiki does not have (%(commit)s): it is "
+                                    "imported as a file from outside the wiki, compared with the page as it is "
+                                    "now."), params={"commit": origin.commit[:40]})
+    return Base(commit, exported=True)
 
 
 def conversion_limits() -> convert.Limits:

@@ -60,3 +60,10 @@ function Pandoc(doc)
   doc.meta.title, doc.meta.subtitle = nil, nil
   return doc
 end
+
+-- Bookmarks (an exported file's heading anchors, Writer's "anchor" marks) are empty spans: the
+-- page's Markdown has no use for them, and they would change every line they open.
+function Span(el)
+  if #el.content == 0 then return {} end
+  return el
+end

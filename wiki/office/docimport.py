@@ -8,7 +8,8 @@ checked, streaming, before pandoc unpacks anything) and images of too many pixel
 with a message. pandoc then converts it (tracked changes accepted: the import is the file's final
 text) in a child process with a time and memory limit; a Lua filter keeps images plain and table
 headers real. Images become attachments named by their content, so importing the same file again
-reuses them. No Flask, no Git.
+reuses them. A file the wiki exported (:mod:`.provenance`) loses its title page and contents and
+keeps the record of the revision it came from. No Flask, no Git.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 
 from ..errors import N_, DocumentRefused, DocumentTooLarge, NotADocument
 from . import convert as converters
+from . import provenance
+from .provenance import Origin
 
 OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
@@ -49,6 +52,7 @@ class Converted:
     markdown: str
     images: dict[str, bytes] = field(default_factory=dict)
     dropped: tuple[str, ...] = ()
+    origin: Origin | None = None  # what a file the wiki exported says it was made from (unchecked)
 
 
 def check_document(data: bytes) -> str:
@@ -177,6 +181,9 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
     in a scratch directory, where it extracts the images.
     """
     kind = check_document(data)
+    origin = provenance.read(data, kind)
+    if origin is not None:  # the wiki's own export: its title page and contents are not the text
+        data = provenance.strip_generated(data, kind)
     with tempfile.TemporaryDirectory(prefix="wiki-import-") as scratch:
         source = Path(scratch) / f"upload.{kind}"
         source.write_bytes(data)
@@ -205,7 +212,8 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
             images[name] = blob
             targets[file.relative_to(scratch).as_posix()] = name
         markdown = replace_images(markdown, targets)
-    return Converted(kind=kind, markdown=markdown.strip() + "\n", images=images, dropped=tuple(dropped))
+    return Converted(kind=kind, markdown=markdown.strip() + "\n", images=images, dropped=tuple(dropped),
+                     origin=origin)
 
 
 IMAGE_RE = re.compile(r"!\[([^\]]*)\]\((media/[^\s)]+)(?:\s+\"[^\"]*\")?\)")

@@ -24,6 +24,8 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 from lxml import etree
 
+from .provenance import Origin
+
 # Images the converters embed; anything else stays a link with its alternative text.
 EMBEDDED_IMAGES = {"image/png", "image/jpeg", "image/gif"}
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -50,8 +52,9 @@ class Labels:
     """The words of the title page and contents, in the reader's language (the caller translates)."""
 
     contents: str = "Contents"
-    version: str = ""  # e.g. "Version chairs-draft, commit 3f2a…"
+    version: str = ""  # the version's name, when the export was asked for by one ("Chair's draft, 3 May")
     date: str = ""
+    commit: str = ""  # e.g. "Commit 3f2a…", in small print
     language: str = "en"
     direction: str = "ltr"
 
@@ -65,6 +68,7 @@ class ExportDocument:
     labels: Labels = field(default_factory=Labels)
     base_url: str = ""  # the wiki's address, for links out of the document
     content_language: str = "en"  # the language pages are written in (CONTENT_LANGUAGE)
+    origin: Origin | None = None  # recorded in .docx/.odt files, for their import (issue 28)
 
 
 @dataclass
@@ -115,10 +119,12 @@ def text_language(text: str, default: str) -> str:
 # --------------------------------------------------------------------------- pages
 
 def prepare_page(source: SourcePage, number: int, *, local_pages: dict[str, str], base_url: str,
-                 images: ImageLoader, content_language: str = "en") -> PreparedPage:
+                 images: ImageLoader, content_language: str = "en", title_heading: bool = True) -> PreparedPage:
     """Turn one page's sanitized HTML into a section of the document (see the module's docstring).
 
-    ``local_pages`` maps the absolute URL of each page in the document to its anchor.
+    ``local_pages`` maps the absolute URL of each page in the document to its anchor. Without
+    ``title_heading`` (a single page's export, whose title page shows the page's title), the page
+    gets no heading of its own and its headings keep their levels: ``#`` is Heading 1.
     """
     prefix = f"p{number}-"
     anchor = f"page-{number}"
@@ -134,7 +140,12 @@ def prepare_page(source: SourcePage, number: int, *, local_pages: dict[str, str]
         _embed(image, base_url, images)
     notes = _take_notes(root)
     first = next((child for child in root if isinstance(child.tag, str)), None)
-    shift = 0 if first is not None and first.tag == "h1" else 1
+    shift = 0 if (first is not None and first.tag == "h1") or not title_heading else 1
+    if not title_heading and (first is None or first.tag != "h1"):
+        root.set("id", anchor)
+        headings = [(int(element.tag[1]), element.get("id"), element.text_content().strip())
+                    for element in root.iter(*HEADINGS) if element.get("id")]
+        return _finish_page(source, root, anchor, source.title, headings, notes, content_language)
     if shift:
         heading = lxml.html.Element("h1")
         heading.text = source.title
@@ -148,6 +159,14 @@ def prepare_page(source: SourcePage, number: int, *, local_pages: dict[str, str]
     for element in root.iter(*HEADINGS):
         if element.get("id"):
             headings.append((int(element.tag[1]), element.get("id"), element.text_content().strip()))
+    return _finish_page(source, root, anchor, page_heading.text_content().strip() or source.title, headings, notes,
+                        content_language)
+
+
+def _finish_page(source: SourcePage, root: etree._Element, anchor: str, title: str,
+                 headings: list[tuple[int, str, str]], notes: list[tuple[str, etree._Element]],
+                 content_language: str) -> PreparedPage:
+    """Directions and language of the page's blocks, and the prepared page."""
     page_direction = text_direction(source.text)
     for element in root.iter(*DIRECTED_BLOCKS):  # each block runs its own way (a Chinese line in Arabic)
         direction = first_strong_direction(element.text_content())
@@ -156,8 +175,7 @@ def prepare_page(source: SourcePage, number: int, *, local_pages: dict[str, str]
     root.set("class", "wiki-page")
     root.set("dir", page_direction)
     root.set("lang", source.language or text_language(source.text, content_language))
-    return PreparedPage(anchor=anchor, title=page_heading.text_content().strip() or source.title, body=root,
-                        headings=headings, notes=notes)
+    return PreparedPage(anchor=anchor, title=title, body=root, headings=headings, notes=notes)
 
 
 def _link(href: str, prefix: str, local_pages: dict[str, str], base_url: str) -> str:
@@ -263,8 +281,9 @@ def _append_text(element: etree._Element, text: str) -> None:
 def prepare(document: ExportDocument, images: ImageLoader) -> list[PreparedPage]:
     local = {document.base_url + "/" + _url_path(page.page): f"page-{number}"
              for number, page in enumerate(document.pages, start=1)}
+    single = len(document.pages) == 1
     return [prepare_page(page, number, local_pages=local, base_url=document.base_url, images=images,
-                         content_language=document.content_language)
+                         content_language=document.content_language, title_heading=not single)
             for number, page in enumerate(document.pages, start=1)]
 
 
@@ -308,6 +327,7 @@ def pdf_html(document: ExportDocument, pages: list[PreparedPage]) -> str:
 <h1 class="document-title">{escape(document.title)}</h1>
 <p class="document-version">{escape(labels.version)}</p>
 <p class="document-date">{escape(labels.date)}</p>
+<p class="document-commit">{escape(labels.commit)}</p>
 </section>
 <nav class="contents"><h2 class="contents-title">{escape(labels.contents)}</h2>
 <ol>

@@ -2,7 +2,8 @@
 
 PDF: the wiki's HTML laid out by WeasyPrint with ``pdf.css`` (and the wiki's Pygments colours).
 Word and OpenDocument: the same HTML read by pandoc, with a title page from its metadata, a real
-contents field (``--toc``), and the styles of :mod:`wiki.office.reference`. Markdown: the raw text.
+contents field (``--toc``), the styles of :mod:`wiki.office.reference`, and the record of where the
+file came from (:mod:`wiki.office.provenance`). Markdown: the raw text.
 Conversions run in child processes under :class:`~wiki.office.convert.Limits`. No Flask.
 """
 
@@ -60,9 +61,13 @@ def export(doc: ExportDocument, fmt: str, *, images: ImageLoader, limits: Limits
         args.append(f"--metadata=subtitle:{labels.version}")
     if labels.date:
         args.append(f"--metadata=date:{labels.date}")
+    if doc.origin is not None:
+        args.extend(doc.origin.metadata())
     data = convert.pandoc(document.pandoc_html(doc, pages), from_format="html", to_format=fmt, args=args,
                           files={f"reference.{fmt}": reference.reference_doc(fmt)}, limits=limits)
     if fmt == "docx":
         contents = [(level, ident, text) for page in pages for level, ident, text in page.headings if level <= 2]
-        data = reference.finish_docx(data, doc.title, contents)
+        data = reference.finish_docx(data, doc.title, contents, commit_line=labels.commit)
+    else:
+        data = reference.finish_odt(data, labels.commit)
     return Converted(data)

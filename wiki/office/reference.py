@@ -2,10 +2,12 @@
 
 Built from the installed pandoc's own defaults (``pandoc --print-default-data-file reference.docx``)
 and patched with lxml, once per process, in memory: Noto fonts for Latin, Cyrillic, Arabic and
-Chinese text, each page of the wiki (Heading 1) starting on a new sheet, the contents on a sheet
-of their own, and a running header (the document's title and the current page's heading) with
-page numbers in the footer. Derived at run time from the pandoc that converts, so the styles
-always match its writer and no binary file sits in the repository; nothing is downloaded.
+Chinese text, the contents on a sheet of their own, each page of the wiki starting on a new sheet
+(``finish_docx``: headings themselves never break, so one page's text takes the sheets it needs),
+a small-print style for the title page's commit line, and a running header (the document's title
+and the current page's heading) with page numbers in the footer. Derived at run time from the
+pandoc that converts, so the styles always match its writer and no binary file sits in the
+repository; nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def _w(tag: str) -> str:
     return f"{{{W}}}{tag}"
 
 
-def _rewrite(source: bytes, changes: dict[str, bytes]) -> bytes:
+def rewrite(source: bytes, changes: dict[str, bytes]) -> bytes:
     """``source`` (a zip) with the members in ``changes`` replaced or added; ``mimetype`` stays first."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(source)) as old, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
@@ -124,6 +126,12 @@ _TOC_STYLE = f"""<w:style xmlns:w="{W}" w:type="paragraph" w:styleId="TOC{{level
 <w:ind w:left="{{indent}}"/></w:pPr><w:rPr>{{bold}}</w:rPr></w:style>"""
 
 
+_COMMIT_STYLE = f"""<w:style xmlns:w="{W}" w:type="paragraph" w:customStyle="1" w:styleId="CommitLine">
+<w:name w:val="Commit line"/><w:basedOn w:val="Normal"/><w:next w:val="Normal"/>
+<w:pPr><w:jc w:val="center"/><w:spacing w:before="480"/></w:pPr><w:rPr><w:color w:val="666666"/><w:sz w:val="16"/>
+<w:szCs w:val="16"/></w:rPr></w:style>"""
+
+
 def _patch_docx(source: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(source)) as archive:
         styles = etree.fromstring(archive.read("word/styles.xml"))
@@ -137,8 +145,9 @@ def _patch_docx(source: bytes) -> bytes:
         rpr = style.find(_w("rPr"))
         if rpr is not None and rpr.find(_w("rFonts")) is not None:
             _fonts(rpr, latin=HEADING_FONT if style_id.startswith(("Heading", "Title", "TOC")) else BODY_FONT)
-        if style_id in {"Heading1", "TOCHeading"}:
+        if style_id == "TOCHeading":
             _page_break_before(style)
+    styles.append(etree.fromstring(_COMMIT_STYLE))
     for level in (1, 2):  # the contents' entries (Word's built-in "toc N" styles, defined here for other readers)
         styles.append(etree.fromstring(_TOC_STYLE.format(level=level, indent=(level - 1) * 440,
                                                          bold='<w:b/>' if level == 1 else "")))
@@ -166,7 +175,7 @@ def _patch_docx(source: bytes) -> bytes:
                         ("header", "709"), ("footer", "709"), ("gutter", "0")):
         margins.set(_w(side), value)
     etree.SubElement(section, _w("titlePg"))  # the title page has no header and no number
-    return _rewrite(source, {
+    return rewrite(source, {
         "word/styles.xml": etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True),
         "word/document.xml": etree.tostring(document, xml_declaration=True, encoding="UTF-8", standalone=True),
         "word/_rels/document.xml.rels": etree.tostring(rels, xml_declaration=True, encoding="UTF-8"),
@@ -176,11 +185,14 @@ def _patch_docx(source: bytes) -> bytes:
     })
 
 
-def finish_docx(data: bytes, title: str, contents: Sequence[tuple[int, str, str]] = ()) -> bytes:
+def finish_docx(data: bytes, title: str, contents: Sequence[tuple[int, str, str]] = (), *,
+                commit_line: str = "") -> bytes:
     """Put the document's ``title`` into the running header pandoc copied from the reference, and
     ``contents`` ((level, bookmark, text) of each heading listed) into the contents field as its
     last result: Word recomputes the field with page numbers (pandoc marks it dirty); readers
-    that do not update fields (LibreOffice, python-docx) still show the list."""
+    that do not update fields (LibreOffice, python-docx) still show the list. Then the title
+    page's ``commit_line`` in small print, a new sheet where each wiki page starts (bookmark
+    ``page-N``), and the title page and contents marked as generated (:mod:`.provenance`)."""
     escaped = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode()
     changes = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -189,11 +201,45 @@ def finish_docx(data: bytes, title: str, contents: Sequence[tuple[int, str, str]
                 part = archive.read(name)
                 if HEADER_PLACEHOLDER.encode() in part:
                     changes[name] = part.replace(HEADER_PLACEHOLDER.encode(), escaped)
-        if contents:
-            body = _fill_contents(archive.read("word/document.xml"), contents)
-            if body is not None:
-                changes["word/document.xml"] = body
-    return _rewrite(data, changes) if changes else data
+        body = archive.read("word/document.xml")
+    if contents:
+        body = _fill_contents(body, contents) or body
+    changes["word/document.xml"] = _finish_body(body, commit_line)
+    return rewrite(data, changes)
+
+
+def _finish_body(document_xml: bytes, commit_line: str) -> bytes:
+    root = etree.fromstring(document_xml)
+    body = root.find(_w("body"))
+    if commit_line:
+        last = None
+        for child in body:
+            style = child.find(f"{_w('pPr')}/{_w('pStyle')}")
+            if child.tag != _w("p") or style is None or style.get(_w("val")) not in {"Title", "Subtitle", "Date"}:
+                break
+            last = child
+        if last is not None:
+            line = etree.Element(_w("p"))
+            etree.SubElement(etree.SubElement(line, _w("pPr")), _w("pStyle")).set(_w("val"), "CommitLine")
+            etree.SubElement(etree.SubElement(line, _w("r")), _w("t")).text = commit_line
+            last.addnext(line)
+    for mark in list(body.iter(_w("bookmarkStart"))):
+        if not (mark.get(_w("name")) or "").startswith("page-"):
+            continue
+        paragraph = next((element for element in mark.itersiblings() if element.tag == _w("p")), None)
+        if paragraph is None:
+            continue
+        properties = paragraph.find(_w("pPr"))
+        if properties is None:
+            properties = etree.Element(_w("pPr"))
+            paragraph.insert(0, properties)
+        if properties.find(_w("pageBreakBefore")) is None:
+            style = properties.find(_w("pStyle"))
+            properties.insert(0 if style is None else 1, etree.Element(_w("pageBreakBefore")))
+    from .provenance import mark_docx_generated
+
+    mark_docx_generated(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def _fill_contents(document_xml: bytes, contents: Sequence[tuple[int, str, str]]) -> bytes | None:
@@ -240,7 +286,7 @@ def _patch_odt(source: bytes) -> bytes:
             properties.set(f"{{{STYLE}}}font-name-asian", CJK_FONT)
             properties.set(f"{{{STYLE}}}font-name-complex", ARABIC_FONT)
     for style in styles.iter(f"{{{STYLE}}}style"):
-        if style.get(f"{{{STYLE}}}name") in {"Heading_20_1", "Contents_20_Heading"}:
+        if style.get(f"{{{STYLE}}}name") == "Contents_20_Heading":
             paragraph = style.find(f"{{{STYLE}}}paragraph-properties")
             if paragraph is None:
                 paragraph = etree.Element(f"{{{STYLE}}}paragraph-properties")
@@ -249,6 +295,13 @@ def _patch_odt(source: bytes) -> bytes:
         if style.get(f"{{{STYLE}}}name") == "Heading":
             for properties in style.iter(f"{{{STYLE}}}text-properties"):
                 properties.set(f"{{{STYLE}}}font-name", HEADING_FONT)
+    commit_style = etree.SubElement(styles.find(f"{{{OFFICE}}}styles"), f"{{{STYLE}}}style")
+    commit_style.attrib.update({f"{{{STYLE}}}name": "CommitLine", f"{{{STYLE}}}display-name": "Commit line",
+                                f"{{{STYLE}}}family": "paragraph", f"{{{STYLE}}}parent-style-name": "Standard"})
+    etree.SubElement(commit_style, f"{{{STYLE}}}paragraph-properties").attrib.update({
+        f"{{{FO}}}text-align": "center", f"{{{FO}}}margin-top": "8mm"})
+    etree.SubElement(commit_style, f"{{{STYLE}}}text-properties").attrib.update({
+        f"{{{FO}}}font-size": "8pt", f"{{{FO}}}color": "#666666"})
     for layout in styles.iter(f"{{{STYLE}}}page-layout"):
         properties = layout.find(f"{{{STYLE}}}page-layout-properties")
         if properties is not None:  # A4
@@ -277,4 +330,28 @@ def _patch_odt(source: bytes) -> bytes:
             count = etree.Element(f"{{{TEXT}}}page-count")
             count.text = "1"
             parent.insert(parent.index(page_number) + 1, count)
-    return _rewrite(source, {"styles.xml": etree.tostring(styles, xml_declaration=True, encoding="UTF-8")})
+    return rewrite(source, {"styles.xml": etree.tostring(styles, xml_declaration=True, encoding="UTF-8")})
+
+
+def finish_odt(data: bytes, commit_line: str = "") -> bytes:
+    """The title page's ``commit_line`` in small print (after the date), and the title page and
+    contents marked as generated (:mod:`.provenance`)."""
+    from .provenance import mark_odt_generated
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        root = etree.fromstring(archive.read("content.xml"))
+    text = root.find(f"{{{OFFICE}}}body/{{{OFFICE}}}text")
+    if commit_line and text is not None:
+        last = None
+        for child in text:
+            if child.tag == f"{{{TEXT}}}p" and child.get(f"{{{TEXT}}}style-name") in {"Title", "Subtitle", "Date"}:
+                last = child
+            elif last is not None:
+                break
+        if last is not None:
+            line = etree.Element(f"{{{TEXT}}}p")
+            line.set(f"{{{TEXT}}}style-name", "CommitLine")
+            line.text = commit_line
+            last.addnext(line)
+    mark_odt_generated(root)
+    return rewrite(data, {"content.xml": etree.tostring(root, xml_declaration=True, encoding="UTF-8")})

@@ -34,6 +34,7 @@ from ..errors import N_, WikiError
 from . import convert as converters
 from . import docimport
 from .jobs import Progress, Work, job_key
+from .provenance import Origin
 
 CONVERSION_VERSION = 1  # bumped when the conversion's output changes for the same upload
 RETRY_AFTER_SECONDS = 600
@@ -139,7 +140,10 @@ class Staging:
             (folder / "page.md").write_text(converted.markdown, encoding="utf-8")
             for name, blob in converted.images.items():
                 (folder / "images" / name).write_bytes(blob)
-            meta = {"kind": converted.kind, "dropped": list(converted.dropped)}
+            origin = converted.origin
+            meta = {"kind": converted.kind, "dropped": list(converted.dropped),
+                    "origin": {"pages": list(origin.pages), "commit": origin.commit, "version": origin.version}
+                    if origin else None}
             temporary = folder / f"meta.json.{os.getpid()}"
             temporary.write_text(json.dumps(meta), encoding="utf-8")
             os.replace(temporary, folder / "meta.json")
@@ -156,8 +160,11 @@ class Staging:
             markdown = (folder / "page.md").read_text(encoding="utf-8")
         except (OSError, ValueError):
             return None
+        origin = meta.get("origin")
         return docimport.Converted(kind=meta["kind"], markdown=markdown, images=images,
-                                   dropped=tuple(meta.get("dropped", ())))
+                                   dropped=tuple(meta.get("dropped", ())),
+                                   origin=Origin(pages=tuple(origin["pages"]), commit=origin["commit"],
+                                                 version=origin.get("version", "")) if origin else None)
 
     def image(self, digest: str, name: str) -> Path:
         return self.root / digest / "images" / name

@@ -54,7 +54,7 @@ bp = Blueprint("export", __name__)
 
 # Bumped whenever exported files change for the same input, so cached files of older code are not
 # served (the cache key includes it).
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 # Stage names jobs report (English, marked for translation here), shown translated on the progress
 # page; a job of another view may report its own, marked with N_ where it is written.
 STAGES = {"": N_("Waiting to start"), "Reading the pages": N_("Reading the pages"),
@@ -184,14 +184,13 @@ def _exporter() -> ModuleType:
 
 
 def _labels(commit: str, rev: str | None, timestamp: int) -> Labels:
-    """The title page's words in the reader's language."""
+    """The title page's words in the reader's language: the version's name when ``rev`` is one, the
+    date, and the commit (in small print)."""
     from ..office.document import Labels
 
-    if rev and names.is_version_name(rev):
-        version = _("Version %(name)s, commit %(commit)s", name=rev, commit=commit[:10])
-    else:
-        version = _("Commit %(commit)s", commit=commit[:10])
-    return Labels(contents=_("Contents"), version=version,
+    name = _version(rev)
+    title = next((version.title for version in store().versions() if version.name == name), name) if name else ""
+    return Labels(contents=_("Contents"), version=title or name, commit=_("Commit %(commit)s", commit=commit[:10]),
                   date=format_date(datetime.fromtimestamp(timestamp, UTC), "long"),
                   language=language(), direction=text_direction())
 
@@ -234,9 +233,10 @@ def _base_url() -> str:
 
 
 def _export_work(wiki: Store, commit: str, pages: list[str], *, title: str, labels: Labels, base_url: str,
-                 fmt: str, lang: str | None) -> Work:
+                 fmt: str, lang: str | None, version: str = "") -> Work:
     """The job: read and render the pages at ``commit`` (in the job's thread), then convert."""
     from ..office.document import ExportDocument, SourcePage
+    from ..office.provenance import Origin
 
     export_limits, content_language = limits(), current_app.config["CONTENT_LANGUAGE"]
 
@@ -251,8 +251,9 @@ def _export_work(wiki: Store, commit: str, pages: list[str], *, title: str, labe
                 html = renderer.mark_missing(rendered, wiki.missing_pages(rendered.links, commit))
             sources.append(SourcePage(page=page, title=names.page_title(page), text=text, html=html, language=language))
             progress(0.1 * number / max(1, len(pages)), "Reading the pages")
+        origin = None if lang else Origin(pages=tuple(pages), commit=commit, version=version)
         document = ExportDocument(title=title, pages=sources, labels=labels, base_url=base_url,
-                                  content_language=content_language)
+                                  content_language=content_language, origin=origin)
         return _exporter().export(document, fmt, images=_image_loader(wiki, commit), limits=export_limits,
                                progress=progress).data
 
@@ -290,7 +291,7 @@ def page_export(page: str) -> Response:
     labels = _labels(commit, rev, wiki.commit_info(commit).timestamp)
     key = job_key("page", LAYOUT_VERSION, fmt, commit, _version(rev), page, lang or "", labels, _base_url())
     work = _export_work(wiki, commit, [page], title=names.page_title(page), labels=labels, base_url=_base_url(),
-                        fmt=fmt, lang=lang)
+                        fmt=fmt, lang=lang, version=_version(rev))
     return deliver(key, work, filename=filename, mimetype=convert.MIME_TYPES[fmt], title=names.page_title(page),
                    background=False)
 
@@ -317,7 +318,8 @@ def document_export() -> Response:
     labels = _labels(commit, rev, wiki.commit_info(commit).timestamp)
     key = job_key("document", LAYOUT_VERSION, fmt, commit, _version(rev), section or "", lang or "", labels,
                   _base_url())
-    work = _export_work(wiki, commit, pages, title=title, labels=labels, base_url=_base_url(), fmt=fmt, lang=lang)
+    work = _export_work(wiki, commit, pages, title=title, labels=labels, base_url=_base_url(), fmt=fmt, lang=lang,
+                        version=_version(rev))
     background = fmt != "md" and len(pages) > int(current_app.config["EXPORT_BACKGROUND_PAGES"])
     return deliver(key, work, filename=filename, mimetype=convert.MIME_TYPES[fmt], title=title,
                    background=background)

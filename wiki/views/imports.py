@@ -26,7 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from .. import attachments, limits, names
-from ..actions.imports import conversion_limits, page_text, save_document
+from ..actions.imports import conversion_limits, import_base, page_text, save_document
 from ..actions.pages import proposal_required
 from ..auth import current_actor, role_required
 from ..diffs import diff_texts
@@ -183,14 +183,16 @@ def _preview_when_converted(digest: str, page: str, *, wants_proposal: bool, sum
             return _progress(digest, page, job, staged.filename, wants_proposal=wants_proposal, summary=summary)
     converted = _converted(digest)
     wiki = store()
-    head = wiki.head() or ""
+    base = import_base(converted, page)
     text = page_text(converted, page)
     try:
-        current = wiki.read_page(page).text
+        current = wiki.read_page(page, base.commit).text
         exists = True
     except PageNotFound:
         current, exists = "", False
-    token = _serializer().dumps({"h": digest, "p": page, "u": current_actor().username, "b": head})
+    if base.notice:
+        flash(_(base.notice, **(base.params or {})), "warning")
+    token = _serializer().dumps({"h": digest, "p": page, "u": current_actor().username, "b": base.commit or ""})
     # The preview shows the images from the staging area; the text saved points at the page's attachments.
     rendered = renderer().render(docimport.for_page(converted, url_for("imports.staged_image", digest=digest,
                                                                        name="x")[:-1]))
@@ -200,7 +202,8 @@ def _preview_when_converted(digest: str, page: str, *, wants_proposal: bool, sum
         html=rendered.html, diff=diff_texts(current, text) if exists else None, exists=exists, token=token,
         images=sorted(converted.images), dropped=converted.dropped, text=text,
         summary=summary or _("Import %(file)s", file=staged.filename[:150]),
-        proposal=wants_proposal or required, proposal_required=required), 200
+        proposal=wants_proposal or required, proposal_required=required, exported=base.exported,
+        base=base.commit or ""), 200
 
 
 def _progress(digest: str, page: str, job: Job, filename: str, *, wants_proposal: bool, summary: str) -> Response:

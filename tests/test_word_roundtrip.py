@@ -1,0 +1,192 @@
+"""The Word round trip (issue 28): an exported .docx/.odt records the page and revision it was made
+from and marks its title page and contents; a file edited offline (saved by LibreOffice, a real
+tool) comes back merged three-way with what changed in the wiki meanwhile, through HTTP; forged or
+foreign records are imported as files from outside the wiki, with a notice."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from lxml import etree
+from pypdf import PdfReader
+
+from wiki.store import Author
+
+from .conftest import Auth, save
+from .office_docs import rezip
+from .test_import import article, save_import, upload
+
+AUTHOR = Author(name="Eda Editor", email="eda@example.org", username="editor", group="civil-society")
+TEXT = """Intro paragraph of the mapping.
+
+## Gaps
+
+A gap in the coverage of small states.
+
+## Forums
+
+The forums that discuss it.
+
+## Next steps
+
+What the group does next.
+"""
+
+
+@pytest.fixture
+def editor(client: FlaskClient, auth: Auth) -> FlaskClient:
+    auth.login("editor")
+    return client
+
+
+@pytest.fixture(scope="module")
+def profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("lo-profile")
+
+
+def libreoffice(data: bytes, kind: str, target: str, folder: Path, profile: Path) -> bytes:
+    """``data`` (a .docx or .odt) opened and saved as ``target`` by LibreOffice, as a delegate's
+    word processor would."""
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice is missing: make test installs libreoffice-writer-nogui"
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / f"edited.{kind}"
+    source.write_bytes(data)
+    out = folder / "out"
+    subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", target,
+                    "--outdir", str(out), str(source)], check=True, capture_output=True, timeout=180)
+    return (out / f"edited.{target.split(':')[0]}").read_bytes()
+
+
+def download(client: FlaskClient, url: str) -> bytes:
+    with client.get(url) as response:
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        return response.data
+
+
+def edit(data: bytes, kind: str, old: str, new: str) -> bytes:
+    """The file with ``old`` replaced by ``new`` in its text (a delegate's edit)."""
+    part = "word/document.xml" if kind == "docx" else "content.xml"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read(part).decode()
+    assert old in xml
+    return rezip(data, replace={part: xml.replace(old, new).encode()})
+
+
+def properties(data: bytes, kind: str) -> dict[str, str]:
+    """The file's custom document properties, read from its XML."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        root = etree.fromstring(archive.read("docProps/custom.xml" if kind == "docx" else "meta.xml"))
+    if kind == "docx":
+        return {p.get("name"): "".join(p.itertext()) for p in root.iter(
+            "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}property")}
+    name = "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}name"
+    return {p.get(name): "".join(p.itertext()) for p in root.iter(
+        "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}user-defined")}
+
+
+@pytest.mark.parametrize("kind", ["docx", "odt"])
+def test_an_export_records_its_page_and_revision(editor: FlaskClient, app: Flask, kind: str) -> None:
+    save(editor, "Mapping/Gaps", TEXT)
+    store = app.extensions["wiki_store"]
+    head = store.head()
+    recorded = properties(download(editor, f"/Mapping/Gaps/-/export?format={kind}"), kind)
+    assert recorded["living-wiki-pages"] == "Mapping/Gaps" and recorded["living-wiki-commit"] == head
+    assert "living-wiki-version" not in recorded
+    store.create_version("chairs-draft", "Chair's draft, 3 May", head, author=AUTHOR)
+    recorded = properties(download(editor, f"/Mapping/Gaps/-/export?format={kind}&rev=chairs-draft"), kind)
+    assert recorded["living-wiki-version"] == "chairs-draft" and recorded["living-wiki-commit"] == head
+
+
+def test_a_single_page_takes_only_the_sheets_it_needs(editor: FlaskClient, tmp_path: Path, profile: Path) -> None:
+    save(editor, "Mapping/Gaps", TEXT)
+    data = download(editor, "/Mapping/Gaps/-/export?format=docx")
+    pdf = libreoffice(data, "docx", "pdf", tmp_path, profile)
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    assert len(pages) == 3  # the title page, the contents, the text (was one sheet per heading)
+    assert "Gaps" in pages[2].extract_text() and "Next steps" in pages[2].extract_text()
+
+
+@pytest.mark.parametrize("kind", ["docx", "odt"])
+def test_a_file_edited_offline_keeps_what_changed_in_the_wiki_meanwhile(
+        editor: FlaskClient, app: Flask, tmp_path: Path, profile: Path, kind: str) -> None:
+    save(editor, "Mapping/Gaps", TEXT)
+    exported = download(editor, f"/Mapping/Gaps/-/export?format={kind}")
+    other = app.test_client()
+    Auth(other).login("editor2")
+    save(other, "Mapping/Gaps", TEXT.replace("What the group does next.", "What the group does in May."))
+    edited = libreoffice(edit(exported, kind, "small states", "small island states"), kind, kind, tmp_path, profile)
+    preview = upload(editor, edited, "Mapping/Gaps", f"gaps.{kind}").get_data(as_text=True)
+    assert "Changes made in the file" in preview and "small <ins>island" in preview
+    assert save_import(editor, preview, "Mapping/Gaps").status_code == 302
+    text = app.extensions["wiki_store"].read_page("Mapping/Gaps").text
+    assert "A gap in the coverage of small island states." in text  # the file's change
+    assert "What the group does in May." in text  # the wiki's change meanwhile, kept
+    assert text.startswith("Intro paragraph") and "## Gaps" in text and "## Next steps" in text
+    for generated in ("Commit ", "Contents", "Mapping/Gaps\n", "p1-", "anchor"):
+        assert generated not in text  # no title page, contents or bookmarks
+
+
+def test_overlapping_changes_open_the_conflict_editor(editor: FlaskClient, app: Flask) -> None:
+    save(editor, "Mapping/Gaps", TEXT)
+    exported = download(editor, "/Mapping/Gaps/-/export?format=docx")
+    other = app.test_client()
+    Auth(other).login("editor2")
+    save(other, "Mapping/Gaps", TEXT.replace("small states", "least developed countries"))
+    preview = upload(editor, edit(exported, "docx", "small states", "small island states"), "Mapping/Gaps")
+    response = save_import(editor, preview.get_data(as_text=True), "Mapping/Gaps")
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "small island states" in html and "least developed countries" in html
+    assert "least developed countries" in app.extensions["wiki_store"].read_page("Mapping/Gaps").text
+
+
+def test_a_revision_this_wiki_does_not_have_is_imported_as_a_foreign_file(editor: FlaskClient, app: Flask) -> None:
+    save(editor, "Mapping/Gaps", TEXT)
+    exported = download(editor, "/Mapping/Gaps/-/export?format=docx")
+    with zipfile.ZipFile(io.BytesIO(exported)) as archive:
+        custom = archive.read("docProps/custom.xml").decode()
+    forged = rezip(exported, replace={"docProps/custom.xml": custom.replace(
+        app.extensions["wiki_store"].head(), "0123456789abcdef0123456789abcdef01234567").encode()})
+    preview = upload(editor, forged, "Mapping/Gaps").get_data(as_text=True)
+    assert "records a revision this wiki does not have (0123456789abcdef" in preview
+    assert "Changes to the current page" in preview
+    assert save_import(editor, preview, "Mapping/Gaps").status_code == 302
+
+
+def test_forged_properties_cannot_target_another_page(editor: FlaskClient, app: Flask) -> None:
+    save(editor, "Mapping/Gaps", TEXT)
+    save(editor, "Mapping/Other", "Another page's text.\n")
+    exported = download(editor, "/Mapping/Gaps/-/export?format=docx")
+    preview = upload(editor, edit(exported, "docx", "small states", "small island states"), "Mapping/Other")
+    html = preview.get_data(as_text=True)
+    assert "was exported from Mapping/Gaps, not from Mapping/Other" in html
+    assert save_import(editor, html, "Mapping/Other").status_code == 302
+    store = app.extensions["wiki_store"]
+    assert "small island states" in store.read_page("Mapping/Other").text
+    assert store.read_page("Mapping/Gaps").text == TEXT  # the recorded page is untouched
+    assert "island" not in article(editor.get("/Mapping/Gaps").get_data(as_text=True))
+
+
+def test_the_cli_merges_an_exported_file_three_way_too(editor: FlaskClient, app: Flask, tmp_path: Path) -> None:
+    save(editor, "Mapping/Gaps", TEXT)
+    exported = download(editor, "/Mapping/Gaps/-/export?format=odt")
+    other = app.test_client()
+    Auth(other).login("editor2")
+    save(other, "Mapping/Gaps", TEXT.replace("What the group does next.", "What the group does in May."))
+    path = tmp_path / "gaps.odt"
+    path.write_bytes(edit(exported, "odt", "small states", "small island states"))
+    result = app.test_cli_runner().invoke(args=["import-doc", str(path), "Mapping/Gaps", "--user", "editor"])
+    assert result.exit_code == 0, result.output
+    text = app.extensions["wiki_store"].read_page("Mapping/Gaps").text
+    assert "small island states" in text and "What the group does in May." in text and "Commit " not in text
+    path.write_bytes(edit(exported, "odt", "small states", "large states"))
+    result = app.test_cli_runner().invoke(args=["import-doc", str(path), "Mapping/Other", "--user", "editor"])
+    assert result.exit_code == 0 and "not from Mapping/Other" in result.output
