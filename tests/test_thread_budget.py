@@ -168,6 +168,28 @@ def test_after_an_edit_threads_are_followed_from_their_last_place_in_one_compari
     assert quoted.findall(again) == quoted.findall(first)
 
 
+def test_the_list_of_all_threads_renders_pages_only_while_its_time_lasts(tmp_path: Path) -> None:
+    """Threads on many long pages: showing where each passage is needs each page's text, which a
+    new worker must render first (about a second for a page near the size limit)."""
+    app = make_app(tmp_path / "instance", LIMIT_THREADS_PER_HOUR=0)
+    client, editor, reader = app.test_client(), bearer(app, "editor"), bearer(app, "reader")
+    for number in range(4):
+        text = f"# Big {number}\n\n" + "\n\n".join(f"Paragraph {n} of page {number}: " + "words " * 30
+                                                     for n in range(1_000)) + "\n"
+        saved = client.put(f"{API}/pages/Big{number}", json={"text": text, "summary": "big"}, headers=editor)
+        assert saved.status_code == 201, saved.get_data(as_text=True)
+        assert client.post(f"{API}/comments", json={"page": f"Big{number}", "rev": saved.get_json()["revision"],
+                                                    "paragraph": 2, "text": "x"}, headers=reader).status_code == 201
+    assert client.get("/-/comments?state=all").status_code == 200
+    app.extensions["wiki_discussions"].backlog.run_all()  # every place is known: only the texts are missing
+    worker = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "ANCHOR_BUDGET_SECONDS": 0.01,
+                         "ANCHOR_BACKGROUND": False}, instance_path=app.instance_path)
+    listing = worker.test_client().get("/-/comments?state=all")
+    assert listing.status_code == 200 and "not placed yet" in listing.get_data(as_text=True)
+    worker.extensions["wiki_discussions"].backlog.run_all()
+    assert "not placed yet" not in worker.test_client().get("/-/comments?state=all").get_data(as_text=True)
+
+
 def test_comments_past_the_budget_show_as_their_text_until_rendered(tmp_path: Path) -> None:
     """Hundreds of 20 KB comments cost seconds to render: past the budget a comment shows as its
     escaped text (the answer is not kept), and the background renders it."""

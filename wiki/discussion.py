@@ -92,7 +92,8 @@ class Discussions:
         self.store = store
         self.renderer = renderer
         self.places = places
-        # ("place", page blob, anchor) and ("render", comment entry): what requests had no budget for
+        # ("place", page blob, anchor, previous blob), ("render", comment entry), ("text", page blob):
+        # what requests had no budget for
         self.backlog: Backlog[tuple[object, ...]] = Backlog(self._later, start=background, context=context)
         self._passages: LRUCache[str, Passages] = LRUCache(2048)
         self._offsets: LRUCache[tuple[str, str], OffsetMap | None] = LRUCache(512)
@@ -142,6 +143,12 @@ class Discussions:
         shared by all threads, rather than from the revision it quoted, one comparison each."""
         if blob is None:
             return [Placed(thread, None, thread.anchor.quote, 0) for thread in threads]
+        if budget is not None and blob not in self._passages:
+            try:
+                budget.charge()  # rendering the text to show passages in: only while there is time
+            except OverBudget:
+                self.backlog.add([("text", blob)])
+                return [Placed(thread, None, thread.anchor.quote, 0, pending=not thread.hidden) for thread in threads]
         keys = {thread.number: anchor_key(thread.anchor)
                 for thread in threads if thread.anchor.blob and not thread.hidden}
         known: dict[str, tuple[Located | None]] = {}
@@ -204,6 +211,8 @@ class Discussions:
         """The backlog's work: render a comment, or place an anchor (unless another worker has it or did it)."""
         if item[0] == "render" and isinstance(item[1], Entry):
             self.comment_html(item[1])
+        elif item[0] == "text" and isinstance(item[1], str):
+            self.passages(item[1])
         elif item[0] == "place" and isinstance(item[1], str) and isinstance(item[2], Anchor):
             self._place_later(item[1], item[2], item[3] if isinstance(item[3], str) else None)
 
