@@ -99,6 +99,12 @@ def tracked_document() -> str:
         tracked=tracked)
 
 
+def plain_document() -> str:
+    """The text of :func:`tracked_document` with its changes accepted: no tracked changes."""
+    return _document('<text:h text:outline-level="1">Tracked</text:h>\n'
+                     '<text:p>Delegations WELCOMED the report.</text:p>')
+
+
 def convert_all(sources: dict[str, str], folder: Path) -> dict[str, Path]:
     """Write each flat ODF text as ``<name>.fodt`` and convert all of them to .docx and .odt with one
     LibreOffice run per format; ``{"<name>.docx": path, "<name>.odt": path}``."""

@@ -19,7 +19,7 @@ from itsdangerous import URLSafeTimedSerializer
 from wiki.views.imports import TOKEN_SALT
 
 from .conftest import Auth, csrf_token, make_app, save
-from .office_docs import convert_all, full_document, png_header_only, rezip, tracked_document
+from .office_docs import convert_all, full_document, plain_document, png_header_only, rezip, tracked_document
 from .xss import inspect_html, payloads, valid_names
 
 TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
@@ -28,7 +28,8 @@ TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
 @pytest.fixture(scope="session")
 def office_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The test documents as LibreOffice writes them, made once per session."""
-    paths = convert_all({"full": full_document(), "tracked": tracked_document()}, tmp_path_factory.mktemp("office"))
+    paths = convert_all({"full": full_document(), "tracked": tracked_document(), "plain": plain_document()},
+                        tmp_path_factory.mktemp("office"))
     return {name: path.read_bytes() for name, path in paths.items()}
 
 
@@ -85,12 +86,36 @@ def test_a_document_becomes_a_page_with_its_structure(editor: FlaskClient, app: 
     assert len(history) == 1 and history[0].group == "civil-society" and history[0].username == "editor"
 
 
-def test_tracked_changes_are_accepted(editor: FlaskClient, office_files: dict[str, bytes]) -> None:
+def test_tracked_changes_are_listed_by_author_and_make_a_proposal(editor: FlaskClient, app: Flask, tmp_path: Path,
+                                                                  office_files: dict[str, bytes]) -> None:
+    import json
+    import subprocess
+
+    import pypandoc
+
+    store = app.extensions["wiki_store"]
     for kind in ("docx", "odt"):
         preview = upload(editor, office_files[f"tracked.{kind}"], f"Tracked_{kind}", f"tracked.{kind}")
-        assert save_import(editor, preview.get_data(as_text=True), f"Tracked_{kind}").status_code == 302
-        body = article(editor.get(f"/Tracked_{kind}").get_data(as_text=True))
+        html = preview.get_data(as_text=True)
+        listed = re.search(r"<h2>Tracked changes</h2>(.*?)</ul>", html, re.S)
+        assert listed and "<h3 dir=\"auto\">Ana</h3>" in listed.group(1)
+        assert "Inserted: <ins dir=\"auto\">WELCOMED</ins>" in listed.group(1)
+        assert "Deleted: <del dir=\"auto\">OBSOLETEWORD</del>" in listed.group(1) and "2024-02-01" in listed.group(1)
+        assert "the import starts a proposal with them" in html
+        response = save_import(editor, html, f"Tracked_{kind}")
+        assert response.status_code == 302 and "proposal=" in response.location
+        assert not store.page_exists(f"Tracked_{kind}")  # a redline is never agreed text by itself
+        body = article(editor.get(response.location).get_data(as_text=True))
         assert "Delegations WELCOMED the report." in body and "OBSOLETEWORD" not in body
+    # pandoc's own reading of the Word file's tracked changes agrees with the preview's list
+    path = tmp_path / "tracked.docx"
+    path.write_bytes(office_files["tracked.docx"])
+    document = json.loads(subprocess.run([pypandoc.get_pandoc_path(), "--track-changes=all", "-t", "json",
+                                          str(path)], check=True, capture_output=True, text=True).stdout)
+    spans = [(inline["c"][0][1][0], dict(inline["c"][0][2])["author"], inline["c"][1][0]["c"])
+             for block in document["blocks"] if block["t"] == "Para" for inline in block["c"]
+             if inline["t"] == "Span"]
+    assert spans == [("insertion", "Ana", "WELCOMED"), ("deletion", "Ana", "OBSOLETEWORD")]
 
 
 def test_the_preview_shows_the_diff_and_the_staged_images(editor: FlaskClient, app: Flask,
@@ -127,7 +152,7 @@ def test_an_overlapping_edit_since_the_preview_goes_to_the_conflict_editor(
 def test_a_clean_merge_keeps_an_edit_made_since_the_preview(editor: FlaskClient, app: Flask,
                                                             office_files: dict[str, bytes]) -> None:
     save(editor, "Merged", "# Tracked\n\nAn old paragraph.\n")
-    preview = upload(editor, office_files["tracked.docx"], "Merged").get_data(as_text=True)
+    preview = upload(editor, office_files["plain.docx"], "Merged").get_data(as_text=True)
     other = app.test_client()
     Auth(other).login("editor2")
     save(other, "Merged", "Note: a draft.\n\n\n# Tracked\n\nAn old paragraph.\n")
@@ -142,7 +167,7 @@ def test_a_clean_merge_keeps_an_edit_made_since_the_preview(editor: FlaskClient,
 def test_forged_altered_and_stale_tokens_are_refused(editor: FlaskClient, app: Flask, office_files: dict[str, bytes],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     head = app.extensions["wiki_store"].head()
-    preview = upload(editor, office_files["tracked.docx"], "Tokens").get_data(as_text=True)
+    preview = upload(editor, office_files["plain.docx"], "Tokens").get_data(as_text=True)
     token = TOKEN_RE.search(preview).group(1)  # type: ignore[union-attr]
     form = {"csrf_token": csrf_token(editor, "/-/import"), "page": "Tokens"}
     altered = token[:5] + ("A" if token[5] != "A" else "B") + token[6:]
@@ -183,7 +208,7 @@ def test_sections_that_require_proposals_get_one(tmp_path: Path, office_files: d
     app = make_app(tmp_path / "i", PROPOSALS_REQUIRED=["Mapping"])
     client = app.test_client()
     Auth(client).login("editor")
-    preview = upload(client, office_files["tracked.docx"], "Mapping/Imported").get_data(as_text=True)
+    preview = upload(client, office_files["plain.docx"], "Mapping/Imported").get_data(as_text=True)
     assert "the import starts a proposal" in preview
     response = save_import(client, preview, "Mapping/Imported")
     assert response.status_code == 302 and "proposal=" in response.location
@@ -301,12 +326,12 @@ def test_readers_cannot_import(client: FlaskClient, auth: Auth) -> None:
 
 def test_file_names_and_page_names_in_the_preview_are_inert(editor: FlaskClient,
                                                             office_files: dict[str, bytes]) -> None:
-    response = upload(editor, office_files["tracked.docx"], "Xss/'onmouseover='alert(1)'_x",
+    response = upload(editor, office_files["plain.docx"], "Xss/'onmouseover='alert(1)'_x",
                       '<img src=x onerror=alert(1)>.docx')
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and inspect_html(html) == []
     assert "&lt;img src=x onerror=alert(1)&gt;.docx" in html
-    refused = upload(editor, office_files["tracked.docx"], "Xss/<script>alert(1)</script>", "<svg onload=alert(1)>")
+    refused = upload(editor, office_files["plain.docx"], "Xss/<script>alert(1)</script>", "<svg onload=alert(1)>")
     assert refused.status_code == 400 and inspect_html(refused.get_data(as_text=True)) == []
     # the XSS corpus as page names and file names (the same upload: converted once, then staged)
     names = valid_names(40)

@@ -204,6 +204,7 @@ def import_doc_command(file: Path, page: str, username: str, summary: str, propo
     from . import names
     from .actions import Actor
     from .actions.imports import convert_document, import_base, save_document
+    from .office import tracked
     from .users import role_at_least
 
     user = _users().by_username(username)
@@ -234,6 +235,8 @@ def import_doc_command(file: Path, page: str, username: str, summary: str, propo
     else:
         click.echo(f"Imported {file.name} as {page}{where}: commit {imported.result.commit}, "
                    f"{len(converted.images)} image(s) attached.")
+    for author, items in tracked.by_author(converted.changes):
+        click.echo(f"Tracked changes by {author or 'an unknown author'}: {len(items)}", err=True)
     for name in converted.dropped:
         click.echo(f"Left out the image {name} (not PNG, JPEG, GIF or WebP).", err=True)
 

@@ -90,13 +90,14 @@ def page_text(converted: docimport.Converted, page: str) -> str:
 def save_document(actor: Actor, page: str, converted: docimport.Converted, *, base: str | None, summary_text: str,
                   as_proposal: bool, rationale: str) -> Imported:
     """Save the document as ``page`` made from ``base``, with its images attached; as a new
-    proposal when asked (or when the section changes only through proposals).
+    proposal when asked, when the file has tracked changes (a redline is a suggestion, never agreed
+    text by itself), or when the section changes only through proposals.
 
     Overlapping changes save the images, attached to the page as it now is (so the conflict
     editor's text links work and nothing is lost), and return the conflict."""
     text = page_text(converted, page)
     proposal = None
-    if as_proposal or proposal_required(actor, page):
+    if as_proposal or converted.changes or proposal_required(actor, page):
         proposal = create_proposal(actor, summary_text, rationale)
     number = proposal.number if proposal else None
     try:

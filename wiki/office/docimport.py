@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..errors import N_, DocumentRefused, DocumentTooLarge, NotADocument
 from . import convert as converters
-from . import provenance
+from . import provenance, tracked
 from .provenance import Origin
 
 OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -53,6 +53,7 @@ class Converted:
     images: dict[str, bytes] = field(default_factory=dict)
     dropped: tuple[str, ...] = ()
     origin: Origin | None = None  # what a file the wiki exported says it was made from (unchecked)
+    changes: tuple[tracked.TrackedChange, ...] = ()  # its tracked changes, in document order
 
 
 def check_document(data: bytes) -> str:
@@ -184,6 +185,7 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
     origin = provenance.read(data, kind)
     if origin is not None:  # the wiki's own export: its title page and contents are not the text
         data = provenance.strip_generated(data, kind)
+    changes = tracked.read(data, kind)
     with tempfile.TemporaryDirectory(prefix="wiki-import-") as scratch:
         source = Path(scratch) / f"upload.{kind}"
         source.write_bytes(data)
@@ -213,7 +215,7 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
             targets[file.relative_to(scratch).as_posix()] = name
         markdown = replace_images(markdown, targets)
     return Converted(kind=kind, markdown=markdown.strip() + "\n", images=images, dropped=tuple(dropped),
-                     origin=origin)
+                     origin=origin, changes=changes)
 
 
 IMAGE_RE = re.compile(r"!\[([^\]]*)\]\((media/[^\s)]+)(?:\s+\"[^\"]*\")?\)")

@@ -35,6 +35,7 @@ from . import convert as converters
 from . import docimport
 from .jobs import Progress, Work, job_key
 from .provenance import Origin
+from .tracked import TrackedChange
 
 CONVERSION_VERSION = 1  # bumped when the conversion's output changes for the same upload
 RETRY_AFTER_SECONDS = 600
@@ -143,7 +144,8 @@ class Staging:
             origin = converted.origin
             meta = {"kind": converted.kind, "dropped": list(converted.dropped),
                     "origin": {"pages": list(origin.pages), "commit": origin.commit, "version": origin.version}
-                    if origin else None}
+                    if origin else None,
+                    "changes": [[c.kind, c.author, c.date, c.text, c.moved] for c in converted.changes]}
             temporary = folder / f"meta.json.{os.getpid()}"
             temporary.write_text(json.dumps(meta), encoding="utf-8")
             os.replace(temporary, folder / "meta.json")
@@ -164,7 +166,9 @@ class Staging:
         return docimport.Converted(kind=meta["kind"], markdown=markdown, images=images,
                                    dropped=tuple(meta.get("dropped", ())),
                                    origin=Origin(pages=tuple(origin["pages"]), commit=origin["commit"],
-                                                 version=origin.get("version", "")) if origin else None)
+                                                 version=origin.get("version", "")) if origin else None,
+                                   changes=tuple(TrackedChange(kind, author, date, text, moved)
+                                                 for kind, author, date, text, moved in meta.get("changes", ())))
 
     def image(self, digest: str, name: str) -> Path:
         return self.root / digest / "images" / name

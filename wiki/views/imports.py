@@ -31,7 +31,7 @@ from ..actions.pages import proposal_required
 from ..auth import current_actor, role_required
 from ..diffs import diff_texts
 from ..errors import N_, DocumentTooLarge, InvalidPageName, PageExists, PageMoved, PageNotFound
-from ..office import docimport
+from ..office import docimport, tracked
 from ..office.jobs import DONE, FAILED, Job
 from ..office.staging import Staging
 from ..store import SaveResult
@@ -202,7 +202,8 @@ def _preview_when_converted(digest: str, page: str, *, wants_proposal: bool, sum
         html=rendered.html, diff=diff_texts(current, text) if exists else None, exists=exists, token=token,
         images=sorted(converted.images), dropped=converted.dropped, text=text,
         summary=summary or _("Import %(file)s", file=staged.filename[:150]),
-        proposal=wants_proposal or required, proposal_required=required, exported=base.exported,
+        proposal=wants_proposal or required or bool(converted.changes), proposal_required=required,
+        redline=bool(converted.changes), changes=tracked.by_author(converted.changes), exported=base.exported,
         base=base.commit or ""), 200
 
 
