@@ -79,6 +79,7 @@ def test_a_proposal_adopted_by_all_five_groups_is_one_entry_of_the_agreed_texts_
     assert "The second paragraph overreaches." in record and "withdrew its position" in record
     html_history = client.get("/Mandate/-/history").get_data(as_text=True)
     assert f'href="/-/proposals/{number}"' in html_history and "Adopted:" in html_history
+    assert "2 drafts in the proposal" in html_history and "Second draft" not in html_history.split("<details")[0]
 
 
 def test_a_new_instance_changes_by_consensus_and_the_secretariat_edits_directly(tmp_path: Path) -> None:

@@ -30,14 +30,12 @@ def group_name(slug: str) -> str:
 
 def person(username: str) -> str:
     """The display name of the account ``username`` (the user name when it has none or is unknown,
-    as for commits pushed by people without an account); looked up once per request."""
+    as for commits pushed by people without an account); every account's read once per request."""
     if not username:
         return ""
-    names = g.setdefault("display_names", {})
-    if username not in names:
-        user = current_app.extensions["wiki_users"].by_username(username)
-        names[username] = (user.display_name or username) if user is not None else username
-    return names[username]
+    if "display_names" not in g:  # one query per request, however many people a page names
+        g.display_names = current_app.extensions["wiki_users"].display_names()
+    return g.display_names.get(username, username)
 
 
 def comment_html(entry: Entry) -> str:

@@ -215,6 +215,12 @@ class UserStore:
             raise UserError(N_("There is no user %(username)s."), username=repr(username))
         return user
 
+    def display_names(self) -> dict[str, str]:
+        """Every account's display name by user name (its user name when it has none), in one query."""
+        with self._db() as db:
+            rows = db.execute("SELECT username, display_name FROM users").fetchall()
+        return {row["username"]: row["display_name"] or row["username"] for row in rows}
+
     def all(self) -> list[User]:
         with self._db() as db:
             rows = db.execute("SELECT * FROM users ORDER BY lower(username)").fetchall()

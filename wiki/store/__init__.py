@@ -269,6 +269,10 @@ class Store:
     def page_history(self, page: str, rev: str | None = None) -> tuple[CommitInfo, ...]:
         return self.history.page_history(page, self.resolve(rev))
 
+    def adopted_drafts(self, merge: str, path: str) -> tuple[CommitInfo, ...]:
+        """The drafts of ``path`` that the merge ``merge`` adopted (none for other commits)."""
+        return self.history.drafts(merge, path)
+
     # ------------------------------------------------------------------ attachments
 
     def list_attachments(self, page: str, rev: str | None = None) -> tuple[Attachment, ...]:

@@ -41,6 +41,7 @@ class History:
         # walking parents from the new start, so it can never make an answer stale.
         self._last_change_hints: LRUCache[str, tuple[str, CommitInfo | None]] = LRUCache(4096)
         self._history_hints: LRUCache[str, tuple[str, tuple[CommitInfo, ...]]] = LRUCache(256)
+        self._drafts: LRUCache[tuple[str, str], tuple[CommitInfo, ...]] = LRUCache(4096)
 
     def commit_info(self, commit_id: str) -> CommitInfo:
         """A commit's info with its group (trailer, else push note), read in-process."""
@@ -91,6 +92,20 @@ class History:
             return result
 
         return self._histories.get_or_compute((start, page), load)
+
+    def drafts(self, merge: str, path: str) -> tuple[CommitInfo, ...]:
+        """The commits of the side branch a merge adopted that changed ``path`` (a proposal's drafts
+        of one page), newest first, attributed; cached by the merge and the path (never stale)."""
+        notes_tip = self.log.notes_tip()
+        found = self._drafts.get_or_compute((merge, path), lambda: self._drafts_of(merge, path))
+        return tuple(self.log.attribute(commit, notes_tip) for commit in found)
+
+    def _drafts_of(self, merge: str, path: str) -> tuple[CommitInfo, ...]:
+        _tree, parents = self.reader.commit_header(merge)
+        if len(parents) < 2:
+            return ()
+        return tuple(replace(entry.commit, path=path) for entry in
+                     self.log.log("--no-merges", f"{parents[0]}..{parents[1]}", "--", path))
 
     def file_history(self, path: str, start: str) -> tuple[CommitInfo, ...]:
         """The commits that changed one file (an attachment), newest first, attributed."""

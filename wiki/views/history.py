@@ -34,7 +34,10 @@ def history(page: str) -> str | Response:
     for index in range(start, min(start + per_page, len(changes))):
         change = changes[index]
         previous = changes[index + 1].id if index + 1 < len(changes) else None
-        rows.append({"change": change, "previous": previous,
+        # An adoption (a proposal's merge) can show the drafts it brought, in place.
+        drafts = store().adopted_drafts(change.id, change.path) if change.proposal and len(change.parents) > 1 \
+            else ()
+        rows.append({"change": change, "previous": previous, "drafts": drafts,
                      "name": names.page_from_file(change.path) or page, "first": index == 0})
     return render_template(
         "history/history.html", rows=rows, number=number, total=len(changes),
