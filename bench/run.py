@@ -45,6 +45,9 @@ with a ``read`` token (``Authorization: Bearer``), the HTML view measured again 
 mean of both is the reference); and a 304 to ``If-None-Match`` on an API read.
 ``import``: issue 16's ``flask --app wiki import-repo`` of the 20,000-commit repository without
 trailers, with an authors file (``bench/import_repo.py``, the command in its own process).
+``notifications``: issue 27's speed targets on the large repository with 200 open proposals
+(``bench/parts/notifications.py``, in-process): what telling 200 reviewers adds to starting a
+proposal, and ``/-/notifications`` and ``/-/awaiting`` with 10,000 notifications.
 ``storm``: 8 clients save one page at once from the same (stale) base through the edit form;
 how many of the saves the wiki reported as done are missing from the page afterwards.
 ``--only untrailered,worst-case`` runs some parts alone. Each part is a module of
@@ -73,6 +76,7 @@ from parts.cache import cache_table, measure_cache  # noqa: E402
 from parts.common import OUT, ROOT, SIZES, UNTRAILERED, compile_bytecode, measure_hello  # noqa: E402
 from parts.external import run_export, run_import, run_worst_case  # noqa: E402
 from parts.languages import languages_table, measure_languages  # noqa: E402
+from parts.notifications import measure_notifications, notifications_table  # noqa: E402
 from parts.proposals import measure_proposals, proposals_table  # noqa: E402
 from parts.replica import measure_replica, replica_table  # noqa: E402
 from parts.sizes import measure, table  # noqa: E402
@@ -82,7 +86,7 @@ from parts.untrailered import measure_untrailered, untrailered_table  # noqa: E4
 from proposals import cached_proposals  # noqa: E402
 
 PARTS = ("sizes", "untrailered", "storm", "worst-case", "languages", "proposals", "cache", "replica", "comments",
-         "export", "api", "import")
+         "export", "api", "import", "notifications")
 
 
 def main() -> None:
@@ -107,7 +111,7 @@ def main() -> None:
         cached(UNTRAILERED, OUT)
     if "languages" in parts:
         cached_languages(SIZES["large"], OUT)
-    if "proposals" in parts:
+    if "proposals" in parts or "notifications" in parts:
         cached_proposals(SIZES["large"], OUT)
     if "storm" in parts:
         cached(SIZES["small"], OUT)
@@ -134,6 +138,9 @@ def main() -> None:
     if "proposals" in parts:
         report["proposals"] = measure_proposals(args.quick)
         print(f"[proposals] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if "notifications" in parts:
+        report["notifications"] = measure_notifications(args.quick)
+        print(f"[notifications] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
     if "cache" in parts:
         report["cache"] = measure_cache(args.seconds, args.quick)
         print(f"[cache] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
@@ -172,6 +179,8 @@ def main() -> None:
         print("\n" + languages_table(report["languages"]))
     if "proposals" in report:
         print("\n" + proposals_table(report["proposals"]))
+    if "notifications" in report:
+        print("\n" + notifications_table(report["notifications"]))
     if "cache" in report:
         print("\n" + cache_table(report["cache"]))
     if "replica" in report:

@@ -84,7 +84,7 @@ class Inbox:
         mentioned = mentions(activity.text)
         names = sorted({activity.actor.lower(), *(owner.lower() for owner in activity.owners), *mentioned} - {""})
         groups = sorted({*activity.groups, *mentioned})
-        with self.database.connect() as db:
+        with self.database.connect(durable=False) as db:  # derived rows: no wait for the disk on SQLite
             people = self._people(db, names, groups)
             watched = tuple(dict.fromkeys(activity.watched))
             watchers = [row["user_id"] for row in db.execute(

@@ -68,8 +68,14 @@ def awaiting() -> str:
     """The open proposals whose position from my group is missing, stale or an objection,
     deadlines first (the nearest), then the newest."""
     group = current_actor().group
-    rows = proposal_actions.matching(state="open", awaiting=group) if group in groups() else []
-    rows.sort(key=lambda row: (not row[0].deadline, row[0].deadline, -row[0].number))
+    found = proposal_actions.matching(state="open", awaiting=group) if group in groups() else []
+    found.sort(key=lambda row: (not row[0].deadline, row[0].deadline, -row[0].number))
+    # what the group's position is, and the link, worked out here: 200 rows render in a few ms
+    show = url_for("proposals.show", number=0)[:-1]
+    words = {"object": _("objects"), "stale": _("spoke on an earlier version (stale)"), "none": _("has not decided")}
+    rows = [(proposal, f"{show}{proposal.number}",
+             words["object"] if any(p.group == group for p in agreed.objecting)
+             else words["stale"] if group in agreed.stale else words["none"]) for proposal, agreed in found]
     return render_template("notify/awaiting.html", rows=rows, group=group, stakeholder=group in groups())
 
 
