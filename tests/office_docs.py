@@ -99,6 +99,25 @@ def tracked_document() -> str:
         tracked=tracked)
 
 
+def redline_document() -> str:
+    """Three reviewers' tracked changes in one paragraph: insertions by "Pat Second" and by
+    "reviewer@example.org", a deletion by "Ana Delegate"."""
+    def region(ident: str, kind: str, author: str, deleted: str = "") -> str:
+        info = (f'<office:change-info><dc:creator>{author}</dc:creator><dc:date>2024-03-0{len(ident)}T09:00:00'
+                '</dc:date></office:change-info>')
+        return (f'<text:changed-region text:id="{ident}"><text:{kind}>{info}'
+                f'{f"<text:p>{deleted}</text:p>" if deleted else ""}</text:{kind}></text:changed-region>')
+
+    tracked = ('<text:tracked-changes>' + region("a", "insertion", "Pat Second")
+               + region("bb", "deletion", "Ana Delegate", "hastily ")
+               + region("ccc", "insertion", "reviewer@example.org") + '</text:tracked-changes>')
+    return _document(
+        '<text:h text:outline-level="1">Redline</text:h>\n'
+        '<text:p>The group <text:change text:change-id="bb"/>welcomed the <text:change-start text:change-id="a"/>'
+        'revised <text:change-end text:change-id="a"/>report<text:change-start text:change-id="ccc"/> of May'
+        '<text:change-end text:change-id="ccc"/>.</text:p>', tracked=tracked)
+
+
 def plain_document() -> str:
     """The text of :func:`tracked_document` with its changes accepted: no tracked changes."""
     return _document('<text:h text:outline-level="1">Tracked</text:h>\n'

@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from wiki.store import Author
 
 from .conftest import Auth, save
-from .office_docs import rezip
+from .office_docs import convert_all, redline_document, rezip
 from .test_import import article, save_import, upload
 
 AUTHOR = Author(name="Eda Editor", email="eda@example.org", username="editor", group="civil-society")
@@ -190,3 +190,50 @@ def test_the_cli_merges_an_exported_file_three_way_too(editor: FlaskClient, app:
     path.write_bytes(edit(exported, "odt", "small states", "large states"))
     result = app.test_cli_runner().invoke(args=["import-doc", str(path), "Mapping/Other", "--user", "editor"])
     assert result.exit_code == 0 and "not from Mapping/Other" in result.output
+
+
+@pytest.fixture(scope="module")
+def redline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    paths = convert_all({"redline": redline_document()}, tmp_path_factory.mktemp("redline"))
+    return {name: path.read_bytes() for name, path in paths.items()}
+
+
+def test_each_tracked_change_author_is_credited_in_the_proposal(editor: FlaskClient, app: Flask,
+                                                                redline: dict[str, bytes]) -> None:
+    preview = upload(editor, redline["redline.docx"], "Mapping/Redline", "redline.docx").get_data(as_text=True)
+    for author in ("Pat Second", "Ana Delegate", "reviewer@example.org"):
+        assert f'<h3 dir="auto">{author}</h3>' in preview
+    response = save_import(editor, preview, "Mapping/Redline")
+    assert response.status_code == 302 and "proposal=" in response.location
+    store = app.extensions["wiki_store"]
+    number = int(response.location.rsplit("proposal=", 1)[1])
+    head = store.proposals.get(number).head
+    assert store.read_page("Mapping/Redline", head).text.endswith("The group welcomed the revised report of May.\n")
+    assert not store.page_exists("Mapping/Redline")  # the agreed text is untouched
+    log = subprocess.run(["git", "-C", str(store.path), "log", "--format=%an|%s|%(trailers:only,unfold)%x00",
+                          "-n", "4", head], check=True, capture_output=True, text=True).stdout
+    commits = [entry.strip() for entry in log.split("\x00") if entry.strip()][::-1]
+    assert commits[0].startswith("Eda Editor|") and "The group hastily welcomed the report." not in commits[0]
+    ana, pat, reviewer = commits[1], commits[2], commits[3]  # in the order their changes first appear
+    assert pat.startswith("Pat Second|") and "private-sector" in pat  # a wiki user: their group
+    assert ana.startswith("Eda Editor|") and "Tracked-Change-Author: Ana Delegate" in ana and "civil-society" in ana
+    assert reviewer.startswith("Rev Iewer|") and "technical-academic" in reviewer  # matched by e-mail
+    texts = [store.read_page("Mapping/Redline", commit).text for commit in subprocess.run(
+        ["git", "-C", str(store.path), "rev-list", "-n", "4", "--reverse", head], check=True, capture_output=True,
+        text=True).stdout.split()]
+    assert texts[0].endswith("The group hastily welcomed the report.\n")  # no tracked change accepted
+    assert texts[1].endswith("The group welcomed the report.\n")  # Ana's deletion
+    assert texts[2].endswith("The group welcomed the revised report.\n")  # then Pat's insertion
+
+
+def test_an_odt_redline_credits_its_authors_in_trailers(editor: FlaskClient, app: Flask,
+                                                        redline: dict[str, bytes]) -> None:
+    preview = upload(editor, redline["redline.odt"], "Mapping/Redline", "redline.odt").get_data(as_text=True)
+    assert '<h3 dir="auto">Ana Delegate</h3>' in preview and "<del dir=\"auto\">hastily</del>" in preview
+    response = save_import(editor, preview, "Mapping/Redline")
+    store = app.extensions["wiki_store"]
+    head = store.proposals.get(int(response.location.rsplit("proposal=", 1)[1])).head
+    message = subprocess.run(["git", "-C", str(store.path), "log", "-1", "--format=%B", head], check=True,
+                             capture_output=True, text=True).stdout
+    for author in ("Pat Second", "Ana Delegate", "reviewer@example.org"):
+        assert f"Tracked-Change-Author: {author}" in message

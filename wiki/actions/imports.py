@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from flask import current_app, has_request_context, url_for
 
 from ..errors import N_, EditConflict, WikiError
-from ..office import convert, docimport
+from ..office import convert, docimport, tracked
 from ..store import SaveResult
 from ..store.proposals import Proposal
+from ..users import User
 from .context import Actor, store
 from .pages import proposal_required, save, target
 from .proposals import create as create_proposal
+
+TRACKED_CHANGE_AUTHOR = "Tracked-Change-Author"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,50 @@ def import_base(converted: docimport.Converted, page: str) -> Base:
     return Base(commit, exported=True)
 
 
+def _plain(name: str) -> str:
+    """A tracked-change author's name as a one-line trailer value."""
+    return " ".join(name.split())[:200]
+
+
+def credit(actor: Actor, name: str, users: list[User]) -> tuple[Actor, tuple[tuple[str, str], ...]]:
+    """Who a tracked change by ``name`` (as Word wrote it) is committed as: the wiki user whose
+    e-mail or display name it is (their group in the trailer), else the importing ``actor`` with a
+    ``Tracked-Change-Author`` trailer naming them."""
+    plain = _plain(name)
+    if not plain:
+        return actor, ()
+    wanted = plain.casefold()
+    for user in users:
+        if wanted in {user.email.casefold(), " ".join(user.display_name.split()).casefold()}:
+            return Actor(username=user.username, display_name=user.display_name, email=user.commit_email,
+                         group=user.group, role=actor.role), ()
+    return actor, ((TRACKED_CHANGE_AUTHOR, plain),)
+
+
+def _save_credited(actor: Actor, page: str, converted: docimport.Converted, *, base: str | None,
+                   summary_text: str, proposal: int) -> SaveResult:
+    """Save a redline into ``proposal`` one commit per step: the text without tracked changes (by
+    the importer, with the images), then each author's changes accepted in turn, credited to them.
+    Every step merges from ``base`` when the page was there, so what changed in the wiki since the
+    export stays; a new page's steps each build on the one before."""
+    users = current_app.extensions["wiki_users"].all()  # the accounts: hundreds at most
+    url = attachments_url(page)
+    wiki = store()
+    existed = base is not None and wiki.page_exists(page, wiki.resolve(base))
+    result = None
+    step_base = base
+    for number, (author, markdown) in enumerate(converted.steps):
+        who, trailers = credit(actor, author, users)
+        step_summary = summary_text if not author else f"{summary_text} ({_plain(author)})"
+        outcome = save(who, page, docimport.link_images(markdown, url), base=step_base, summary_text=step_summary,
+                       proposal=proposal, files=converted.images if number == 0 else None, trailers=trailers)
+        result = outcome if outcome.commit is not None or result is None else result
+        if not existed and outcome.commit is not None:
+            step_base = outcome.commit
+    assert result is not None  # steps are never empty here
+    return result
+
+
 def conversion_limits() -> convert.Limits:
     """The time and memory one conversion may take (settings ``EXPORT_TIMEOUT``, ``EXPORT_MEMORY_BYTES``)."""
     return convert.Limits(seconds=float(current_app.config["EXPORT_TIMEOUT"]),
@@ -101,8 +148,13 @@ def save_document(actor: Actor, page: str, converted: docimport.Converted, *, ba
         proposal = create_proposal(actor, summary_text, rationale)
     number = proposal.number if proposal else None
     try:
-        result = save(actor, page, text, base=base, summary_text=summary_text, proposal=number,
-                      files=converted.images)
+        if converted.steps and number is not None:
+            result = _save_credited(actor, page, converted, base=base, summary_text=summary_text, proposal=number)
+        else:
+            trailers = tuple((TRACKED_CHANGE_AUTHOR, name) for name in map(_plain, tracked.authors(converted.changes))
+                             if name) if number is not None else ()
+            result = save(actor, page, text, base=base, summary_text=summary_text, proposal=number,
+                          files=converted.images, trailers=trailers)
     except EditConflict as conflict:
         if converted.images:
             target(actor, number, page).save_page(page, conflict.their_text, base=conflict.head,

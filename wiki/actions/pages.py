@@ -65,10 +65,13 @@ def target(actor: Actor, proposal: int | None, *pages: str) -> Store | Pages:
 
 def save(actor: Actor, page: str, text: str, *, base: str | None, summary_text: str = "",
          proposal: int | None = None, base_page: str | None = None,
-         files: dict[str, bytes] | None = None) -> SaveResult:
+         files: dict[str, bytes] | None = None, trailers: tuple[tuple[str, str], ...] = ()) -> SaveResult:
     """Save ``text`` as ``page``, made from revision ``base`` (merged three-way with what changed
-    since; overlapping changes raise :class:`~wiki.errors.EditConflict` and save nothing)."""
+    since; overlapping changes raise :class:`~wiki.errors.EditConflict` and save nothing).
+    ``trailers`` are added to a proposal's commit (an import's ``Tracked-Change-Author``)."""
     where = target(actor, proposal, page)
+    if trailers and not isinstance(where, Store):
+        where = where.on_branch(where.branch_ref, (*where.trailers, *trailers))
     check_text(text)
     wiki = store()
     commit = wiki.resolve(base) if base else None

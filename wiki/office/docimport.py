@@ -54,6 +54,9 @@ class Converted:
     dropped: tuple[str, ...] = ()
     origin: Origin | None = None  # what a file the wiki exported says it was made from (unchecked)
     changes: tuple[tracked.TrackedChange, ...] = ()  # its tracked changes, in document order
+    # (author, Markdown): the text without tracked changes (author ""), then with each author's
+    # accepted in turn; empty when they cannot be told apart (an .odt, too many authors)
+    steps: tuple[tuple[str, str], ...] = ()
 
 
 def check_document(data: bytes) -> str:
@@ -187,15 +190,13 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
         data = provenance.strip_generated(data, kind)
     changes = tracked.read(data, kind)
     with tempfile.TemporaryDirectory(prefix="wiki-import-") as scratch:
-        source = Path(scratch) / f"upload.{kind}"
-        source.write_bytes(data)
-        heap = f"-M{max(64, limits.memory_bytes // 2 // 2**20)}m"
-        converters.run_limited(
-            [converters.pandoc_path(), "+RTS", heap, "-RTS", "--sandbox", "--from", kind,
-             "--to", "markdown_strict+pipe_tables+footnotes+four_space_rule", "--wrap=none", "--track-changes=accept",
-             "--lua-filter", str(FILTER), "--extract-media=media", "--output", "page.md", source.name],
-            Path(scratch), limits)
-        markdown = (Path(scratch) / "page.md").read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+        markdown = _pandoc(data, kind, Path(scratch), "page", limits)
+        who = tracked.authors(changes)
+        texts = []  # the text with no tracked change, then with each author's accepted in turn
+        if kind == "docx" and 0 < len(who) <= tracked.MAX_AUTHORS:
+            for count in range(len(who)):
+                texts.append(_pandoc(tracked.with_authors_accepted(data, frozenset(who[:count])), kind,
+                                     Path(scratch), f"step{count}", limits))
         images: dict[str, bytes] = {}
         dropped: list[str] = []
         targets: dict[str, str | None] = {}  # the path pandoc wrote each image to: its attachment, or None
@@ -214,8 +215,26 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
             images[name] = blob
             targets[file.relative_to(scratch).as_posix()] = name
         markdown = replace_images(markdown, targets)
+        steps = tuple(("" if number == 0 else who[number - 1], replace_images(text, targets).strip() + "\n")
+                      for number, text in enumerate(texts))
+        if steps:  # the last author's step is the whole text
+            steps += ((who[-1], markdown.strip() + "\n"),)
     return Converted(kind=kind, markdown=markdown.strip() + "\n", images=images, dropped=tuple(dropped),
-                     origin=origin, changes=changes)
+                     origin=origin, changes=changes, steps=steps)
+
+
+def _pandoc(data: bytes, kind: str, scratch: Path, name: str, limits: converters.Limits) -> str:
+    """``data`` as the wiki's Markdown, by pandoc in ``scratch`` (images extracted to ``media/``,
+    named by their content, so every conversion of the same file names them alike)."""
+    source = scratch / f"{name}.{kind}"
+    source.write_bytes(data)
+    heap = f"-M{max(64, limits.memory_bytes // 2 // 2**20)}m"
+    converters.run_limited(
+        [converters.pandoc_path(), "+RTS", heap, "-RTS", "--sandbox", "--from", kind,
+         "--to", "markdown_strict+pipe_tables+footnotes+four_space_rule", "--wrap=none", "--track-changes=accept",
+         "--lua-filter", str(FILTER), "--extract-media=media", "--output", f"{name}.md", source.name],
+        scratch, limits)
+    return (scratch / f"{name}.md").read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
 
 
 IMAGE_RE = re.compile(r"!\[([^\]]*)\]\((media/[^\s)]+)(?:\s+\"[^\"]*\")?\)")
@@ -238,4 +257,9 @@ def replace_images(markdown: str, targets: dict[str, str | None]) -> str:
 
 def for_page(converted: Converted, attachments_url: str) -> str:
     """The Markdown with its images pointing at ``attachments_url`` + name (the page's attachments)."""
-    return converted.markdown.replace(f"]({ATTACHMENT_PREFIX}", f"]({attachments_url}")
+    return link_images(converted.markdown, attachments_url)
+
+
+def link_images(markdown: str, attachments_url: str) -> str:
+    """``markdown`` (of a conversion) with its images pointing at ``attachments_url`` + name."""
+    return markdown.replace(f"]({ATTACHMENT_PREFIX}", f"]({attachments_url}")

@@ -145,7 +145,8 @@ class Staging:
             meta = {"kind": converted.kind, "dropped": list(converted.dropped),
                     "origin": {"pages": list(origin.pages), "commit": origin.commit, "version": origin.version}
                     if origin else None,
-                    "changes": [[c.kind, c.author, c.date, c.text, c.moved] for c in converted.changes]}
+                    "changes": [[c.kind, c.author, c.date, c.text, c.moved] for c in converted.changes],
+                    "steps": [list(step) for step in converted.steps]}
             temporary = folder / f"meta.json.{os.getpid()}"
             temporary.write_text(json.dumps(meta), encoding="utf-8")
             os.replace(temporary, folder / "meta.json")
@@ -168,7 +169,8 @@ class Staging:
                                    origin=Origin(pages=tuple(origin["pages"]), commit=origin["commit"],
                                                  version=origin.get("version", "")) if origin else None,
                                    changes=tuple(TrackedChange(kind, author, date, text, moved)
-                                                 for kind, author, date, text, moved in meta.get("changes", ())))
+                                                 for kind, author, date, text, moved in meta.get("changes", ())),
+                                   steps=tuple((author, text) for author, text in meta.get("steps", ())))
 
     def image(self, digest: str, name: str) -> Path:
         return self.root / digest / "images" / name

@@ -132,3 +132,46 @@ def by_author(changes: tuple[TrackedChange, ...]) -> list[tuple[str, list[Tracke
     for change in changes:
         groups.setdefault(change.author, []).append(change)
     return list(groups.items())
+
+
+MAX_AUTHORS = 12  # authors credited one commit each; a file with more is credited in one commit
+_PARTS = ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
+
+
+def authors(changes: tuple[TrackedChange, ...]) -> tuple[str, ...]:
+    """The authors of ``changes``, in the order each first appears."""
+    return tuple(dict.fromkeys(change.author for change in changes))
+
+
+def with_authors_accepted(data: bytes, accepted: frozenset[str]) -> bytes:
+    """A .docx whose tracked changes by ``accepted`` authors are accepted and all others rejected
+    (inserted text removed, deleted text kept): the text as it reads with only their changes."""
+    from .reference import rewrite
+
+    changes = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in _PARTS:
+            if name in archive.namelist():
+                root = etree.fromstring(archive.read(name), _PARSER)
+                _resolve(root, accepted)
+                changes[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return rewrite(data, changes)
+
+
+def _resolve(root: etree._Element, accepted: frozenset[str]) -> None:
+    tags = [f"{{{W}}}{name}" for name in _DOCX_KINDS]
+    for element in reversed(list(root.iter(*tags))):  # innermost first
+        parent = element.getparent()
+        if parent is None:
+            continue
+        name = etree.QName(element).localname
+        keep = (_DOCX_KINDS[name] == "insertion") == (element.get(f"{{{W}}}author", "") in accepted)
+        if parent.tag in (f"{{{W}}}rPr", f"{{{W}}}pPr") or not keep:
+            parent.remove(element)  # a paragraph mark's change, or text that does not stay
+            continue
+        for node in element.iter(f"{{{W}}}delText", f"{{{W}}}delInstrText"):
+            node.tag = f"{{{W}}}t" if node.tag.endswith("delText") else f"{{{W}}}instrText"
+        index = parent.index(element)
+        for child in reversed(list(element)):
+            parent.insert(index, child)
+        parent.remove(element)
