@@ -155,3 +155,39 @@ def test_telling_200_watchers_is_one_cheap_write(app: Flask) -> None:
         assert len(told) == 201  # the 200 watchers and the reader, a member of the group
     assert statistics.median(times) < 0.05, times
     assert inbox.unread(ids[0]) == 7
+
+
+def test_watching_a_section_tells_of_its_pages(client: FlaskClient, auth: Auth) -> None:
+    auth.login("editor2")
+    html = client.get("/Mapping").get_data(as_text=True)
+    assert "Watch with subpages" in html
+    post(client, "/Mapping/-/watch", {"watch": "1", "scope": "section"}, form="/Mapping")
+    assert "Stop watching subpages" in client.get("/Mapping").get_data(as_text=True)
+    assert ">Watch<" in client.get("/Mapping").get_data(as_text=True)  # the page alone is not watched
+    login_as(auth, client, "admin")
+    assert save(client, "Mapping/Cybersecurity", "# Cybersecurity\n\nChanged under the section.\n").status_code == 302
+    login_as(auth, client, "editor2")
+    html = inbox_html(client)
+    assert "admin changed Mapping/Cybersecurity" in html and "You watch it" in html
+
+
+def test_awaiting_lists_open_objections_and_questions_on_my_groups_proposals(client: FlaskClient, auth: Auth,
+                                                                             app: Flask) -> None:
+    auth.login("editor")  # civil society
+    number = start(client, "Reword the mandate")
+    store = app.extensions["wiki_store"]
+    head = store.proposals.get(number).head
+    login_as(auth, client, "reader")
+    for kind, text in (("objection", "We object to this."), ("question", "Why this word?"), ("comment", "Fine.")):
+        response = client.post("/Mandate/-/comments", data={
+            "csrf_token": csrf_token(client, "/Mandate"), "rev": head, "text": text, "kind": kind,
+            "paragraph": "1", "proposal": str(number)})
+        assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    login_as(auth, client, "editor")
+    html = client.get("/-/awaiting").get_data(as_text=True)
+    section = html.split("Open objections and questions on your group", 1)[1]
+    assert ">Objection<" in section and ">Question<" in section and ">Comment<" not in section
+    assert f'href="/-/proposals/{number}"' in section
+    login_as(auth, client, "editor2")  # another group: not theirs
+    html = client.get("/-/awaiting").get_data(as_text=True)
+    assert "None open." in html.split("Open objections and questions on your group", 1)[1]

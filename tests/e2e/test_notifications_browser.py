@@ -50,8 +50,9 @@ def test_inbox_awaiting_and_settings_in_the_browser(live: LiveWiki, new_context:
     screenshot(page, f"awaiting-{language}")
 
     page.goto(f"{live.url}/Home")
-    page.locator("form.watch-form button").click()
-    expect(page.locator("form.watch-form button")).to_have_attribute("aria-pressed", "true")
+    page.locator("form.watch-form:not(.watch-section) button").click()
+    expect(page.locator("form.watch-form:not(.watch-section) button")).to_have_text("Stop watching" if language == "en"
+                                                                               else "أوقف المتابعة")
     assert_accessible(page)
 
     page.goto(f"{live.url}/-/account#notifications")

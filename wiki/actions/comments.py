@@ -153,6 +153,16 @@ def check_filters(filters: dict[str, str]) -> dict[str, str]:
     return filters
 
 
+def open_questions(actor: Actor, proposals: set[int]) -> list[Thread]:
+    """The open objections and questions ``actor`` may see on the text of ``proposals``, most
+    recently active first (``/-/awaiting``: what a group's own proposals wait for)."""
+    if not proposals:
+        return []
+    found = [thread for thread in visible(actor, store().comments.all())
+             if thread.state == "open" and thread.kind in ("objection", "question") and thread.proposal in proposals]
+    return sorted(found, key=lambda thread: thread.updated, reverse=True)
+
+
 def matching(actor: Actor, filters: dict[str, str], limit: int | None = None,
              skip: int = 0) -> tuple[list[Placed], bool]:
     """The threads the filters select that ``actor`` may see, most recently active first, placed

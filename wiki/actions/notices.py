@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..notify import Activity, subject_of_page, subject_of_proposal, subject_of_thread, tell
+from ..notify import Activity, page_subjects, subject_of_page, subject_of_proposal, subject_of_thread, tell
 from ..store.proposals import Proposal
 from .context import Actor, store
 
@@ -22,16 +22,16 @@ def proposal(actor: Actor, proposal: Proposal, activity: str, *, groups: Iterabl
     subject = subject_of_proposal(proposal.number)
     tell(Activity(subject, activity, actor.username, proposal.title, proposal=proposal.number,
                   owners=(proposal.author,), groups=tuple(sorted(groups)), text=text,
-                  watched=(subject, *(subject_of_page(page) for page in pages))),
+                  watched=(subject, *(watched for page in pages for watched in page_subjects(page)))),
          autowatch=(subject,) if actor.logged_in else ())
 
 
 def thread(actor: Actor, number: int, activity: str, *, text: str = "") -> None:
     """``activity`` on comment thread ``number``: its author, people mentioned and the watchers of
-    the thread, of its page and of its proposal are told."""
+    the thread, of its page (or a section it is in) and of its proposal are told."""
     found = store().comments.get(number)
     subject = subject_of_thread(number)
-    watched = [subject, subject_of_page(found.page)]
+    watched = [subject, *page_subjects(found.page)]
     if found.proposal is not None:
         watched.append(subject_of_proposal(found.proposal))
     tell(Activity(subject, activity, actor.username, found.page, page=found.page, proposal=found.proposal,
@@ -40,7 +40,7 @@ def thread(actor: Actor, number: int, activity: str, *, text: str = "") -> None:
 
 
 def page(actor: Actor, page: str, activity: str = "edited") -> None:
-    """A change of ``page`` on the agreed text: its watchers are told."""
+    """A change of ``page`` on the agreed text: the watchers of the page and of its sections are told."""
     subject = subject_of_page(page)
-    tell(Activity(subject, activity, actor.username, page, page=page, watched=(subject,)),
+    tell(Activity(subject, activity, actor.username, page, page=page, watched=page_subjects(page)),
          autowatch=(subject,) if actor.logged_in else ())

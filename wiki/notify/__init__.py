@@ -24,8 +24,10 @@ from .activity import (
     REASONS,
     Activity,
     frequency,
+    page_subjects,
     subject_of_page,
     subject_of_proposal,
+    subject_of_section,
     subject_of_thread,
 )
 from .inbox import Inbox, Notification, Settings
@@ -33,9 +35,9 @@ from .mail import MailSettings
 from .outbox import Outbox
 from .scheduler import Scheduler, run_due
 
-__all__ = ["FREQUENCIES", "REASONS", "Activity", "Inbox", "MailSettings", "Notification", "Outbox", "Settings", "inbox",
-           "init_app", "mail_settings", "outbox",
-           "subject_of_page", "subject_of_proposal", "subject_of_thread", "tell", "texts", "unread_count", "watching"]
+__all__ = ["FREQUENCIES", "REASONS", "Activity", "Inbox", "MailSettings", "Notification", "Outbox", "Settings",
+           "inbox", "init_app", "mail_settings", "outbox", "page_subjects", "subject_of_page", "subject_of_proposal",
+           "subject_of_section", "subject_of_thread", "tell", "texts", "unread_count", "watching"]
 logger = logging.getLogger(__name__)
 
 

@@ -66,6 +66,18 @@ def subject_of_page(page: str) -> str:
     return f"page/{page}"
 
 
+def subject_of_section(page: str) -> str:
+    """Watching a section: the page ``page`` and every page under it."""
+    return f"section/{page}"
+
+
+def page_subjects(page: str) -> tuple[str, ...]:
+    """Whose watchers a change of ``page`` concerns: the page, and the sections it is in (itself
+    and each of its ancestors: ``Mapping/Cybersecurity`` is in ``Mapping``)."""
+    parts = page.split("/")
+    return (subject_of_page(page), *(subject_of_section("/".join(parts[:end])) for end in range(len(parts), 0, -1)))
+
+
 def reasons(activity: Activity, people: Iterable[Person], watchers: Iterable[int]) -> dict[int, str]:
     """Each recipient's reason (user id -> reason), the strongest first; never the actor."""
     mentioned = set(mentions(activity.text))

@@ -8,10 +8,20 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from ..actions import comments as comment_actions
 from ..actions import proposals as proposal_actions
 from ..actions.context import groups
 from ..auth import current_actor
-from ..notify import FREQUENCIES, REASONS, Notification, inbox, subject_of_page, subject_of_proposal, texts
+from ..notify import (
+    FREQUENCIES,
+    REASONS,
+    Notification,
+    inbox,
+    subject_of_page,
+    subject_of_proposal,
+    subject_of_section,
+    texts,
+)
 from .common import canonical_page, form_field, page_number
 
 bp = Blueprint("notify", __name__)
@@ -67,16 +77,21 @@ def mark_read() -> Response:
 def awaiting() -> str:
     """The open proposals whose position from my group is missing, stale or an objection,
     deadlines first (the nearest), then the newest."""
-    group = current_actor().group
-    found = proposal_actions.matching(state="open", awaiting=group) if group in groups() else []
+    actor = current_actor()
+    group = actor.group
+    opened = proposal_actions.matching(state="open") if group in groups() else []
+    found = [row for row in opened if group in proposal_actions.awaited(row[1])]
     found.sort(key=lambda row: (not row[0].deadline, row[0].deadline, -row[0].number))
+    threads = comment_actions.open_questions(actor, {proposal.number for proposal, _ in opened
+                                                     if proposal.group == group})
     # what the group's position is, and the link, worked out here: 200 rows render in a few ms
     show = url_for("proposals.show", number=0)[:-1]
     words = {"object": _("objects"), "stale": _("spoke on an earlier version (stale)"), "none": _("has not decided")}
     rows = [(proposal, f"{show}{proposal.number}",
              words["object"] if any(p.group == group for p in agreed.objecting)
              else words["stale"] if group in agreed.stale else words["none"]) for proposal, agreed in found]
-    return render_template("notify/awaiting.html", rows=rows, group=group, stakeholder=group in groups())
+    return render_template("notify/awaiting.html", rows=rows, group=group, stakeholder=group in groups(),
+                           threads=threads)
 
 
 def _watch(subject: str, back: str) -> Response:
@@ -93,7 +108,8 @@ def watch_page(page: str) -> Response:
     page, moved = canonical_page(page, "notify.watch_page")
     if moved is not None:
         return moved
-    return _watch(subject_of_page(page), url_for("pages.view", page=page))
+    subject = subject_of_section(page) if form_field("scope", required=False) == "section" else subject_of_page(page)
+    return _watch(subject, url_for("pages.view", page=page))
 
 
 @bp.post("/-/proposals/<int:number>/watch")
