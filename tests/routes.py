@@ -42,7 +42,7 @@ def minimal_docx(text: str) -> bytes:
 ROLES = ("anonymous", "reader", "editor", "reviewer", "admin")
 LOGIN = 302  # anonymous visitors are redirected to the login form
 # Reachable without the login form on a private wiki: their rows set ``private_anonymous``.
-OPEN_ROUTES = frozenset({"auth.login", "static", "git_http.info_refs", "git_http.upload_pack",
+OPEN_ROUTES = frozenset({"auth.login", "accounts.set_password", "static", "git_http.info_refs", "git_http.upload_pack",
                          "git_http.receive_pack", "git_http.elsewhere", "language.choose", "replica.notify",
                          "operations.health", "operations.ready", "operations.metrics", "mail.unsubscribe",
                          "mail.confirm_email"})
@@ -211,6 +211,20 @@ ROUTES: list[Route] = [
     Route("tokens.revoke", "POST", "/-/account/tokens/1/revoke", roles(LOGIN, 404, 404, 404, 302)),
     Route("tokens.admin_tokens", "GET", "/-/admin/tokens", roles(LOGIN, 403, 403, 403, 200)),
     Route("tokens.admin_revoke", "POST", "/-/admin/tokens/1/revoke", roles(LOGIN, 403, 403, 403, 302)),
+    # accounts in the browser (issue 29): admins only; the set-password link is open (it is the credential)
+    Route("accounts.users", "GET", "/-/admin/users", roles(LOGIN, 403, 403, 403, 200)),
+    Route("accounts.users", "POST", "/-/admin/users", roles(LOGIN, 403, 403, 403, 200),
+          data={"username": "matrix-new", "display_name": "Matrix New", "email": "", "group": "governments",
+                "role": "reader"}),
+    Route("accounts.change", "POST", "/-/admin/users/editor2", roles(LOGIN, 403, 403, 403, 302),
+          data={"role": "editor", "group": "private-sector"}),
+    Route("accounts.disable", "POST", "/-/admin/users/nobody-here/disable", roles(LOGIN, 403, 403, 403, 404)),
+    Route("accounts.enable", "POST", "/-/admin/users/editor2/enable", roles(LOGIN, 403, 403, 403, 302)),
+    Route("accounts.password_link", "POST", "/-/admin/users/editor2/password-link",
+          roles(LOGIN, 403, 403, 403, 200)),
+    Route("accounts.set_password", "GET", "/-/set-password/not-a-link", roles(404, 404, 404), private_anonymous=404),
+    Route("accounts.set_password", "POST", "/-/set-password/not-a-link", roles(404, 404, 404), private_anonymous=404,
+          data={"new_password": "a new password", "confirm_password": "a new password"}),
     # the JSON API (issue 16): each role calls it with a write token of its own; anonymous callers get a 401
     *[Route(f"api.{endpoint}", "GET", f"/-/api/v1/{path}", EVERYONE, private_anonymous=401, bearer=True)
       for endpoint, path in (

@@ -129,6 +129,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     )
     from .actions.deadlines import init_app as init_deadlines
     from .notify import init_app as init_notifications
+    from .views import accounts as account_views
     from .views import (
         attachments,
         changes,
@@ -162,6 +163,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     http_cache.init_app(app)
     templating.init_app(app)
     app.register_blueprint(auth_views.bp)
+    app.register_blueprint(account_views.bp)
     app.register_blueprint(language_views.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(history.bp)

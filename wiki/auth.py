@@ -50,7 +50,8 @@ def init_app(app: Flask) -> None:
         if not identifier.isdigit() or not version.isdigit() or not token:
             return None
         user = users().get(int(identifier))
-        if user is None or user.session_version != int(version) or not users().login_open(user.id, token):
+        if (user is None or user.disabled_at is not None or user.session_version != int(version)
+                or not users().login_open(user.id, token)):
             return None
         return replace(user, login_token=token)
 
@@ -62,9 +63,11 @@ def init_app(app: Flask) -> None:
             return None
         # the login page and its language menu; a primary's notification to its replica (no data);
         # health, readiness and metrics (load balancers and monitoring have no account); the signed links
-        # in mail (a mail client unsubscribes with no session, RFC 8058; they show no content)
-        if request.endpoint in {"auth.login", "static", "language.choose", "replica.notify", "operations.health",
-                                "operations.ready", "operations.metrics", "mail.unsubscribe", "mail.confirm_email"}:
+        # in mail (a mail client unsubscribes with no session, RFC 8058; they show no content); the
+        # password-set link an admin gave (the link is the credential)
+        if request.endpoint in {"auth.login", "accounts.set_password", "static", "language.choose", "replica.notify",
+                                "operations.health", "operations.ready", "operations.metrics", "mail.unsubscribe",
+                                "mail.confirm_email"}:
             return None
         if request.blueprint == "git_http":  # git clients authenticate with HTTP Basic there
             return None

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, current_app, g
 from flask_babel import gettext
 from jinja2 import FileSystemBytecodeCache
+from markupsafe import Markup
 
 from .actions import comments
 from .auth import can
@@ -26,6 +27,13 @@ def group_name(slug: str) -> str:
     name = current_app.config["GROUPS"].get(slug, slug)
     # The default groups' names are in the catalogs; configured ones show as configured.
     return gettext(name) if name in DEFAULT_GROUPS.values() else name
+
+
+def bdi(value: object) -> Markup:
+    """``value`` isolated for bidirectional text (``<bdi>``): a name, user name, page path or date
+    put into a translated sentence keeps its own direction (an Arabic sentence around a Latin name
+    or a date no longer scrambles both)."""
+    return Markup("<bdi>{}</bdi>").format(value)
 
 
 def person(username: str) -> str:
@@ -58,6 +66,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(comment_html, "comment_html")
     app.add_template_filter(group_name, "group_name")
     app.add_template_filter(person, "person")
+    app.add_template_filter(bdi, "bdi")
     # Dates and numbers are formatted for the reader's locale: see i18n.init_app.
     app.add_template_filter(page_title, "page_title")
     app.add_template_global(can, "can")

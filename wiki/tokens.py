@@ -175,7 +175,7 @@ class TokenStore:
         now = time.time()
         with self.database.reader() as db:  # one query on a kept connection: this runs on every API request
             row = db.execute(f"SELECT {COLUMNS}, {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id"
-                             " WHERE t.token_hash = ?", (digest(secret),)).fetchone()
+                             " WHERE t.token_hash = ? AND u.disabled_at IS NULL", (digest(secret),)).fetchone()
         if row is None:
             return None
         token = self._token(row)

@@ -79,6 +79,8 @@ class User:
     session_version: int
     language: str = ""  # the interface language chosen on /-/account ("" for none)
     login_token: str = ""  # the server-side record of this login session (see UserStore.open_login)
+    disabled_at: int | None = None  # when an admin disabled the account (it cannot log in); None if active
+    last_login_at: int | None = None
 
     is_authenticated = True
     is_active = True
@@ -195,7 +197,8 @@ class UserStore:
             return None
         return User(id=row["id"], username=row["username"], display_name=row["display_name"],
                     email=row["email"], role=row["role"], group=row["group_slug"],
-                    session_version=row["session_version"], language=row["language"])
+                    session_version=row["session_version"], language=row["language"],
+                    disabled_at=row["disabled_at"], last_login_at=row["last_login_at"])
 
     def count(self) -> int:
         with self._db() as db:
@@ -233,8 +236,8 @@ class UserStore:
         if row is None:
             check_password_hash(_dummy_hash(), password)  # same cost whether or not the user exists
             return None
-        if not check_password_hash(row["password_hash"], password):
-            return None
+        if not check_password_hash(row["password_hash"], password) or row["disabled_at"] is not None:
+            return None  # a disabled account is refused like a wrong password (see wiki/accounts.py)
         return self._user(row)
 
     # ----------------------------------------------------------------- changes
@@ -310,7 +313,7 @@ class UserStore:
             db.execute(f"DELETE FROM logins WHERE user_id IN (SELECT id FROM users WHERE {NAMED})", (username,))
             # its tokens too: a later account may get the same id
             db.execute(f"DELETE FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE {NAMED})", (username,))
-            for table in ("notifications", "watches", "notify_settings", "mail_outbox"):  # theirs too
+            for table in ("notifications", "watches", "notify_settings", "mail_outbox", "password_links"):  # theirs too
                 db.execute(f"DELETE FROM {table} WHERE user_id IN (SELECT id FROM users WHERE {NAMED})", (username,))
             if db.execute(f"DELETE FROM users WHERE {NAMED}", (username,)).rowcount == 0:
                 raise UserError(N_("There is no user %(username)s."), username=repr(username))
@@ -373,6 +376,7 @@ class UserStore:
         else:
             with self._db() as db:
                 db.execute("DELETE FROM failed_logins WHERE account = ?", (account,))
+                db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", (int(time.time()), user.id))
         return user
 
     def _record_failure(self, account: str | None, address: str | None) -> None:

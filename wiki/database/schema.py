@@ -160,11 +160,34 @@ MIGRATIONS = (
             until {float} NOT NULL
         )""",
     )),
+    Migration(6, "accounts managed in the browser: disabled accounts, last log-in, password-set links, the record", (
+        "ALTER TABLE users ADD COLUMN disabled_at {bigint}",  # NULL while the account may log in
+        "ALTER TABLE users ADD COLUMN last_login_at {bigint}",
+        """CREATE TABLE IF NOT EXISTS password_links (
+            token_hash TEXT PRIMARY KEY,  -- hex SHA-256 of the link's secret; the secret is never stored
+            user_id {bigint} NOT NULL,
+            created_by TEXT NOT NULL,  -- the admin's user name
+            created_at {bigint} NOT NULL,
+            expires_at {bigint} NOT NULL,
+            used_at {bigint}
+        )""",
+        "CREATE INDEX IF NOT EXISTS password_links_user ON password_links (user_id)",
+        """CREATE TABLE IF NOT EXISTS account_events (
+            id {id},
+            at {bigint} NOT NULL,
+            actor TEXT NOT NULL,  -- who made the change (a user name; '' for the command line)
+            username TEXT NOT NULL,  -- whose account changed
+            action TEXT NOT NULL,  -- created, role, group, disabled, enabled, password-link, password-set
+            detail TEXT NOT NULL DEFAULT ''  -- the new role or group
+        )""",
+        "CREATE INDEX IF NOT EXISTS account_events_at ON account_events (at)",
+    )),
 )
 
 TABLES = ("users", "logins", "failed_logins", "api_tokens",  # what a backup holds
           "webhooks", "webhook_refs", "webhook_deliveries", "webhook_attempts",
-          "notifications", "watches", "notify_settings", "mail_outbox", "jobs_done")
+          "notifications", "watches", "notify_settings", "mail_outbox", "jobs_done",
+          "password_links", "account_events")
 # Columns added to ``users`` before versioned migrations: create_schema adds them to older databases.
 ADDED_COLUMNS = {"language": "TEXT NOT NULL DEFAULT ''"}
 

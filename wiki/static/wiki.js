@@ -311,6 +311,11 @@
       quote.value = quoted;
       position.value = String(selectionOffset(blocks, range));
       panel.hidden = false;
+      // Keep the passage in view: scroll it above the panel (which takes at most half the window).
+      const passage = range.getBoundingClientRect();
+      const panelTop = panel.getBoundingClientRect().top;
+      if (passage.bottom > panelTop - 8) window.scrollBy(0, passage.bottom - panelTop + 16);
+      else if (passage.top < 0) window.scrollBy(0, passage.top - 16);
     };
     document.querySelector(".passages").addEventListener("mouseup", () => setTimeout(open, 0));
     document.querySelector(".passages").addEventListener("keyup", (event) => {
