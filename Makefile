@@ -22,7 +22,7 @@ TRANSLATIONS := wiki/translations
 CATALOGS := $(foreach lang,$(LANGUAGES),$(TRANSLATIONS)/$(lang)/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test lint init clean bench messages translations
+.PHONY: run test lint init clean bench messages translations static
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 init: $(VENV)/.installed
 	$(BIN)/flask --app wiki init
 
-run: init translations $(EXPORT_DEPS)
+run: init translations static $(EXPORT_DEPS)
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --no-control-socket --limit-request-line 8190 \
 		--access-logfile - wsgi:app
 
@@ -94,7 +94,7 @@ $(OTTERWIKI_VENV)/.installed: requirements-otterwiki.txt
 	$(OTTERWIKI_VENV)/bin/pip install --quiet -r requirements-otterwiki.txt
 	touch $@
 
-test: $(OTTERWIKI_VENV)/.installed $(VENV)/.installed-dev $(JAVA) $(CHROMIUM) $(EXPORT_DEPS) $(PDFTOTEXT) $(SOFFICE) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations
+test: $(OTTERWIKI_VENV)/.installed $(VENV)/.installed-dev $(JAVA) $(CHROMIUM) $(EXPORT_DEPS) $(PDFTOTEXT) $(SOFFICE) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations static
 	$(BIN)/ruff check wiki tests bench
 	$(BIN)/python -m pytest -q
 
@@ -118,6 +118,21 @@ messages: $(VENV)/.installed
 		write_po(open(path, "wb"), catalog, ignore_obsolete=True)' $(TRANSLATIONS)/en/LC_MESSAGES/messages.po
 
 translations: $(COMPILED)
+
+# The visual editor (issue 29): Milkdown (ProseMirror + remark) and our glue in editor/src, bundled by
+# esbuild into wiki/static/visual-editor.js with the versions pinned in editor/package-lock.json. The
+# bundle is committed too, so a clean clone serves it before npm runs; this rebuilds it when its
+# sources are newer (node and npm from Debian; the packages from the npm registry).
+VISUAL_BUNDLE := wiki/static/visual-editor.js
+NPM ?= /usr/bin/npm
+static: $(VISUAL_BUNDLE)
+
+$(NPM):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm
+
+$(VISUAL_BUNDLE): editor/package.json editor/package-lock.json editor/src/visual.js | $(NPM)
+	cd editor && $(NPM) ci --no-audit --no-fund && $(NPM) run build
+	touch $@
 
 $(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
 	$(BIN)/pybabel compile -i $< -o $@ -l $*

@@ -101,6 +101,7 @@ ROUTES: list[Route] = [
     Route("history.history", "GET", "/Home/-/history", EVERYONE),
     Route("history.diff", "GET", "/Home/-/diff", EVERYONE),
     Route("history.diff", "GET", "/Matrix/Revert/-/diff?from={rev}&to={head}&view=split", EVERYONE),
+    Route("history.diff", "GET", "/Matrix/Revert/-/diff?from={rev}&to={head}&view=rendered", EVERYONE),
     # language versions of pages (issue 13)
     Route("translations.page_translations", "GET", "/Home/-/translations", EVERYONE),
     Route("translations.overview", "GET", "/-/translations", EVERYONE),

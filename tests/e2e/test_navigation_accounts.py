@@ -136,3 +136,26 @@ def test_the_selection_form_takes_half_the_window_and_leaves_the_passage_in_view
     assert passage <= box["y"]
     expect(panel.get_by_role("heading")).to_be_in_viewport()
     page.screenshot(path="tests/screenshots/comment-selection-viewport.png")
+
+
+@pytest.mark.parametrize("language", ["en", "ar", "zh"])
+def test_the_rendered_diff_marks_the_change(live: LiveWiki, new_context: Callable[..., BrowserContext],
+                                           language: str) -> None:
+    store = live.app.extensions["wiki_store"]
+    store.save_page("Gaps", "# Gaps\n\n| Group | View |\n|---|---|\n| Civil society | Support |\n\n"
+                    "The free flow of information is essential.\n", base=store.head(), author=OMAR, summary="v1")
+    store.save_page("Gaps", "# Gaps\n\n| Group | View |\n|---|---|\n| Civil society | Objection |\n\n"
+                    "The free flow of data is essential.\n", base=store.head(), author=OMAR, summary="v2")
+    page = watched_page(new_context(viewport=WIDE))
+    page.context.add_cookies([{"name": "lang", "value": language, "url": live.url}])
+    page.goto(f"{live.url}/Gaps/-/diff")
+    page.locator("a[href*='view=rendered']").first.click()
+    body = page.locator(".rendered-diff")
+    expect(body.locator("table td del")).to_have_text("Support")
+    expect(body.locator("table td ins")).to_have_text("Objection")
+    expect(body.locator("p del")).to_have_text("information")
+    expect(body.locator("p ins")).to_have_text("data")
+    expect(body.locator("h1")).to_have_text("Gaps")
+    assert_accessible(page)
+    assert not page.console_errors
+    screenshot(page, f"rendered-diff-{language}")

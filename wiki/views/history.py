@@ -11,7 +11,8 @@ from ..actions.reading import text_and_change
 from ..auth import can
 from ..diffs import diff_texts
 from ..errors import N_, PageNotFound
-from .common import canonical_page, page_context, page_number, query_arg, store
+from ..htmldiff import diff_html
+from .common import canonical_page, page_context, page_number, query_arg, renderer, store
 from .translations import content_page, language_arg
 
 bp = Blueprint("history", __name__)
@@ -53,8 +54,8 @@ def diff(page: str) -> str | Response:
         return redirect_to
     wiki = store()
     view = query_arg("view") or "inline"
-    if view not in {"inline", "split"}:
-        abort(400, description=gettext("The view must be 'inline' or 'split'."))
+    if view not in {"inline", "split", "rendered"}:
+        abort(400, description=gettext("The view must be 'inline', 'split' or 'rendered'."))
     to_rev, from_rev = query_arg("to"), query_arg("from")
     target = content_page(page, language_arg())
     to_commit = wiki.resolve(to_rev)
@@ -71,9 +72,12 @@ def diff(page: str) -> str | Response:
     if to_change is None and from_change is None:
         raise PageNotFound(N_("The page %(page)s exists in neither version."), page=repr(page))
     result = diff_texts(old_text, new_text)
+    rendered = None
+    if view == "rendered":  # the formatted page with words inserted and deleted marked (issue 29)
+        rendered = diff_html(renderer().render(old_text).html if old_text else "", renderer().render(new_text).html)
     return render_template(
         "history/diff.html", diff=result, split=result.split_hunks() if view == "split" else None,
-        view=view, from_change=from_change, to_change=to_change, from_commit=from_commit,
+        view=view, rendered=rendered, from_change=from_change, to_change=to_change, from_commit=from_commit,
         to_commit=to_commit, **page_context(page),
     )
 

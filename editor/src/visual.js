@@ -1,0 +1,192 @@
+// The visual editor of /<page>/-/edit (issue 29): a formatted editing surface (Milkdown, which is
+// ProseMirror reading and writing Markdown through remark) beside the Markdown textarea, which stays
+// the form field. Bundled into wiki/static/visual-editor.js by `make static`; no inline script, no eval.
+//
+// Text the user did not touch is never rewritten: the page's top-level blocks are compared with
+// those the editor started from, and only the run of blocks that changed is written back as Markdown;
+// everything before and after it is kept byte for byte from the original text. Opening a page in
+// visual mode and saving it untouched therefore changes nothing.
+import { Editor, defaultValueCtx, editorViewCtx, editorViewOptionsCtx, remarkCtx, rootCtx, serializerCtx }
+  from "@milkdown/kit/core";
+import { history } from "@milkdown/kit/plugin/history";
+import { listener, listenerCtx } from "@milkdown/kit/plugin/listener";
+import {
+  commonmark, toggleEmphasisCommand, toggleLinkCommand, toggleStrongCommand, wrapInBulletListCommand,
+  wrapInHeadingCommand, wrapInOrderedListCommand,
+} from "@milkdown/kit/preset/commonmark";
+import { gfm, insertTableCommand } from "@milkdown/kit/preset/gfm";
+import { callCommand } from "@milkdown/kit/utils";
+
+const MODE_KEY = "living-wiki.editor-mode";
+
+/** The source ranges of the top-level blocks of `markdown`, as remark (the editor's parser) sees them. */
+function blockRanges(editor, markdown) {
+  return editor.action((ctx) => {
+    const tree = ctx.get(remarkCtx).parse(markdown);
+    return tree.children.map((node) => [node.position.start.offset, node.position.end.offset]);
+  });
+}
+
+/** The Markdown of `nodes` (top-level blocks) as the editor writes it. */
+function serialize(editor, doc, nodes) {
+  return editor.action((ctx) => {
+    const fragment = doc.type.create(null, nodes);
+    return ctx.get(serializerCtx)(fragment).replace(/\n+$/, "");
+  });
+}
+
+/** `original` with only the blocks that differ between `before` and `after` written anew. */
+export function mergedMarkdown(editor, original, ranges, before, after) {
+  const n0 = before.childCount;
+  const n1 = after.childCount;
+  let prefix = 0;
+  while (prefix < n0 && prefix < n1 && before.child(prefix).eq(after.child(prefix))) prefix += 1;
+  if (prefix === n0 && prefix === n1) return original;
+  let suffix = 0;
+  while (suffix < n0 - prefix && suffix < n1 - prefix
+         && before.child(n0 - 1 - suffix).eq(after.child(n1 - 1 - suffix))) suffix += 1;
+  const middle = [];
+  for (let i = prefix; i < n1 - suffix; i += 1) middle.push(after.child(i));
+  if (!ranges || ranges.length !== n0) {  // blocks the editor does not map one to one: write it all
+    const all = [];
+    for (let i = 0; i < n1; i += 1) all.push(after.child(i));
+    return `${serialize(editor, after, all)}\n`;
+  }
+  const text = middle.length ? serialize(editor, after, middle) : "";
+  if (prefix < n0 - suffix) {  // some original blocks were replaced or removed
+    let start = ranges[prefix][0];
+    let end = ranges[n0 - suffix - 1][1];
+    if (!text) {  // removed: take the blank lines after them too (or before, at the end)
+      if (n0 - suffix < n0) end = ranges[n0 - suffix][0];
+      else if (prefix > 0) start = ranges[prefix - 1][1];
+    }
+    return original.slice(0, start) + text + original.slice(end);
+  }
+  // only inserted: after the block before them (or before the first one)
+  if (prefix > 0) {
+    const at = ranges[prefix - 1][1];
+    return `${original.slice(0, at)}\n\n${text}${original.slice(at)}`;
+  }
+  const at = n0 ? ranges[0][0] : 0;
+  return `${original.slice(0, at)}${text}\n\n${original.slice(at)}`;
+}
+
+function setupVisualEditor(form, area) {
+  const switcher = form.querySelector("[data-editor-modes]");
+  const host = form.querySelector("[data-visual-host]");
+  const toolbar = form.querySelector("[data-visual-toolbar]");
+  const markdownToolbar = form.querySelector(".md-toolbar");
+  const preview = form.querySelector(".editor-preview");
+  if (!switcher || !host) return;
+  let editor = null;
+  let state = null;  // what the visual editor started from: {original, ranges, doc}
+
+  const sync = () => {
+    if (!editor || !state) return;
+    const doc = editor.action((ctx) => ctx.get(editorViewCtx).state.doc);
+    const text = mergedMarkdown(editor, state.original, state.ranges, state.doc, doc);
+    if (text !== area.value) {
+      area.value = text;
+      area.dispatchEvent(new Event("input", { bubbles: true }));  // the unsaved-changes warning, the preview
+    }
+  };
+
+  const command = (name) => {
+    const commands = {
+      bold: toggleStrongCommand.key, italic: toggleEmphasisCommand.key, heading: wrapInHeadingCommand.key,
+      bullets: wrapInBulletListCommand.key, numbers: wrapInOrderedListCommand.key, table: insertTableCommand.key,
+    };
+    if (name === "link") {
+      const href = window.prompt(host.dataset.linkPrompt || "URL", "https://");
+      if (href) editor.action(callCommand(toggleLinkCommand.key, { href }));
+    } else if (name === "heading") {
+      editor.action(callCommand(commands.heading, 2));
+    } else if (commands[name]) {
+      editor.action(callCommand(commands[name]));
+    }
+    editor.action((ctx) => ctx.get(editorViewCtx).focus());
+  };
+
+  const open = async () => {
+    const original = area.value;
+    host.hidden = false;
+    host.replaceChildren();
+    editor = await Editor.make()
+      .config((ctx) => {
+        ctx.set(rootCtx, host);
+        ctx.set(defaultValueCtx, original);
+        ctx.update(editorViewOptionsCtx, (options) => ({
+          ...options,
+          attributes: { class: "page-body visual-surface", dir: "auto", role: "textbox", "aria-multiline": "true",
+                        "aria-label": host.dataset.label || "", spellcheck: "true" },
+        }));
+        ctx.get(listenerCtx).updated(() => sync());
+      })
+      .use(commonmark).use(gfm).use(history).use(listener)
+      .create();
+    const doc = editor.action((ctx) => ctx.get(editorViewCtx).state.doc);
+    let ranges = null;
+    try { ranges = blockRanges(editor, original); } catch { ranges = null; }
+    state = { original, ranges, doc };
+    host.dataset.ready = "1";
+  };
+
+  const close = async () => {
+    sync();
+    if (editor) await editor.destroy();
+    editor = null;
+    state = null;
+    host.replaceChildren();
+    host.hidden = true;
+    delete host.dataset.ready;
+  };
+
+  const choose = async (mode, remember) => {
+    for (const button of switcher.querySelectorAll("[data-mode]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.mode === mode));
+    }
+    if (remember) { try { localStorage.setItem(MODE_KEY, mode); } catch { /* private mode */ } }
+    const visual = mode === "visual";
+    area.hidden = visual;
+    if (markdownToolbar) markdownToolbar.classList.toggle("visually-hidden", visual);
+    if (toolbar) toolbar.hidden = !visual;
+    if (preview && visual) preview.hidden = true;
+    if (visual && !editor) await open();
+    if (!visual && editor) await close();
+    if (visual) editor.action((ctx) => ctx.get(editorViewCtx).focus());
+    else area.focus();
+  };
+
+  switcher.hidden = false;
+  for (const button of switcher.querySelectorAll("[data-mode]")) {
+    button.addEventListener("click", () => { choose(button.dataset.mode, true); });
+  }
+  if (toolbar) {
+    for (const button of toolbar.querySelectorAll("[data-visual]")) {
+      button.addEventListener("mousedown", (event) => event.preventDefault());  // keep the selection
+      button.addEventListener("click", () => { if (editor) command(button.dataset.visual); });
+    }
+  }
+  host.addEventListener("keydown", (event) => {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
+    const key = event.key.toLowerCase();
+    if (key === "s") {
+      event.preventDefault();
+      sync();
+      form.requestSubmit();
+    } else if (key === "k") {
+      event.preventDefault();
+      command("link");
+    }
+  });
+  form.addEventListener("submit", () => sync());
+  let saved = "markdown";
+  try { saved = localStorage.getItem(MODE_KEY) || "markdown"; } catch { /* private mode */ }
+  if (saved === "visual") choose("visual", false);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const area = document.getElementById("text");
+  const form = area && area.closest("form");
+  if (form && area.closest(".editor")) setupVisualEditor(form, area);
+});

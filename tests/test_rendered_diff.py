@@ -1,0 +1,81 @@
+"""Rendered diffs (issue 29): /<page>/-/diff?view=rendered shows the formatted page with the words
+inserted and deleted marked, as well formed as the page itself."""
+
+from __future__ import annotations
+
+import time
+from html.parser import HTMLParser
+
+from flask.testing import FlaskClient
+
+from wiki.htmldiff import diff_html
+from wiki.store import Author, Store
+
+EDA = Author(name="Eda Editor", email="editor@example.org", username="editor", group="civil-society")
+VOID = {"br", "hr", "img", "input", "col", "wbr"}
+
+
+class Balance(HTMLParser):
+    """Fails on a closing tag that does not close the innermost open element."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack)
+        self.stack.pop()
+
+
+def balanced(html: str) -> bool:
+    parser = Balance()
+    parser.feed(html)
+    parser.close()
+    return not parser.stack
+
+
+def test_words_are_marked_inside_the_formatted_page() -> None:
+    result = diff_html("<h2>Gaps</h2>\n<p>The free flow of <em>information</em> is essential.</p>",
+                       "<h2>Gaps</h2>\n<p>The free flow of <em>data</em> is essential.</p>")
+    assert result.html == ("<h2>Gaps</h2>\n<p>The free flow of <em><del>information</del><ins>data</ins></em> is "
+                           "essential.</p>")
+    assert (result.inserted, result.deleted) == (1, 1)
+
+
+def test_tables_lists_and_whole_blocks_stay_well_formed() -> None:
+    old = ("<table>\n<tbody>\n<tr><td>one</td><td>two</td></tr>\n<tr><td>gone</td><td>row</td></tr>\n</tbody>\n"
+           "</table>\n<ul>\n<li>x</li>\n<li>y</li>\n</ul>\n<p>Dropped paragraph.</p>")
+    new = ("<table>\n<tbody>\n<tr><td>one</td><td>three</td></tr>\n</tbody>\n</table>\n<ul>\n<li>y</li>\n</ul>\n"
+           "<p>New one.</p>")
+    result = diff_html(old, new)
+    assert balanced(result.html)
+    assert "<td><del>two" in result.html and "<ins>three</ins></td>" in result.html  # cell by cell
+    assert "<tr><del>" not in result.html and "<tbody><del>" not in result.html  # no text where it may not stand
+    assert "<del>Dropped paragraph.</del>" in result.html and "<ins>New one.</ins>" in result.html
+    assert diff_html(new, new).html == new and diff_html("", new).inserted == 5
+
+
+def test_a_large_rewrite_stays_within_its_budget() -> None:
+    old = "\n".join(f"<p>{' '.join(f'w{i}x{j}' for j in range(200))}</p>" for i in range(200))
+    new = "\n".join(f"<p>{' '.join(f'v{i}y{j}' for j in range(200))}</p>" for i in range(200))
+    started = time.monotonic()
+    result = diff_html(old, new)
+    assert time.monotonic() - started < 10 and balanced(result.html) and result.inserted == 40_000
+
+
+def test_the_rendered_view_over_http(client: FlaskClient, store: Store) -> None:
+    store.save_page("Gaps", "# Gaps\n\n| A | B |\n|---|---|\n| one | two |\n\nKeep this.\n", base=store.head(),
+                    author=EDA, summary="v1")
+    store.save_page("Gaps", "# Gaps\n\n| A | B |\n|---|---|\n| one | **three** |\n\nKeep this.\n",
+                    base=store.head(), author=EDA, summary="v2")
+    page = client.get("/Gaps/-/diff?view=rendered")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<del>two</del>" in html and "<strong><ins>three</ins></strong>" in html and "<th>A</th>" in html
+    assert "|---|" not in html  # formatted, not Markdown
+    assert 'view=rendered' in client.get("/Gaps/-/diff").get_data(as_text=True)  # one click from the source diff
+    assert client.get("/Gaps/-/diff?view=fancy").status_code == 400
