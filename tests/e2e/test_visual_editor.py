@@ -90,3 +90,25 @@ def test_visual_mode_is_remembered_and_reads_in_other_languages(live: LiveWiki, 
     page.locator("[data-mode=markdown]").click()
     expect(page.locator("#text")).to_be_visible()
     assert not page.console_errors
+
+
+def test_a_table_edited_in_visual_mode_saves_as_a_markdown_table(live: LiveWiki, page: Page) -> None:
+    store = live.app.extensions["wiki_store"]
+    original = store.read_page("Mandate").text
+    lines = original.split("\n")
+    first, last = lines.index("| Year | Step |"), max(i for i, line in enumerate(lines) if line.startswith("| 2012"))
+    login(page, live.url)
+    open_visual(page, f"{live.url}/Mandate/-/edit")
+    cell = page.locator(".visual-surface td", has_text="2008").first
+    cell.click()
+    page.keyboard.press("End")
+    page.keyboard.type(" (Tunis)")
+    expect(page.locator("#text")).not_to_have_value(original)
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(f"{live.url}/Mandate*")
+    saved = store.read_page("Mandate").text.split("\n")
+    table = [line for line in saved if line.startswith("|")]
+    assert any(line.startswith("| 2008 (Tunis)") and line.endswith("|") for line in table)
+    assert len(table) == last - first + 1 and all(line.count("|") == 3 for line in table)  # still a table
+    assert saved[:first] == lines[:first] and saved[first + len(table):] == lines[last + 1:]  # the rest untouched
+    assert not page.console_errors
