@@ -112,3 +112,45 @@ def test_a_table_edited_in_visual_mode_saves_as_a_markdown_table(live: LiveWiki,
     assert len(table) == last - first + 1 and all(line.count("|") == 3 for line in table)  # still a table
     assert saved[:first] == lines[:first] and saved[first + len(table):] == lines[last + 1:]  # the rest untouched
     assert not page.console_errors
+
+
+TRICKY = """[TOC]
+
+# Tricky page
+
+A paragraph with a footnote[^1], a [[Wiki link]] and a line@@
+broken by two spaces.
+
+* star bullet
+    * nested four spaces
+* another
+
+3) numbered from three
+4) next
+
+| Left | Centre | Right |
+|:-----|:------:|------:|
+| a    |   b    |     c |
+
+<div class="note">raw HTML</div>
+
+Last paragraph to edit.
+
+[^1]: The footnote text.
+""".replace("@@", "  ")  # a hard line break: two spaces at the end of the line
+
+
+def test_an_edit_in_one_paragraph_leaves_tricky_markdown_elsewhere_untouched(live: LiveWiki, page: Page) -> None:
+    from wiki.store import Author
+
+    store = live.app.extensions["wiki_store"]
+    store.save_page("Tricky", TRICKY, base=store.head(), summary="tricky",
+                    author=Author(name="Eda Editor", email="e@example.org", username="editor", group="civil-society"))
+    login(page, live.url)
+    open_visual(page, f"{live.url}/Tricky/-/edit")
+    assert page.locator("#text").input_value() == TRICKY
+    page.locator(".visual-surface p", has_text="Last paragraph to edit").click()
+    page.keyboard.press("End")
+    page.keyboard.type(" Done")
+    expect(page.locator("#text")).to_have_value(TRICKY.replace("to edit.", "to edit. Done"))
+    assert not page.console_errors
