@@ -101,7 +101,8 @@ def tracked_document() -> str:
 
 def redline_document() -> str:
     """Three reviewers' tracked changes in one paragraph: insertions by "Pat Second" and by
-    "reviewer@example.org", a deletion by "Ana Delegate"."""
+    "reviewer@example.org", a deletion by "Ana Delegate"; a comment by Ana on "report" and one
+    by Pat on a point of a second paragraph."""
     def region(ident: str, kind: str, author: str, deleted: str = "") -> str:
         info = (f'<office:change-info><dc:creator>{author}</dc:creator><dc:date>2024-03-0{len(ident)}T09:00:00'
                 '</dc:date></office:change-info>')
@@ -114,8 +115,12 @@ def redline_document() -> str:
     return _document(
         '<text:h text:outline-level="1">Redline</text:h>\n'
         '<text:p>The group <text:change text:change-id="bb"/>welcomed the <text:change-start text:change-id="a"/>'
-        'revised <text:change-end text:change-id="a"/>report<text:change-start text:change-id="ccc"/> of May'
-        '<text:change-end text:change-id="ccc"/>.</text:p>', tracked=tracked)
+        'revised <text:change-end text:change-id="a"/><office:annotation office:name="c1"><dc:creator>Ana Delegate'
+        '</dc:creator><dc:date>2024-03-04T09:00:00</dc:date><text:p>Which report exactly?</text:p></office:annotation>'
+        'report<office:annotation-end office:name="c1"/><text:change-start text:change-id="ccc"/> of May'
+        '<text:change-end text:change-id="ccc"/>.</text:p>\n'
+        '<text:p>A second paragraph<office:annotation><dc:creator>Pat Second</dc:creator>'
+        '<text:p>A remark on a point.</text:p></office:annotation> here.</text:p>', tracked=tracked)
 
 
 def plain_document() -> str:

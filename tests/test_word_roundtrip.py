@@ -208,7 +208,7 @@ def test_each_tracked_change_author_is_credited_in_the_proposal(editor: FlaskCli
     store = app.extensions["wiki_store"]
     number = int(response.location.rsplit("proposal=", 1)[1])
     head = store.proposals.get(number).head
-    assert store.read_page("Mapping/Redline", head).text.endswith("The group welcomed the revised report of May.\n")
+    assert "The group welcomed the revised report of May.\n" in store.read_page("Mapping/Redline", head).text
     assert not store.page_exists("Mapping/Redline")  # the agreed text is untouched
     log = subprocess.run(["git", "-C", str(store.path), "log", "--format=%an|%s|%(trailers:only,unfold)%x00",
                           "-n", "4", head], check=True, capture_output=True, text=True).stdout
@@ -221,9 +221,9 @@ def test_each_tracked_change_author_is_credited_in_the_proposal(editor: FlaskCli
     texts = [store.read_page("Mapping/Redline", commit).text for commit in subprocess.run(
         ["git", "-C", str(store.path), "rev-list", "-n", "4", "--reverse", head], check=True, capture_output=True,
         text=True).stdout.split()]
-    assert texts[0].endswith("The group hastily welcomed the report.\n")  # no tracked change accepted
-    assert texts[1].endswith("The group welcomed the report.\n")  # Ana's deletion
-    assert texts[2].endswith("The group welcomed the revised report.\n")  # then Pat's insertion
+    assert "The group hastily welcomed the report.\n" in texts[0]  # no tracked change accepted
+    assert "The group welcomed the report.\n" in texts[1]  # Ana's deletion
+    assert "The group welcomed the revised report.\n" in texts[2]  # then Pat's insertion
 
 
 def test_an_odt_redline_credits_its_authors_in_trailers(editor: FlaskClient, app: Flask,
@@ -237,3 +237,20 @@ def test_an_odt_redline_credits_its_authors_in_trailers(editor: FlaskClient, app
                              capture_output=True, text=True).stdout
     for author in ("Pat Second", "Ana Delegate", "reviewer@example.org"):
         assert f"Tracked-Change-Author: {author}" in message
+
+
+@pytest.mark.parametrize("kind", ["docx", "odt"])
+def test_word_comments_become_threads_on_the_proposals_text(editor: FlaskClient, app: Flask,
+                                                            redline: dict[str, bytes], kind: str) -> None:
+    preview = upload(editor, redline[f"redline.{kind}"], "Mapping/Noted", f"redline.{kind}").get_data(as_text=True)
+    assert "Comments in the file" in preview and "Which report exactly?" in preview
+    response = save_import(editor, preview, "Mapping/Noted")
+    number = int(response.location.rsplit("proposal=", 1)[1])
+    store = app.extensions["wiki_store"]
+    threads = [store.comments.get(n) for n in (1, 2)]
+    assert all(thread.page == "Mapping/Noted" and thread.proposal == number for thread in threads)
+    ana, pat = threads
+    assert ana.anchor.quote == "report" and ana.opened.user == "editor"  # not a wiki user: the importer
+    assert ana.opened.text == "Ana Delegate: Which report exactly?"
+    assert pat.opened.user == "editor2" and pat.opened.text == "A remark on a point."  # a wiki user: theirs
+    assert pat.opened.group == "private-sector"

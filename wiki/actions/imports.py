@@ -12,9 +12,11 @@ from ..office import convert, docimport, tracked
 from ..store import SaveResult
 from ..store.proposals import Proposal
 from ..users import User
+from .comments import start as start_thread
 from .context import Actor, store
 from .pages import proposal_required, save, target
 from .proposals import create as create_proposal
+from .proposals import get as get_proposal
 
 TRACKED_CHANGE_AUTHOR = "Tracked-Change-Author"
 
@@ -161,4 +163,31 @@ def save_document(actor: Actor, page: str, converted: docimport.Converted, *, ba
                                                   author=actor.author, files=converted.images,
                                                   summary="Attach the images of an imported document")
         return Imported(None, proposal, conflict)
+    if converted.comments:
+        threads(actor, page, converted, proposal=number)
     return Imported(result, proposal)
+
+
+def threads(actor: Actor, page: str, converted: docimport.Converted, *, proposal: int | None) -> int:
+    """The file's comments as comment threads on the text saved (the proposal's, or the agreed text
+    when the import changed it directly), each on its passage (the
+    page's first paragraph when the passage is not found, or for a comment on a point), by the
+    wiki user the author is, else by the importer with the author's name before the text.
+    Returns how many were started; one that the wiki refuses (a limit) is left out."""
+    users = current_app.extensions["wiki_users"].all()
+    head = get_proposal(proposal).head if proposal is not None else store().head()
+    if head is None or not store().page_exists(page, head):
+        return 0
+    started = 0
+    for comment in converted.comments:
+        who, trailers = credit(actor, comment.author, users)
+        text = f"{_plain(comment.author)}: {comment.text}" if trailers else comment.text
+        try:
+            try:
+                start_thread(who, page, rev=head, text=text, quote=comment.quote, proposal=proposal)
+            except WikiError:
+                start_thread(who, page, rev=head, text=text, paragraph=1, proposal=proposal)
+            started += 1
+        except WikiError:
+            continue
+    return started

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import N_, DocumentRefused, DocumentTooLarge, NotADocument
+from . import annotations, provenance, tracked
 from . import convert as converters
-from . import provenance, tracked
 from .provenance import Origin
 
 OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -57,6 +57,7 @@ class Converted:
     # (author, Markdown): the text without tracked changes (author ""), then with each author's
     # accepted in turn; empty when they cannot be told apart (an .odt, too many authors)
     steps: tuple[tuple[str, str], ...] = ()
+    comments: tuple[annotations.Annotation, ...] = ()  # the file's comments, for threads on the text
 
 
 def check_document(data: bytes) -> str:
@@ -189,6 +190,7 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
     if origin is not None:  # the wiki's own export: its title page and contents are not the text
         data = provenance.strip_generated(data, kind)
     changes = tracked.read(data, kind)
+    comments = annotations.read(data, kind)
     with tempfile.TemporaryDirectory(prefix="wiki-import-") as scratch:
         markdown = _pandoc(data, kind, Path(scratch), "page", limits)
         who = tracked.authors(changes)
@@ -220,7 +222,7 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
         if steps:  # the last author's step is the whole text
             steps += ((who[-1], markdown.strip() + "\n"),)
     return Converted(kind=kind, markdown=markdown.strip() + "\n", images=images, dropped=tuple(dropped),
-                     origin=origin, changes=changes, steps=steps)
+                     origin=origin, changes=changes, steps=steps, comments=comments)
 
 
 def _pandoc(data: bytes, kind: str, scratch: Path, name: str, limits: converters.Limits) -> str:

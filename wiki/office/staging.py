@@ -33,6 +33,7 @@ from pathlib import Path
 from ..errors import N_, WikiError
 from . import convert as converters
 from . import docimport
+from .annotations import Annotation
 from .jobs import Progress, Work, job_key
 from .provenance import Origin
 from .tracked import TrackedChange
@@ -146,7 +147,8 @@ class Staging:
                     "origin": {"pages": list(origin.pages), "commit": origin.commit, "version": origin.version}
                     if origin else None,
                     "changes": [[c.kind, c.author, c.date, c.text, c.moved] for c in converted.changes],
-                    "steps": [list(step) for step in converted.steps]}
+                    "steps": [list(step) for step in converted.steps],
+                    "comments": [[c.author, c.date, c.text, c.quote] for c in converted.comments]}
             temporary = folder / f"meta.json.{os.getpid()}"
             temporary.write_text(json.dumps(meta), encoding="utf-8")
             os.replace(temporary, folder / "meta.json")
@@ -170,7 +172,8 @@ class Staging:
                                                  version=origin.get("version", "")) if origin else None,
                                    changes=tuple(TrackedChange(kind, author, date, text, moved)
                                                  for kind, author, date, text, moved in meta.get("changes", ())),
-                                   steps=tuple((author, text) for author, text in meta.get("steps", ())))
+                                   steps=tuple((author, text) for author, text in meta.get("steps", ())),
+                                   comments=tuple(Annotation(*comment) for comment in meta.get("comments", ())))
 
     def image(self, digest: str, name: str) -> Path:
         return self.root / digest / "images" / name

@@ -203,7 +203,8 @@ def _preview_when_converted(digest: str, page: str, *, wants_proposal: bool, sum
         images=sorted(converted.images), dropped=converted.dropped, text=text,
         summary=summary or _("Import %(file)s", file=staged.filename[:150]),
         proposal=wants_proposal or required or bool(converted.changes), proposal_required=required,
-        redline=bool(converted.changes), changes=tracked.by_author(converted.changes), exported=base.exported,
+        redline=bool(converted.changes), changes=tracked.by_author(converted.changes), comments=converted.comments,
+        exported=base.exported,
         base=base.commit or ""), 200
 
 
