@@ -19,6 +19,7 @@ from wiki.store.proposals import META_REF
 
 from .conftest import git
 from .support.git_http import Wiki, serve
+from .support.servers import wait_until
 
 GOV = Author(name="Gov Writer", email="gov@example.org", username="gov", group="governments")
 ADMIN_GROUP = "international-organizations"  # the pusher's (admin's) group in tests/conftest.py
@@ -243,3 +244,28 @@ def test_refused_proposal_push_changes_nothing(wiki: Wiki, scenario: Scenario, m
     assert "The wiki refused this push; nothing was changed" in result.stderr
     assert "! [remote rejected]" in result.stderr
     assert refs(wiki) == before
+
+
+def test_a_push_tells_the_watchers_and_the_groups_awaited(wiki: Wiki) -> None:
+    """A push is told like the same change made in the wiki (issue 27): a page changed on main to
+    its watchers, a proposal's new draft to the groups it now awaits."""
+    app = wiki.app
+    users, inbox = app.extensions["wiki_users"], app.extensions["wiki_inbox"]
+    watcher = users.require("editor")
+    inbox.watch(watcher.id, "page/Mandate")
+    clone = wiki.clone()
+    wiki.commit(clone, {"Mandate.md": b"# Mandate\n\nPushed to main.\n"}, "Reword the mandate")
+    wiki.push(clone, "HEAD:main")
+    wait_until(lambda: inbox.unread(watcher.id), "the watcher told of the push")  # told once the push is over
+    [row] = inbox.page(watcher.id)
+    assert (row.subject, row.reason, row.activity, row.actor) == ("page/Mandate", "watching", "edited", "admin")
+    number = propose(wiki)
+    reviewer = users.require("reviewer")
+    inbox.mark_read(reviewer.id)
+    clone = on_proposal(wiki, number)
+    wiki.commit(clone, {"Mandate.md": b"# Mandate\n\nPushed to the proposal.\n"}, "Reword it again")
+    wiki.push(clone, f"work:proposals/{number}")
+    wait_until(lambda: inbox.unread(reviewer.id), "the reviewer told of the push")
+    assert inbox.unread(reviewer.id) == 1
+    [row] = [row for row in inbox.page(reviewer.id) if row.subject == f"proposal/{number}"]
+    assert (row.reason, row.activity) == ("awaiting", "drafted")

@@ -18,12 +18,15 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import IO
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 
+from ..actions import pushes
+from ..actions.context import Actor
 from ..gitserver import push_report, run_http_backend
 from ..operations import metrics
 from ..operations.logs import request_id, security_event
@@ -199,12 +202,32 @@ def receive_pack() -> Response:
     user = _authorize(push=True)
     if isinstance(user, Response):
         return user
+    before = pushes.branches()
     response = _serve("git-receive-pack", "/git-receive-pack", user, with_body=True)
     response.response = _reporting_push(response.response, user.username if user else "",
                                         request.remote_addr or "", request_id())
     # The refs move while the answer streams: index what the push brought once it is over.
     response.call_on_close(current_app.extensions["wiki_search"].build_in_background)
+    if user is not None:  # once git's answer is over, the refs have moved
+        response.response = _then(response.response, partial(_tell_pushed, current_app._get_current_object(), user,
+                                                              before))
     return response
+
+
+def _then(answer: Iterable[bytes], done: Callable[[], None]) -> Iterator[bytes]:
+    yield from answer
+    done()
+
+
+def _tell_pushed(app: Flask, user: User, before: dict[str, str]) -> None:
+    """Once the push is over, tell who is concerned, as if the changes were made in the wiki."""
+    actor = Actor(username=user.username, display_name=user.display_name, email=user.commit_email,
+                  group=user.group, role=user.role)
+    with app.app_context():
+        try:
+            pushes.pushed(actor, before, pushes.branches())
+        except Exception:  # noqa: BLE001 - the push stands; its notifications are lost, and logged
+            logging.getLogger(__name__).exception("notifications of a push failed")
 
 
 def _reporting_push(answer: Iterable[bytes], user: str, client: str, request_id: str) -> Iterator[bytes]:
