@@ -121,6 +121,7 @@ ROUTES: list[Route] = [
     Route("proposals.new", "POST", "/-/proposals/new", EDITORS_POST,
           data={"title": "From the matrix", "rationale": "x"}),
     Route("proposals.show", "GET", "/-/proposals/{proposal}", EVERYONE),
+    Route("proposals.show", "GET", "/-/proposals/{proposal}?view=rendered", EVERYONE),
     Route("proposals.show", "GET", "/-/proposals/999", roles(404, 404, 404)),
     Route("proposals.endorse", "POST", "/-/proposals/{proposal}/endorse", roles(LOGIN, 403, 403, 302),
           data={"action": "endorse", "rev": "{proposal_head}"}),

@@ -79,3 +79,17 @@ def test_the_rendered_view_over_http(client: FlaskClient, store: Store) -> None:
     assert "|---|" not in html  # formatted, not Markdown
     assert 'view=rendered' in client.get("/Gaps/-/diff").get_data(as_text=True)  # one click from the source diff
     assert client.get("/Gaps/-/diff?view=fancy").status_code == 400
+
+
+def test_the_proposal_page_shows_its_changes_formatted(client: FlaskClient, store: Store) -> None:
+    store.save_page("Gaps", "# Gaps\n\nThe free flow of information is essential.\n", base=store.head(), author=EDA,
+                    summary="v1")
+    proposal = store.proposals.create("Say data", "Shorter", author=EDA)
+    pages = store.proposals.pages_of(proposal.number)
+    pages.save_page("Gaps", "# Gaps\n\nThe free flow of data is essential.\n", base=store.head(), author=EDA,
+                    summary="data")
+    source = client.get(f"/-/proposals/{proposal.number}").get_data(as_text=True)
+    assert "view=rendered" in source and "rendered-diff" not in source
+    html = client.get(f"/-/proposals/{proposal.number}?view=rendered").get_data(as_text=True)
+    assert "<p>The free flow of <del>information</del> <ins>data</ins> is essential.</p>" in html.replace(
+        "</del><ins>", "</del> <ins>")

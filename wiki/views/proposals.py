@@ -16,6 +16,7 @@ from ..actions.context import groups
 from ..auth import can, current_actor, role_required
 from ..diffs import Diff, diff_texts
 from ..errors import EditConflict, InvalidContent, InvalidPageName, WikiError
+from ..htmldiff import RenderedDiff, diff_html
 from ..store.proposals import Consensus, MergePreview, NeedsResolution, Proposal, ProposalRefused
 from ..templating import group_name
 from .changes import XML_FORBIDDEN
@@ -55,17 +56,22 @@ class ChangedPage:
     page: str
     status: str
     diff: Diff
+    rendered: RenderedDiff | None = None  # the formatted page with words marked (?view=rendered)
 
 
-def _changed_pages(preview: MergePreview) -> list[ChangedPage]:
-    """Each page merging would change now, with its word diff against the current main."""
+def _changed_pages(preview: MergePreview, *, rendered: bool = False) -> list[ChangedPage]:
+    """Each page merging would change now, with its word diff against the current main (and the
+    formatted page with the words marked, when asked)."""
     wiki = store()
     found = []
     for page, before, after in preview.pages:
         old = wiki.blob_text(before) if before else ""
         new = wiki.blob_text(after) if after else ""
         status = "added" if before is None else "removed" if after is None else "changed"
-        found.append(ChangedPage(page, status, diff_texts(old, new)))
+        marked = None
+        if rendered:
+            marked = diff_html(renderer().render(old).html if old else "", renderer().render(new).html if new else "")
+        found.append(ChangedPage(page, status, diff_texts(old, new), marked))
     return found
 
 
@@ -166,9 +172,10 @@ def show(number: int, code: int = 200) -> tuple[str, int]:
     actor = current_actor()
     standing, standing_groups = actions.headline(proposal, consensus)
     mine = next((p for p in proposal.positions if actor.logged_in and p.group == actor.group), None)
+    changed = _changed_pages(preview, rendered=query_arg("view") == "rendered")
     return render_template(
         "proposals/show.html", proposal=proposal, preview=preview, consensus=consensus, groups=groups(),
-        rationale=render.render(proposal.rationale).html, comments=comments, changed=_changed_pages(preview),
+        rationale=render.render(proposal.rationale).html, comments=comments, changed=changed,
         mine=mine, can_edit=can("editor"), can_review=can("reviewer"), can_admin=can("admin"),
         can_close=proposal.state == "open" and actions.may_close(actor, proposal),
         can_reopen=proposal.state == "closed" and actions.may_close(actor, proposal),
