@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -252,3 +253,36 @@ def test_notifications_mail_digests_and_the_lease_on_both_engines(backend: str, 
     second.give_back()
     assert len(mailbox.messages) == 4
     app.extensions["wiki_store"].close()
+
+
+def test_the_servers_scheduler_sends_by_itself_once_across_two_processes(tmp_path: Path,
+                                                                         smtp: tuple[Mailbox, int]) -> None:
+    """Each serving process runs the due jobs every SCHEDULER_SECONDS; the lease lets one at a time
+    send, so two processes of one instance send each mail once."""
+    from wiki.notify.scheduler import periods
+
+    from .support.servers import wait_until
+
+    mailbox, port = smtp
+    first = mail_app(tmp_path / "instance", port, SCHEDULER_SECONDS=0.2)
+    second = make_restart(tmp_path / "instance", port)
+    second.extensions["wiki_scheduler"].seconds = 0.2
+    try:
+        for app in (first, second):
+            app.test_client().get("/")  # a request starts the process's scheduler
+        client = first.test_client()
+        Auth(client).login("editor")
+        for title in ("One", "Two", "Three"):
+            start(client, title)
+        wait_until(lambda: len(mailbox.messages) >= 6, lambda: f"{len(mailbox.messages)} mails sent", seconds=20)
+        time.sleep(1)  # a second sender would have sent its copies by now
+        subjects = sorted((message["To"], message["Subject"]) for message in mailbox.messages)
+        assert len(subjects) == len(set(subjects)) == 6, subjects
+    finally:
+        for app in (first, second):
+            app.extensions["wiki_scheduler"].stop()
+            app.extensions["wiki_store"].close()
+    # the periods a run looks at: the last seven UTC days and the last two ISO weeks, oldest first
+    names = [name for name, *_ in periods(datetime(2026, 12, 9, 8, 0, tzinfo=UTC))]
+    assert names[:2] == ["weekly:2026-W48", "weekly:2026-W49"] and names[-1] == "daily:2026-12-08"
+    assert names[2] == "daily:2026-12-02"
