@@ -20,6 +20,10 @@
 # MAX_PUSH_BYTES = 100_000_000                 # largest pack a `git push` to /content.git may send
 # MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024      # larger uploads are refused with 413
 # SEARCH_DATABASE = "/srv/wiki/search.sqlite3" # default: <instance>/search.sqlite3
+# ANCHOR_DATABASE = "/srv/wiki/anchors.sqlite3" # default: <instance>/anchors.sqlite3 (places of threads)
+# ANCHOR_BUDGET_SECONDS = 0.5                  # what one request may spend placing threads and rendering
+# ANCHOR_BUDGET_WORK = 10_000_000              # comments; the rest is shown "not placed yet" / as typed
+# ANCHOR_BACKGROUND = True                     # and done by a thread of each worker between requests
 # SEARCH_PAGE_SIZE = 20
 # HISTORY_PAGE_SIZE = 50
 # LIMIT_THREADS_PER_HOUR = 30                  # per person (admins excepted); 0: no limit
