@@ -77,6 +77,7 @@ function setupVisualEditor(form, area) {
   const toolbar = form.querySelector("[data-visual-toolbar]");
   const markdownToolbar = form.querySelector(".md-toolbar");
   const preview = form.querySelector(".editor-preview");
+  const label = form.querySelector(`label[for="${area.id}"]`);
   if (!switcher || !host) return;
   let editor = null;
   let state = null;  // what the visual editor started from: {original, ranges, doc}
@@ -148,6 +149,7 @@ function setupVisualEditor(form, area) {
     if (remember) { try { localStorage.setItem(MODE_KEY, mode); } catch { /* private mode */ } }
     const visual = mode === "visual";
     area.hidden = visual;
+    if (label) label.classList.toggle("visually-hidden", visual);  // it names the Markdown textarea
     if (markdownToolbar) markdownToolbar.classList.toggle("visually-hidden", visual);
     if (toolbar) toolbar.hidden = !visual;
     if (preview && visual) preview.hidden = true;
