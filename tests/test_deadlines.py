@@ -139,7 +139,7 @@ def test_silence_adopts_the_proposal_at_its_deadline(app: Flask, client: FlaskCl
     assert len(git(repo, "log", "-1", "--format=%P", "main").split()) == 2  # a real merge commit
     assert "Adopted in silence." in client.get("/Home").get_data(as_text=True)
     page = client.get(f"/-/proposals/{number}").get_data(as_text=True)
-    assert "Merged into the agreed text." in page
+    assert "Merged into the agreed text." in page and "Adopted under the silence procedure" in page
     login_as(auth, client, "editor")
     assert "was adopted under the silence procedure" in client.get("/-/notifications").get_data(as_text=True)
 

@@ -183,6 +183,15 @@ def test_digests_per_period_once_across_two_processes_and_a_restart(tmp_path: Pa
     assert "For the digest" in body(digests[0]) and f"{SITE}/-/proposals/1" in body(digests[0])
     assert sorted(message["To"] for message in mailbox.messages if message not in digests) == [
         "admin@example.org", "reviewer@example.org"]  # their immediate mail, once too
+    # one click in a digest stops every kind of mail that digest gathered
+    [digest] = [message for message in digests if message["To"] == "reader@example.org"]
+    link = re.fullmatch(r"<https://wiki\.example\.org(/-/unsubscribe/[^>]+)>", digest["List-Unsubscribe"]).group(1)
+    restarted = make_restart(instance, port)
+    assert restarted.test_client().post(link, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    reader = restarted.extensions["wiki_users"].require("reader")
+    assert restarted.extensions["wiki_inbox"].settings(reader.id).as_dict() == dict.fromkeys(
+        ("awaiting", "mention", "mine", "watching"), "never")
+    restarted.extensions["wiki_store"].close()
 
 
 def test_an_address_is_confirmed_by_a_signed_link(mailer: Flask, smtp: tuple[Mailbox, int]) -> None:

@@ -71,19 +71,21 @@ def signer(app: Flask, salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=salt)
 
 
-def unsubscribe_token(app: Flask, user_id: int, kind: str) -> str:
-    return signer(app, UNSUBSCRIBE_SALT).dumps([user_id, kind])
+def unsubscribe_token(app: Flask, user_id: int, kinds: list[str]) -> str:
+    """The signed link's token: it stops (or slows) these kinds of mail for this user."""
+    return signer(app, UNSUBSCRIBE_SALT).dumps([user_id, ",".join(kinds)])
 
 
-def read_unsubscribe_token(app: Flask, token: str) -> tuple[int, str]:
-    """``(user id, kind)`` of a valid link; :class:`BadLink` otherwise."""
+def read_unsubscribe_token(app: Flask, token: str) -> tuple[int, list[str]]:
+    """``(user id, kinds)`` of a valid link; :class:`BadLink` otherwise."""
     try:
-        user_id, kind = signer(app, UNSUBSCRIBE_SALT).loads(token, max_age=UNSUBSCRIBE_MAX_AGE)
-    except (BadSignature, ValueError, TypeError):
+        user_id, joined = signer(app, UNSUBSCRIBE_SALT).loads(token, max_age=UNSUBSCRIBE_MAX_AGE)
+        kinds = joined.split(",")
+    except (BadSignature, ValueError, TypeError, AttributeError):
         raise BadLink from None
-    if not isinstance(user_id, int) or kind not in REASONS:
+    if not isinstance(user_id, int) or not kinds or any(kind not in REASONS for kind in kinds):
         raise BadLink
-    return user_id, kind
+    return user_id, kinds
 
 
 def confirm_token(app: Flask, user_id: int, address: str) -> str:
@@ -141,8 +143,9 @@ class Writer:
         message.set_content(body)
         return message
 
-    def _unsubscribe(self, message: EmailMessage, site: str, user: User, kind: str) -> str:
-        link = self.url(site, "mail.unsubscribe", token=unsubscribe_token(self.app, user.id, kind))
+    def _unsubscribe(self, message: EmailMessage, site: str, user: User, kinds: list[str]) -> str:
+        """One-click unsubscribe (RFC 8058) from the kinds of mail this one is."""
+        link = self.url(site, "mail.unsubscribe", token=unsubscribe_token(self.app, user.id, kinds))
         message["List-Unsubscribe"] = f"<{link}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         return link
@@ -186,7 +189,7 @@ class Writer:
         site = self.site(mail)
         reason = str(payload.get("reason", "watching"))
         message = self._message(user.email, f"[{self.settings.site_name}] {self._heading(payload)}", "")
-        unsubscribe = self._unsubscribe(message, site, user, reason)
+        unsubscribe = self._unsubscribe(message, site, user, [reason])
         self._thread(message, str(payload.get("subject", "")))
         body = [self.sentence(payload), "", f"{_(texts.REASONS.get(reason, texts.REASONS['watching']))}: "
                 f"{self.link(site, payload)}", self._footer(site, unsubscribe)]
@@ -201,7 +204,7 @@ class Writer:
         heading = _("Your weekly digest") if weekly else _("Your daily digest")
         message = self._message(user.email, f"[{self.settings.site_name}] {heading}", "")
         kinds = [str(kind) for kind in _list(payload.get("kinds"))]
-        unsubscribe = self._unsubscribe(message, site, user, kinds[0] if kinds else "watching")
+        unsubscribe = self._unsubscribe(message, site, user, kinds or ["watching"])  # every kind of the digest
         lines = [heading, ""]
         for item in _list(payload.get("items")):
             if not isinstance(item, dict):

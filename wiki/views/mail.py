@@ -17,7 +17,7 @@ from .common import form_field
 bp = Blueprint("mail", __name__, url_prefix="/-")
 
 
-def _unsubscribe_link(token: str) -> tuple[int, str]:
+def _unsubscribe_link(token: str) -> tuple[int, list[str]]:
     try:
         return read_unsubscribe_token(current_app, token)
     except BadLink:
@@ -28,18 +28,18 @@ def _unsubscribe_link(token: str) -> tuple[int, str]:
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str) -> str | tuple[str, int]:
     """GET: what the link does, and lower frequencies; POST (one click, or the page's form): do it."""
-    user_id, kind = _unsubscribe_link(token)
+    user_id, kinds = _unsubscribe_link(token)
     if current_app.extensions["wiki_users"].get(user_id) is None:
         abort(400, description=_("This unsubscribe link is not valid or has expired. Choose how often you get mail "
                                  "on your account page."))
-    label = _(texts.KINDS[kind])
+    label = ", ".join(_(texts.KINDS[kind]) for kind in kinds)
     if request.method == "GET":
-        return render_template("notify/unsubscribe.html", token=token, kind=kind, label=label, done=False)
+        return render_template("notify/unsubscribe.html", token=token, label=label, done=False)
     chosen = request.form.get("frequency") or "never"  # RFC 8058 sends List-Unsubscribe=One-Click
     if chosen not in FREQUENCIES:
         abort(400, description=_("Choose immediately, daily, weekly or never for each kind of mail."))
-    inbox().save_settings(user_id, frequencies={kind: chosen})
-    return render_template("notify/unsubscribe.html", token=token, kind=kind, label=label, done=True,
+    inbox().save_settings(user_id, frequencies=dict.fromkeys(kinds, chosen))
+    return render_template("notify/unsubscribe.html", token=token, label=label, done=True,
                            chosen=_(texts.FREQUENCIES[chosen]))
 
 
