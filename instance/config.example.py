@@ -31,7 +31,17 @@
 # LIMIT_PROPOSALS_PER_HOUR = 10
 # LIMIT_UPLOADS_PER_HOUR = 60                  # attachments and documents to import
 # LIMIT_EXPORTS_PER_HOUR = 60
-# SITE_URL = "https://wiki.example.org"        # where exported files link back to (never a request's Host)
+# SITE_URL = "https://wiki.example.org"        # where exported files and mail link to (never a request's Host)
+# MAIL_SERVER = "smtp.example.org"             # notifications by e-mail (unset: none; needs SITE_URL)
+# MAIL_PORT = 587
+# MAIL_USE_TLS = True                          # STARTTLS; or MAIL_USE_SSL = True (port 465)
+# MAIL_USERNAME = "wiki"
+# MAIL_PASSWORD = "..."
+# MAIL_FROM = "wiki@example.org"               # default: COMMITTER_EMAIL
+# MAIL_RETRY_SECONDS = 60                      # a refused mail waits this long, then twice as long each time
+# MAIL_MAX_ATTEMPTS = 10
+# SCHEDULER_SECONDS = 60                       # each worker runs the due jobs (mail, digests, deadlines) this often,
+#                                              # one at a time; 0: only `flask --app wiki scheduled` (cron)
 # EXPORT_WAIT_SECONDS = 20                     # a request waits this long for a conversion (0-25), then a progress page
 # EXPORT_WORKERS = 2                           # conversions running at once, across all workers
 # JOBS_QUEUED = 16                             # export and import jobs waiting or running at once, in all
