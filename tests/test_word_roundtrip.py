@@ -6,6 +6,7 @@ foreign records are imported as files from outside the wiki, with a notice."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import zipfile
@@ -254,3 +255,37 @@ def test_word_comments_become_threads_on_the_proposals_text(editor: FlaskClient,
     assert ana.opened.text == "Ana Delegate: Which report exactly?"
     assert pat.opened.user == "editor2" and pat.opened.text == "A remark on a point."  # a wiki user: theirs
     assert pat.opened.group == "private-sector"
+
+
+def test_exports_and_redlines_of_a_proposal_are_watermarked(editor: FlaskClient, app: Flask, tmp_path: Path) -> None:
+    save(editor, "Mapping/Gaps", TEXT)
+    store = app.extensions["wiki_store"]
+    agreed = store.head()
+    exported = download(editor, "/Mapping/Gaps/-/export?format=docx")
+    assert "not agreed text" not in archive_texts(exported)
+    preview = upload(editor, edit(exported, "docx", "small states", "small island states"), "Mapping/Gaps")
+    response = save_import(editor, preview.get_data(as_text=True), "Mapping/Gaps", proposal="1")
+    head = store.proposals.get(int(response.location.rsplit("proposal=", 1)[1])).head
+    for fmt in ("docx", "odt"):
+        data = download(editor, f"/Mapping/Gaps/-/export?format={fmt}&rev={head}")
+        assert "Proposal — not agreed text" in archive_texts(data), fmt
+    headers = archive_texts(download(editor, f"/Mapping/Gaps/-/export?format=docx&rev={head}"), "word/header")
+    assert "Proposal — not agreed text" in headers  # on every sheet after the title page
+    pdf = download(editor, f"/Mapping/Gaps/-/export?format=pdf&rev={head}")
+    sheets = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(sheets) == 3 and all("Proposal — not agreed text" in sheet for sheet in sheets)  # every sheet
+    redline = download(editor, f"/Mapping/Gaps/-/diff/export?from={agreed}&to={head}&format=docx")
+    assert "Proposal — not agreed text" in archive_texts(redline)
+    redline = download(editor, f"/Mapping/Gaps/-/diff/export?from={agreed}&to={head}&format=pdf")
+    assert "Proposal — not agreed text" in " ".join(PdfReader(io.BytesIO(redline)).pages[0].extract_text().split())
+    # the watermark is generated: importing the proposal's export brings none of it back
+    marked = download(editor, f"/Mapping/Gaps/-/export?format=docx&rev={head}")
+    preview = upload(editor, marked, "Mapping/Gaps").get_data(as_text=True)
+    assert "not agreed text" not in re.search(r'<pre class="import-source".*?</pre>', preview, re.S).group(0)
+
+
+def archive_texts(data: bytes, prefix: str = "") -> str:
+    """The text of every XML part of a .docx or .odt (under ``prefix``)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "".join(etree.fromstring(archive.read(name)).xpath("string()") for name in archive.namelist()
+                       if name.endswith(".xml") and name.startswith(prefix))

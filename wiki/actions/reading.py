@@ -77,3 +77,11 @@ def text_and_change(page: str, commit: str) -> tuple[str, CommitInfo | None]:
     except PageNotFound:
         return "", None
     return revision.text, wiki.last_change(revision.page, commit)
+
+
+def is_agreed(commit: str) -> bool:
+    """Whether ``commit`` is in the agreed text's history (else a proposal's, not agreed text):
+    exports and redlines of the latter carry a watermark saying so."""
+    wiki = store()
+    head = wiki.head()
+    return head is not None and wiki.reader.is_ancestor(commit, head)

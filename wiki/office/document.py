@@ -55,6 +55,7 @@ class Labels:
     version: str = ""  # the version's name, when the export was asked for by one ("Chair's draft, 3 May")
     date: str = ""
     commit: str = ""  # e.g. "Commit 3f2a…", in small print
+    watermark: str = ""  # "Proposal — not agreed text" on a proposal's revision: every sheet says it
     language: str = "en"
     direction: str = "ltr"
 
@@ -323,6 +324,7 @@ def pdf_html(document: ExportDocument, pages: list[PreparedPage]) -> str:
 <head><meta charset="utf-8"><title>{escape(document.title)}</title>
 <meta name="generator" content="Living Wiki"></head>
 <body>
+{f'<div class="watermark">{escape(labels.watermark)}</div>' if labels.watermark else ""}
 <section class="title-page">
 <h1 class="document-title">{escape(document.title)}</h1>
 <p class="document-version">{escape(labels.version)}</p>

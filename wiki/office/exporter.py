@@ -67,7 +67,8 @@ def export(doc: ExportDocument, fmt: str, *, images: ImageLoader, limits: Limits
                           files={f"reference.{fmt}": reference.reference_doc(fmt)}, limits=limits)
     if fmt == "docx":
         contents = [(level, ident, text) for page in pages for level, ident, text in page.headings if level <= 2]
-        data = reference.finish_docx(data, doc.title, contents, commit_line=labels.commit)
+        data = reference.finish_docx(data, doc.title, contents, commit_line=labels.commit,
+                                     watermark=labels.watermark)
     else:
-        data = reference.finish_odt(data, labels.commit)
+        data = reference.finish_odt(data, labels.commit, watermark=labels.watermark)
     return Converted(data)

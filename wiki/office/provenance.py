@@ -25,7 +25,7 @@ CUSTOM = "http://schemas.openxmlformats.org/officeDocument/2006/custom-propertie
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 META = "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
-TITLE_PAGE_STYLES = frozenset({"title", "subtitle", "date", "commitline"})  # style ids, lower case
+TITLE_PAGE_STYLES = frozenset({"title", "subtitle", "date", "commitline", "watermark"})  # style ids, lower case
 MAX_PART_BYTES = 1024 * 1024  # a properties part larger than this is not one the wiki wrote
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
@@ -82,7 +82,7 @@ def mark_docx_generated(root: etree._Element) -> None:
     for child in body:
         style = child.find(f"{_w('pPr')}/{_w('pStyle')}")
         if child.tag == _w("p") and style is not None and style.get(_w("val")) in {"Title", "Subtitle", "Date",
-                                                                                   "CommitLine"}:
+                                                                                   "CommitLine", "Watermark"}:
             title_page.append(child)
         else:
             break

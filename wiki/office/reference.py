@@ -186,43 +186,73 @@ def _patch_docx(source: bytes) -> bytes:
 
 
 def finish_docx(data: bytes, title: str, contents: Sequence[tuple[int, str, str]] = (), *,
-                commit_line: str = "") -> bytes:
+                commit_line: str = "", watermark: str = "") -> bytes:
     """Put the document's ``title`` into the running header pandoc copied from the reference, and
     ``contents`` ((level, bookmark, text) of each heading listed) into the contents field as its
     last result: Word recomputes the field with page numbers (pandoc marks it dirty); readers
     that do not update fields (LibreOffice, python-docx) still show the list. Then the title
     page's ``commit_line`` in small print, a new sheet where each wiki page starts (bookmark
-    ``page-N``), and the title page and contents marked as generated (:mod:`.provenance`)."""
-    escaped = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode()
+    ``page-N``), and the title page and contents marked as generated (:mod:`.provenance`). A
+    ``watermark`` is put on the title page and, in red, at the head of every other sheet."""
+    escaped = _escape(title).encode()
     changes = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in archive.namelist():
             if name.startswith("word/header") and name.endswith(".xml"):
                 part = archive.read(name)
                 if HEADER_PLACEHOLDER.encode() in part:
+                    if watermark and _HEADER_RUN in part:  # the watermark first, bold and red
+                        part = part.replace(_HEADER_RUN, _WATERMARK_RUN.format(_escape(watermark)).encode()
+                                            + _HEADER_RUN, 1)
                     changes[name] = part.replace(HEADER_PLACEHOLDER.encode(), escaped)
         body = archive.read("word/document.xml")
     if contents:
         body = _fill_contents(body, contents) or body
-    changes["word/document.xml"] = _finish_body(body, commit_line)
+    changes["word/document.xml"] = _finish_body(body, commit_line, watermark)
     return rewrite(data, changes)
 
 
-def _finish_body(document_xml: bytes, commit_line: str) -> bytes:
+_HEADER_RUN = f'<w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:t xml:space="preserve">{HEADER_PLACEHOLDER}'.encode()
+_WATERMARK_RUN = ('<w:r><w:rPr><w:b/><w:color w:val="B00000"/><w:sz w:val="18"/></w:rPr>'
+                  '<w:t xml:space="preserve">{} · </w:t></w:r>')
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _watermark_paragraph(watermark: str) -> etree._Element:
+    """The watermark's line on the title page: large, bold, red."""
+    line = etree.Element(_w("p"))
+    paragraph = etree.SubElement(line, _w("pPr"))
+    etree.SubElement(paragraph, _w("pStyle")).set(_w("val"), "Watermark")  # known to the import (provenance)
+    etree.SubElement(paragraph, _w("jc")).set(_w("val"), "center")
+    run = etree.SubElement(line, _w("r"))
+    properties = etree.SubElement(run, _w("rPr"))
+    etree.SubElement(properties, _w("b"))
+    etree.SubElement(properties, _w("color")).set(_w("val"), "B00000")
+    etree.SubElement(properties, _w("sz")).set(_w("val"), "32")
+    etree.SubElement(run, _w("t")).text = watermark
+    return line
+
+
+def _finish_body(document_xml: bytes, commit_line: str, watermark: str = "") -> bytes:
     root = etree.fromstring(document_xml)
     body = root.find(_w("body"))
-    if commit_line:
-        last = None
-        for child in body:
-            style = child.find(f"{_w('pPr')}/{_w('pStyle')}")
-            if child.tag != _w("p") or style is None or style.get(_w("val")) not in {"Title", "Subtitle", "Date"}:
-                break
-            last = child
-        if last is not None:
-            line = etree.Element(_w("p"))
-            etree.SubElement(etree.SubElement(line, _w("pPr")), _w("pStyle")).set(_w("val"), "CommitLine")
-            etree.SubElement(etree.SubElement(line, _w("r")), _w("t")).text = commit_line
-            last.addnext(line)
+    last = None
+    for child in body:
+        style = child.find(f"{_w('pPr')}/{_w('pStyle')}")
+        if child.tag != _w("p") or style is None or style.get(_w("val")) not in {"Title", "Subtitle", "Date"}:
+            break
+        last = child
+    if last is not None and commit_line:
+        line = etree.Element(_w("p"))
+        etree.SubElement(etree.SubElement(line, _w("pPr")), _w("pStyle")).set(_w("val"), "CommitLine")
+        etree.SubElement(etree.SubElement(line, _w("r")), _w("t")).text = commit_line
+        last.addnext(line)
+        last = line
+    if last is not None and watermark:
+        last.addnext(_watermark_paragraph(watermark))
     for mark in list(body.iter(_w("bookmarkStart"))):
         if not (mark.get(_w("name")) or "").startswith("page-"):
             continue
@@ -333,9 +363,9 @@ def _patch_odt(source: bytes) -> bytes:
     return rewrite(source, {"styles.xml": etree.tostring(styles, xml_declaration=True, encoding="UTF-8")})
 
 
-def finish_odt(data: bytes, commit_line: str = "") -> bytes:
-    """The title page's ``commit_line`` in small print (after the date), and the title page and
-    contents marked as generated (:mod:`.provenance`)."""
+def finish_odt(data: bytes, commit_line: str = "", *, watermark: str = "") -> bytes:
+    """The title page's ``commit_line`` in small print (after the date), then the ``watermark``
+    when there is one, and the title page and contents marked as generated (:mod:`.provenance`)."""
     from .provenance import mark_odt_generated
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -353,5 +383,10 @@ def finish_odt(data: bytes, commit_line: str = "") -> bytes:
             line.set(f"{{{TEXT}}}style-name", "CommitLine")
             line.text = commit_line
             last.addnext(line)
+            if watermark:
+                mark = etree.Element(f"{{{TEXT}}}p")
+                mark.set(f"{{{TEXT}}}style-name", "Title")
+                mark.text = watermark
+                line.addnext(mark)
     mark_odt_generated(root)
     return rewrite(data, {"content.xml": etree.tostring(root, xml_declaration=True, encoding="UTF-8")})

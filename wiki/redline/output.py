@@ -53,12 +53,19 @@ def _document(blocks: list[Any]) -> str:
     return json.dumps({"pandoc-api-version": PANDOC_API, "meta": {}, "blocks": blocks}, ensure_ascii=False)
 
 
-def to_docx(redline: Redline, *, title: str, limits: convert.Limits = convert.DEFAULT_LIMITS) -> bytes:
-    """The redline as a .docx whose tracked changes name the group and user and carry the date."""
+# A proposal's text: repeated on every sheet (position: fixed), faint, across the page.
+WATERMARK_CSS = (".watermark { position: fixed; top: 40%; left: 0; right: 0; text-align: center; font-size: 36pt; "
+                 "font-weight: bold; color: rgba(180, 0, 0, 0.18); transform: rotate(-30deg); z-index: -1; }")
+
+
+def to_docx(redline: Redline, *, title: str, limits: convert.Limits = convert.DEFAULT_LIMITS,
+            watermark: str = "") -> bytes:
+    """The redline as a .docx whose tracked changes name the group and user and carry the date
+    (with a ``watermark`` under the title and in every sheet's header, for a proposal's text)."""
     data = convert.pandoc(_document(redline.docx_blocks), from_format="json", to_format="docx",
                           args=["--reference-doc=reference.docx", f"--metadata=title:{title}"],
                           files={"reference.docx": reference.reference_doc("docx")}, limits=limits)
-    return mark_paragraphs(reference.finish_docx(data, title))
+    return mark_paragraphs(reference.finish_docx(data, title, watermark=watermark))
 
 
 def mark_paragraphs(data: bytes) -> bytes:
@@ -110,14 +117,16 @@ def mark_paragraphs(data: bytes) -> bytes:
 
 def to_html(redline: Redline, *, title: str, subtitle: str, legend_title: str, inserted: str, deleted: str,
             language: str = "en", direction: str = "ltr", content_language: str = "en",
-            limits: convert.Limits = convert.DEFAULT_LIMITS) -> str:
+            limits: convert.Limits = convert.DEFAULT_LIMITS, watermark: str = "") -> str:
     """The PDF's HTML: a title, the range, the legend (in the reader's ``language``), then the
     redline (pandoc's HTML, escaped text) in the pages' own language and direction."""
     content_direction = "rtl" if content_language == "ar" else "ltr"
     body = convert.pandoc(_document(redline.pdf_blocks), from_format="json", to_format="html",
                           args=["--wrap=none"], limits=limits).decode("utf-8")
+    mark = f'<div class="watermark">{escape(watermark)}</div>' if watermark else ""
     return (f'<!doctype html><html lang="{escape(language)}" dir="{escape(direction)}"><head><meta charset="utf-8">'
-            f"<title>{escape(title)}</title><style>{PDF_CSS}</style></head><body>"
+            f"<title>{escape(title)}</title><style>{PDF_CSS}{WATERMARK_CSS if watermark else ''}</style></head><body>"
+            f"{mark}"
             f'<h1 class="redline-title">{escape(title)}</h1><p class="redline-range">{escape(subtitle)}</p>'
             f"{legend_html(redline.legend, legend_title, inserted, deleted)}"
             f'<div lang="{escape(content_language)}" dir="{content_direction}">{body}</div></body></html>')

@@ -35,6 +35,7 @@ from werkzeug.wrappers import Response
 from .. import limits as rate_limits
 from .. import names
 from ..actions.imports import conversion_limits as limits
+from ..actions.reading import is_agreed
 from ..attachments import sniff
 from ..errors import N_, PageNotFound, WikiError
 from ..i18n import language, text_direction
@@ -185,12 +186,13 @@ def _exporter() -> ModuleType:
 
 def _labels(commit: str, rev: str | None, timestamp: int) -> Labels:
     """The title page's words in the reader's language: the version's name when ``rev`` is one, the
-    date, and the commit (in small print)."""
+    date, the commit (in small print), and the watermark of a proposal's revision."""
     from ..office.document import Labels
 
     name = _version(rev)
     title = next((version.title for version in store().versions() if version.name == name), name) if name else ""
     return Labels(contents=_("Contents"), version=title or name, commit=_("Commit %(commit)s", commit=commit[:10]),
+                  watermark="" if is_agreed(commit) else _("Proposal — not agreed text"),
                   date=format_date(datetime.fromtimestamp(timestamp, UTC), "long"),
                   language=language(), direction=text_direction())
 

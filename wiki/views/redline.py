@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from .. import names, redline
 from ..actions.imports import conversion_limits as limits
+from ..actions.reading import is_agreed
 from ..attachments import sniff
 from ..errors import N_, PageNotFound, WikiError
 from ..i18n import language, text_direction
@@ -67,7 +68,8 @@ def _labels(wiki: Store, from_rev: str, to_rev: str, from_commit: str, to_commit
                           new=_version(to_rev, to_commit), new_date=when(to_commit)),
             "legend": _("Changes by stakeholder group (inserted text underlined, deleted text struck through)"),
             "inserted": _("inserted"), "deleted": _("deleted"), "language": language(),
-            "direction": text_direction()}
+            "direction": text_direction(),
+            "watermark": "" if is_agreed(to_commit) and is_agreed(from_commit) else _("Proposal — not agreed text")}
 
 
 def _work(wiki: Store, changes: list[tuple[str, str, str | None]], from_commit: str, to_commit: str, *,
@@ -93,10 +95,11 @@ def _work(wiki: Store, changes: list[tuple[str, str, str | None]], from_commit: 
         from ..redline import output  # here, not at start: it loads lxml (~30 ms of every worker's start)
 
         if fmt == "docx":
-            return output.to_docx(result, title=title, limits=export_limits)
+            return output.to_docx(result, title=title, limits=export_limits, watermark=labels["watermark"])
         html = output.to_html(result, title=title, subtitle=labels["subtitle"], legend_title=labels["legend"],
                               inserted=labels["inserted"], deleted=labels["deleted"], language=labels["language"],
-                              direction=labels["direction"], content_language=content_language, limits=export_limits)
+                              direction=labels["direction"], content_language=content_language, limits=export_limits,
+                              watermark=labels["watermark"])
         return output.to_pdf(html, limits=export_limits)
 
     return work
