@@ -289,3 +289,16 @@ def archive_texts(data: bytes, prefix: str = "") -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return "".join(etree.fromstring(archive.read(name)).xpath("string()") for name in archive.namelist()
                        if name.endswith(".xml") and name.startswith(prefix))
+
+
+@pytest.mark.parametrize("kind", ["docx", "odt"])
+def test_a_whole_document_breaks_between_pages_only(editor: FlaskClient, tmp_path: Path, profile: Path,
+                                                    kind: str) -> None:
+    save(editor, "Trip/One", TEXT)
+    save(editor, "Trip/Two", TEXT.replace("Intro paragraph", "Second page's intro"))
+    data = download(editor, f"/-/document/export?format={kind}&section=Trip")
+    sheets = [" ".join(page.extract_text().split())
+              for page in PdfReader(io.BytesIO(libreoffice(data, kind, "pdf", tmp_path, profile))).pages]
+    starts = [number for number, sheet in enumerate(sheets) if "Intro paragraph" in sheet or "Second page" in sheet]
+    assert len(starts) == 2 and starts[1] == starts[0] + 1  # each page on its sheet, its headings with it
+    assert all("Next steps" in sheets[number] for number in starts)

@@ -365,7 +365,8 @@ def _patch_odt(source: bytes) -> bytes:
 
 def finish_odt(data: bytes, commit_line: str = "", *, watermark: str = "") -> bytes:
     """The title page's ``commit_line`` in small print (after the date), then the ``watermark``
-    when there is one, and the title page and contents marked as generated (:mod:`.provenance`)."""
+    when there is one, a new sheet where each wiki page starts, and the title page and contents
+    marked as generated (:mod:`.provenance`)."""
     from .provenance import mark_odt_generated
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -388,5 +389,26 @@ def finish_odt(data: bytes, commit_line: str = "", *, watermark: str = "") -> by
                 mark.set(f"{{{TEXT}}}style-name", "Title")
                 mark.text = watermark
                 line.addnext(mark)
+    _break_before_pages(root)
     mark_odt_generated(root)
     return rewrite(data, {"content.xml": etree.tostring(root, xml_declaration=True, encoding="UTF-8")})
+
+
+def _break_before_pages(root: etree._Element) -> None:
+    """A new sheet where each wiki page of a whole document starts (its heading holds the bookmark
+    ``page-N``), through an automatic style derived from the heading's own."""
+    automatic = root.find(f"{{{OFFICE}}}automatic-styles")
+    derived: dict[str, str] = {}
+    for mark in root.iter(f"{{{TEXT}}}bookmark-start"):
+        heading = mark.getparent()
+        if not (mark.get(f"{{{TEXT}}}name") or "").startswith("page-") or heading.tag != f"{{{TEXT}}}h" \
+                or automatic is None:
+            continue
+        parent = heading.get(f"{{{TEXT}}}style-name", "Heading_20_1")
+        if parent not in derived:
+            derived[parent] = f"LivingWikiPageStart{len(derived) + 1}"
+            style = etree.SubElement(automatic, f"{{{STYLE}}}style")
+            style.attrib.update({f"{{{STYLE}}}name": derived[parent], f"{{{STYLE}}}family": "paragraph",
+                                 f"{{{STYLE}}}parent-style-name": parent})
+            etree.SubElement(style, f"{{{STYLE}}}paragraph-properties").set(f"{{{FO}}}break-before", "page")
+        heading.set(f"{{{TEXT}}}style-name", derived[parent])
