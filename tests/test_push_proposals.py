@@ -224,7 +224,7 @@ def _good_proposal_push_with_a_bad_branch(wiki: Wiki) -> Push:
     (_merged_proposal, "proposal 1 is merged; it can no longer change"),
     (_non_fast_forward, "a proposal's branch only moves forward"),
     (_bad_page_file, "script.js: only pages"),
-    (_invalid_utf8_page, "Mandate.md: not valid UTF-8"),
+    (_invalid_utf8_page, "Mandate.md: The page is not valid UTF-8 text"),
     (_orphan_version, "Nowhere.fr.md: the 'fr' version of 'Nowhere', which does not exist"),
     (_unknown_group, "unknown Stakeholder-Group 'aliens'"),
     (_delete_proposal_branch, "a proposal's branch cannot be deleted"),
