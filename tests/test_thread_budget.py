@@ -280,12 +280,12 @@ def test_a_budget_refuses_the_step_past_its_work_or_its_time() -> None:
 
 def test_the_background_waits_while_its_process_serves_a_request_and_stops_at_exit() -> None:
     done: list[int] = []
-    backlog: Backlog[int] = Backlog(done.append, pause=0)
-    backlog.hold()
+    serving = [True]
+    backlog: Backlog[int] = Backlog(done.append, pause=0, busy=lambda: serving[0])
     backlog.add([1, 2, 3])
     time.sleep(0.2)
     assert done == [] and len(backlog) == 3  # a request is being served
-    backlog.release()
+    serving[0] = False
     assert backlog.wait(10) and done == [1, 2, 3]
     assert backlog.running
     backlog.stop()

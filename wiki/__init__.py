@@ -10,11 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, url_for
+from flask import Flask, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from . import settings
-from .backlog import Backlog
 from .discussion import Discussions
 from .places import PlaceIndex
 from .render import Renderer
@@ -103,8 +102,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))
     app.extensions["wiki_discussions"] = Discussions(
         app.extensions["wiki_store"], app.extensions["wiki_renderer"], PlaceIndex(app.config["ANCHOR_DATABASE"]),
-        background=bool(app.config["ANCHOR_BACKGROUND"]), context=app.test_request_context)
-    _between_requests(app, app.extensions["wiki_discussions"].backlog)
+        background=bool(app.config["ANCHOR_BACKGROUND"]), context=app.test_request_context,
+        busy=lambda: (activity := app.extensions.get("wiki_activity")) is not None and activity.busy())
     app.extensions["wiki_search"] = SearchIndex(app.config["SEARCH_DATABASE"], app.extensions["wiki_store"])
     ensure_instance(app)
 
@@ -194,21 +193,6 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     response_cache.init_app(app)  # in front of every hook
     operations.init_app(app)  # last: request ids and request metrics around everything, cached answers too
     return app
-
-
-def _between_requests(app: Flask, backlog: Backlog[Any]) -> None:
-    """Let the background placing run only while the worker serves no request (registered first,
-    so every request that starts is counted; ``g`` says whether this one was)."""
-    def hold() -> None:
-        g.backlog_held = True
-        backlog.hold()
-
-    def release(_error: BaseException | None) -> None:
-        if g.pop("backlog_held", False):
-            backlog.release()
-
-    app.before_request(hold)
-    app.teardown_request(release)
 
 
 def _derive_settings(app: Flask) -> None:

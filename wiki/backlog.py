@@ -5,8 +5,8 @@ result where every worker finds it (see :mod:`wiki.places`), so a key lost with 
 is simply added again by the next request that misses it. Bounded: past ``capacity`` waiting
 keys, new ones are dropped (they too come back with a later request).
 
-The thread works only while its process serves no request (:meth:`Backlog.hold` and
-:meth:`Backlog.release` around each one): it shares the interpreter with them, and taking turns
+The thread works only while its process serves no request (``busy``: the app's count of requests
+in flight, :class:`wiki.warmup.Activity`): it shares the interpreter with them, and taking turns
 with a busy request would slow that request down (measured: a page view 3.8 s instead of 1.5 s).
 It also runs at a lower priority (Linux), so other workers' requests go first, and at exit it is
 stopped between two keys (a daemon thread stopped inside a git read makes the interpreter abort).
@@ -27,20 +27,22 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 log = logging.getLogger(__name__)
 NICENESS = 10
+BUSY_POLL_SECONDS = 0.005
 STOP_SECONDS = 5.0
 
 
 class Backlog(Generic[K]):
     def __init__(self, work: Callable[[K], None], *, capacity: int = 20_000, pause: float = 0.002,
-                 start: bool = True, context: Callable[[], AbstractContextManager[object]] | None = None) -> None:
+                 start: bool = True, context: Callable[[], AbstractContextManager[object]] | None = None,
+                 busy: Callable[[], bool] = lambda: False) -> None:
         self.work = work
+        self.busy = busy  # whether the process is serving a request: then the thread waits
         self.context = context  # entered around each key (the app's, so rendering can build links)
         self.capacity = capacity
         self.pause = pause  # between keys, so the worker's requests get the interpreter often
         self.start = start  # False: nothing runs until run_all() (tests that look at the waiting state)
         self._waiting: OrderedDict[K, None] = OrderedDict()
         self._busy = 0
-        self._requests = 0  # requests this process is serving: the thread waits for none
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -85,20 +87,11 @@ class Backlog(Generic[K]):
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
-    def hold(self) -> None:
-        """A request starts: the thread finishes its key and waits."""
-        with self._condition:
-            self._requests += 1
-
-    def release(self) -> None:
-        """A request ended."""
-        with self._condition:
-            self._requests = max(0, self._requests - 1)
-            self._condition.notify_all()
-
     def _take(self) -> K | None:
+        while self.busy() and not self._stopping:
+            time.sleep(BUSY_POLL_SECONDS)
         with self._condition:
-            while (not self._waiting or self._requests) and not self._stopping:
+            while not self._waiting and not self._stopping:
                 self._condition.wait()
             if self._stopping:
                 return None

@@ -88,13 +88,15 @@ class Discussions:
     """Places threads on pages; one per app, thread-safe (its caches are)."""
 
     def __init__(self, store: Store, renderer: Renderer, places: PlaceIndex | None = None, *,
-                 background: bool = True, context: Callable[[], AbstractContextManager[object]] | None = None) -> None:
+                 background: bool = True, context: Callable[[], AbstractContextManager[object]] | None = None,
+                 busy: Callable[[], bool] = lambda: False) -> None:
         self.store = store
         self.renderer = renderer
         self.places = places
         # ("place", page blob, anchor, previous blob), ("render", comment entry), ("text", page blob):
         # what requests had no budget for
-        self.backlog: Backlog[tuple[object, ...]] = Backlog(self._later, start=background, context=context)
+        self.backlog: Backlog[tuple[object, ...]] = Backlog(self._later, start=background, context=context,
+                                                            busy=busy)
         self._passages: LRUCache[str, Passages] = LRUCache(2048)
         self._offsets: LRUCache[tuple[str, str], OffsetMap | None] = LRUCache(512)
         self._places: LRUCache[tuple[str, str], tuple[Located | None]] = LRUCache(100_000)
