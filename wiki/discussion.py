@@ -131,10 +131,6 @@ class Discussions:
 
     # ------------------------------------------------------------------ placing threads
 
-    def place(self, thread: Thread, blob: str | None, budget: Budget | None = None) -> Placed:
-        """Where ``thread``'s passage is in the page text ``blob`` (None: the page is gone)."""
-        return self.place_all([thread], blob, budget)[0]
-
     def place_all(self, threads: list[Thread], blob: str | None, budget: Budget | None = None,
                   previous: Callable[[], str | None] | None = None) -> list[Placed]:
         """The threads' passages in the page text ``blob``: from this process's cache, then the
