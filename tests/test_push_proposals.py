@@ -257,6 +257,8 @@ def test_a_push_tells_the_watchers_and_the_groups_awaited(wiki: Wiki) -> None:
     wiki.commit(clone, {"Mandate.md": b"# Mandate\n\nPushed to main.\n"}, "Reword the mandate")
     wiki.push(clone, "HEAD:main")
     wait_until(lambda: inbox.unread(watcher.id), "the watcher told of the push")  # told once the push is over
+    search = app.extensions["wiki_search"]  # and the search index follows the push by itself
+    wait_until(lambda: search.indexed_commit() == wiki.store.head(), "the search index after the push", seconds=20)
     [row] = inbox.page(watcher.id)
     assert (row.subject, row.reason, row.activity, row.actor) == ("page/Mandate", "watching", "edited", "admin")
     number = propose(wiki)

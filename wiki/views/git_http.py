@@ -206,15 +206,17 @@ def receive_pack() -> Response:
     response = _serve("git-receive-pack", "/git-receive-pack", user, with_body=True)
     response.response = _reporting_push(response.response, user.username if user else "",
                                         request.remote_addr or "", request_id())
-    # The refs move while the answer streams: index what the push brought once it is over.
-    response.call_on_close(current_app.extensions["wiki_search"].build_in_background)
-    if user is not None:  # once git's answer is over, the refs have moved
+    # The refs move while the answer streams: once it is over, index what the push brought and tell
+    # who is concerned. (Not Response.call_on_close: a direct-passthrough response never calls it.)
+    response.response = _then(response.response, current_app.extensions["wiki_search"].build_in_background)
+    if user is not None:
         response.response = _then(response.response, partial(_tell_pushed, current_app._get_current_object(), user,
                                                               before))
     return response
 
 
 def _then(answer: Iterable[bytes], done: Callable[[], None]) -> Iterator[bytes]:
+    """``answer``, then ``done()`` once it has all been sent."""
     yield from answer
     done()
 
