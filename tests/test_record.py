@@ -59,6 +59,8 @@ def test_a_proposal_adopted_by_all_five_groups_is_one_entry_of_the_agreed_texts_
     assert [item["number"] for item in awaiting] == [number]
     page = client.get(f"/-/proposals/{number}").get_data(as_text=True)
     assert "Blocked by an objection from" in page
+    listed = client.get("/-/proposals?state=open").get_data(as_text=True)
+    assert 'title="The second paragraph overreaches.">objects</span>' in listed  # not an empty "Awaiting"
     position("private-sector", "withdraw")
     for group in REVIEWERS:
         position(group, "endorse")
