@@ -196,3 +196,20 @@ def race(store: Store, number: int, head: str, people: dict[str, Author], groups
     for thread in threads:
         thread.join(timeout=30)
     return outcomes
+
+
+def test_a_stale_position_says_what_it_was_and_links_the_changes_since(app: Flask, client: FlaskClient) -> None:
+    store = app.extensions["wiki_store"]
+    drafter = Author(name="Eda Editor", email="editor@example.org", username="editor", group="civil-society")
+    proposal = store.proposals.create("Stale", "", author=drafter)
+    pages = store.proposals.pages_of(proposal.number)
+    pages.save_page("Mandate", store.read_page("Mandate").text + "\nFirst.\n", base=store.head(), summary="one",
+                    author=drafter)
+    seen = store.proposals.get(proposal.number).head
+    governments = Author(name="Gov", email="g@example.org", username="gov", group="governments")
+    store.proposals.position(proposal.number, "object", seen, reason="Too long.", author=governments)
+    pages.save_page("Mandate", store.read_page("Mandate", seen).text + "\nSecond.\n", base=seen, summary="two",
+                    author=drafter)
+    page = client.get(f"/-/proposals/{proposal.number}").get_data(as_text=True)
+    assert "spoke on an earlier version (stale): objected" in page and "Too long." in page
+    assert f"from={seen}" in page  # the link to what changed since that position
