@@ -81,6 +81,8 @@ def test_a_proposal_adopted_by_all_five_groups_is_one_entry_of_the_agreed_texts_
     assert "The second paragraph overreaches." in record and "withdrew its position" in record
     html_history = client.get("/Mandate/-/history").get_data(as_text=True)
     assert f'href="/-/proposals/{number}"' in html_history and "Adopted:" in html_history
+    blame = client.get("/Mandate/-/blame").get_data(as_text=True)
+    assert f"adopted with proposal {number}" in blame  # the drafter's line says in which adoption it came
     assert "2 drafts in the proposal" in html_history and "Second draft" not in html_history.split("<details")[0]
 
 
