@@ -38,7 +38,8 @@ def proposal_required(actor: Actor, page: str) -> bool:
     sections = setting("PROPOSALS_REQUIRED")
     if sections is True:
         return True
-    return any(page == section or page.startswith(f"{section}/") for section in sections)  # type: ignore[union-attr]
+    return isinstance(sections, list) and any(page == section or page.startswith(f"{section}/")
+                                              for section in sections)
 
 
 def check_direct_change(actor: Actor, *pages: str) -> None:

@@ -56,9 +56,9 @@ def show(page: str, rev: str | None, *, asked: str | None, preferred: str | None
     if strict and asked and asked != source_language() and not available(asked):
         raise PageNotFound(N_("The page %(page)s has no version in %(language)s."), page=page, language=asked)
     wanted = asked or preferred  # a version asked for and missing shows the original (the web says so)
-    if available(wanted):
-        text, blob, _source = wiki.read_version(page, wanted, revision.commit)  # type: ignore[arg-type]
-        return Shown(revision, text, blob, versions[wanted], versions)  # type: ignore[index]
+    if wanted is not None and available(wanted):
+        text, blob, _source = wiki.read_version(page, wanted, revision.commit)
+        return Shown(revision, text, blob, versions[wanted], versions)
     return Shown(revision, revision.text, revision.blob_id, None, versions)
 
 
