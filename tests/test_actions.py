@@ -7,7 +7,6 @@ import ast
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,15 +17,12 @@ from wiki.settings import InvalidSetting
 from wiki.store import Author
 
 from .conftest import make_app
+from .support.app import bearer
 
 ROOT = Path(__file__).resolve().parent.parent
 API = "/-/api/v1"
 
 
-def bearer(app: Flask, user: str) -> dict[str, str]:
-    owner = app.extensions["wiki_users"].require(user)
-    secret = app.extensions["wiki_tokens"].create(owner, f"{user} write", "write", int(time.time()) + 3600)[1]
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def test_a_proposal_renaming_a_commented_page_merged_through_the_api_takes_its_threads(

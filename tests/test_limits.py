@@ -3,7 +3,6 @@ across workers, answered 429 with Retry-After on the web and in the API; moderat
 
 from __future__ import annotations
 
-import time
 from io import BytesIO
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from flask.testing import FlaskClient
 from wiki.limits import WINDOW_SECONDS, Limiter, RateLimited
 
 from .conftest import PASSWORD, csrf_token, make_app, save
+from .support.app import bearer
 
 API = "/-/api/v1"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -34,10 +34,6 @@ def login(app: Flask, username: str, language: str = "en") -> FlaskClient:
     return client
 
 
-def token(app: Flask, username: str) -> dict[str, str]:
-    owner = app.extensions["wiki_users"].require(username)
-    secret = app.extensions["wiki_tokens"].create(owner, "test", "write", int(time.time()) + 3600)[1]
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def start_thread(client: FlaskClient, paragraph: int = 1):  # noqa: ANN201
@@ -93,7 +89,7 @@ def test_a_reader_starting_too_many_threads_gets_a_429_with_retry_after_in_their
 
 def test_the_api_answers_a_too_many_requests_problem_and_shares_the_web_counter(tmp_path: Path) -> None:
     app = limited_app(tmp_path, threads=2, replies=2)
-    client, headers = app.test_client(), token(app, "reader")
+    client, headers = app.test_client(), bearer(app, "reader")
     assert start_thread(login(app, "reader"), 1).status_code == 303
     head = app.extensions["wiki_store"].head()
     created = client.post(f"{API}/comments", json={"page": "Home", "rev": head, "paragraph": 1, "text": "x"},

@@ -4,7 +4,6 @@ every position a group took stays in the proposal's record."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from flask import Flask
@@ -13,17 +12,13 @@ from flask.testing import FlaskClient
 from wiki.store import Author, Store
 
 from .conftest import PASSWORD
-from .support.app import Auth, csrf_token
+from .support.app import Auth, bearer, csrf_token
 
 API = "/-/api/v1"
 REVIEWERS = {"governments": "gov", "private-sector": "priv", "civil-society": "civ",
              "technical-academic": "reviewer", "international-organizations": "admin"}
 
 
-def bearer(app: Flask, user: str) -> dict[str, str]:
-    owner = app.extensions["wiki_users"].require(user)
-    secret = app.extensions["wiki_tokens"].create(owner, f"{user} write", "write", int(time.time()) + 3600)[1]
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def test_a_proposal_adopted_by_all_five_groups_is_one_entry_of_the_agreed_texts_record(

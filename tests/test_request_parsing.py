@@ -4,7 +4,6 @@ depth limit and without duplicate member names, and route numbers in ASCII digit
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from flask import Flask
@@ -13,14 +12,11 @@ from flask.testing import FlaskClient
 from wiki.store import Author
 
 from .conftest import Auth
+from .support.app import bearer
 
 API = "/-/api/v1"
 
 
-def bearer(app: Flask, user: str = "editor") -> dict[str, str]:
-    owner = app.extensions["wiki_users"].require(user)
-    secret = app.extensions["wiki_tokens"].create(owner, "parsing", "write", int(time.time()) + 3600)[1]
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def nested(depth: int) -> str:

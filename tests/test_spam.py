@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from .conftest import PASSWORD, csrf_token, git, save
+from .support.app import bearer
 
 API = "/-/api/v1"
 TEXT = "# Talk\n\nThe free flow of information is essential.\n\nGovernments should protect privacy online.\n"
@@ -24,10 +24,6 @@ def login(app: Flask, username: str) -> FlaskClient:
     return client
 
 
-def bearer(app: Flask, username: str) -> dict[str, str]:
-    owner = app.extensions["wiki_users"].require(username)
-    return {"Authorization": "Bearer " + app.extensions["wiki_tokens"].create(
-        owner, "test", "write", int(time.time()) + 3600)[1]}
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from wiki.budget import Budget, OverBudget
 from wiki.passages import Block, mark_block
 
 from .conftest import make_app
+from .support.app import bearer
 from .support.servers import gunicorn, http_status
 
 API = "/-/api/v1"
@@ -38,10 +39,6 @@ def page_text(words: list[str]) -> str:
     return "# Long\n\n" + " ".join(words) + "\n"
 
 
-def bearer(app: Flask, username: str) -> dict[str, str]:
-    owner = app.extensions["wiki_users"].require(username)
-    secret = app.extensions["wiki_tokens"].create(owner, "test", "write", int(time.time()) + 3600)[1]
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def save(client: FlaskClient, headers: dict[str, str], text: str) -> str:

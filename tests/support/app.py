@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from pathlib import Path
 
 from flask import Flask
@@ -61,6 +62,13 @@ class Auth:
 
     def logout(self):  # noqa: ANN201
         return self.client.post("/-/logout", data={"csrf_token": csrf_token(self.client, "/")})
+
+
+def bearer(app: Flask, username: str = "editor", scope: str = "write") -> dict[str, str]:
+    """The Authorization header of a new personal access token of ``username`` (an hour long)."""
+    owner = app.extensions["wiki_users"].require(username)
+    secret = app.extensions["wiki_tokens"].create(owner, f"{username} {scope}", scope, int(time.time()) + 3600)[1]
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def edit_form(client: FlaskClient, page: str) -> dict[str, str]:
