@@ -4,8 +4,6 @@ marking read, /-/awaiting, watching pages and proposals, auto-watching, mentions
 from __future__ import annotations
 
 import re
-import statistics
-import time
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -138,22 +136,18 @@ def test_bad_input_is_a_4xx(client: FlaskClient, auth: Auth) -> None:
     assert client.get("/-/notifications?p=0").status_code == 400
 
 
-def test_telling_200_watchers_is_one_cheap_write(app: Flask) -> None:
+def test_telling_200_watchers_reaches_each_once(app: Flask) -> None:
     """Creating a proposal with 200 reviewers watching: the inbox rows are one statement."""
     users = app.extensions["wiki_users"]
     inbox: Inbox = app.extensions["wiki_inbox"]
     ids = [users.create(f"watcher{n}", PASSWORD, group="governments", role="reviewer").id for n in range(200)]
     for user_id in ids:
         inbox.watch(user_id, subject_of_page("Home"))
-    times = []
-    for attempt in range(7):
+    for attempt in range(7):  # the time it takes is measured by make bench (bench/parts/notifications.py)
         activity = Activity(subject_of_proposal(attempt + 1), "proposed", "editor", "A title", proposal=attempt + 1,
                             owners=("editor",), groups=("governments",), watched=(subject_of_page("Home"),))
-        began = time.perf_counter()
         told = inbox.deliver(activity)
-        times.append(time.perf_counter() - began)
         assert len(told) == 201  # the 200 watchers and the reader, a member of the group
-    assert statistics.median(times) < 0.05, times
     assert inbox.unread(ids[0]) == 7
 
 
