@@ -210,3 +210,17 @@ def test_a_stale_position_says_what_it_was_and_links_the_changes_since(app: Flas
     page = client.get(f"/-/proposals/{proposal.number}").get_data(as_text=True)
     assert "spoke on an earlier version (stale): objected" in page and "Too long." in page
     assert f"from={seen}" in page  # the link to what changed since that position
+
+
+def test_an_admins_merge_without_consensus_is_shown_as_an_override(app: Flask, client: FlaskClient) -> None:
+    created = client.post(f"{API}/proposals", headers=bearer(app, "editor"), json={"title": "Quick"})
+    number = created.get_json()["number"]
+    store = app.extensions["wiki_store"]
+    drafter = Author(name="Eda Editor", email="editor@example.org", username="editor", group="civil-society")
+    store.proposals.pages_of(number).save_page("Mandate", store.read_page("Mandate").text + "\nQuick.\n",
+                                               base=store.head(), summary="draft", author=drafter)
+    merged = client.post(f"{API}/proposals/{number}/merge", headers=bearer(app, "admin"),
+                         json={"reason": "The session closes today"})
+    assert merged.status_code == 200, merged.get_data(as_text=True)
+    page = client.get(f"/-/proposals/{number}").get_data(as_text=True)
+    assert "without the consensus of every group" in page and "The session closes today" in page

@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable
 
 from .. import names
+from ..commits import parse_commit
 from ..errors import PageNotFound
 from . import repository
 from .attachments import Attachments
@@ -34,7 +35,7 @@ from .comments import Comments
 from .committer import MAX_CAS_ATTEMPTS, STALE_LOCK_SECONDS, Committer, PathConflict
 from .contributions import ContributionCounter
 from .endorsements import Endorsements
-from .gitlog import GitLog
+from .gitlog import GitLog, parse_trailers
 from .history import History
 from .imports import Importer
 from .lineage import Lineage, LineageStep
@@ -268,6 +269,15 @@ class Store:
 
     def page_history(self, page: str, rev: str | None = None) -> tuple[CommitInfo, ...]:
         return self.history.page_history(page, self.resolve(rev))
+
+    def override_reason(self, commit: str) -> str:
+        """The ``Override-Reason`` of a merge an admin made without consensus ("" for any other commit)."""
+        if not commit:
+            return ""
+        kind, data = self.reader.read_object(commit)
+        if kind != "commit":
+            return ""
+        return parse_trailers(parse_commit(commit, data).message.decode("utf-8", "replace")).get("Override-Reason", "")
 
     def adopted_drafts(self, merge: str, path: str) -> tuple[CommitInfo, ...]:
         """The drafts of ``path`` that the merge ``merge`` adopted (none for other commits)."""

@@ -182,6 +182,7 @@ def show(number: int, code: int = 200) -> tuple[str, int]:
         can_merge=actions.may_merge(actor), standing=standing,
         endorsed_now=mine is not None and mine.current and mine.event.kind == "endorse",
         stale_positions={position.group: position for position in proposal.positions if not position.current},
+        override=wiki.override_reason(proposal.merged_commit) if proposal.state == "merged" else "",
         positions=[event for event in proposal.events if event.kind in actions.ACTIONS],
         standing_groups=", ".join(group_name(group) for group in standing_groups),
         objections=[p for p in proposal.positions if p.event.kind == "object"],
