@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.conftest import PASSWORD
+from wiki.store import Author
 
 from .conftest import WIDE, LiveWiki, assert_accessible, login, screenshot, watched_page
 
@@ -79,3 +80,53 @@ def test_five_groups_reach_consensus_and_a_reviewer_merges(
     assert_accessible(page)
     page.goto(f"{live.url}/Mandate/-/blame")
     expect(page.locator("main")).to_contain_text("A sentence all groups agreed.")
+
+
+def _login_by_form(page: Page, base_url: str, username: str) -> None:
+    """Log in whatever the interface language (by the form's fields, not their translated labels)."""
+    page.goto(f"{base_url}/-/login")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form[action$='/-/login'] button[type=submit]").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def test_the_whole_decision_in_arabic(live: LiveWiki, new_context: Callable[..., BrowserContext]) -> None:
+    """Issue 23 in Arabic: five groups decide (one objects, then withdraws), a reviewer merges, and
+    the record shows it; every page on the way is right to left and axe-clean."""
+    users = live.app.extensions["wiki_users"]
+    for name, group in REVIEWERS.items():
+        users.create(name, PASSWORD, group=group, role="reviewer", display_name=f"{name.title()} مراجع")
+    store = live.app.extensions["wiki_store"]
+    drafter = Author(name="Eda Editor", email="editor@example.org", username="editor", group="civil-society")
+    proposal = store.proposals.create("توضيح الولاية", "الفقرة الثانية *غامضة*.", author=drafter)
+    store.proposals.pages_of(proposal.number).save_page(
+        "Mandate", store.read_page("Mandate").text + "\nجملة اتفقت عليها كل المجموعات.\n", base=store.head(),
+        summary="مسودة", author=drafter)
+    url = f"{live.url}/-/proposals/{proposal.number}"
+    for name in ("gov", "civ", "priv", "reviewer", "admin"):
+        page = watched_page(new_context(viewport=WIDE, locale="ar", extra_http_headers={"Accept-Language": "ar"}))
+        _login_by_form(page, live.url, name)
+        page.goto(url)
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        if name == "civ":
+            page.locator("#reason").fill("الجملة تحتاج إلى مصدر.")
+            page.locator("button[name=action][value=object]").click()
+            expect(page.locator(".proposal-positions")).to_contain_text("الجملة تحتاج إلى مصدر.")
+            assert_accessible(page)
+            page.locator("button[name=action][value=withdraw]").click()
+        page.locator("button[name=action][value=endorse]").click()
+        expect(page.locator(".flash")).to_be_visible()
+        assert_accessible(page)
+    page = watched_page(new_context(viewport=WIDE, locale="ar", extra_http_headers={"Accept-Language": "ar"}))
+    _login_by_form(page, live.url, "reviewer")
+    page.goto(url)
+    page.locator("form[action$='/merge'] button[type=submit]").click()
+    expect(page.locator(".proposal-state.state-merged")).to_be_visible()
+    assert "جملة اتفقت عليها كل المجموعات." in store.read_page("Mandate").text
+    expect(page.locator(".proposal-positions")).to_contain_text("الجملة تحتاج إلى مصدر.")
+    assert_accessible(page)
+    screenshot(page, "proposal-merged-ar")
+    page.goto(f"{live.url}/Mandate/-/history")
+    expect(page.locator(f"a[href='/-/proposals/{proposal.number}']").first).to_be_visible()
+    assert_accessible(page)
