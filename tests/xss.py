@@ -273,7 +273,8 @@ def _fill_attachments(app: Flask) -> list[str]:
 
 
 def _fill_proposals(app: Flask) -> list[str]:
-    """Proposal titles, rationales, comments, objections and closing reasons, and a page inside one."""
+    """Proposal titles, rationales, comments, objections (current and stale), closing and override
+    reasons, and a page inside one."""
     store = app.extensions["wiki_store"]
     urls = ["/-/proposals", "/-/proposals.atom", "/-/proposals?state=open", "/-/proposals?state=closed"]
     for index, payload in enumerate(p for p in payloads()[:40] if "\x00" not in p):
@@ -287,8 +288,16 @@ def _fill_proposals(app: Flask) -> list[str]:
             urls += [f"/Xss/Proposed?proposal={proposal.number}", f"/Xss/Proposed/-/edit?proposal={proposal.number}",
                      f"/-/search?q=alert&proposal={proposal.number}",  # snippets of the proposal's text
                      f"/-/search?q=script&proposal={proposal.number}"]
+            # a later draft makes the objection stale: the page quotes what it said
+            store.proposals.pages_of(proposal.number).save_page("Xss/Proposed", f"{payload}\nlater\n", base=head,
+                                                                author=_author(), summary="later")
         elif index % 4 == 1:
             store.proposals.close(proposal.number, payload, author=_author())
+        elif index % 8 == 2:  # merged by an admin without consensus: the page shows the override's reason
+            store.proposals.pages_of(proposal.number).save_page(f"Xss/Merged_{index}", "merged\n", base=None,
+                                                                author=_author(), summary="draft")
+            store.merge_proposal(proposal.number, groups=tuple(app.config["GROUPS"]), author=_author(),
+                                 display_name="Admin", admin=True, reason=payload.strip() or "x")
         urls.append(f"/-/proposals/{proposal.number}")
     return urls
 
