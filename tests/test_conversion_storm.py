@@ -115,6 +115,8 @@ def test_conversion_floods_leave_every_page_answering(tmp_path: Path) -> None:
     assert results["home"] and all(status == 200 and seconds < 2 for status, seconds in results["home"]), \
         max(seconds for _, seconds in results["home"])
     assert results["export"] == [(200, results["export"][0][1])] and results["export"][0][1] < 10
-    assert {status for status, _ in results["upload"]} == {413}
+    # every upload is refused as too large, until the editor's hourly upload limit answers 429
+    statuses = [status for status, _ in results["upload"]]
+    assert statuses[0] == 413 and set(statuses) <= {413, 429}, statuses
     assert 429 in {status for status, _ in results["attack"]}  # one address may not queue many
     assert "WORKER TIMEOUT" not in log
