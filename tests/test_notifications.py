@@ -40,12 +40,22 @@ def unread_in_header(client: FlaskClient) -> int:
     return int(match.group(1)) if match else 0
 
 
+def awaiting_in_header(client: FlaskClient) -> int:
+    """The count beside the header's Proposals link (absent when nothing awaits my group)."""
+    html = client.get("/-/changes").get_data(as_text=True)
+    match = re.search(r'Proposals <span class="nav-count" aria-hidden="true">(\d+)</span>'
+                      r'<span class="visually-hidden">\((\d+) awaits? my group\)</span></a>', html)
+    assert match is None or match.group(1) == match.group(2)
+    return int(match.group(1)) if match else 0
+
+
 def test_a_new_proposal_awaits_every_group_and_its_reviewer_is_told(client: FlaskClient, auth: Auth) -> None:
     auth.login("editor")
     number = start(client, "Clarify the mandate")
     assert "Clarify the mandate" not in inbox_html(client)  # whoever acts is not told
     login_as(auth, client, "reviewer")
     assert unread_in_header(client) == 1
+    assert awaiting_in_header(client) == 1
     html = inbox_html(client)
     assert "Awaits your group" in html and "Eda Editor" not in html and "editor proposed" in html
     assert f'href="/-/proposals/{number}"' in html
@@ -61,6 +71,10 @@ def test_a_new_proposal_awaits_every_group_and_its_reviewer_is_told(client: Flas
     post(client, f"/-/proposals/{number}/endorse", {"action": "endorse", "rev": head.group(1)},
          form=f"/-/proposals/{number}")
     assert "Clarify the mandate" not in client.get("/-/awaiting").get_data(as_text=True)
+    assert awaiting_in_header(client) == 0
+    with client.session_transaction() as session:
+        session.clear()
+    assert "nav-count" not in client.get("/-/changes").get_data(as_text=True)  # visitors have no group
 
 
 def test_answers_to_my_proposal_and_mentions_make_rows_unread_again(client: FlaskClient, auth: Auth) -> None:

@@ -186,6 +186,16 @@ def awaited(agreed: Consensus) -> set[str]:
     return {*agreed.missing, *(position.group for position in agreed.objecting)}
 
 
+def awaiting_count(group: str) -> int:
+    """How many open proposals wait for ``group`` (the header's count beside Proposals); the
+    same rule as ``/-/awaiting``. Each proposal is cached by its tree id, so this stays cheap."""
+    if group not in groups():
+        return 0
+    proposals = store().proposals
+    return sum(1 for proposal in proposals.list()
+               if proposal.state == "open" and group in awaited(proposals.consensus(proposal, groups())))
+
+
 def headline(proposal: Proposal, agreed: Consensus) -> tuple[str, tuple[str, ...]]:
     """Where an open proposal stands, for its headline: ``("blocked", objecting groups)``,
     ``("ready", ())`` when consensus holds, or ``("awaiting", groups still to decide)``."""

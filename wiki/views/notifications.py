@@ -3,7 +3,9 @@ group (``/-/awaiting``), watching pages and proposals, and the notification sett
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import logging
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -25,6 +27,22 @@ from ..notify import (
 from .common import canonical_page, form_field, page_number
 
 bp = Blueprint("notify", __name__)
+logger = logging.getLogger(__name__)
+
+
+@bp.app_template_global("awaiting_my_group")
+def awaiting_my_group() -> int:
+    """The open proposals awaiting the logged-in user's group, once per request (the header's
+    Proposals link shows it); 0 for visitors and on any failure: a page never fails for its header."""
+    if not current_user.is_authenticated:
+        return 0
+    if "awaiting_my_group" not in g:
+        try:
+            g.awaiting_my_group = proposal_actions.awaiting_count(current_user.group)
+        except Exception:  # noqa: BLE001 - the header's counter must not break the page
+            logger.exception("proposals: cannot count those awaiting %s", current_user.group)
+            g.awaiting_my_group = 0
+    return g.awaiting_my_group
 PAGE_SIZE = 50
 
 
