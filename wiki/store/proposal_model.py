@@ -133,6 +133,11 @@ def parse_time(stamp: str) -> int | None:
         return None
 
 
+def now() -> int:
+    """The current time as events record it: whole seconds since the epoch."""
+    return int(datetime.now(UTC).timestamp())
+
+
 def format_time(moment: int) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime(DEADLINE_FORMAT)
 
