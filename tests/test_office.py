@@ -145,7 +145,8 @@ def test_pages_get_their_own_ids_headings_and_links_inside_the_document() -> Non
     pages = prepare(doc, lambda page, name: None)
     html = pdf_html(doc, pages)
     assert 'id="page-1"' in html and 'id="p1-part"' in html and 'id="p2-part"' in html
-    assert '<h1 id="page-2" class="page-title">P2</h1>' in html and "<h3" in html  # shifted under the title
+    assert '<h1 id="page-2" class="page-title">P2</h1>' in html  # the title of a page that opens without one
+    assert '<h2 id="p2-part">' in html and "<h3" not in html  # its own headings keep their levels
     assert 'href="#page-2"' in html and 'href="#p2-part"' in html and 'href="#p1-part"' in html
     assert 'href="http://wiki.test/Elsewhere"' in html
     assert '<span class="footnote">A note.</span>' in html and '<span class="footnote">Second.</span>' in html

@@ -302,3 +302,28 @@ def test_a_whole_document_breaks_between_pages_only(editor: FlaskClient, tmp_pat
     starts = [number for number, sheet in enumerate(sheets) if "Intro paragraph" in sheet or "Second page" in sheet]
     assert len(starts) == 2 and starts[1] == starts[0] + 1  # each page on its sheet, its headings with it
     assert all("Next steps" in sheets[number] for number in starts)
+
+
+def outline_levels(odt: bytes) -> dict[str, str]:
+    """Each heading's text and outline level in an .odt (Heading N is level N)."""
+    text = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+    with zipfile.ZipFile(io.BytesIO(odt)) as archive:
+        root = etree.fromstring(archive.read("content.xml"))
+    return {" ".join("".join(h.itertext()).split()): h.get(f"{{{text}}}outline-level")
+            for h in root.iter(f"{{{text}}}h")}
+
+
+@pytest.mark.parametrize("kind", ["docx", "odt"])
+def test_a_whole_documents_headings_keep_their_levels(editor: FlaskClient, tmp_path: Path, profile: Path,
+                                                      kind: str) -> None:
+    save(editor, "Trip/One", TEXT)
+    save(editor, "Trip/Two", "# Second page's own title\n\nIts intro.\n\n## Its part\n\nText.\n")
+    data = download(editor, f"/-/document/export?format={kind}&section=Trip")
+    levels = outline_levels(libreoffice(data, kind, "odt", tmp_path, profile))  # as LibreOffice reads the file
+    assert levels["One"] == "1" and levels["Gaps"] == "2" and levels["Next steps"] == "2"  # `##` is Heading 2
+    assert levels["Second page's own title"] == "1" and levels["Its part"] == "2" and "Two" not in levels
+    if kind == "docx":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            body = archive.read("word/document.xml").decode()
+        assert re.search(r'<w:pStyle w:val="Heading2"/>.*?Gaps', body, re.S)
+        assert "Heading3" not in body

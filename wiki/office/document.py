@@ -2,8 +2,9 @@
 
 The pages arrive as the wiki renders them (Markdown → sanitized HTML, wiki links made absolute),
 so a PDF looks like the wiki. Here each page's HTML is made fit for a whole document: ids are
-prefixed per page (every page has its own ``#description`` and footnote ``1``), headings shift so
-each page opens with a level-1 heading (Word's navigation pane, PDF bookmarks), links to pages in
+prefixed per page (every page has its own ``#description`` and footnote ``1``), every
+page opens with a level-1 heading (its title, unless its text opens with one; Word's navigation
+pane, PDF bookmarks) while its own headings keep their levels (``##`` is Heading 2), links to pages in
 the document become links inside it, images of the wiki's attachments are inlined as ``data:``
 URLs (nothing is fetched while converting), blocks written in Arabic get ``dir="rtl"``, and
 Python-Markdown's footnotes become real footnotes: CSS ``float: footnote`` for WeasyPrint,
@@ -141,18 +142,15 @@ def prepare_page(source: SourcePage, number: int, *, local_pages: dict[str, str]
         _embed(image, base_url, images)
     notes = _take_notes(root)
     first = next((child for child in root if isinstance(child.tag, str)), None)
-    shift = 0 if (first is not None and first.tag == "h1") or not title_heading else 1
     if not title_heading and (first is None or first.tag != "h1"):
         root.set("id", anchor)
         headings = [(int(element.tag[1]), element.get("id"), element.text_content().strip())
                     for element in root.iter(*HEADINGS) if element.get("id")]
         return _finish_page(source, root, anchor, source.title, headings, notes, content_language)
-    if shift:
+    if first is None or first.tag != "h1":  # the page's title opens it; its own headings keep their levels
         heading = lxml.html.Element("h1")
         heading.text = source.title
         root.insert(0, heading)
-        for element in list(root.iter(*HEADINGS))[1:]:
-            element.tag = f"h{min(6, int(element.tag[1]) + 1)}"
     page_heading = root[0]
     page_heading.set("id", anchor)
     page_heading.set("class", "page-title")

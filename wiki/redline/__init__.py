@@ -107,12 +107,6 @@ def parse(texts: list[str], *, limits: convert.Limits = convert.DEFAULT_LIMITS) 
                                       limits=limits))["blocks"] for number, text in enumerate(texts)]
 
 
-def _shift_headings(blocks: list[Any]) -> None:
-    for block in blocks:
-        if block["t"] == "Header":
-            block["c"][0] = min(6, block["c"][0] + 1)
-
-
 def _assign(doc: markup.Doc, source: list[str], by: list[str | None]) -> list[str | None]:
     """Each pandoc token's commit: its word matched to the Markdown's words, others take their
     neighbour's."""
@@ -156,9 +150,10 @@ def _align(shown: list[str], source: list[str], lookahead: int = 200) -> list[tu
 
 def build(pages: Sequence[PageChange], groups: dict[str, str], *, whole_document: bool,
           images: ImageLoader | None = None, limits: convert.Limits = convert.DEFAULT_LIMITS) -> Redline:
-    """The redline of ``pages``; ``whole_document`` puts each page under a level-1 heading of its
-    title; ``images`` gives the bytes of attachments that pages show, embedded as ``data:`` URLs
-    (nothing is fetched while converting)."""
+    """The redline of ``pages``; ``whole_document`` opens each page with a level-1 heading of its
+    title (its own headings keep their levels: ``##`` is Heading 2, as in every export); ``images``
+    gives the bytes of attachments that pages show, embedded as ``data:`` URLs (nothing is fetched
+    while converting)."""
     group_order = {slug: number for number, slug in enumerate(groups)}
     legend = Legend()
     counts = {"insertion": 0, "deletion": 0}
@@ -167,9 +162,6 @@ def build(pages: Sequence[PageChange], groups: dict[str, str], *, whole_document
     pdf_blocks: list[Any] = []
     for number, page in enumerate(pages):
         old_blocks, new_blocks = parsed[2 * number], parsed[2 * number + 1]
-        if whole_document:
-            _shift_headings(old_blocks)
-            _shift_headings(new_blocks)
         old_doc, new_doc = markup.tokenize(old_blocks), markup.tokenize(new_blocks)
         if whole_document:  # the page's title as a heading (its words are in no commit: the last one's)
             title = {"t": "Header", "c": [1, ["", [], []], [{"t": "Str", "c": page.title}]]}
