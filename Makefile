@@ -22,7 +22,7 @@ TRANSLATIONS := wiki/translations
 CATALOGS := $(foreach lang,$(LANGUAGES),$(TRANSLATIONS)/$(lang)/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test lint init clean bench messages translations static
+.PHONY: run test lint init clean bench messages translations static docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,9 +94,15 @@ $(OTTERWIKI_VENV)/.installed: requirements-otterwiki.txt
 	$(OTTERWIKI_VENV)/bin/pip install --quiet -r requirements-otterwiki.txt
 	touch $@
 
-test: $(OTTERWIKI_VENV)/.installed $(VENV)/.installed-dev $(JAVA) $(CHROMIUM) $(EXPORT_DEPS) $(PDFTOTEXT) $(SOFFICE) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations static
+test: $(OTTERWIKI_VENV)/.installed $(VENV)/.installed-dev $(JAVA) $(CHROMIUM) $(EXPORT_DEPS) $(PDFTOTEXT) $(SOFFICE) $(NGINX) $(MSGFMT) $(POSTGRES_BIN)/initdb translations static docs
 	$(BIN)/ruff check wiki tests bench
 	$(BIN)/python -m pytest -q
+
+# The documentation site (issue 29): MkDocs with the Material theme builds docs/ (mkdocs.yml) into site/
+# (git-ignored), for reading offline: open site/index.html or serve the folder. --strict turns a broken
+# link, an anchor that is not there or a page left out of the nav into a failure, in `make test` too.
+docs: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check wiki tests bench
