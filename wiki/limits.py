@@ -1,4 +1,4 @@
-"""How often one person may write: threads, replies, proposals, uploads and export jobs per hour.
+"""How often one person may write: threads, replies, proposals, responses, uploads and export jobs per hour.
 
 One sliding window of an hour per (action, user), counted in a database every worker shares (the
 ``DATABASE_URL`` PostgreSQL database when set, so several hosts share it; else
@@ -47,6 +47,9 @@ ACTIONS: dict[str, Action] = {
     "uploads": Action("LIMIT_UPLOADS_PER_HOUR", 60, N_(
         "You have uploaded %(limit)s files in the last hour, the most this wiki allows one person. "
         "You can upload the next one at %(time)s UTC.")),
+    "responses": Action("LIMIT_RESPONSES_PER_HOUR", 60, N_(
+        "You have sent %(limit)s responses to calls for input in the last hour, the most this wiki allows one "
+        "person. You can send the next one at %(time)s UTC.")),
     "exports": Action("LIMIT_EXPORTS_PER_HOUR", 60, N_(
         "You have asked for %(limit)s exports in the last hour, the most this wiki allows one person. "
         "You can ask for the next one at %(time)s UTC.")),

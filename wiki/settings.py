@@ -148,7 +148,7 @@ RULES: dict[str, tuple[Check, str]] = {
     "ANCHOR_BUDGET_WORK": (_integer(1), "a whole number above 0"),
     "ANCHOR_BACKGROUND": (_boolean, "true or false"),
     **{f"LIMIT_{action}_PER_HOUR": (_integer(0), "a whole number, 0 or more (0: no limit)")
-       for action in ("THREADS", "REPLIES", "PROPOSALS", "UPLOADS", "EXPORTS")},
+       for action in ("THREADS", "REPLIES", "PROPOSALS", "RESPONSES", "UPLOADS", "EXPORTS")},
     "PRIMARY_URL": (_optional_text, "the primary's address (http://… or https://…), or nothing"),
     "MAIL_SERVER": (_optional_text, "the SMTP server's host name, or nothing (no mail)"),
     "MAIL_PORT": (_integer(1), "a port number"),

@@ -182,12 +182,21 @@ MIGRATIONS = (
         )""",
         "CREATE INDEX IF NOT EXISTS account_events_at ON account_events (at)",
     )),
+    Migration(7, "drafts of responses to calls for input, private to their author until submitted", (
+        """CREATE TABLE IF NOT EXISTS call_drafts (
+            call TEXT NOT NULL,  -- the call's slug
+            respondent TEXT NOT NULL,  -- a user name (case-folded) or an invited guest's id
+            data TEXT NOT NULL,  -- the form as JSON: answers, organization, consent, language
+            updated_at {bigint} NOT NULL,
+            PRIMARY KEY (call, respondent)
+        )""",
+    )),
 )
 
 TABLES = ("users", "logins", "failed_logins", "api_tokens",  # what a backup holds
           "webhooks", "webhook_refs", "webhook_deliveries", "webhook_attempts",
           "notifications", "watches", "notify_settings", "mail_outbox", "jobs_done",
-          "password_links", "account_events")
+          "password_links", "account_events", "call_drafts")
 # Columns added to ``users`` before versioned migrations: create_schema adds them to older databases.
 ADDED_COLUMNS = {"language": "TEXT NOT NULL DEFAULT ''"}
 

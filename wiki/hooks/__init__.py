@@ -8,7 +8,8 @@ refuses, nothing changes and every line it prints reaches the pusher as ``remote
   the proposal's state is read from the metadata branch's tree, as ``wiki.store.proposals`` writes it)
   and new tags (``refs/tags/*``, never moved or deleted, named like the wiki's named versions,
   pointing at a commit of main) can be pushed; ``refs/notes/*``, the proposals' metadata branch
-  ``refs/heads/meta/proposals`` and the comments' branch ``refs/heads/meta/comments`` belong to the
+  ``refs/heads/meta/proposals``, the comments' branch ``refs/heads/meta/comments`` and the calls'
+  branch ``refs/heads/meta/calls`` belong to the
   wiki. A new branch or tag may not share its short name
   with another branch or tag (``git checkout main`` would be ambiguous in every clone), nor be
   ``head`` or ``origin``;

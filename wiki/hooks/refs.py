@@ -10,6 +10,7 @@ from typing import TextIO
 
 from .. import names
 from ..gitserver import ZERO_ID, HookRepository
+from ..store.call_model import CALLS_REF
 from ..store.comment_model import COMMENTS_REF
 from ..store.proposal_model import standing
 from ..store.proposals import BRANCH_PREFIX, META_REF, parse_event
@@ -119,6 +120,9 @@ def check_ref(update: RefUpdate, repo: HookRepository, main_after: str | None) -
     if ref == COMMENTS_REF:
         return (f"{ref}: the comment threads are written by the wiki; comment in the wiki, and fetch this "
                 "branch, do not push it.")
+    if ref == CALLS_REF:
+        return (f"{ref}: the calls for input and their responses are written by the wiki; answer in the wiki, "
+                "and fetch this branch, do not push it.")
     if ref.startswith(BRANCH_PREFIX):
         return _check_proposal_ref(update, repo)
     return (f"{ref}: only refs/heads/main and new tags (refs/tags/*) can be pushed, and the branches of "

@@ -30,6 +30,7 @@ from . import repository
 from .attachments import Attachments
 from .blame import Blames
 from .cache import LRUCache
+from .calls import Calls
 from .changes import Changes
 from .comments import Comments
 from .committer import MAX_CAS_ATTEMPTS, STALE_LOCK_SECONDS, Committer, PathConflict
@@ -115,6 +116,7 @@ class Store:
                                          source_language=source_language)
         self.proposals = Proposals(self.reader, self.committer, self.log, self.pages, branch_ref=self.ref)
         self.comments = Comments(self.reader, self.committer, self.log)
+        self.calls = Calls(self.reader, self.committer, self.log)
         self.movements = Movements(self.reader, self.log)
         self.importer = Importer(self.reader, self.committer, self.graph, branch_ref=self.ref)
         self.maintenance = Maintenance(self.reader, self.committer, self.graph, branch=branch,

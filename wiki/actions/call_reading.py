@@ -1,0 +1,203 @@
+"""Reading a call's responses: who may see which name, the filters, the answers by question with
+their counts per option and per group, one row per respondent for spreadsheets, and the
+compilation document's Markdown. Pure reading: the views, the API and the exports share it, so
+consent is honoured in one place.
+
+A respondent who chose ``aggregate`` is shown by group only ("A civil society respondent") to
+everyone but themselves and the secretariat; a late response is shown to the secretariat (to
+accept it) and its author, and counted once accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from ..store import LRUCache
+from ..store.call_model import Answer, Call, Question, Response
+from .calls import may_run
+from .context import Actor, groups, renderer, store
+
+MAX_QUERY_CHARS = 200
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A response as one reader may see it."""
+
+    response: Response
+    named: bool  # whether this reader sees who answered
+    pending: bool  # late and not (yet) accepted: not counted
+
+    @property
+    def name(self) -> str:
+        return self.response.name if self.named else ""
+
+    @property
+    def organization(self) -> str:
+        return self.response.organization if self.named else ""
+
+
+@dataclass
+class QuestionSummary:
+    """One question's answers: counts per option (and per group), text answers grouped by group."""
+
+    question: Question
+    answered: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    counts_by_group: dict[str, dict[str, int]] = field(default_factory=dict)
+    answers_by_group: dict[str, list[tuple[Shown, Answer]]] = field(default_factory=dict)
+
+
+def shown(actor: Actor, call: Call, response: Response) -> Shown:
+    own = actor.logged_in and response.respondent == actor.username.lower()
+    pending = response.late and response.respondent not in call.accepted_late
+    return Shown(response=response, named=response.consent == "cite" or own or may_run(actor), pending=pending)
+
+
+def visible(actor: Actor, call: Call, *, group: str = "", language: str = "", query: str = "",
+            counted_only: bool = False) -> list[Shown]:
+    """The responses ``actor`` may read, filtered by group, language and words (in the answers,
+    and in names and organizations the reader may see)."""
+    words = [word.casefold() for word in query[:MAX_QUERY_CHARS].split()]
+    found = []
+    for response in store().calls.responses(call.slug):
+        item = shown(actor, call, response)
+        own = actor.logged_in and response.respondent == actor.username.lower()
+        if item.pending and (counted_only or not (own or may_run(actor))):
+            continue
+        if group and response.group != group:
+            continue
+        if language and response.language != language:
+            continue
+        if words and not _matches(item, words):
+            continue
+        found.append(item)
+    return found
+
+
+def _matches(item: Shown, words: list[str]) -> bool:
+    parts = [item.name, item.organization]
+    for answer in item.response.answers.values():
+        parts.extend([answer] if isinstance(answer, str) else answer)
+    haystack = " ".join(parts).casefold()
+    return all(word in haystack for word in words)
+
+
+def by_question(call: Call, items: list[Shown]) -> list[QuestionSummary]:
+    """Each question's answers among ``items`` (pending ones left out), in the call's order."""
+    counted = [item for item in items if not item.pending]
+    order = {slug: index for index, slug in enumerate(groups())}
+    summaries = []
+    for question in call.questions:
+        summary = QuestionSummary(question=question)
+        by_group: dict[str, list[tuple[Shown, Answer]]] = defaultdict(list)
+        counts: Counter[str] = Counter()
+        group_counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for item in counted:
+            answer = item.response.answers.get(question.id)
+            if not answer:
+                continue
+            summary.answered += 1
+            by_group[item.response.group].append((item, answer))
+            if question.kind != "text":
+                chosen = [answer] if isinstance(answer, str) else list(answer)
+                counts.update(chosen)
+                group_counts[item.response.group].update(chosen)
+        summary.counts = {option: counts.get(option, 0) for option in question.options}
+        summary.counts_by_group = {group: {option: counter.get(option, 0) for option in question.options}
+                                   for group, counter in sorted(group_counts.items(),
+                                                                key=lambda pair: order.get(pair[0], 99))}
+        summary.answers_by_group = dict(sorted(by_group.items(), key=lambda pair: order.get(pair[0], 99)))
+        summaries.append(summary)
+    return summaries
+
+
+def counts_by_group(items: list[Shown]) -> dict[str, int]:
+    """How many counted responses each group sent."""
+    counter = Counter(item.response.group for item in items if not item.pending)
+    order = {slug: index for index, slug in enumerate(groups())}
+    return dict(sorted(counter.items(), key=lambda pair: order.get(pair[0], 99)))
+
+
+def answer_html(text: str) -> str:
+    """A text answer's Markdown as sanitized HTML, cached by the text's digest (so by content)."""
+    cache: LRUCache[str, str] = current_app.extensions.setdefault("wiki_answer_html", LRUCache(20_000))
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return cache.get_or_compute(key, lambda: renderer().render(text).html)
+
+
+def answer_text(answer: Answer | None) -> str:
+    if answer is None:
+        return ""
+    return answer if isinstance(answer, str) else "; ".join(answer)
+
+
+def table(call: Call, items: list[Shown], language: str,
+          label: Callable[[Shown], str]) -> tuple[list[str], list[list[str]]]:
+    """One row per respondent, one column per question (spreadsheets): header and rows."""
+    header = ["respondent", "organization", "group", "consent", "language", "submitted", "late"]
+    header += [f"{question.id}: {question.text_in(language)}" for question in call.questions]
+    rows = []
+    for item in items:
+        response = item.response
+        row = [label(item), item.organization, response.group, response.consent, response.language,
+               str(response.submitted), "late" if response.late else ""]
+        row += [answer_text(response.answers.get(question.id)) for question in call.questions]
+        rows.append(row)
+    return header, rows
+
+
+def compilation_markdown(call: Call, items: list[Shown], language: str, *, label: Callable[[Shown], str],
+                         texts: dict[str, str]) -> str:
+    """The compilation: the call's text and deadline, then each question with its answers as
+    numbered paragraphs, attributed by name only where the respondent consented (``cite``).
+
+    ``texts`` gives the translated fixed words (``deadline``, ``responses``, ``no_answers``)."""
+    counted = [item for item in items if not item.pending]
+    lines = [f"# {call.title_in(language)}", ""]
+    description = call.description_in(language)
+    if description:
+        lines += [_demote(description), ""]
+    lines += [f"*{texts['deadline']}*", "", f"*{texts['responses']}*", ""]
+    number = 0
+    for index, summary in enumerate(by_question(call, counted), start=1):
+        question = summary.question
+        lines += [f"## {index}. {_one_line(question.text_in(language))}", ""]
+        if question.kind != "text":
+            for option, count in summary.counts.items():
+                lines.append(f"- {_one_line(option)}: {count}")
+            lines.append("")
+        if not summary.answered:
+            lines += [f"*{texts['no_answers']}*", ""]
+        for _group, answers in summary.answers_by_group.items():
+            for item, answer in answers:
+                if question.kind != "text":
+                    continue
+                number += 1
+                body = _demote(str(answer)).strip()
+                lines += [f"**{number}.** *{_one_line(label(item))}*: {body}", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _demote(markdown: str) -> str:
+    """Headings inside a respondent's answer made bold paragraphs, so the compilation's own
+    headings (one per question) stay its outline."""
+    out = []
+    for line in markdown.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("#"):
+            text = stripped.lstrip("#").strip()
+            out.append(f"**{text}**" if text else "")
+        else:
+            out.append(line)
+    return "\n".join(out)

@@ -1,0 +1,365 @@
+"""Calls for input: the secretariat opens a call (questions, deadline, who may answer), extends,
+closes, reopens it and accepts late responses; respondents keep a private draft, then submit and
+change their response until the deadline. The web views, the API and the Word upload call these,
+so every rule (who may answer, the deadline, consent, the answers a question allows) is written once.
+
+Who answers is a :class:`Respondent`: a logged-in user (their account gives name and group), or a
+guest holding the call's invitation link (they give name and group themselves).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass, replace
+
+from flask import current_app
+
+from .. import limits
+from ..errors import N_, InvalidContent, WikiError
+from ..store.call_model import (
+    AUDIENCES,
+    CONSENTS,
+    LANGUAGES,
+    MAX_DESCRIPTION_BYTES,
+    MAX_NAME_CHARS,
+    MAX_ORGANIZATION_CHARS,
+    MAX_TITLE_CHARS,
+    RESPONDENT_RE,
+    Call,
+    CallRefused,
+    Response,
+    check_answers,
+    clean_line,
+    clean_text,
+    make_questions,
+    slug_for,
+)
+from .context import Actor, groups, store
+
+MAX_DRAFT_BYTES = 2_000_000  # a draft's JSON (answers are checked when submitted)
+
+
+class NotSecretariat(WikiError):
+    code = 403
+
+
+class NeedsLogin(WikiError):
+    code = 401
+
+
+class BadInvitation(WikiError):
+    code = 403
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """Who answers: ``actor`` logged in, or an invited guest (``guest`` is their id, ``guest-<hex>``)."""
+
+    actor: Actor
+    guest: str = ""
+    name: str = ""  # a guest's name as they gave it
+    group: str = ""  # a guest's stakeholder group as they chose it
+
+    @property
+    def id(self) -> str:
+        return self.guest or self.actor.username.lower()
+
+    @property
+    def display_name(self) -> str:
+        return self.name if self.guest else (self.actor.display_name or self.actor.username)
+
+    @property
+    def stakeholder_group(self) -> str:
+        return self.group if self.guest else self.actor.group
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def may_run(actor: Actor) -> bool:
+    """Whether ``actor`` runs calls: the secretariat and admins."""
+    return actor.secretariat or actor.can("admin")
+
+
+def _require_secretariat(actor: Actor) -> None:
+    if not may_run(actor):
+        raise NotSecretariat(N_("Only the secretariat and admins can open and run calls for input."))
+
+
+def get(slug: str) -> Call:
+    return store().calls.get(slug)
+
+
+def all_calls() -> list[Call]:
+    return store().calls.all()
+
+
+# --------------------------------------------------------------------------- running a call
+
+
+def _deadline(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidContent(N_("The deadline must be a date and time."))
+    if value <= now():
+        raise InvalidContent(N_("The deadline must be in the future."))
+    if value > now() + 20 * 365 * 86400:
+        raise InvalidContent(N_("The deadline is too far in the future."))
+    return int(value)
+
+
+def create(actor: Actor, *, title: str, description: str, questions: list[dict[str, object]], deadline: object,
+           audience: str = "users", language: str = "en") -> Call:
+    """Open a call: checked, then stored under a slug made from its title."""
+    _require_secretariat(actor)
+    title = clean_line(title, N_("The title"), MAX_TITLE_CHARS)
+    description = clean_text(description, N_("The description"), MAX_DESCRIPTION_BYTES)
+    if audience not in AUDIENCES:
+        raise InvalidContent(N_("Who may answer must be one of: %(values)s."), values=", ".join(AUDIENCES))
+    if language not in LANGUAGES:
+        raise InvalidContent(N_("The language must be one of: %(values)s."), values=", ".join(LANGUAGES))
+    call = Call(slug=slug_for(title), title=title, description=description, questions=make_questions(questions),
+                deadline=_deadline(deadline), audience=audience, state="open", created=now(),
+                created_by=actor.username, language=language)
+    return store().calls.create(call, author=actor.author)
+
+
+def edit(actor: Actor, slug: str, *, title: str | None = None, description: str | None = None,
+         questions: list[dict[str, object]] | None = None, audience: str | None = None) -> Call:
+    """Change a call's text, questions (ids kept; options may only grow) or audience."""
+    _require_secretariat(actor)
+    changes: dict[str, object] = {}
+    if title is not None:
+        changes["title"] = clean_line(title, N_("The title"), MAX_TITLE_CHARS)
+    if description is not None:
+        changes["description"] = clean_text(description, N_("The description"), MAX_DESCRIPTION_BYTES)
+    if audience is not None:
+        if audience not in AUDIENCES:
+            raise InvalidContent(N_("Who may answer must be one of: %(values)s."), values=", ".join(AUDIENCES))
+        changes["audience"] = audience
+
+    def change(call: Call) -> Call:
+        updated = replace(call, **changes)  # type: ignore[arg-type]
+        if questions is not None:
+            updated = replace(updated, questions=make_questions(questions, call.questions))
+        return updated
+
+    return store().calls.update(slug, change, "Edit the call", author=actor.author)
+
+
+def set_deadline(actor: Actor, slug: str, deadline: object) -> Call:
+    """Move the deadline (to a time still ahead); a closed call stays closed."""
+    _require_secretariat(actor)
+    when = _deadline(deadline)
+    return store().calls.update(slug, lambda call: replace(call, deadline=when), "Move the deadline",
+                                author=actor.author)
+
+
+def close(actor: Actor, slug: str) -> Call:
+    """Close the call now: no response is sent or changed any more."""
+    _require_secretariat(actor)
+
+    def change(call: Call) -> Call:
+        if call.state == "closed":
+            raise CallRefused(N_("This call is already closed."))
+        return replace(call, state="closed")
+
+    return store().calls.update(slug, change, "Close the call", author=actor.author)
+
+
+def reopen(actor: Actor, slug: str, deadline: object) -> Call:
+    """Reopen a closed (or past) call until a new deadline: responses may be sent and changed again."""
+    _require_secretariat(actor)
+    when = _deadline(deadline)
+
+    def change(call: Call) -> Call:
+        if call.open_at(now()):
+            raise CallRefused(N_("This call is open: move its deadline instead."))
+        return replace(call, state="open", deadline=when)
+
+    return store().calls.update(slug, change, "Reopen the call", author=actor.author)
+
+
+def accept_late(actor: Actor, slug: str, respondent: str) -> Call:
+    """Count a response that came after the deadline (it is kept, but not counted, until then)."""
+    _require_secretariat(actor)
+    response = store().calls.response(slug, respondent) if RESPONDENT_RE.match(respondent) else None
+    if response is None or not response.late:
+        raise CallRefused(N_("There is no late response from %(name)s to accept."), name=respondent[:40])
+
+    def change(call: Call) -> Call:
+        if respondent in call.accepted_late:
+            return call
+        return replace(call, accepted_late=(*call.accepted_late, respondent))
+
+    return store().calls.update(slug, change, f"Accept the late response of {respondent}", author=actor.author)
+
+
+def translate(actor: Actor, slug: str, language: str, *, title: str, description: str,
+              questions: dict[str, str]) -> Call:
+    """Set the call's text in ``language`` (empty values leave that text untranslated)."""
+    _require_secretariat(actor)
+    if language not in LANGUAGES:
+        raise InvalidContent(N_("The language must be one of: %(values)s."), values=", ".join(LANGUAGES))
+    title = clean_line(title, N_("The title"), MAX_TITLE_CHARS, required=False)
+    description = clean_text(description, N_("The description"), MAX_DESCRIPTION_BYTES)
+    texts = {key: clean_text(value, N_("The question's text"), 8_000) for key, value in questions.items()}
+
+    def with_language(pairs: tuple[tuple[str, str], ...], text: str) -> tuple[tuple[str, str], ...]:
+        kept = {key: value for key, value in pairs if key != language}
+        if text:
+            kept[language] = text
+        return tuple(sorted(kept.items()))
+
+    def change(call: Call) -> Call:
+        unknown = set(texts) - {question.id for question in call.questions}
+        if unknown:
+            raise InvalidContent(N_("The call has no question %(id)s."), id=sorted(unknown)[0][:20])
+        translated = tuple(replace(question, translations=with_language(question.translations,
+                                                                         texts.get(question.id, "")))
+                           if question.id in texts else question for question in call.questions)
+        return replace(call, titles=with_language(call.titles, title),
+                       descriptions=with_language(call.descriptions, description), questions=translated)
+
+    return store().calls.update(slug, change, f"Translate the call into {language}", author=actor.author)
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+def invitation_token(call: Call) -> str:
+    """The secret of the call's invitation link (its generation renews it); never stored."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"call-invitation:{call.slug}:{call.invitation}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def invited(call: Call, token: str | None) -> bool:
+    return call.audience == "invited" and bool(token) and hmac.compare_digest(invitation_token(call), str(token))
+
+
+def renew_invitation(actor: Actor, slug: str) -> Call:
+    """Make a new invitation link; the old one stops working."""
+    _require_secretariat(actor)
+    return store().calls.update(slug, lambda call: replace(call, invitation=call.invitation + 1),
+                                "Renew the invitation link", author=actor.author)
+
+
+def guest_key(call: Call, guest: str) -> str:
+    """The secret that lets guest ``guest`` come back to their response (from their link)."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"call-guest:{call.slug}:{guest}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_guest() -> str:
+    return f"guest-{secrets.token_hex(6)}"
+
+
+def respondent_for(actor: Actor, call: Call, *, invitation: str | None = None, guest: str = "",
+                   key: str = "", name: str = "", group: str = "") -> Respondent:
+    """Who answers ``call``: the logged-in actor, or a guest with a valid invitation (and, to come
+    back to a response, its key). Raises 401 without either, 403 with a wrong invitation."""
+    if actor.logged_in:
+        return Respondent(actor)
+    if call.audience != "invited":
+        raise NeedsLogin(N_("Log in to answer this call for input."))
+    if not invited(call, invitation):
+        if invitation:
+            raise BadInvitation(N_("This invitation link is not valid (it may have been renewed)."))
+        raise NeedsLogin(N_("Log in, or use the invitation link you were sent, to answer this call."))
+    if guest and not (guest.startswith("guest-") and RESPONDENT_RE.match(guest)
+                      and hmac.compare_digest(guest_key(call, guest), key)):
+        raise BadInvitation(N_("This link to a response is not valid."))
+    if name:
+        name = clean_line(name, N_("Your name"), MAX_NAME_CHARS)
+    if group and group not in groups():
+        raise InvalidContent(N_("The stakeholder group must be one of: %(groups)s."), groups=", ".join(groups()))
+    return Respondent(Actor(), guest=guest or new_guest(), name=name, group=group)
+
+
+# --------------------------------------------------------------------------- responding
+
+
+def submit(respondent: Respondent, slug: str, *, answers: dict[str, object], consent: str,
+           organization: str = "", language: str = "en") -> tuple[Response, bool]:
+    """Submit or change a response. Refused after the deadline (a first response then is kept as
+    late, counted once the secretariat accepts it) and when the call is closed. The response, and
+    whether anything changed."""
+    if consent not in CONSENTS:
+        raise InvalidContent(N_("Choose whether your response may be cited by name (cite) or only counted "
+                                "and quoted without your name (aggregate)."))
+    if language not in LANGUAGES:
+        raise InvalidContent(N_("The language must be one of: %(values)s."), values=", ".join(LANGUAGES))
+    organization = clean_line(organization, N_("The organization"), MAX_ORGANIZATION_CHARS, required=False)
+    if respondent.guest and not respondent.name:
+        raise InvalidContent(N_("%(name)s is required."), name=N_("Your name"))
+    if not respondent.stakeholder_group:
+        raise InvalidContent(N_("Choose your stakeholder group."))
+    call = get(slug)
+    checked = check_answers(call, answers)
+    if not checked:
+        raise InvalidContent(N_("Answer at least one question."))
+    limits.check("responses", Actor(username=respondent.id) if respondent.guest else respondent.actor)
+    moment = now()
+
+    def make(current: Call, previous: Response | None) -> Response:
+        if current.state == "closed":
+            raise CallRefused(N_("This call for input is closed: responses can no longer be sent or changed."))
+        late = False
+        if moment > current.deadline:
+            if previous is not None:
+                raise CallRefused(N_("The deadline of this call has passed: your response can no longer be "
+                                     "changed. The secretariat can reopen the call."))
+            late = True
+        return Response(call=current.slug, respondent=respondent.id, name=respondent.display_name,
+                        organization=organization, group=respondent.stakeholder_group, consent=consent,
+                        language=language, answers=check_answers(current, dict(checked)),
+                        submitted=previous.submitted if previous else moment, updated=moment,
+                        late=previous.late if previous else late)
+
+    author = respondent.actor.author if not respondent.guest else replace(
+        respondent.actor.author, name=respondent.name, username=respondent.id, group=respondent.group)
+    saved, changed = store().calls.save_response(slug, respondent.id, make, author=author)
+    discard_draft(slug, respondent.id)
+    return saved, changed
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+def _database():  # noqa: ANN202 - the accounts database (wiki.database.Database)
+    return current_app.extensions["wiki_users"].database
+
+
+def save_draft(respondent: Respondent, slug: str, form: dict[str, object]) -> None:
+    """Keep ``form`` (answers, organization, consent, language) as the respondent's private draft."""
+    get(slug)
+    data = json.dumps(form, ensure_ascii=False)
+    if len(data.encode("utf-8")) > MAX_DRAFT_BYTES:
+        raise InvalidContent(N_("The draft is longer than %(limit)s bytes."), limit=f"{MAX_DRAFT_BYTES:,}")
+    with _database().connect() as db:
+        db.execute("DELETE FROM call_drafts WHERE call = ? AND respondent = ?", (slug, respondent.id))
+        db.execute("INSERT INTO call_drafts (call, respondent, data, updated_at) VALUES (?, ?, ?, ?)",
+                   (slug, respondent.id, data, now()))
+
+
+def draft(respondent: Respondent, slug: str) -> dict[str, object] | None:
+    """The respondent's own draft (nobody else ever reads it), or ``None``."""
+    with _database().connect() as db:
+        row = db.execute("SELECT data FROM call_drafts WHERE call = ? AND respondent = ?",
+                         (slug, respondent.id)).fetchone()
+    if row is None:
+        return None
+    try:
+        value = json.loads(row["data"])
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def discard_draft(slug: str, respondent: str) -> None:
+    with _database().connect() as db:
+        db.execute("DELETE FROM call_drafts WHERE call = ? AND respondent = ?", (slug, respondent))
