@@ -123,6 +123,15 @@ def redline_document() -> str:
         '<text:p>A remark on a point.</text:p></office:annotation> here.</text:p>', tracked=tracked)
 
 
+def titled_document() -> str:
+    """A document opening with Writer's Title and Subtitle paragraphs (Word's Title and Subtitle
+    styles once LibreOffice saves it as .docx), then a heading and text."""
+    return _document('<text:p text:style-name="Title">The Chair’s Draft</text:p>\n'
+                     '<text:p text:style-name="Subtitle">28 February</text:p>\n'
+                     '<text:h text:outline-level="1">Scope</text:h>\n<text:p>Body text.</text:p>\n'
+                     '<text:h text:outline-level="2">Details</text:h>\n<text:p>More text.</text:p>')
+
+
 def plain_document() -> str:
     """The text of :func:`tracked_document` with its changes accepted: no tracked changes."""
     return _document('<text:h text:outline-level="1">Tracked</text:h>\n'

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from wiki.store import Author
 
 from .conftest import Auth, save
-from .office_docs import convert_all, redline_document, rezip
+from .office_docs import convert_all, redline_document, rezip, titled_document
 from .test_import import article, save_import, upload
 
 AUTHOR = Author(name="Eda Editor", email="eda@example.org", username="editor", group="civil-society")
@@ -327,3 +327,42 @@ def test_a_whole_documents_headings_keep_their_levels(editor: FlaskClient, tmp_p
             body = archive.read("word/document.xml").decode()
         assert re.search(r'<w:pStyle w:val="Heading2"/>.*?Gaps', body, re.S)
         assert "Heading3" not in body
+
+
+@pytest.fixture(scope="module")
+def titled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    paths = convert_all({"titled": titled_document()}, tmp_path_factory.mktemp("titled"))
+    return {name: path.read_bytes() for name, path in paths.items()}
+
+
+@pytest.mark.parametrize("kind", ["docx", "odt"])
+def test_words_title_becomes_the_pages_title(editor: FlaskClient, app: Flask, titled: dict[str, bytes],
+                                             kind: str) -> None:
+    store = app.extensions["wiki_store"]
+    for asked, page in (("", "The_Chair’s_Draft"), ("Mapping/", "Mapping/The_Chair’s_Draft")):
+        preview = upload(editor, titled[f"titled.{kind}"], asked, f"titled.{kind}")
+        html = preview.get_data(as_text=True)
+        assert preview.status_code == 200 and f'name="page" value="{page}"' in html
+        assert save_import(editor, html, page).status_code == 302
+        text = store.read_page(page).text
+        assert text.startswith("28 February\n\n# Scope\n\nBody text.") and "## Details" in text
+        assert "Chair" not in text  # the title is the page's name, shown as its title, not a `#` line
+        assert "<h1 class=\"page-title\" dir=\"auto\">The Chair’s Draft" in editor.get(f"/{page}").get_data(
+            as_text=True)
+    named = upload(editor, titled[f"titled.{kind}"], "Mapping/Scope", f"titled.{kind}").get_data(as_text=True)
+    assert "The document’s title, “The Chair’s Draft”, is not kept" in named.replace("&#39;", "’")
+    assert save_import(editor, named, "Mapping/Scope").status_code == 302
+    assert "Chair" not in store.read_page("Mapping/Scope").text
+
+
+def test_a_file_without_a_title_needs_a_page_name(editor: FlaskClient, redline: dict[str, bytes]) -> None:
+    response = upload(editor, redline["redline.docx"], "", "redline.docx")
+    assert response.status_code == 400 and "no title" in response.get_data(as_text=True)
+
+
+def test_the_cli_names_the_page_after_the_title(app: Flask, titled: dict[str, bytes], tmp_path: Path) -> None:
+    path = tmp_path / "titled.docx"
+    path.write_bytes(titled["titled.docx"])
+    result = app.test_cli_runner().invoke(args=["import-doc", str(path), "--user", "editor"])
+    assert result.exit_code == 0, result.output
+    assert app.extensions["wiki_store"].read_page("The_Chair’s_Draft").text.startswith("28 February")

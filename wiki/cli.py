@@ -194,16 +194,16 @@ def replica_command(primary: str, token: str | None) -> None:
 
 @click.command("import-doc")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("page")
+@click.argument("page", required=False, default="")
 @click.option("--user", "username", required=True, help="The wiki user (editor or above) the commit is made for.")
 @click.option("--summary", default="", help="The commit subject (default: Import FILE).")
 @click.option("--proposal", is_flag=True, help="Start a proposal with the text instead of changing the agreed text.")
 @with_appcontext
 def import_doc_command(file: Path, page: str, username: str, summary: str, proposal: bool) -> None:
-    """Import the .docx or .odt FILE as PAGE (a new page, or a new revision of it), its images attached."""
-    from . import names
+    """Import the .docx or .odt FILE as PAGE (a new page, or a new revision of it), its images attached.
+    Without PAGE, or with a section ending in /, the page is named after the file's Word Title."""
     from .actions import Actor
-    from .actions.imports import convert_document, import_base, save_document
+    from .actions.imports import convert_document, import_base, import_page, save_document, title_notice
     from .office import tracked
     from .users import role_at_least
 
@@ -213,12 +213,15 @@ def import_doc_command(file: Path, page: str, username: str, summary: str, propo
     actor = Actor(username=user.username, display_name=user.display_name, email=user.commit_email,
                   group=user.group, role=user.role)
     try:
-        page = names.normalize_page_name(page)
         data = file.read_bytes()
         if len(data) > current_app.config["MAX_IMPORT_BYTES"]:
             raise click.ClickException(f"{file} is larger than MAX_IMPORT_BYTES "
                                        f"({current_app.config['MAX_IMPORT_BYTES']} bytes).")
         converted = convert_document(data)
+        page = import_page(converted, page)
+        untitled = title_notice(converted, page)
+        if untitled is not None:
+            click.echo(untitled[0] % untitled[1], err=True)
         base = import_base(converted, page)  # the exported revision, or the page as it is now
         if base.notice:
             click.echo(base.notice % (base.params or {}), err=True)

@@ -160,6 +160,14 @@ def page_title(page: str) -> str:
     return page.rsplit("/", 1)[-1].replace("_", " ")
 
 
+def name_from_title(title: str) -> str:
+    """A page name made of a document's title (Word's Title): characters a name cannot hold, and
+    ``/``, become spaces, a leading ``.``/``-`` and a trailing ``.`` go; the caller normalizes it."""
+    kept = "".join(" " if char in FORBIDDEN_CHARS or char in BIDI_CONTROLS or char == "/"
+                   or unicodedata.category(char) in FORBIDDEN_CATEGORIES else char for char in title)
+    return " ".join(kept.split())[:MAX_NAME_CHARS // 2].strip(" .-_").rstrip(".")
+
+
 def page_sections(page: str) -> list[str]:
     """The section prefixes of ``page``, outermost first: ``a/b/c`` gives ``['a', 'a/b']``."""
     parts = page.split("/")[:-1]

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from flask import current_app, has_request_context, url_for
 
-from ..errors import N_, EditConflict, WikiError
+from .. import names
+from ..errors import N_, EditConflict, InvalidPageName, WikiError
 from ..office import convert, docimport, tracked
 from ..store import SaveResult
 from ..store.proposals import Proposal
@@ -66,6 +67,31 @@ def import_base(converted: docimport.Converted, page: str) -> Base:
                                     "imported as a file from outside the wiki, compared with the page as it is "
                                     "now."), params={"commit": origin.commit[:40]})
     return Base(commit, exported=True)
+
+
+def import_page(converted: docimport.Converted, requested: str) -> str:
+    """The page a document is imported as: ``requested``, or, when that is empty or a section
+    ending in ``/``, the page of that section named after the file's Word Title (which is the
+    page's title, never a line of its text). Raises :class:`InvalidPageName` with the reason."""
+    requested = requested.strip()
+    if requested and not requested.endswith("/"):
+        return names.normalize_page_name(requested)
+    title = names.name_from_title(converted.title)
+    if not title:
+        raise InvalidPageName(N_("The document has no title (Word's Title style) to name the page after: give "
+                                 "the page a name."))
+    return names.normalize_page_name(requested + title)
+
+
+def title_notice(converted: docimport.Converted, page: str) -> tuple[str, dict[str, str]] | None:
+    """A notice (message id, parameters) when the file's Title is not the title of ``page``, the
+    page it is imported as: the Title is then not kept (a page's title is its name)."""
+    if not converted.title or names.page_title(page).casefold() == \
+            names.page_title(names.name_from_title(converted.title).replace(" ", "_")).casefold():
+        return None
+    return (N_("The document's title, “%(title)s”, is not kept: a page's title is its name, here “%(name)s”. To "
+               "name the page after the document, leave the page name empty (or end it with “/” for a page in "
+               "that section)."), {"title": converted.title[:200], "name": names.page_title(page)})
 
 
 def _plain(name: str) -> str:

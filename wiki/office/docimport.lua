@@ -47,17 +47,22 @@ function Figure(fig)
   return blocks
 end
 
--- Word's Title (and Subtitle) paragraphs are read as the document's metadata, which the Markdown
--- would drop: they open the page instead, as a level-1 heading and a paragraph.
+-- Word's Title and Subtitle paragraphs are read as the document's metadata, which the Markdown
+-- would drop. The Subtitle opens the page as a paragraph; the Title is the page's title, not its
+-- text: it comes first as one raw line that starts with the marker the caller passed
+-- (living-wiki-title-marker), which docimport.py takes off the text.
 function Pandoc(doc)
   local title, subtitle = doc.meta.title, doc.meta.subtitle
+  local marker = doc.meta["living-wiki-title-marker"]
   if subtitle then
     table.insert(doc.blocks, 1, pandoc.Para(pandoc.Inlines(subtitle)))
   end
-  if title then
-    table.insert(doc.blocks, 1, pandoc.Header(1, pandoc.Inlines(title)))
+  if title and marker then
+    local plain = pandoc.utils.stringify(title):gsub("%s+", " ")
+    table.insert(doc.blocks, 1, pandoc.RawBlock("markdown", pandoc.utils.stringify(marker) .. " " .. plain))
   end
   doc.meta.title, doc.meta.subtitle = nil, nil
+  doc.meta["living-wiki-title-marker"] = nil
   return doc
 end
 

@@ -9,7 +9,8 @@ with a message. pandoc then converts it (tracked changes accepted: the import is
 text) in a child process with a time and memory limit; a Lua filter keeps images plain and table
 headers real. Images become attachments named by their content, so importing the same file again
 reuses them. A file the wiki exported (:mod:`.provenance`) loses its title page and contents and
-keeps the record of the revision it came from. No Flask, no Git.
+keeps the record of the revision it came from. Word's (or Writer's) Title paragraph is kept apart
+as the page's title (:attr:`Converted.title`), never a line of the text. No Flask, no Git.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import secrets
 import tempfile
 import warnings
 import zipfile
@@ -41,6 +43,7 @@ MAX_IMAGES = 1_000  # images in one document: each becomes an attachment of the 
 IMAGE_KINDS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
 FILTER = Path(__file__).with_name("docimport.lua")
 _CHUNK = 1 << 16
+MAX_TITLE = 200  # characters of Word's Title kept (a page name is at most 200 characters)
 ATTACHMENT_PREFIX = "attachment:"  # images point here until the page they will be attached to is known
 
 
@@ -58,6 +61,7 @@ class Converted:
     # accepted in turn; empty when they cannot be told apart (an .odt, too many authors)
     steps: tuple[tuple[str, str], ...] = ()
     comments: tuple[annotations.Annotation, ...] = ()  # the file's comments, for threads on the text
+    title: str = ""  # Word's Title paragraph: the page's title (its name), never a line of its text
 
 
 def check_document(data: bytes) -> str:
@@ -189,16 +193,20 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
     origin = provenance.read(data, kind)
     if origin is not None:  # the wiki's own export: its title page and contents are not the text
         data = provenance.strip_generated(data, kind)
+    odt_title = ""
+    if kind == "odt":  # pandoc reads Word's Title, not Writer's: take it off here
+        odt_title, data = _take_odt_title(data)
     changes = tracked.read(data, kind)
     comments = annotations.read(data, kind)
+    marker = f"living-wiki-title-{secrets.token_hex(8)}"
     with tempfile.TemporaryDirectory(prefix="wiki-import-") as scratch:
-        markdown = _pandoc(data, kind, Path(scratch), "page", limits)
+        title, markdown = _take_title(_pandoc(data, kind, Path(scratch), "page", limits, marker), marker)
         who = tracked.authors(changes)
         texts = []  # the text with no tracked change, then with each author's accepted in turn
         if kind == "docx" and 0 < len(who) <= tracked.MAX_AUTHORS:
             for count in range(len(who)):
-                texts.append(_pandoc(tracked.with_authors_accepted(data, frozenset(who[:count])), kind,
-                                     Path(scratch), f"step{count}", limits))
+                texts.append(_take_title(_pandoc(tracked.with_authors_accepted(data, frozenset(who[:count])), kind,
+                                                 Path(scratch), f"step{count}", limits, marker), marker)[1])
         images: dict[str, bytes] = {}
         dropped: list[str] = []
         targets: dict[str, str | None] = {}  # the path pandoc wrote each image to: its attachment, or None
@@ -222,10 +230,43 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
         if steps:  # the last author's step is the whole text
             steps += ((who[-1], markdown.strip() + "\n"),)
     return Converted(kind=kind, markdown=markdown.strip() + "\n", images=images, dropped=tuple(dropped),
-                     origin=origin, changes=changes, steps=steps, comments=comments)
+                     origin=origin, changes=changes, steps=steps, comments=comments, title=title or odt_title)
 
 
-def _pandoc(data: bytes, kind: str, scratch: Path, name: str, limits: converters.Limits) -> str:
+def _take_odt_title(data: bytes) -> tuple[str, bytes]:
+    """An .odt's first paragraph in Writer's Title style (directly or through an automatic style
+    based on it), as ``(its text, the file without it)``; ``("", data)`` when there is none."""
+    from lxml import etree
+
+    from .reference import rewrite
+
+    text, style = "urn:oasis:names:tc:opendocument:xmlns:text:1.0", "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        root = etree.fromstring(archive.read("content.xml"), etree.XMLParser(resolve_entities=False, no_network=True))
+    titles = {"Title"} | {element.get(f"{{{style}}}name") for element in root.iter(f"{{{style}}}style")
+                          if element.get(f"{{{style}}}parent-style-name") == "Title"}
+    elsewhere = {f"{{{text}}}tracked-changes", f"{{{text}}}note", "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+                 "annotation"}  # deleted text, footnotes, comments: not the document's title
+    for paragraph in root.iter(f"{{{text}}}p"):
+        if paragraph.get(f"{{{text}}}style-name") in titles and \
+                not any(ancestor.tag in elsewhere for ancestor in paragraph.iterancestors()):
+            found = " ".join("".join(paragraph.itertext()).split())[:MAX_TITLE]
+            if not found:
+                continue
+            paragraph.getparent().remove(paragraph)  # its tail is whitespace between blocks
+            return found, rewrite(data, {"content.xml": etree.tostring(root, xml_declaration=True, encoding="UTF-8")})
+    return "", data
+
+
+def _take_title(markdown: str, marker: str) -> tuple[str, str]:
+    """``(title, text)``: the Title line the Lua filter put first (after ``marker``) taken off the text."""
+    if not markdown.startswith(marker + " "):
+        return "", markdown
+    line, _, rest = markdown.partition("\n")
+    return " ".join(line[len(marker):].split())[:MAX_TITLE], rest.lstrip("\n")
+
+
+def _pandoc(data: bytes, kind: str, scratch: Path, name: str, limits: converters.Limits, marker: str = "") -> str:
     """``data`` as the wiki's Markdown, by pandoc in ``scratch`` (images extracted to ``media/``,
     named by their content, so every conversion of the same file names them alike)."""
     source = scratch / f"{name}.{kind}"
@@ -234,7 +275,8 @@ def _pandoc(data: bytes, kind: str, scratch: Path, name: str, limits: converters
     converters.run_limited(
         [converters.pandoc_path(), "+RTS", heap, "-RTS", "--sandbox", "--from", kind,
          "--to", "markdown_strict+pipe_tables+footnotes+four_space_rule", "--wrap=none", "--track-changes=accept",
-         "--lua-filter", str(FILTER), "--extract-media=media", "--output", f"{name}.md", source.name],
+         "--lua-filter", str(FILTER), "--extract-media=media", "--output", f"{name}.md",
+         *([f"--metadata=living-wiki-title-marker:{marker}"] if marker else []), source.name],
         scratch, limits)
     return (scratch / f"{name}.md").read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
 

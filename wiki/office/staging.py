@@ -38,7 +38,7 @@ from .jobs import Progress, Work, job_key
 from .provenance import Origin
 from .tracked import TrackedChange
 
-CONVERSION_VERSION = 1  # bumped when the conversion's output changes for the same upload
+CONVERSION_VERSION = 2  # bumped when the conversion's output changes for the same upload
 RETRY_AFTER_SECONDS = 600
 
 
@@ -148,7 +148,8 @@ class Staging:
                     if origin else None,
                     "changes": [[c.kind, c.author, c.date, c.text, c.moved] for c in converted.changes],
                     "steps": [list(step) for step in converted.steps],
-                    "comments": [[c.author, c.date, c.text, c.quote] for c in converted.comments]}
+                    "comments": [[c.author, c.date, c.text, c.quote] for c in converted.comments],
+                    "title": converted.title}
             temporary = folder / f"meta.json.{os.getpid()}"
             temporary.write_text(json.dumps(meta), encoding="utf-8")
             os.replace(temporary, folder / "meta.json")
@@ -173,7 +174,8 @@ class Staging:
                                    changes=tuple(TrackedChange(kind, author, date, text, moved)
                                                  for kind, author, date, text, moved in meta.get("changes", ())),
                                    steps=tuple((author, text) for author, text in meta.get("steps", ())),
-                                   comments=tuple(Annotation(*comment) for comment in meta.get("comments", ())))
+                                   comments=tuple(Annotation(*comment) for comment in meta.get("comments", ())),
+                                   title=meta.get("title", ""))
 
     def image(self, digest: str, name: str) -> Path:
         return self.root / digest / "images" / name

@@ -26,7 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from .. import attachments, limits, names
-from ..actions.imports import conversion_limits, import_base, page_text, save_document
+from ..actions.imports import conversion_limits, import_base, import_page, page_text, save_document, title_notice
 from ..actions.pages import proposal_required
 from ..auth import current_actor, role_required
 from ..diffs import diff_texts
@@ -99,6 +99,18 @@ def _page_name() -> str:
         raise BadForm(N_("The page name: %(reason)s"), reason=error.message) from error
 
 
+def _requested_page(raw: str) -> str:
+    """The page name asked for on the form: a name, a section ending in ``/`` or nothing (both then
+    take the document's Word Title as the page's name, once it is converted); checked at once."""
+    raw = raw.strip()
+    try:
+        if raw:
+            names.normalize_page_name(raw.removesuffix("/"))
+    except InvalidPageName as error:
+        raise BadForm(N_("The page name: %(reason)s"), reason=error.message) from error
+    return raw[:200]
+
+
 def _upload() -> tuple[str, bytes]:
     uploads = [item for item in request.files.getlist("file") if item.filename]
     if len(uploads) != 1:
@@ -145,7 +157,7 @@ def staged_image(digest: str, name: str) -> Response:
 
 
 def _preview() -> tuple[str, int] | Response:
-    page = _page_name()
+    page = _requested_page(form_field("page", required=False))
     filename, data = _upload()
     staged = staging().stage(data, filename, current_actor().username)
     return _preview_when_converted(staged.digest, page, wants_proposal=form_field("proposal", required=False) == "1",
@@ -158,18 +170,16 @@ def staged_preview(digest: str) -> tuple[str, int] | Response:
     """The preview of a document this user uploaded, once converted (the progress page leads here)."""
     if not re.fullmatch(r"[0-9a-f]{64}", digest) or not staging().owns(digest, current_actor().username):
         abort(404, description=_("The uploaded document is no longer on the server. Upload it again."))
-    try:
-        page = names.normalize_page_name(request.args.get("page", ""))
-    except InvalidPageName as error:
-        raise BadForm(N_("The page name: %(reason)s"), reason=error.message) from error
+    page = _requested_page(request.args.get("page", ""))
     return _preview_when_converted(digest, page, wants_proposal=request.args.get("proposal") == "1",
                                    summary=" ".join(request.args.get("summary", "").split())[:200])
 
 
-def _preview_when_converted(digest: str, page: str, *, wants_proposal: bool, summary: str
+def _preview_when_converted(digest: str, requested: str, *, wants_proposal: bool, summary: str
                             ) -> tuple[str, int] | Response:
     """The preview when the conversion is done (waiting for it up to ``EXPORT_WAIT_SECONDS``), its
-    failure, or the progress page that comes back to :func:`staged_preview`."""
+    failure, or the progress page that comes back to :func:`staged_preview`. ``requested`` is the
+    page name asked for (or a section, or nothing: the file's Title names the page)."""
     files = staging()
     staged = files.get(digest)
     if staged is None:
@@ -180,8 +190,13 @@ def _preview_when_converted(digest: str, page: str, *, wants_proposal: bool, sum
         if job.state == FAILED:
             raise JobFailed(job)
         if job.state != DONE:
-            return _progress(digest, page, job, staged.filename, wants_proposal=wants_proposal, summary=summary)
+            return _progress(digest, requested, job, staged.filename, wants_proposal=wants_proposal,
+                             summary=summary)
     converted = _converted(digest)
+    try:
+        page = import_page(converted, requested)
+    except InvalidPageName as error:
+        raise BadForm(N_("The page name: %(reason)s"), reason=error.message) from error
     wiki = store()
     base = import_base(converted, page)
     text = page_text(converted, page)
@@ -192,6 +207,9 @@ def _preview_when_converted(digest: str, page: str, *, wants_proposal: bool, sum
         current, exists = "", False
     if base.notice:
         flash(_(base.notice, **(base.params or {})), "warning")
+    untitled = title_notice(converted, page)
+    if untitled is not None:
+        flash(_(untitled[0], **untitled[1]), "warning")
     token = _serializer().dumps({"h": digest, "p": page, "u": current_actor().username, "b": base.commit or ""})
     # The preview shows the images from the staging area; the text saved points at the page's attachments.
     rendered = renderer().render(docimport.for_page(converted, url_for("imports.staged_image", digest=digest,
