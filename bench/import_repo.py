@@ -8,7 +8,7 @@ an authors file giving each of the 60 e-mail addresses a group. Each run imports
 instance with the real command in a new process (start-up and seeding included), as an admin
 would; a dry run is timed too. Then, in-process on the imported wiki: the commits and notes, and
 the first history and blame of the page with 1,000 revisions (cold caches), to show the history
-is usable. Figures, not assertions (the README's Performance section has them).
+is usable. Figures, not assertions (docs/developers/performance.md has them).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ and interface language (``Accept-Language``) against plain views, with wrk.
 page after a commit to ``main``, and merging 20 proposals that have consensus through
 ``POST /-/proposals/<n>/merge`` as a reviewer.
 ``cache``: issue 18's speed targets on the large repository: gunicorn (one worker) alone and behind
-Debian's nginx on 127.0.0.1 with the README's caching configuration (its cache, pid, logs and
+Debian's nginx on 127.0.0.1 with the documented caching configuration (its cache, pid, logs and
 temporary files in ``bench/out/nginx-*``): anonymous page views with wrk straight and through the
 cache, a 304 to ``If-None-Match`` straight to gunicorn, and, with ``HTTP_CACHE_MAX_AGE = 1`` and
 ``HTTP_CACHE_STALE = 1`` in the instance config, how long a commit takes to reach anonymous readers

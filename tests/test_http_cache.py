@@ -52,7 +52,7 @@ def test_logged_in_and_flash_answers_are_private(client: FlaskClient, auth: Auth
 
 @pytest.fixture
 def behind_nginx(tmp_path: Path):  # noqa: ANN201
-    """gunicorn behind nginx running deploy/nginx/living-wiki.conf.template, as the README deploys it."""
+    """gunicorn behind nginx running deploy/nginx/living-wiki.conf.template, as the docs deploy it."""
     instance = tmp_path / "instance"
     instance.mkdir()
     (instance / "config.py").write_text("SECRET_KEY = 'cache-secret'\nPASSWORD_HASH_METHOD = 'pbkdf2:sha256:1000'\n"

@@ -1,6 +1,6 @@
 """Page names, their files in the content repository, and the revision allowlist.
 
-The rule, documented in the README: a page path is a ``/``-separated list of segments. Spaces are
+The rule, documented in docs/user/pages.md: a page path is a ``/``-separated list of segments. Spaces are
 written as underscores (``Working modalities`` is the page ``Working_modalities``), so URL, file
 name and link all use one canonical spelling; the title shown to readers turns underscores back
 into spaces. Names are case-preserving, normalized to Unicode NFC, and may use any script. The

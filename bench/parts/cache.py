@@ -43,7 +43,7 @@ from .common import (
 @contextmanager
 def nginx(folder: Path, backend: int, port: int):
     """Debian's nginx on 127.0.0.1:``port`` in front of ``backend``, running the deployment's file
-    (deploy/nginx/living-wiki.conf.template, as the README and tests/test_deploy.py use it); its
+    (deploy/nginx/living-wiki.conf.template, as docs/operator/deployment.md and tests/test_deploy.py use it); its
     cache, pid, logs and temporary files in ``folder``."""
     from tests.support.nginx import nginx as deployed_nginx
 
@@ -54,7 +54,7 @@ def nginx(folder: Path, backend: int, port: int):
 
 def measure_cache(seconds: int, quick: bool) -> dict[str, Any]:
     """Issue 18's speed targets on the large repository: gunicorn (one worker) alone and behind
-    Debian's nginx with the README's caching configuration. Anonymous page views with wrk at
+    Debian's nginx with the documented caching configuration. Anonymous page views with wrk at
     concurrency 4 straight to gunicorn and through the cache; a 304 revalidation (``If-None-Match``
     with a page's ETag) straight to gunicorn; and, with ``HTTP_CACHE_MAX_AGE = 1`` and
     ``HTTP_CACHE_STALE = 1`` in the instance config, how long a commit (``git fast-import``, or a

@@ -1,4 +1,4 @@
-"""Debian's nginx running deploy/nginx/living-wiki.conf.template, the file the README deploys, with
+"""Debian's nginx running deploy/nginx/living-wiki.conf.template, the file docs/operator/deployment.md deploys, with
 this test's ports and folders filled in (the ``${NAME}`` values, as envsubst would)."""
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ class Served:
 @contextmanager
 def gunicorn(instance: Path, *, workers: int = 2, port: int | None = None, log: Path | None = None,
              args: tuple[str, ...] = (), ready: str = "/", env: dict[str, str] | None = None) -> Iterator[Served]:
-    """gunicorn serving ``instance`` on 127.0.0.1 (``wsgi:app``, as the README runs it), started once
+    """gunicorn serving ``instance`` on 127.0.0.1 (``wsgi:app``, as the docs run it), started once
     ``ready`` answers 200; its output goes to ``log`` (or nowhere). Stopped with TERM on leaving."""
     port = port or free_port()
     output = log.open("w") if log else subprocess.DEVNULL

@@ -14,7 +14,7 @@ ref                                        event
 ``refs/tags/<name>``                       ``version``: one per new named version
 =========================================  ======================================================
 
-Payloads are plain JSON values; the README documents them. At most ``MAX_EVENTS_PER_MOVE``
+Payloads are plain JSON values; docs/api/webhooks.md documents them. At most ``MAX_EVENTS_PER_MOVE``
 commits of one movement become events (the newest); the last of them then says
 ``"truncated": true``.
 """
