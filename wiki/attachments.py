@@ -188,3 +188,13 @@ def serving_kind(name: str, data: bytes) -> FileKind:
     if kind is UNKNOWN or extension not in kind.extensions:
         return UNKNOWN
     return kind
+
+
+def human_size(size: int) -> str:
+    """``size`` bytes as people read a file's size: ``812 bytes``, ``1.5 KB``, ``10 MB``."""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}".replace(".0 ", " ")
+        value /= 1024
+    return f"{size} bytes"

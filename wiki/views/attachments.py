@@ -10,17 +10,27 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_number, gettext
-from werkzeug.datastructures import FileStorage
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from .. import attachments as files
-from .. import limits
-from ..auth import can, current_author, role_required
-from ..errors import N_, AttachmentExists, ContentTooLarge, PageNotFound
-from .common import BadForm, canonical_page, form_field, page_context, query_arg, store, summary_field
+from ..actions.attachments import ATTACHMENT, attach, delete, replace
+from ..attachments import human_size
+from ..auth import can, current_actor, role_required
+from ..errors import N_, AttachmentExists, ContentTooLarge, InvalidContent, PageNotFound
+from .common import (
+    BadForm,
+    canonical_page,
+    form_field,
+    one_upload,
+    page_context,
+    query_arg,
+    store,
+    summary_field,
+    too_large_page,
+)
 
 bp = Blueprint("attachments", __name__)
 
@@ -28,25 +38,10 @@ bp = Blueprint("attachments", __name__)
 DOWNLOAD_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; sandbox"
 
 
-def _limit_message() -> str:
-    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
-    return gettext("Attachments can be at most %(size)s (%(bytes)s bytes). Nothing was saved.",
-                   size=human_size(limit), bytes=format_number(limit))
-
-
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     """A body over the request limit is refused before it is read: say what the limit is."""
-    return render_template("error.html", code=413, message=_limit_message()), 413
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}".replace(".0 ", " ")
-        value /= 1024
-    return f"{size} bytes"
+    return too_large_page(ATTACHMENT)
 
 
 def _name(raw: str) -> str:
@@ -60,26 +55,15 @@ def _name(raw: str) -> str:
     return name
 
 
-def _upload() -> tuple[FileStorage, bytes]:
-    uploads = [item for item in request.files.getlist("file") if item.filename]
-    if len(uploads) != 1:
-        raise BadForm(N_("Choose one file to upload."))
-    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
-    data = uploads[0].stream.read(limit + 1)
-    if len(data) > limit:
-        raise ContentTooLarge(N_("Attachments can be at most %(size)s (%(bytes)s bytes). Nothing was saved."),
-                              size=human_size(limit), bytes=format(limit, ","))
-    if not data:
-        raise files.InvalidAttachment(N_("The file is empty."))
-    return uploads[0], data
-
-
 def _list(page: str, status: int = 200) -> tuple[str, int]:
+    """The page's attachments and the upload form (after a refused change, with its ``status``)."""
+    if not store().page_exists(page):
+        raise PageNotFound(N_("There is no page %(page)s."), page=repr(page))
     rows = [{"item": item, "size": human_size(item.size), "inline": files.extension_of(item.name) in
              ("png", "jpg", "jpeg", "gif", "webp")} for item in store().list_attachments(page)]
     return render_template(
-        "attachments/list.html", rows=rows, can_edit=can("editor"), limit=human_size(
-            current_app.config["MAX_ATTACHMENT_BYTES"]), accept=",".join("." + e for e in files.ACCEPTED_EXTENSIONS),
+        "attachments/list.html", rows=rows, can_edit=can("editor"), limit=human_size(ATTACHMENT.size),
+        accept=",".join("." + e for e in files.ACCEPTED_EXTENSIONS),
         **page_context(page)), status
 
 
@@ -88,8 +72,6 @@ def attachments(page: str) -> tuple[str, int] | Response:
     page, redirect_to = canonical_page(page, "attachments.attachments")
     if redirect_to:
         return redirect_to
-    if not store().page_exists(page):
-        raise PageNotFound(N_("There is no page %(page)s."), page=repr(page))
     return _list(page)
 
 
@@ -100,15 +82,11 @@ def upload(page: str) -> tuple[str, int] | Response:
     page, redirect_to = canonical_page(page, "attachments.upload")
     if redirect_to:
         abort(400, description=gettext("Upload to the page under its canonical name."))
-    if not store().page_exists(page):
-        raise PageNotFound(N_("There is no page %(page)s to attach files to."), page=repr(page))
-    limits.check("uploads")
     try:
-        upload_file, data = _upload()
-        name = files.check_name(form_field("name", required=False).strip() or upload_file.filename or "")
-        files.check_content(name, data)
-        store().save_attachment(page, name, data, author=current_author(), summary=summary_field())
-    except (files.InvalidAttachment, AttachmentExists, ContentTooLarge, BadForm) as error:
+        filename, data = one_upload(N_("Choose one file to upload."), ATTACHMENT)
+        name = attach(current_actor(), page, data, name=form_field("name", required=False).strip() or filename,
+                      summary=summary_field())
+    except (files.InvalidAttachment, AttachmentExists, ContentTooLarge, InvalidContent, BadForm) as error:
         flash(error.message, "error")
         return _list(page, error.code)
     flash(gettext("Attached %(name)s.", name=name), "success")
@@ -145,20 +123,17 @@ def change(page: str, name: str) -> tuple[str, int] | Response:
     action = form_field("action")
     try:
         if action == "delete":
-            store().delete_attachment(page, name, author=current_author(), summary=summary_field())
+            delete(current_actor(), page, name, summary=summary_field())
             flash(gettext("Deleted %(name)s. Earlier versions stay in its history.", name=name), "success")
         elif action == "replace":
-            limits.check("uploads")
-            _upload_file, data = _upload()
-            files.check_content(name, data)
-            if store().save_attachment(page, name, data, author=current_author(), summary=summary_field(),
-                                       replace=True) is None:
-                flash(gettext("The new file is identical to the current one; nothing changed."), "info")
-            else:
+            _filename, data = one_upload(N_("Choose one file to upload."), ATTACHMENT)
+            if replace(current_actor(), page, name, data, summary=summary_field()):
                 flash(gettext("Replaced %(name)s. The previous version stays in its history.", name=name), "success")
+            else:
+                flash(gettext("The new file is identical to the current one; nothing changed."), "info")
         else:
             raise BadForm(N_("The action must be 'replace' or 'delete'."))
-    except (files.InvalidAttachment, ContentTooLarge, BadForm) as error:
+    except (files.InvalidAttachment, ContentTooLarge, InvalidContent, BadForm) as error:
         flash(error.message, "error")
         return _list(page, error.code)
     return redirect(url_for("attachments.attachments", page=page))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import abort, current_app, redirect, request, url_for
-from flask_babel import gettext
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import format_number, gettext
 from werkzeug.wrappers import Response
 
 from .. import names
+from ..actions.attachments import UploadLimit
+from ..attachments import human_size
 from ..errors import N_, WikiError
 from ..names import normalize_page_name
 from ..render import Renderer
@@ -64,6 +66,22 @@ def form_field(name: str, *, required: bool = True, default: str = "") -> str:
 def summary_field() -> str:
     """The optional edit summary (the commit subject): on one line, at most 200 characters."""
     return " ".join(form_field("summary", required=False).split())[:200]
+
+
+def one_upload(choose: str, limit: UploadLimit) -> tuple[str, bytes]:
+    """The form's one file (field ``file``): its name and at most ``limit.size + 1`` of its bytes, so
+    the action tells a file over the limit from one at it; :class:`BadForm` saying ``choose`` (an
+    ``N_`` message) unless there is exactly one."""
+    uploads = [item for item in request.files.getlist("file") if item.filename]
+    if len(uploads) != 1:
+        raise BadForm(choose)
+    return uploads[0].filename or "", uploads[0].stream.read(limit.size + 1)
+
+
+def too_large_page(limit: UploadLimit) -> tuple[str, int]:
+    """The 413 page for a body over the request limit, refused before it is read: it says the limit."""
+    message = gettext(limit.message, size=human_size(limit.size), bytes=format_number(limit.size))
+    return render_template("error.html", code=413, message=message), 413
 
 
 def query_arg(name: str) -> str | None:

@@ -19,24 +19,24 @@ import re
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_number
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from .. import attachments, limits, names
+from .. import attachments, names
+from ..actions.attachments import DOCUMENT
 from ..actions.imports import conversion_limits, import_base, import_page, page_text, save_document, title_notice
 from ..actions.pages import proposal_required
+from ..attachments import human_size
 from ..auth import current_actor, role_required
 from ..diffs import diff_texts
-from ..errors import N_, DocumentTooLarge, InvalidPageName, PageExists, PageMoved, PageNotFound
+from ..errors import N_, InvalidPageName, PageExists, PageMoved, PageNotFound
 from ..office import docimport, tracked
 from ..office.jobs import DONE, FAILED, Job
 from ..office.staging import Staging
 from ..store import SaveResult
-from .attachments import human_size
-from .common import BadForm, form_field, page_context, renderer, store, summary_field
+from .common import BadForm, form_field, one_upload, page_context, renderer, store, summary_field, too_large_page
 from .export import JobFailed, start_job
 from .pages import conflict_editor
 
@@ -55,12 +55,6 @@ def staging_root() -> Path:
     return Path(current_app.instance_path) / "imports"
 
 
-def _limit_message() -> str:
-    limit = current_app.config["MAX_IMPORT_BYTES"]
-    return _("Documents to import can be at most %(size)s (%(bytes)s bytes). Nothing was saved.",
-             size=human_size(limit), bytes=format_number(limit))
-
-
 def raise_body_limit() -> None:
     """An import may be larger than any other request: raise the body limit for that one route
     (registered before CSRFProtect's hook, which reads the form)."""
@@ -71,12 +65,12 @@ def raise_body_limit() -> None:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-    return render_template("error.html", code=413, message=_limit_message()), 413
+    return too_large_page(DOCUMENT)
 
 
 def _form(status: int = 200, **values: object) -> tuple[str, int]:
     context = {"page": request.values.get("page", ""), "summary": "", "proposal": False,
-               "limit": human_size(current_app.config["MAX_IMPORT_BYTES"]), "accept": ACCEPT, **values}
+               "limit": human_size(DOCUMENT.size), "accept": ACCEPT, **values}
     return render_template("imports/form.html", **context), status
 
 
@@ -87,7 +81,6 @@ def import_document() -> str | tuple[str, int] | Response:
         return _form()
     if form_field("token", required=False):
         return _save()
-    limits.check("uploads")
     return _preview()
 
 
@@ -109,20 +102,6 @@ def _requested_page(raw: str) -> str:
     except InvalidPageName as error:
         raise BadForm(N_("The page name: %(reason)s"), reason=error.message) from error
     return raw[:200]
-
-
-def _upload() -> tuple[str, bytes]:
-    uploads = [item for item in request.files.getlist("file") if item.filename]
-    if len(uploads) != 1:
-        raise BadForm(N_("Choose one .docx or .odt file to import."))
-    limit = current_app.config["MAX_IMPORT_BYTES"]
-    data = uploads[0].stream.read(limit + 1)
-    if len(data) > limit:
-        raise DocumentTooLarge(N_("Documents to import can be at most %(size)s (%(bytes)s bytes). Nothing was "
-                                  "saved."), size=human_size(limit), bytes=format(limit, ","))
-    if not data:
-        raise BadForm(N_("The file is empty."))
-    return uploads[0].filename or "", data
 
 
 def staging() -> Staging:
@@ -158,8 +137,8 @@ def staged_image(digest: str, name: str) -> Response:
 
 def _preview() -> tuple[str, int] | Response:
     page = _requested_page(form_field("page", required=False))
-    filename, data = _upload()
-    staged = staging().stage(data, filename, current_actor().username)
+    filename, data = one_upload(N_("Choose one .docx or .odt file to import."), DOCUMENT)
+    staged = staging().stage(DOCUMENT.check(current_actor(), data), filename, current_actor().username)
     return _preview_when_converted(staged.digest, page, wants_proposal=form_field("proposal", required=False) == "1",
                                    summary=summary_field())
 
