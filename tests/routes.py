@@ -42,7 +42,8 @@ def minimal_docx(text: str) -> bytes:
 ROLES = ("anonymous", "reader", "editor", "reviewer", "admin")
 LOGIN = 302  # anonymous visitors are redirected to the login form
 # Reachable without the login form on a private wiki: their rows set ``private_anonymous``.
-OPEN_ROUTES = frozenset({"auth.login", "accounts.set_password", "static", "git_http.info_refs", "git_http.upload_pack",
+OPEN_ROUTES = frozenset({"auth.login", "accounts.set_password", "accounts.forgot_password", "static",
+                         "git_http.info_refs", "git_http.upload_pack",
                          "git_http.receive_pack", "git_http.elsewhere", "language.choose", "replica.notify",
                          "operations.health", "operations.ready", "operations.metrics", "mail.unsubscribe",
                          "mail.confirm_email"})
@@ -227,6 +228,10 @@ ROUTES: list[Route] = [
     Route("accounts.set_password", "GET", "/-/set-password/not-a-link", roles(404, 404, 404), private_anonymous=404),
     Route("accounts.set_password", "POST", "/-/set-password/not-a-link", roles(404, 404, 404), private_anonymous=404,
           data={"new_password": "a new password", "confirm_password": "a new password"}),
+    # password reset by mail: only when the wiki sends mail (these tables run without a mail server)
+    Route("accounts.forgot_password", "GET", "/-/forgot-password", roles(404, 404, 404), private_anonymous=404),
+    Route("accounts.forgot_password", "POST", "/-/forgot-password", roles(404, 404, 404), private_anonymous=404,
+          data={"account": "editor"}),
     # the JSON API (issue 16): each role calls it with a write token of its own; anonymous callers get a 401
     *[Route(f"api.{endpoint}", "GET", f"/-/api/v1/{path}", EVERYONE, private_anonymous=401, bearer=True)
       for endpoint, path in (

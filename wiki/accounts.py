@@ -18,8 +18,11 @@ from .operations.logs import security_event
 from .users import User, UserError, UserStore
 
 LINK_HOURS = 72  # a password-set link works this long after it was issued
+RESET_WINDOW = 3600  # reset requests are counted over the last hour:
+RESET_PER_ADDRESS = 5  # from one client address (more are refused with a 429, whatever they name)
+RESET_PER_ACCOUNT = 3  # links mailed to one account (more requests get the same answer and no mail)
 RECORD_LIMIT = 50  # the record shown on /-/admin/users: the newest changes
-ACTIONS = ("created", "role", "group", "disabled", "enabled", "password-link", "password-set")
+ACTIONS = ("created", "role", "group", "disabled", "enabled", "password-link", "password-reset", "password-set")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,12 @@ class AccountEvent:
     username: str
     action: str  # one of ACTIONS
     detail: str
+
+
+class ResetThrottled(UserError):
+    """Too many password reset requests from one client address within the hour."""
+
+    code = 429
 
 
 def _digest(secret: str) -> str:
@@ -94,8 +103,8 @@ class AccountAdmin:
         self.record(actor, user.username, "enabled")
         return self.users.require(username)
 
-    def issue_link(self, actor: str, username: str) -> str:
-        """A new password-set link's secret (shown once); older links of the same user stop working."""
+    def issue_link(self, actor: str, username: str, *, action: str = "password-link") -> str:
+        """A new password-set link's secret (shown once, or mailed); older links of the same user stop working."""
         user = self.users.require(username)
         if user.disabled_at is not None:
             raise UserError(N_("The account %(username)s is disabled: enable it first."), username=user.username)
@@ -105,8 +114,42 @@ class AccountAdmin:
             db.execute("DELETE FROM password_links WHERE user_id = ?", (user.id,))
             db.execute("INSERT INTO password_links (token_hash, user_id, created_by, created_at, expires_at)"
                        " VALUES (?, ?, ?, ?, ?)", (_digest(secret), user.id, actor, now, now + LINK_HOURS * 3600))
-        self.record(actor, user.username, "password-link")
+        self.record(actor, user.username, action)
         return secret
+
+    def request_reset(self, name_or_email: str, *, address: str) -> tuple[User, str] | None:
+        """A forgotten password: the matching account and a new password-set link's secret, to be
+        mailed to the account's own address; ``None`` when no enabled account with an address
+        matches, or when that account was sent ``RESET_PER_ACCOUNT`` links this hour (the caller
+        answers alike in every case, so the form tells nobody which accounts exist). Raises
+        :class:`ResetThrottled` after ``RESET_PER_ADDRESS`` requests from ``address``."""
+        now = time.time()
+        typed = name_or_email.strip()[:254]
+        with self.database.connect() as db:
+            db.execute("DELETE FROM reset_requests WHERE at < ?", (now - RESET_WINDOW,))
+            asked = db.execute("SELECT COUNT(*) AS n FROM reset_requests WHERE address = ? AND at >= ?",
+                               (address, now - RESET_WINDOW)).fetchone()["n"]
+        if asked >= RESET_PER_ADDRESS:
+            security_event("password_reset_throttled", client=address)
+            raise ResetThrottled(N_("Too many password reset requests from your address. Wait an hour and try again, "
+                                    "or ask an administrator."))
+        user = self._reset_account(typed)
+        account = user.username.casefold() if user is not None else ""
+        with self.database.connect() as db:
+            sent = db.execute("SELECT COUNT(*) AS n FROM reset_requests WHERE account = ? AND at >= ?",
+                              (account, now - RESET_WINDOW)).fetchone()["n"] if account else 0
+            db.execute("INSERT INTO reset_requests (address, account, at) VALUES (?, ?, ?)", (address, account, now))
+        if user is None or sent >= RESET_PER_ACCOUNT:
+            security_event("password_reset_ignored", user=typed, client=address)
+            return None
+        return user, self.issue_link("", user.username, action="password-reset")
+
+    def _reset_account(self, typed: str) -> User | None:
+        """The enabled account with an address whose user name or e-mail address is ``typed``."""
+        user = self.users.by_username(typed) if typed else None
+        if user is None and "@" in typed:
+            user = self.users.by_email(typed)
+        return user if user is not None and user.email and user.disabled_at is None else None
 
     def link_user(self, secret: str) -> User | None:
         """The user whose unused, unexpired link this is; ``None`` for any other secret."""

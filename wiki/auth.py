@@ -64,10 +64,10 @@ def init_app(app: Flask) -> None:
         # the login page and its language menu; a primary's notification to its replica (no data);
         # health, readiness and metrics (load balancers and monitoring have no account); the signed links
         # in mail (a mail client unsubscribes with no session, RFC 8058; they show no content); the
-        # password-set link an admin gave (the link is the credential)
-        if request.endpoint in {"auth.login", "accounts.set_password", "static", "language.choose", "replica.notify",
-                                "operations.health", "operations.ready", "operations.metrics", "mail.unsubscribe",
-                                "mail.confirm_email"}:
+        # password-set link an admin gave (the link is the credential) and the form that mails one
+        if request.endpoint in {"auth.login", "accounts.set_password", "accounts.forgot_password", "static",
+                                "language.choose", "replica.notify", "operations.health", "operations.ready",
+                                "operations.metrics", "mail.unsubscribe", "mail.confirm_email"}:
             return None
         if request.blueprint == "git_http":  # git clients authenticate with HTTP Basic there
             return None

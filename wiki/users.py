@@ -212,6 +212,12 @@ class UserStore:
         with self._db() as db:
             return self._user(db.execute(f"SELECT * FROM users WHERE {NAMED}", (username,)).fetchone())
 
+    def by_email(self, email: str) -> User | None:
+        """The one account with this address (whatever its case); ``None`` when none or several have it."""
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM users WHERE lower(email) = lower(?) LIMIT 2", (email.strip(),)).fetchall()
+        return self._user(rows[0]) if len(rows) == 1 else None
+
     def require(self, username: str) -> User:
         user = self.by_username(username)
         if user is None:

@@ -191,12 +191,21 @@ MIGRATIONS = (
             PRIMARY KEY (call, respondent)
         )""",
     )),
+    Migration(8, "password reset requests by e-mail, counted per client address and per account", (
+        """CREATE TABLE IF NOT EXISTS reset_requests (
+            address TEXT NOT NULL,  -- the client's address (behind proxies: see TRUSTED_PROXIES)
+            account TEXT NOT NULL,  -- the account's user name, case-folded; '' when none matched
+            at {float} NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS reset_requests_address ON reset_requests (address, at)",
+        "CREATE INDEX IF NOT EXISTS reset_requests_account ON reset_requests (account, at)",
+    )),
 )
 
 TABLES = ("users", "logins", "failed_logins", "api_tokens",  # what a backup holds
           "webhooks", "webhook_refs", "webhook_deliveries", "webhook_attempts",
           "notifications", "watches", "notify_settings", "mail_outbox", "jobs_done",
-          "password_links", "account_events", "call_drafts")
+          "password_links", "account_events", "call_drafts", "reset_requests")
 # Columns added to ``users`` before versioned migrations: create_schema adds them to older databases.
 ADDED_COLUMNS = {"language": "TEXT NOT NULL DEFAULT ''"}
 

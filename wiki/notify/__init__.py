@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
             return
         for name, result in report.items():
             click.echo(f"{name}: {result}")
+    app.add_template_global(settings.enabled, "sends_mail")  # the login page's "Forgot your password?"
     app.add_template_global(unread_count, "unread_notifications")
     app.add_template_global(watching, "watching")
     app.add_template_global(settings_of_user, "notification_settings")

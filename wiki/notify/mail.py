@@ -128,6 +128,8 @@ class Writer:
             kind = mail.payload.get("type")
             if kind == "confirm":
                 return self._confirm(mail, user)
+            if kind == "password":
+                return self._password(mail, user)
             if kind == "digest":
                 return self._digest(mail, user)
             return self._activity(mail, user)
@@ -224,6 +226,24 @@ class Writer:
                             "within two days:", address=address, site=self.settings.site_name), "", link, "",
                           _("If you did not ask for this, ignore this mail.")])
         return self._message(address, f"[{self.settings.site_name}] {_('Confirm your e-mail address')}", body)
+
+
+    def _password(self, mail: Mail, user: User) -> EmailMessage:
+        """A password-set link: asked for on the login page, or issued by an administrator."""
+        link = self.url(self.site(mail), "accounts.set_password", secret=str(mail.payload.get("secret", "")))
+        hours = int(str(mail.payload.get("hours", 72)))
+        if mail.payload.get("reason") == "reset":
+            opening = _("Someone asked to set a new password for your account %(username)s on %(site)s. Open this "
+                        "link within %(hours)s hours to choose one; it works once:", username=user.username,
+                        site=self.settings.site_name, hours=hours)
+            closing = _("If it was not you, ignore this mail: your password stays as it is.")
+        else:
+            opening = _("An administrator of %(site)s gave you this link to set the password of your account "
+                        "%(username)s. Open it within %(hours)s hours; it works once:", username=user.username,
+                        site=self.settings.site_name, hours=hours)
+            closing = _("Then log in with your user name, %(username)s, and that password.", username=user.username)
+        body = "\n".join([opening, "", link, "", closing])
+        return self._message(user.email, f"[{self.settings.site_name}] {_('Set your password')}", body)
 
 
 def _list(value: object) -> list[object]:

@@ -101,8 +101,9 @@ class Outbox:
 
     def sent(self, mail: Mail) -> None:
         with self.database.connect() as db:
-            db.execute("UPDATE mail_outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?,"
-                       " lease_owner = NULL, lease_until = NULL, last_error = '' WHERE id = ?", (time.time(), mail.id))
+            db.execute("UPDATE mail_outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, payload = ?,"
+                       " lease_owner = NULL, lease_until = NULL, last_error = '' WHERE id = ?",
+                       (time.time(), _kept(mail.payload), mail.id))
 
     def failed(self, mail: Mail, error: str, *, permanent: bool = False) -> None:
         """Record a failed attempt: retried later with backoff, or given up."""
@@ -111,8 +112,9 @@ class Outbox:
         delay = min(self.retry_seconds * 2 ** (attempt - 1), self.max_retry_seconds) * random.uniform(0.9, 1.1)
         with self.database.connect() as db:
             db.execute("UPDATE mail_outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
-                       " lease_owner = NULL, lease_until = NULL WHERE id = ?",
-                       ("failed" if give_up else "pending", attempt, time.time() + delay, error[:500], mail.id))
+                       " payload = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+                       ("failed" if give_up else "pending", attempt, time.time() + delay, error[:500],
+                        _kept(mail.payload) if give_up else json.dumps(mail.payload, ensure_ascii=False), mail.id))
 
     def release(self, mails: list[Mail]) -> None:
         """Give back claimed mail untried (the server went away before their turn)."""
@@ -125,3 +127,9 @@ class Outbox:
     def pending(self) -> int:
         with self.database.connect() as db:
             return db.execute("SELECT COUNT(*) AS n FROM mail_outbox WHERE state = 'pending'").fetchone()["n"]
+
+
+def _kept(payload: dict[str, object]) -> str:
+    """What stays of a mail once it is sent or given up: all but a password-set link's secret, which
+    must not outlive its one use in the database (only its digest is kept, in ``password_links``)."""
+    return json.dumps({key: value for key, value in payload.items() if key != "secret"}, ensure_ascii=False)

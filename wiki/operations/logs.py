@@ -20,7 +20,8 @@ from flask import Flask, has_request_context, request
 
 SECURITY = logging.getLogger("wiki.security")
 EVENTS = frozenset({"login_failed", "login_locked", "push_accepted", "push_refused", "permission_denied",
-                    "token_created", "token_revoked", "settings_warning", "account_changed"})
+                    "token_created", "token_revoked", "settings_warning", "account_changed",
+                    "password_reset_throttled", "password_reset_ignored"})
 FORMATS = ("text", "json")
 REQUEST_ID_KEY = "wiki.request_id"  # where the request-id middleware puts the id in the WSGI environ
 _FIELDS = "wiki_fields"  # the LogRecord attribute that carries an event's fields

@@ -1,20 +1,25 @@
 """``/-/admin/users``: admins manage accounts in the browser (issue 29); ``/-/set-password/<secret>``:
-a user sets their password through the link an admin gave them.
+a user sets their password through the link an admin gave them or that was mailed to them;
+``/-/forgot-password``: a user who forgot it asks for such a link by mail (when the wiki sends mail).
 
-A password-set link is shown once, in the answer to the form that issued it (never in a redirect),
-with ``Cache-Control: no-store``. The command line (``flask users …``) stays.
+When the wiki sends mail and the account has an address, a password-set link is mailed to it;
+otherwise it is shown once, in the answer to the form that issued it (never in a redirect), with
+``Cache-Control: no-store``. The command line (``flask users …``) stays.
 """
 
 from __future__ import annotations
+
+import secrets
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..accounts import AccountAdmin
+from ..accounts import LINK_HOURS, AccountAdmin, ResetThrottled
 from ..auth import role_required
 from ..errors import N_
+from ..notify import mail_settings, outbox
 from ..users import ROLES, User, UserError, UserStore
 from .common import form_field
 
@@ -55,6 +60,25 @@ def _link_url(secret: str) -> str:
     return url_for("accounts.set_password", secret=secret, _external=True)
 
 
+def _mail_link(user: User, secret: str, reason: str) -> bool:
+    """Queue the link in a mail to the account's address; ``False`` when the wiki sends no mail
+    or the account has no address (then the admin is shown the link)."""
+    if not (mail_settings().enabled and user.email):
+        return False
+    outbox().add(user.id, f"password:{user.id}:{secrets.token_hex(8)}",
+                 {"type": "password", "secret": secret, "reason": reason, "hours": LINK_HOURS})
+    return True
+
+
+def _issued(user: User, secret: str) -> Response:
+    """The admin's answer once a link exists: mailed, or shown this once."""
+    if _mail_link(user, secret, "admin"):
+        flash(_("A link to set the password was mailed to %(address)s; it works for %(hours)s hours.",
+                address=user.email, hours=LINK_HOURS), "success")
+        return _page()
+    return _page(link=_link_url(secret), link_user=user)
+
+
 @bp.route("/admin/users", methods=["GET", "POST"])
 @role_required("admin")
 def users() -> Response:
@@ -70,7 +94,7 @@ def users() -> Response:
         flash(error.message, "error")
         return _page(400, form=form)
     flash(_("The account %(username)s was created.", username=user.username), "success")
-    return _page(link=_link_url(secret), link_user=user)
+    return _issued(user, secret)
 
 
 @bp.post("/admin/users/<username>")
@@ -122,7 +146,7 @@ def password_link(username: str) -> Response:
     except UserError as error:
         flash(error.message, "error")
         return _page(400)
-    return _page(link=_link_url(secret), link_user=user)
+    return _issued(user, secret)
 
 
 @bp.route("/set-password/<secret>", methods=["GET", "POST"])
@@ -145,3 +169,27 @@ def set_password(secret: str) -> Response:
         return _no_store(render_template("accounts/set_password.html", user=user), 400)
     flash(_("Your password is set. Log in with it now."), "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password() -> Response:
+    """Ask for a password-set link by mail. Every request gets the same answer, whether an account
+    matched or not; a client address that asks too often gets a 429."""
+    if not mail_settings().enabled:
+        abort(404, description=_("This wiki sends no mail: ask an administrator to reset your password."))
+    if request.method == "GET":
+        return _no_store(render_template("accounts/forgot_password.html", sent=False, typed=""))
+    typed = form_field("account").strip()
+    if not typed:
+        flash(_("Type your user name or your e-mail address."), "error")
+        return _no_store(render_template("accounts/forgot_password.html", sent=False, typed=""), 400)
+    try:
+        found = _admin().request_reset(typed, address=request.remote_addr or "")
+    except ResetThrottled as error:
+        flash(error.message, "error")
+        response = _no_store(render_template("accounts/forgot_password.html", sent=False, typed=typed), 429)
+        response.headers["Retry-After"] = "3600"
+        return response
+    if found is not None:
+        _mail_link(found[0], found[1], "reset")
+    return _no_store(render_template("accounts/forgot_password.html", sent=True, typed=""))
