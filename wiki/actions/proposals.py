@@ -8,6 +8,7 @@ once: who may take a position, close or merge, and what consensus means.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .. import limits
@@ -15,7 +16,7 @@ from ..errors import N_, InvalidContent, PageNotFound, WikiError
 from ..operations import metrics
 from ..store.pages import Pages
 from ..store.proposal_model import PROCEDURES, format_time
-from ..store.proposals import Consensus, Proposal
+from ..store.proposals import Consensus, Event, GroupPosition, MergePreview, Proposal
 from ..texts import one_line
 from . import notices
 from .context import Actor, groups, store
@@ -232,3 +233,45 @@ def matching(*, state: str = "", group: str = "", awaiting: str = "", page: str 
     return rows
 
 
+@dataclass(frozen=True)
+class Overview:
+    """A proposal as one actor sees it: where it stands, and what the actor may do about it. The
+    proposal page shows it; the names are the page's."""
+
+    proposal: Proposal
+    preview: MergePreview
+    consensus: Consensus
+    standing: str  # the headline: blocked, ready or awaiting (see headline)
+    standing_groups: tuple[str, ...]
+    mine: GroupPosition | None  # the actor's group's latest position
+    endorsed_now: bool  # ... is an endorsement of the current head
+    stale_positions: dict[str, GroupPosition]  # by group: positions on an earlier head
+    positions: tuple[Event, ...]  # every position ever taken, in order
+    objections: tuple[GroupPosition, ...]
+    override: str  # the reason of an admin's merge without consensus
+    can_edit: bool
+    can_review: bool
+    can_admin: bool
+    can_merge: bool
+    can_close: bool
+    can_reopen: bool
+
+
+def overview(actor: Actor, number: int) -> Overview:
+    """Proposal ``number`` as ``actor`` sees it (a 404 when there is none)."""
+    proposal = get(number)
+    agreed = consensus(proposal)
+    standing, standing_groups = headline(proposal, agreed)
+    mine = next((p for p in proposal.positions if actor.logged_in and p.group == actor.group), None)
+    may_decide = may_close(actor, proposal)
+    return Overview(
+        proposal=proposal, preview=store().proposals.preview(proposal), consensus=agreed, standing=standing,
+        standing_groups=standing_groups, mine=mine,
+        endorsed_now=mine is not None and mine.current and mine.event.kind == "endorse",
+        stale_positions={position.group: position for position in proposal.positions if not position.current},
+        positions=tuple(event for event in proposal.events if event.kind in ACTIONS),
+        objections=tuple(position for position in proposal.positions if position.event.kind == "object"),
+        override=store().override_reason(proposal.merged_commit) if proposal.state == "merged" else "",
+        can_edit=actor.can("editor"), can_review=actor.can("reviewer"), can_admin=actor.can("admin"),
+        can_merge=may_merge(actor), can_close=proposal.state == "open" and may_decide,
+        can_reopen=proposal.state == "closed" and may_decide)

@@ -163,30 +163,13 @@ def new() -> str | tuple[str, int] | Response:
 
 @bp.get("/proposals/<int:number>")
 def show(number: int, code: int = 200) -> tuple[str, int]:
-    proposal = get(number)
-    wiki = store()
-    preview = wiki.proposals.preview(proposal)
-    consensus = actions.consensus(proposal)
+    seen = actions.overview(current_actor(), number)
     render = renderer()
-    comments = [(event, render.render(event.text).html) for event in proposal.events if event.kind == "comment"]
-    actor = current_actor()
-    standing, standing_groups = actions.headline(proposal, consensus)
-    mine = next((p for p in proposal.positions if actor.logged_in and p.group == actor.group), None)
-    changed = _changed_pages(preview, rendered=query_arg("view") == "rendered")
+    comments = [(event, render.render(event.text).html) for event in seen.proposal.events if event.kind == "comment"]
     return render_template(
-        "proposals/show.html", proposal=proposal, preview=preview, consensus=consensus, groups=groups(),
-        rationale=render.render(proposal.rationale).html, comments=comments, changed=changed,
-        mine=mine, can_edit=can("editor"), can_review=can("reviewer"), can_admin=can("admin"),
-        can_close=proposal.state == "open" and actions.may_close(actor, proposal),
-        can_reopen=proposal.state == "closed" and actions.may_close(actor, proposal),
-        can_merge=actions.may_merge(actor), standing=standing,
-        endorsed_now=mine is not None and mine.current and mine.event.kind == "endorse",
-        stale_positions={position.group: position for position in proposal.positions if not position.current},
-        override=wiki.override_reason(proposal.merged_commit) if proposal.state == "merged" else "",
-        positions=[event for event in proposal.events if event.kind in actions.ACTIONS],
-        standing_groups=", ".join(group_name(group) for group in standing_groups),
-        objections=[p for p in proposal.positions if p.event.kind == "object"],
-    ), code
+        "proposals/show.html", **{**vars(seen), "standing_groups": ", ".join(map(group_name, seen.standing_groups))},
+        groups=groups(), rationale=render.render(seen.proposal.rationale).html, comments=comments,
+        changed=_changed_pages(seen.preview, rendered=query_arg("view") == "rendered")), code
 
 
 def _refused(number: int, error: WikiError) -> tuple[str, int]:
