@@ -9,7 +9,7 @@ from flask import current_app, has_request_context, url_for
 
 from .. import names
 from ..errors import N_, EditConflict, InvalidPageName, WikiError
-from ..office import convert, docimport, tracked
+from ..office import convert, docimport
 from ..store import SaveResult
 from ..store.proposals import Proposal
 from ..users import User
@@ -179,7 +179,7 @@ def save_document(actor: Actor, page: str, converted: docimport.Converted, *, ba
         if converted.steps and number is not None:
             result = _save_credited(actor, page, converted, base=base, summary_text=summary_text, proposal=number)
         else:
-            trailers = tuple((TRACKED_CHANGE_AUTHOR, name) for name in map(_plain, tracked.authors(converted.changes))
+            trailers = tuple((TRACKED_CHANGE_AUTHOR, name) for name in map(_plain, converted.choice.credited)
                              if name) if number is not None else ()
             result = save(actor, page, text, base=base, summary_text=summary_text, proposal=number,
                           files=converted.images, trailers=trailers)

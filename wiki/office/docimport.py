@@ -57,11 +57,17 @@ class Converted:
     dropped: tuple[str, ...] = ()
     origin: Origin | None = None  # what a file the wiki exported says it was made from (unchecked)
     changes: tuple[tracked.TrackedChange, ...] = ()  # its tracked changes, in document order
-    # (author, Markdown): the text without tracked changes (author ""), then with each author's
-    # accepted in turn; empty when they cannot be told apart (an .odt, too many authors)
+    # (author, Markdown): the text without tracked changes (author ""), then with each credited
+    # author's accepted in turn; empty when there are too many authors to tell apart
     steps: tuple[tuple[str, str], ...] = ()
     comments: tuple[annotations.Annotation, ...] = ()  # the file's comments, for threads on the text
     title: str = ""  # Word's Title paragraph: the page's title (its name), never a line of its text
+    left_out: tuple[int, ...] = ()  # the tracked changes (numbers) not accepted into the text
+
+    @property
+    def choice(self) -> tracked.Choice:
+        """Which tracked changes the text holds."""
+        return tracked.Choice(self.changes, frozenset(self.left_out))
 
 
 def check_document(data: bytes) -> str:
@@ -183,8 +189,10 @@ def _check_images(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], kind: 
                                    width=found[1], height=found[2], limit=MAX_PIXELS // 1_000_000)
 
 
-def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMITS) -> Converted:
-    """Check ``data`` and convert it to the wiki's Markdown with its images (not yet named for a page).
+def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMITS,
+            left_out: frozenset[int] = frozenset()) -> Converted:
+    """Check ``data`` and convert it to the wiki's Markdown with its images (not yet named for a page),
+    with its tracked changes accepted but those ``left_out`` (numbers, as :func:`tracked.read` lists them).
 
     pandoc runs through :func:`wiki.office.convert.run_limited` (a child process under ``limits``)
     in a scratch directory, where it extracts the images.
@@ -198,15 +206,20 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
         odt_title, data = _take_odt_title(data)
     changes = tracked.read(data, kind)
     comments = annotations.read(data, kind)
+    choice = tracked.Choice(changes, frozenset(left_out))
+    credited = choice.credited
     marker = f"living-wiki-title-{secrets.token_hex(8)}"
     with tempfile.TemporaryDirectory(prefix="wiki-import-") as scratch:
-        title, markdown = _take_title(_pandoc(data, kind, Path(scratch), "page", limits, marker), marker)
-        who = tracked.authors(changes)
-        texts = []  # the text with no tracked change, then with each author's accepted in turn
-        if kind == "docx" and 0 < len(who) <= tracked.MAX_AUTHORS:
-            for count in range(len(who)):
-                texts.append(_take_title(_pandoc(tracked.with_authors_accepted(data, frozenset(who[:count])), kind,
-                                                 Path(scratch), f"step{count}", limits, marker), marker)[1])
+
+        def text_of(source: bytes, name: str) -> tuple[str, str]:
+            return _take_title(_pandoc(source, kind, Path(scratch), name, limits, marker), marker)
+
+        whole = tracked.resolve(data, kind, choice.final()) if changes and (kind == "odt" or left_out) else data
+        title, markdown = text_of(whole, "page")
+        texts = []  # the text with no tracked change, then with each credited author's accepted in turn
+        if 0 < len(credited) <= tracked.MAX_AUTHORS:
+            for count in range(len(credited)):
+                texts.append(text_of(tracked.resolve(data, kind, choice.step(count)), f"step{count}")[1])
         images: dict[str, bytes] = {}
         dropped: list[str] = []
         targets: dict[str, str | None] = {}  # the path pandoc wrote each image to: its attachment, or None
@@ -225,12 +238,13 @@ def convert(data: bytes, *, limits: converters.Limits = converters.DEFAULT_LIMIT
             images[name] = blob
             targets[file.relative_to(scratch).as_posix()] = name
         markdown = replace_images(markdown, targets)
-        steps = tuple(("" if number == 0 else who[number - 1], replace_images(text, targets).strip() + "\n")
+        steps = tuple(("" if number == 0 else credited[number - 1], replace_images(text, targets).strip() + "\n")
                       for number, text in enumerate(texts))
         if steps:  # the last author's step is the whole text
-            steps += ((who[-1], markdown.strip() + "\n"),)
+            steps += ((credited[-1], markdown.strip() + "\n"),)
     return Converted(kind=kind, markdown=markdown.strip() + "\n", images=images, dropped=tuple(dropped),
-                     origin=origin, changes=changes, steps=steps, comments=comments, title=title or odt_title)
+                     origin=origin, changes=changes, steps=steps, comments=comments, title=title or odt_title,
+                     left_out=tuple(sorted(choice.left_out & {change.number for change in changes})))
 
 
 def _take_odt_title(data: bytes) -> tuple[str, bytes]:

@@ -146,7 +146,8 @@ class Staging:
             meta = {"kind": converted.kind, "dropped": list(converted.dropped),
                     "origin": {"pages": list(origin.pages), "commit": origin.commit, "version": origin.version}
                     if origin else None,
-                    "changes": [[c.kind, c.author, c.date, c.text, c.moved] for c in converted.changes],
+                    "changes": [[c.kind, c.author, c.date, c.text, c.moved, c.number] for c in converted.changes],
+                    "left_out": list(converted.left_out),
                     "steps": [list(step) for step in converted.steps],
                     "comments": [[c.author, c.date, c.text, c.quote] for c in converted.comments],
                     "title": converted.title}
@@ -171,8 +172,8 @@ class Staging:
                                    dropped=tuple(meta.get("dropped", ())),
                                    origin=Origin(pages=tuple(origin["pages"]), commit=origin["commit"],
                                                  version=origin.get("version", "")) if origin else None,
-                                   changes=tuple(TrackedChange(kind, author, date, text, moved)
-                                                 for kind, author, date, text, moved in meta.get("changes", ())),
+                                   changes=tuple(TrackedChange(*change) for change in meta.get("changes", ())),
+                                   left_out=tuple(meta.get("left_out", ())),
                                    steps=tuple((author, text) for author, text in meta.get("steps", ())),
                                    comments=tuple(Annotation(*comment) for comment in meta.get("comments", ())),
                                    title=meta.get("title", ""))

@@ -5,14 +5,18 @@ redline is a suggestion, never agreed text by itself). Word writes ``w:ins``/``w
 ``w:moveTo``/``w:moveFrom`` for moves) with ``w:author`` and ``w:date`` around the runs;
 OpenDocument a ``text:tracked-changes`` block of ``text:changed-region`` elements (creator, date,
 the deleted text) and ``text:change-start``/``text:change-end`` marks around inserted text.
-Paragraph-mark changes (no text of their own) are not listed. No Flask, no Git.
+Paragraph-mark changes (no text of their own) are not listed. :func:`resolve` writes the file
+with some changes accepted and the others rejected (a proposal's commits, one per author; the
+secretariat's choice of what to leave out): Word's here, OpenDocument's in :mod:`.tracked_odt`.
+No Flask, no Git.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from lxml import etree
 
@@ -28,13 +32,20 @@ _DOCX_KINDS = {"ins": "insertion", "moveTo": "insertion", "del": "deletion", "mo
 
 @dataclass(frozen=True)
 class TrackedChange:
-    """One tracked change: ``kind`` is ``"insertion"`` or ``"deletion"``; ``moved`` for Word's moves."""
+    """One tracked change: ``kind`` is ``"insertion"`` or ``"deletion"``; ``moved`` for Word's moves;
+    ``number`` its place among the file's listed changes (what a choice to leave it out names)."""
 
     kind: str
     author: str
     date: str
     text: str
     moved: bool = False
+    number: int = -1
+
+
+# Whether a change stays in the text: (its number among the listed changes, or None for one not
+# listed, such as a paragraph mark's; its author) -> accepted.
+Accept = Callable[[int | None, str], bool]
 
 
 def read(data: bytes, kind: str) -> tuple[TrackedChange, ...]:
@@ -44,8 +55,8 @@ def read(data: bytes, kind: str) -> tuple[TrackedChange, ...]:
         parts = [etree.fromstring(archive.read(name), _PARSER) for name in names if name in archive.namelist()]
     found: list[TrackedChange] = []
     for root in parts:
-        found.extend(_docx(root) if kind == "docx" else _odt(root))
-    return tuple(found[:MAX_CHANGES])
+        found.extend(change for _, change in (_docx(root) if kind == "docx" else _odt(root)))
+    return tuple(replace(change, number=number) for number, change in enumerate(found[:MAX_CHANGES]))
 
 
 def _clip(text: str) -> str:
@@ -53,7 +64,9 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
 
 
-def _docx(root: etree._Element) -> list[TrackedChange]:
+def _docx(root: etree._Element) -> list[tuple[etree._Element, TrackedChange]]:
+    """The listed changes of a part, each with its element: not a paragraph mark's, not nested in
+    another change, with text."""
     changes = []
     tags = {f"{{{W}}}{name}" for name in _DOCX_KINDS}
     for element in root.iter(*tags):
@@ -65,13 +78,14 @@ def _docx(root: etree._Element) -> list[TrackedChange]:
         if not text.strip():
             continue
         name = etree.QName(element).localname
-        changes.append(TrackedChange(kind=_DOCX_KINDS[name], author=element.get(f"{{{W}}}author", ""),
-                                     date=element.get(f"{{{W}}}date", ""), text=_clip(text),
-                                     moved=name.startswith("move")))
+        changes.append((element, TrackedChange(kind=_DOCX_KINDS[name], author=element.get(f"{{{W}}}author", ""),
+                                               date=element.get(f"{{{W}}}date", ""), text=_clip(text),
+                                               moved=name.startswith("move"))))
     return changes
 
 
-def _odt(root: etree._Element) -> list[TrackedChange]:
+def _odt(root: etree._Element) -> list[tuple[str, TrackedChange]]:
+    """The listed changes of ``content.xml`` (those with text), each with its region's id."""
     regions: dict[str, tuple[str, str, str, str]] = {}  # id: (kind, author, date, deleted text)
     for region in root.iter(f"{{{TEXT}}}changed-region"):
         ident = region.get(f"{{{TEXT}}}id") or region.get("{http://www.w3.org/XML/1998/namespace}id") or ""
@@ -118,7 +132,7 @@ def _odt(root: etree._Element) -> list[TrackedChange]:
         kind, author, date, deleted = regions[ident]
         text = "".join(inserted.get(ident, [])) if kind == "insertion" else deleted
         if text.strip():
-            changes.append(TrackedChange(kind=kind, author=author, date=date, text=_clip(text)))
+            changes.append((ident, TrackedChange(kind=kind, author=author, date=date, text=_clip(text))))
     return changes
 
 
@@ -143,29 +157,79 @@ def authors(changes: tuple[TrackedChange, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(change.author for change in changes))
 
 
-def with_authors_accepted(data: bytes, accepted: frozenset[str]) -> bytes:
-    """A .docx whose tracked changes by ``accepted`` authors are accepted and all others rejected
-    (inserted text removed, deleted text kept): the text as it reads with only their changes."""
+@dataclass(frozen=True)
+class Choice:
+    """Which of a file's tracked ``changes`` stay: all but those ``left_out`` (by number; the
+    secretariat's choice, per change or per author). Changes that are not listed (a paragraph
+    mark's, nested ones) follow their author: they stay unless every listed change of theirs is
+    left out."""
+
+    changes: tuple[TrackedChange, ...]
+    left_out: frozenset[int] = frozenset()
+
+    @property
+    def credited(self) -> tuple[str, ...]:
+        """The authors with a change that stays, in the order each first appears."""
+        return tuple(dict.fromkeys(change.author for change in self.changes if change.number not in self.left_out))
+
+    @property
+    def refused(self) -> frozenset[str]:
+        """The authors all of whose listed changes are left out."""
+        return frozenset(authors(self.changes)) - frozenset(self.credited)
+
+    @property
+    def kept(self) -> tuple[TrackedChange, ...]:
+        return tuple(change for change in self.changes if change.number not in self.left_out)
+
+    @property
+    def dropped(self) -> tuple[TrackedChange, ...]:
+        return tuple(change for change in self.changes if change.number in self.left_out)
+
+    def step(self, count: int) -> Accept:
+        """The changes that stay by the first ``count`` credited authors (a proposal's commits)."""
+        chosen = frozenset(self.credited[:count])
+        return lambda number, author: author in chosen and number not in self.left_out
+
+    def final(self) -> Accept:
+        """Every change that stays."""
+        refused = self.refused
+        return lambda number, author: author not in refused and number not in self.left_out
+
+
+def resolve(data: bytes, kind: str, accept: Accept) -> bytes:
+    """The file with every tracked change that ``accept`` keeps accepted and every other rejected
+    (inserted text removed, deleted text back), and no tracked change left: the text as it reads
+    with only those changes. Changes are numbered as :func:`read` lists them."""
     from .reference import rewrite
 
     changes = {}
+    counter = iter(range(1 << 30))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for name in _PARTS:
+        for name in _PARTS if kind == "docx" else ("content.xml",):
             if name in archive.namelist():
                 root = etree.fromstring(archive.read(name), _PARSER)
-                _resolve(root, accepted)
+                if kind == "docx":
+                    numbers = {element: next(counter) for element, _ in _docx(root)}
+                    _resolve_docx(root, accept, numbers)
+                else:
+                    from .tracked_odt import resolve_odt
+
+                    resolve_odt(root, accept, {ident: next(counter) for ident, _ in _odt(root)})
                 changes[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     return rewrite(data, changes)
 
 
-def _resolve(root: etree._Element, accepted: frozenset[str]) -> None:
+def _resolve_docx(root: etree._Element, accept: Accept, numbers: dict[etree._Element, int]) -> None:
     tags = [f"{{{W}}}{name}" for name in _DOCX_KINDS]
     for element in reversed(list(root.iter(*tags))):  # innermost first
         parent = element.getparent()
         if parent is None:
             continue
         name = etree.QName(element).localname
-        keep = (_DOCX_KINDS[name] == "insertion") == (element.get(f"{{{W}}}author", "") in accepted)
+        number = numbers.get(element)
+        accepted = accept(number if number is not None and number < MAX_CHANGES else None,
+                          element.get(f"{{{W}}}author", ""))
+        keep = (_DOCX_KINDS[name] == "insertion") == accepted
         if parent.tag in (f"{{{W}}}rPr", f"{{{W}}}pPr") or not keep:
             parent.remove(element)  # a paragraph mark's change, or text that does not stay
             continue
