@@ -208,6 +208,7 @@ ROUTES: list[Route] = [
           data={"autowatch": "1", "awaiting": "immediately", "mine": "daily", "watching": "weekly",
                 "mention": "never"}),
     # personal access tokens (issue 16); token 1 is the admin's (made by ``prepare``)
+    Route("auth.editor_mode", "POST", "/-/account/editor-mode", roles(LOGIN, 204, 204), data={"mode": "visual"}),
     Route("tokens.account_tokens", "GET", "/-/account/tokens", LOGGED_IN),
     Route("tokens.account_tokens", "POST", "/-/account/tokens", LOGGED_IN,
           data={"name": "matrix", "scope": "read", "expires": "{tomorrow}"}),

@@ -128,3 +128,15 @@ def test_set_password_link_works_on_a_private_wiki(tmp_path) -> None:  # noqa: A
     assert response.status_code == 400  # too short: a message, the link still works
     assert set_password(client, f"/-/set-password/{secret}").status_code == 302
     assert Auth(client).login("reader", "a brand new password").status_code == 302
+
+
+def test_the_editing_mode_is_remembered_by_the_account(app: Flask, client: FlaskClient, auth: Auth) -> None:
+    auth.login("editor")
+    token = csrf_token(client, "/Home/-/edit")
+    assert 'data-account-mode=""' in client.get("/Home/-/edit").get_data(as_text=True)
+    assert client.post("/-/account/editor-mode", data={"mode": "visual", "csrf_token": token}).status_code == 204
+    assert 'data-account-mode="visual"' in client.get("/Home/-/edit").get_data(as_text=True)
+    assert app.extensions["wiki_users"].require("editor").editor_mode == "visual"
+    assert client.post("/-/account/editor-mode", data={"mode": "wysiwyg", "csrf_token": token}).status_code == 400
+    assert client.post("/-/account/editor-mode", data={"csrf_token": token}).status_code == 400
+    assert app.extensions["wiki_users"].require("editor").editor_mode == "visual"

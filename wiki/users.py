@@ -27,6 +27,7 @@ from .errors import N_, Term, WikiError
 from .operations.logs import security_event
 
 ROLES = ("reader", "editor", "reviewer", "admin")
+EDITOR_MODES = ("visual", "markdown")  # the edit page's two modes
 # The interface languages (the six official languages of the United Nations); "" is no setting.
 LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")
 SECRETARIAT_NAME = N_("Secretariat")  # the group that runs the process (SECRETARIAT_GROUP); not a stakeholder group
@@ -81,6 +82,7 @@ class User:
     login_token: str = ""  # the server-side record of this login session (see UserStore.open_login)
     disabled_at: int | None = None  # when an admin disabled the account (it cannot log in); None if active
     last_login_at: int | None = None
+    editor_mode: str = ""  # the editing mode last chosen on an edit page (EDITOR_MODES; "" for none)
 
     is_authenticated = True
     is_active = True
@@ -198,7 +200,8 @@ class UserStore:
         return User(id=row["id"], username=row["username"], display_name=row["display_name"],
                     email=row["email"], role=row["role"], group=row["group_slug"],
                     session_version=row["session_version"], language=row["language"],
-                    disabled_at=row["disabled_at"], last_login_at=row["last_login_at"])
+                    disabled_at=row["disabled_at"], last_login_at=row["last_login_at"],
+                    editor_mode=row["editor_mode"])
 
     def count(self) -> int:
         with self._db() as db:
@@ -343,6 +346,12 @@ class UserStore:
         with self._db() as db:
             return db.execute("SELECT 1 FROM logins WHERE user_id = ? AND token = ? AND created_at >= ?",
                               (user_id, token, int(time.time()) - LOGIN_MAX_AGE)).fetchone() is not None
+
+    def set_editor_mode(self, username: str, mode: str) -> User:
+        """Remember the editing mode (``visual`` or ``markdown``) the user chose: every browser opens it."""
+        if mode not in EDITOR_MODES:
+            raise UserError(N_("The editing mode must be visual or markdown."))
+        return self._update(username, "editor_mode = ?", mode)
 
     def close_login(self, user_id: int, token: str) -> None:
         with self._db() as db:

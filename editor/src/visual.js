@@ -142,11 +142,23 @@ function setupVisualEditor(form, area) {
     delete host.dataset.ready;
   };
 
+  // The choice is the account's (every browser opens it), and this browser's too for a moment
+  // without the network.
+  const rememberMode = (mode) => {
+    try { localStorage.setItem(MODE_KEY, mode); } catch { /* private mode */ }
+    const token = form.querySelector('input[name="csrf_token"]');
+    if (!host.dataset.modeUrl || !token) return;
+    const body = new URLSearchParams({ mode, csrf_token: token.value });
+    fetch(host.dataset.modeUrl, { method: "POST", body, credentials: "same-origin" })
+      .then((answer) => { if (answer.ok) host.dataset.accountMode = mode; })
+      .catch(() => { /* offline: this browser still remembers it */ });
+  };
+
   const choose = async (mode, remember) => {
     for (const button of switcher.querySelectorAll("[data-mode]")) {
       button.setAttribute("aria-pressed", String(button.dataset.mode === mode));
     }
-    if (remember) { try { localStorage.setItem(MODE_KEY, mode); } catch { /* private mode */ } }
+    if (remember) rememberMode(mode);
     const visual = mode === "visual";
     area.hidden = visual;
     if (label) label.classList.toggle("visually-hidden", visual);  // it names the Markdown textarea
@@ -182,8 +194,8 @@ function setupVisualEditor(form, area) {
     }
   });
   form.addEventListener("submit", () => sync());
-  let saved = "markdown";
-  try { saved = localStorage.getItem(MODE_KEY) || "markdown"; } catch { /* private mode */ }
+  let saved = host.dataset.accountMode || "";  // the account's choice first
+  if (!saved) { try { saved = localStorage.getItem(MODE_KEY) || "markdown"; } catch { /* private mode */ } }
   if (saved === "visual") choose("visual", false);
 }
 

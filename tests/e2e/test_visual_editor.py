@@ -1,13 +1,15 @@
 """The visual editor (issue 29) in Chromium: opening any seed page in visual mode and saving it
 untouched changes nothing; bold typed with Ctrl+B is saved as **…** and nothing else in the page
-changes; the mode chosen is remembered; axe-clean in English and Arabic."""
+changes; the mode chosen is remembered by the account (another browser opens it); axe-clean in
+English and Arabic."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from .conftest import LiveWiki, assert_accessible, login, screenshot
 
@@ -76,12 +78,20 @@ def test_ctrl_b_saves_bold_and_nothing_else(live: LiveWiki, page: Page) -> None:
 
 
 @pytest.mark.parametrize("language", ["ar", "zh"])
-def test_visual_mode_is_remembered_and_reads_in_other_languages(live: LiveWiki, page: Page, language: str) -> None:
+def test_visual_mode_is_remembered_and_reads_in_other_languages(live: LiveWiki, page: Page, language: str,
+                                                                  new_context: Callable[..., BrowserContext]) -> None:
     login(page, live.url)
     page.context.add_cookies([{"name": "lang", "value": language, "url": live.url}])
     page.goto(f"{live.url}/Mandate/-/edit")
-    page.locator("[data-mode=visual]").click()
+    with page.expect_response(f"{live.url}/-/account/editor-mode") as answer:
+        page.locator("[data-mode=visual]").click()
+    assert answer.value.status == 204
     expect(page.locator("[data-visual-host]")).to_have_attribute("data-ready", "1")
+    assert live.app.extensions["wiki_users"].require("editor").editor_mode == "visual"
+    other = new_context().new_page()  # another browser (nothing in its storage): the account's choice
+    login(other, live.url)
+    other.goto(f"{live.url}/Mandate/-/edit")
+    expect(other.locator("[data-visual-host]")).to_have_attribute("data-ready", "1")
     page.reload()
     expect(page.locator("[data-visual-host]")).to_have_attribute("data-ready", "1")  # the choice is kept
     expect(page.locator("[data-mode=visual]")).to_have_attribute("aria-pressed", "true")

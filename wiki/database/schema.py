@@ -200,6 +200,9 @@ MIGRATIONS = (
         "CREATE INDEX IF NOT EXISTS reset_requests_address ON reset_requests (address, at)",
         "CREATE INDEX IF NOT EXISTS reset_requests_account ON reset_requests (account, at)",
     )),
+    Migration(9, "the editing mode each user last chose (visual or Markdown), remembered across browsers", (
+        "ALTER TABLE users ADD COLUMN editor_mode TEXT NOT NULL DEFAULT ''",  # one of EDITOR_MODES; '' for none
+    )),
 )
 
 TABLES = ("users", "logins", "failed_logins", "api_tokens",  # what a backup holds

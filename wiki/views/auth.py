@@ -58,6 +58,18 @@ def logout() -> Response:
     return redirect(url_for("pages.home"))
 
 
+@bp.post("/account/editor-mode")
+@login_required
+def editor_mode() -> Response:
+    """Remember the mode chosen on an edit page's Visual/Markdown switch (sent by the page's script),
+    so the next edit page opens in it in any browser."""
+    try:
+        _users().set_editor_mode(current_user.username, form_field("mode"))
+    except UserError as error:
+        return Response(error.message, 400, mimetype="text/plain")
+    return Response(status=204)
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account() -> str | tuple[str, int] | Response:
