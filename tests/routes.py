@@ -267,6 +267,20 @@ ROUTES: list[Route] = [
           private_anonymous=401, bearer=True, json={"text": "A reply through the API."}),
     Route("api.set_visibility", "POST", "/-/api/v1/comments/{thread}/visibility", roles(401, 403, 403, 403, 200),
           private_anonymous=401, bearer=True, json={"hidden": False, "reason": "Not spam."}),
+    # calls for input through the API (issue 30): {call} is open, with one text question q1; the
+    # secretariat and admins open calls; each role answers once (no response before: a 404)
+    *[Route(f"api.{endpoint}", "GET", f"/-/api/v1/{path}", EVERYONE, private_anonymous=401, bearer=True)
+      for endpoint, path in (("list_calls", "calls?state=open"), ("read_call", "calls/{call}"),
+                             ("list_responses", "calls/{call}/responses?group=governments&q=why"))],
+    Route("api.read_call", "GET", "/-/api/v1/calls/no-such-call", roles(404, 404, 404), private_anonymous=401,
+          bearer=True),
+    Route("api.read_my_response", "GET", "/-/api/v1/calls/{call}/responses/mine", roles(401, 404, 404),
+          private_anonymous=401, bearer=True),
+    Route("api.submit_response", "PUT", "/-/api/v1/calls/{call}/responses/mine", roles(401, 201, 201),
+          private_anonymous=401, bearer=True, json={"answers": {"q1": "Through the API."}, "consent": "aggregate"}),
+    Route("api.create_call", "POST", "/-/api/v1/calls", roles(401, 403, 403, 403, 201), private_anonymous=401,
+          bearer=True, json={"title": "From the API matrix", "questions": [{"text": "Why?"}],
+                             "deadline": "{tomorrow}T12:00:00Z"}),
     Route("api_reference.reference", "GET", "/-/api", EVERYONE),
     # the language menu (issue 13): open to everyone, on a private wiki too (the login page has it)
     Route("language.choose", "GET", "/-/language?lang=fr&next=/Home", roles(302, 302, 302), private_anonymous=302),

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from wiki.store import Author
+from wiki.store.call_model import Call, Question
 
 from ..routes import LOGIN, OPEN_ROUTES, ROLES, ROUTES, Route
 from .app import PASSWORD, Auth, csrf_token
@@ -40,12 +41,18 @@ def prepare(app: Flask) -> dict[str, str]:
     proposal = store.proposals.create("Matrix proposal", "Why.", author=MATRIX_AUTHOR).number
     store.proposals.pages_of(proposal).save_page("Matrix/Proposed", "# Proposed\n", base=store.head(),
                                                  author=MATRIX_AUTHOR, summary="proposed")
+    opened = store.calls.create(Call(slug="matrix-call", title="Matrix call", description="Why?",
+                                     questions=(Question(id="q1", kind="text", text="Why?"),),
+                                     deadline=int(time.time()) + 30 * 86400, audience="users", state="open",
+                                     created=int(time.time()), created_by="matrix", language="en"),
+                                author=MATRIX_AUTHOR)
     store.save_page("Matrix/Revert", "# Revert\n\nsecond version\n", base=store.head(), author=MATRIX_AUTHOR,
                     summary="v2")
     return {"rev": rev, "head": store.head(), "home_change": store.last_change("Home").id,
             "proposal": str(proposal), "proposal_head": store.proposals.get(proposal).head,
             "tomorrow": (datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
             "api_endorse_change": store.last_change("Matrix/Api_endorse").id, "thread": str(thread),
+            "call": opened.slug,
             **{f"bearer_{role}": secret for role, secret in bearer.items()}}
 
 

@@ -3,7 +3,7 @@
 One module per responsibility: ``openapi`` (the document, as data), ``validation`` (requests
 checked against it), ``access`` (tokens, sessions, CSRF, roles), ``problems`` (RFC 9457 errors),
 ``caching`` (ETags, 304s, kept answers), ``serialize`` (store values as JSON), the operations in
-``pages``, ``document``, ``proposals`` and ``comments``, and ``reference`` (the HTML page).
+``pages``, ``document``, ``proposals``, ``comments`` and ``calls``, and ``reference`` (the HTML page).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import comments, document, pages, proposals, reference  # noqa: F401  (they add their routes to the blueprint)
+    from . import calls, comments, document, pages, proposals, reference  # noqa: F401  (they add their routes to the blueprint)
     from .blueprint import bp
 
     app.register_blueprint(bp)

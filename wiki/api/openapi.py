@@ -13,46 +13,31 @@ import copy
 from typing import Any
 
 from ..store.comment_model import KINDS
+from . import call_schemas
+from .openapi_parts import (
+    BOOL,
+    GROUP,
+    INT,
+    JSON,
+    LANGUAGE,
+    OBJECT_ID,
+    PAGE_NAME,
+    PAGING,
+    PROBLEM,
+    READ_SECURITY,
+    REVISION,
+    STRING,
+    STRINGS,
+    TIMESTAMP,
+    nullable,
+    operation,
+    paged,
+    param,
+    query,
+    ref,
+)
 
 API_VERSION = "1.0.0"
-JSON = "application/json"
-PROBLEM = "application/problem+json"
-
-# --------------------------------------------------------------------------- reusable schemas
-
-
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-STRING = {"type": "string"}
-INT = {"type": "integer"}
-BOOL = {"type": "boolean"}
-STRINGS = {"type": "array", "items": STRING}
-OBJECT_ID = {"type": "string", "pattern": "^[0-9a-f]{40}$", "description": "A full Git object id."}
-TIMESTAMP = {"type": "integer", "description": "Seconds since 1970-01-01 UTC."}
-GROUP = {"type": "string", "description": "A stakeholder group's slug (`\"\"` when unattributed)."}
-LANGUAGE = {"type": "string", "enum": ["ar", "zh", "en", "fr", "ru", "es"]}
-REVISION_PATTERN = "^[0-9A-Za-z][0-9A-Za-z-]{3,63}$"
-REVISION = {"type": "string", "pattern": REVISION_PATTERN,
-            "description": "A commit id (4 to 40 hexadecimal digits) or a named version."}
-PAGE_NAME = {"type": "string", "minLength": 1, "maxLength": 200,
-             "description": "A page path: `/`-separated sections and a name, spaces written as underscores."}
-
-
-def paged(item: str) -> dict[str, Any]:
-    return {"type": "object", "required": ["items", "offset", "limit", "next"], "properties": {
-        "items": {"type": "array", "items": ref(item)},
-        "offset": INT, "limit": INT,
-        "total": {"type": "integer", "description": "How many items in all, when known."},
-        "next": nullable({"type": "string", "description": "The URL of the next page of items, or null."}),
-    }}
-
-
 SCHEMAS: dict[str, Any] = {
     "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
         "type": {"type": "string", "format": "uri"}, "title": STRING, "status": INT, "detail": STRING,
@@ -227,6 +212,7 @@ SCHEMAS["SearchResults"]["properties"]["indexing"] = {
     "type": "boolean", "description": "True while the search index is being brought up to date (after a start, an "
     "import or a large push): the items come from what is indexed so far and may miss pages changed recently."}
 SCHEMAS["SearchResults"]["required"] = [*SCHEMAS["SearchResults"]["required"], "indexing"]
+SCHEMAS.update(call_schemas.SCHEMAS)
 
 # --------------------------------------------------------------------------- parameters
 
@@ -248,15 +234,6 @@ PARAMETERS: dict[str, Any] = {
 }
 
 
-def param(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/parameters/{name}"}
-
-
-def query(name: str, schema: dict[str, Any], description: str, *, required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
-
-
-PAGING = [param("offset"), param("limit")]
 DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 CHANGE_FILTERS = [
     query("group", {"type": "string", "maxLength": 64}, "Commits made for this stakeholder group (slug)."),
@@ -266,44 +243,6 @@ CHANGE_FILTERS = [
     query("since", DATE, "From this day (YYYY-MM-DD, UTC)."),
     query("until", DATE, "Until this day, inclusive."),
 ]
-
-# --------------------------------------------------------------------------- operations
-
-READ_SECURITY: list[dict[str, list[str]]] = [{}, {"bearerToken": []}]  # anonymous reads when PUBLIC_READ is on
-WRITE_SECURITY: list[dict[str, list[str]]] = [{"bearerToken": []}]
-
-
-def operation(endpoint: str, summary: str, tag: str, *, ok: tuple[int, str], parameters: list[Any] | None = None,
-              body: str | None = None, write: bool = False, role: str = "", statuses: tuple[int, ...] = (),
-              also: tuple[int, str] | None = None, limit: str = "") -> dict[str, Any]:
-    """One operation; every one may also answer any problem (``default``). ``also``: a second
-    success (a creation's 201); ``limit``: the setting that limits it per user and hour."""
-    status, schema = ok
-    responses: dict[str, Any] = {str(status): {"description": "Success.", "content": {JSON: {"schema": ref(schema)}}}}
-    if also:
-        responses[str(also[0])] = {"description": "Created.", "content": {JSON: {"schema": ref(also[1])}}}
-    if not write:
-        responses["304"] = {"description": "Not modified: the `ETag` sent in `If-None-Match` is current."}
-        responses[str(status)]["headers"] = {"ETag": {"schema": STRING, "description": "Send back in `If-None-Match`."}}
-    for code in statuses:
-        responses[str(code)] = {"description": "A problem.", "content": {PROBLEM: {"schema": ref("Problem")}}}
-    responses["default"] = {"description": "A problem (RFC 9457).", "content": {PROBLEM: {"schema": ref("Problem")}}}
-    # A request line over gunicorn's limit (8,190 bytes) is refused by the HTTP server before it
-    # reaches the wiki, with its own short HTML page.
-    responses["414"] = {"description": "URI too long: refused by the HTTP server, before the API.",
-                        "content": {"text/html": {"schema": STRING}}}
-    result: dict[str, Any] = {"operationId": endpoint, "summary": summary, "tags": [tag],
-                              "parameters": parameters or [], "responses": responses,
-                              "security": WRITE_SECURITY if write else READ_SECURITY}
-    if role:
-        result["description"] = f"Needs a `write` token of a user with the role `{role}`."
-    if limit:
-        result["description"] = (result.get("description", "") + f" At most `{limit}` per user and hour (admins "
-                                 "excepted); past that, a `too-many-requests` problem (429) with `Retry-After`.")
-    if body:
-        result["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body)}}}
-    return result
-
 
 PATHS: dict[str, dict[str, Any]] = {
     "/pages": {"get": operation("list_pages", "All pages, sorted", "pages", ok=(200, "PageList"),
@@ -419,6 +358,7 @@ PATHS: dict[str, dict[str, Any]] = {
                                                         "(the secretariat and admins; an event in its history, "
                                                         "never deleted)", "comments", ok=(200, "Thread"),
                                                         body="VisibilityWrite", write=True, role="admin")},
+    **call_schemas.PATHS,
     "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "tags": ["meta"],
                               "security": READ_SECURITY, "responses": {
                                   "200": {"description": "The OpenAPI document.",
@@ -434,6 +374,7 @@ TAGS = [
     {"name": "translations", "description": "Language versions of pages."},
     {"name": "proposals", "description": "Amendment proposals."},
     {"name": "comments", "description": "Comment threads anchored to passages."},
+    call_schemas.TAG,
     {"name": "meta", "description": "This description."},
 ]
 
