@@ -85,8 +85,9 @@ class Calls:
         return sorted((call for call in found if call is not None), key=lambda call: (call.deadline, call.slug),
                       reverse=True)
 
-    def get(self, slug: str) -> Call:
-        call = self._call_in(self._root(), slug)
+    def get(self, slug: str, *, tip: str | None = None) -> Call:
+        """The call as of ``tip`` (default: now)."""
+        call = self._call_in(self._root(tip), slug)
         if call is None:
             raise PageNotFound(N_("There is no call for input “%(slug)s”."), slug=slug[:80])
         return call

@@ -12,6 +12,9 @@ ref                                        event
 ``refs/notes/endorsements``                ``endorsement``: one per note line added
 ``refs/heads/meta/comments``               ``comment``: one per file added or changed (its JSON)
 ``refs/tags/<name>``                       ``version``: one per new named version
+``refs/heads/meta/calls``                  ``call``: one per call file added or changed;
+                                           ``response``: one per response folder added or
+                                           changed (see :mod:`wiki.webhooks.call_events`)
 =========================================  ======================================================
 
 Payloads are plain JSON values; docs/api/webhooks.md documents them. At most ``MAX_EVENTS_PER_MOVE``
@@ -30,10 +33,12 @@ from werkzeug.routing import BuildError
 from .. import names
 from ..errors import WikiError
 from ..store import ENDORSEMENT_NOTES_REF, ChangedFile, CommitInfo, MovedCommit, Store
+from ..store.call_model import CALLS_REF
 from ..store.comment_model import COMMENTS_REF
 from ..store.endorsements import parse_note_line
 from ..store.proposal_model import META_REF, parse_event
 from ..store.types import TAGS_PREFIX
+from .call_events import call_events
 from .queue import QueuedEvent
 
 MAX_EVENTS_PER_MOVE = 100
@@ -56,7 +61,7 @@ class EventMaker:
     def __init__(self, store: Store, path_for: PathBuilder) -> None:
         self.store = store
         self.path_for = path_for
-        self.single_refs = (store.ref, META_REF, ENDORSEMENT_NOTES_REF, COMMENTS_REF)
+        self.single_refs = (store.ref, META_REF, ENDORSEMENT_NOTES_REF, COMMENTS_REF, CALLS_REF)
 
     def for_ref(self, ref: str, old: str | None, new: str) -> list[QueuedEvent]:
         """The events of ``ref`` moving from ``old`` (``None``: it did not exist) to ``new``."""
@@ -74,6 +79,8 @@ class EventMaker:
                 events += self._endorsements(moved)
             elif ref == COMMENTS_REF:
                 events += self._comments(moved)
+            elif ref == CALLS_REF:
+                events += call_events(self.store, moved)
         if movement.truncated and events:
             events[-1].payload["truncated"] = True
         return events

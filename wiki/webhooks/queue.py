@@ -23,7 +23,7 @@ from typing import Any
 
 from ..database import Connection, Database, IntegrityError
 
-EVENTS = ("commit", "proposal", "endorsement", "comment", "version")
+EVENTS = ("commit", "proposal", "endorsement", "comment", "version", "call", "response")
 TAGS_MARKER = "refs/tags/*"  # a webhook_refs row that says the tags have been listed once
 
 
