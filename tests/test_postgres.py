@@ -183,6 +183,21 @@ def test_unreachable_database_fails_with_one_line(tmp_path: Path) -> None:
         UserStore("mysql://u@host/db", {"g": "G"})
 
 
+def test_a_missing_sqlite_accounts_file_is_an_error_not_a_new_empty_database(tmp_path: Path) -> None:
+    """Only the migrations make the accounts file: a lost one is reported, by name, wherever it is
+    read or backed up, instead of an empty database taking its place."""
+    path = tmp_path / "accounts.sqlite3"
+    users = UserStore(path, {"g": "G"})
+    for use in (users.count, lambda: users.backup_to(tmp_path / "copy.sqlite3"), users.schema_version,
+                lambda: users.database.reader().__enter__()):
+        with pytest.raises(DatabaseUnavailable, match="does not exist") as caught:
+            use()
+        assert str(path) in caught.value.message and "\n" not in caught.value.message
+    assert not path.exists() and not (tmp_path / "copy.sqlite3").exists()
+    assert users.create_schema() == (0, MIGRATIONS[-1].version)
+    assert users.count() == 0
+
+
 def test_init_command_reports_an_unreachable_database(tmp_path: Path) -> None:
     """`flask --app wiki init` against a database that cannot be reached: one line, exit 1."""
     app = app_on(str(tmp_path / "accounts.sqlite3"), tmp_path / "instance")

@@ -77,7 +77,7 @@ class Limiter:
     """The counters of one wiki; ``limits`` maps an action of :data:`ACTIONS` to its hourly limit."""
 
     def __init__(self, target: str | Path, limits: dict[str, int]) -> None:
-        self.database = Database(target)
+        self.database = Database(target, create=True)  # derived counters: made on first use
         self.limits = limits
         if self.database.path is not None:
             self.database.path.parent.mkdir(parents=True, exist_ok=True)

@@ -410,13 +410,12 @@ class UserStore:
             copy.create_schema()
             copy.database.copy_rows_from(self.database, TABLES)
             return
-        source = sqlite3.connect(self.database.path, timeout=30)
-        destination = sqlite3.connect(target)
-        try:
-            source.backup(destination)
-        finally:
-            destination.close()
-            source.close()
+        with self.database.connect() as source:  # the file must exist: never back up an empty one made here
+            destination = sqlite3.connect(target)
+            try:
+                source.raw.backup(destination)
+            finally:
+                destination.close()
 
     def restore_from(self, source_path: str | Path) -> None:
         """Replace every table's content by the SQLite database at ``source_path`` (checked first)."""

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import click
 
@@ -109,9 +109,16 @@ class Connection:
 
 
 class Database:
-    """An SQLite file (a path) or a PostgreSQL database (a ``postgresql://`` URL)."""
+    """An SQLite file (a path) or a PostgreSQL database (a ``postgresql://`` URL).
 
-    def __init__(self, target: str | Path) -> None:
+    An SQLite file is made only by :meth:`migrate`, or on first use with ``create=True`` (derived
+    data such as the rate limits' counters). Every other opening needs the file to exist, so a
+    lost or misnamed accounts database is an error naming it, never an empty one in its place
+    (which would show a wiki without its accounts, or back that up as if it were them).
+    """
+
+    def __init__(self, target: str | Path, *, create: bool = False) -> None:
+        self.create = create
         if is_url(target):
             scheme = str(target).split("://", 1)[0].lower()
             if scheme not in POSTGRES_SCHEMES:
@@ -169,14 +176,25 @@ class Database:
         setting = "DATABASE_URL" if self.url else "USER_DATABASE"
         return DatabaseUnavailable(f"Cannot connect to the database at {self}: {reason} (the setting {setting})")
 
-    def _open(self, *, autocommit: bool = False) -> Any:
+    def _sqlite(self, *, autocommit: bool, create: bool = False) -> sqlite3.Connection:
+        """A connection to the SQLite file; one that must exist is opened ``mode=rw``, so a missing
+        file is reported (:class:`DatabaseUnavailable`) instead of created empty."""
+        assert self.path is not None
+        create = create or self.create
+        if not create and not self.path.exists():
+            raise DatabaseUnavailable(f"The database {self.path} does not exist (the setting USER_DATABASE): "
+                                      "`flask --app wiki restore` brings one back from a backup.")
+        target = self.path if create else f"file:{quote(str(self.path.resolve()))}?mode=rw"
+        try:
+            raw = sqlite3.connect(target, timeout=30, isolation_level=None if autocommit else "", uri=not create)
+        except sqlite3.OperationalError as error:
+            raise self._unavailable(error) from error
+        raw.row_factory = sqlite3.Row
+        return raw
+
+    def _open(self, *, autocommit: bool = False, create: bool = False) -> Any:
         if self.path is not None:
-            try:
-                raw = sqlite3.connect(self.path, timeout=30, isolation_level=None if autocommit else "")
-            except sqlite3.OperationalError as error:
-                raise self._unavailable(error) from error
-            raw.row_factory = sqlite3.Row
-            return raw
+            return self._sqlite(autocommit=autocommit, create=create)
         import psycopg
         from psycopg.rows import dict_row
 
@@ -203,12 +221,7 @@ class Database:
         local = self.__dict__.setdefault("_readers", threading.local())
         raw = getattr(local, "raw", None)
         if raw is None:
-            try:
-                raw = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            except sqlite3.OperationalError as error:
-                raise self._unavailable(error) from error
-            raw.row_factory = sqlite3.Row
-            local.raw = raw
+            raw = local.raw = self._sqlite(autocommit=True)
         yield Connection(raw, self)
 
     @contextmanager
@@ -242,7 +255,7 @@ class Database:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.keep_private()
-        raw = self._open(autocommit=True)
+        raw = self._open(autocommit=True, create=True)
         try:
             connection = Connection(raw, self)
             if self.kind == "sqlite":

@@ -11,6 +11,8 @@ start about settings that matter in production.
 
 from __future__ import annotations
 
+import importlib.metadata
+import platform
 import re
 from pathlib import Path
 
@@ -42,8 +44,14 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("version")
     def version() -> None:
-        """Print the wiki's version."""  # `flask --version` is Flask's own option: it never loads the wiki
-        click.echo(f"Living Wiki {VERSION}")
+        """Print the wiki's version, then what `flask --version` prints (Python, Flask, Werkzeug).
+
+        `flask --app wiki --version` cannot print it: ``--version`` is an eager option of Flask's own
+        command group, which answers and exits while parsing, before ``--app`` is imported; the app
+        adds commands to that group but cannot change its options.
+        """
+        click.echo(f"Living Wiki {VERSION}\nPython {platform.python_version()}\n"
+                   f"Flask {importlib.metadata.version('flask')}\nWerkzeug {importlib.metadata.version('werkzeug')}")
 
     @app.teardown_request
     def note_route(_error: BaseException | None) -> None:
