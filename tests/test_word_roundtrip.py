@@ -5,6 +5,7 @@ foreign records are imported as files from outside the wiki, with a notice."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import shutil
@@ -17,10 +18,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
 from pypdf import PdfReader
+from werkzeug.test import TestResponse
 
 from wiki.store import Author
 
-from .conftest import Auth, save
+from .conftest import PASSWORD, Auth, csrf_token, save
 from .office_docs import convert_all, redline_document, rezip, titled_document
 from .test_import import article, save_import, upload
 
@@ -359,3 +361,100 @@ def test_the_cli_names_the_page_after_the_title(app: Flask, titled: dict[str, by
     result = app.test_cli_runner().invoke(args=["import-doc", str(path), "--user", "editor"])
     assert result.exit_code == 0, result.output
     assert app.extensions["wiki_store"].read_page("The_Chair’s_Draft").text.startswith("28 February")
+
+
+def ticked(preview: str) -> dict[str, list[str]]:
+    """The preview's tracked-change boxes as a browser sends them: ticked authors and changes, and
+    the authors the preview kept (hidden fields)."""
+    def values(name: str, only_checked: bool = True) -> list[str]:
+        return [html.unescape(value) for value, rest in re.findall(rf'name="{name}" value="([^"]*)"([^>]*)>', preview)
+                if not only_checked or "checked" in rest]
+
+    return {"author": values("author"), "change": values("change"), "author_before": values("author_before", False)}
+
+
+def choose(client: FlaskClient, preview: str, page: str, boxes: dict[str, list[str]]) -> TestResponse:
+    """Post the preview's form with the secretariat's choice of tracked changes (``boxes``)."""
+    token = re.search(r'name="token" value="([^"]+)"', preview)
+    assert token, preview[:2000]
+    return client.post("/-/import", data={"csrf_token": csrf_token(client, "/-/import"), "page": page,
+                                          "token": token.group(1), "choosing": "1", **boxes})
+
+
+def change_number(preview: str, text: str) -> str:
+    found = re.search(r'name="change" value="(\d+)"[^>]*> <label for="tracked-change-\d+">[^<]*<(?:ins|del) dir="auto">'
+                      + re.escape(text) + "<", preview)
+    assert found, preview[:3000]
+    return found.group(1)
+
+
+def source_of(preview: str) -> str:
+    return html.unescape(re.search(r'<pre class="import-source"[^>]*>(.*?)</pre>', preview, re.S).group(1))
+
+
+@pytest.mark.parametrize("kind", ["docx", "odt"])
+def test_the_secretariat_leaves_out_an_authors_changes_and_a_single_change(
+        client: FlaskClient, app: Flask, redline: dict[str, bytes], kind: str) -> None:
+    app.extensions["wiki_users"].create("sec", PASSWORD, group="secretariat", role="editor",
+                                        display_name="Sam Secretariat", email="sec@example.org")
+    Auth(client).login("sec")
+    page = "Mapping/Chosen"
+    shown = upload(client, redline[f"redline.{kind}"], page, f"redline.{kind}").get_data(as_text=True)
+    assert shown.count('name="author"') == 3 and shown.count('name="change"') == 3
+    number = {text: change_number(shown, text) for text in ("hastily", "revised", "of May")}
+
+    def step(untick_author: str = "", tick_author: str = "", untick: str = "") -> str:
+        boxes = ticked(shown)
+        boxes["author"] = [a for a in boxes["author"] if a != untick_author] + ([tick_author] if tick_author else [])
+        boxes["change"] = [n for n in boxes["change"] if n != number.get(untick)]
+        response = choose(client, shown, page, boxes)
+        assert response.status_code == 200  # shown again with the choice: nothing saved unseen
+        return response.get_data(as_text=True)
+
+    shown = step(untick_author="Pat Second")  # an author's changes out
+    assert "The group welcomed the report of May." in source_of(shown) and shown.count("(left out)") == 1
+    shown = step(tick_author="Pat Second", untick="of May")  # Pat back in, one change of the reviewer out
+    assert "The group welcomed the revised report." in source_of(shown) and shown.count("(left out)") == 1
+    shown = step(untick_author="Pat Second")
+    assert "The group welcomed the report.\n" in source_of(shown)  # Ana's deletion only
+    assert shown.count("(left out)") == 2 and "2 tracked changes are left out of this text" in shown
+    assert not app.extensions["wiki_store"].page_exists(page)
+    response = choose(client, shown, page, ticked(shown))  # the choice previewed: saved
+    assert response.status_code == 302 and "proposal=" in response.location
+    store = app.extensions["wiki_store"]
+    proposal = store.proposals.get(int(response.location.rsplit("proposal=", 1)[1]))
+    assert "The group welcomed the report.\n\nA second paragraph here." in store.read_page(page, proposal.head).text
+    log = subprocess.run(["git", "-C", str(store.path), "log", "--format=%an|%(trailers:only,unfold)%x00",
+                          f"{store.head()}..{proposal.head}" if store.head() else proposal.head],
+                         check=True, capture_output=True, text=True).stdout
+    commits = [entry.strip() for entry in log.split("\x00") if entry.strip()][::-1]
+    assert len(commits) == 2 and "Tracked-Change-Author: Ana Delegate" in commits[1]  # no commit for the others
+    assert not any(commit.startswith(("Pat Second|", "Rev Iewer|")) for commit in commits)
+    rationale = client.get(f"/-/proposals/{proposal.number}").get_data(as_text=True)
+    assert "left out of this proposal" in rationale and "Pat Second: Inserted “revised”" in rationale
+    assert "reviewer@example.org: Inserted “of May”" in rationale
+
+
+def test_only_the_secretariat_chooses_tracked_changes(editor: FlaskClient, app: Flask,
+                                                      redline: dict[str, bytes]) -> None:
+    preview = upload(editor, redline["redline.docx"], "Mapping/Chosen", "redline.docx").get_data(as_text=True)
+    assert 'name="author"' not in preview and 'name="change"' not in preview  # an editor imports them all
+    response = choose(editor, preview, "Mapping/Chosen", {"author": ["Ana Delegate"], "change": [],
+                                                          "author_before": ["Ana Delegate", "Pat Second"]})
+    assert response.status_code == 403 and "Only the secretariat" in response.get_data(as_text=True)
+    assert not app.extensions["wiki_store"].page_exists("Mapping/Chosen")
+    assert editor.get("/-/import/" + "0" * 64 + "?page=X&left_out=1").status_code == 404
+
+
+def test_the_cli_leaves_out_an_authors_changes(app: Flask, redline: dict[str, bytes], tmp_path: Path) -> None:
+    path = tmp_path / "redline.odt"
+    path.write_bytes(redline["redline.odt"])
+    args = ["import-doc", str(path), "Mapping/Cli", "--leave-out-author", "Pat Second"]
+    refused = app.test_cli_runner().invoke(args=[*args, "--user", "editor"])
+    assert refused.exit_code != 0 and "Only the secretariat" in refused.output
+    result = app.test_cli_runner().invoke(args=[*args, "--user", "admin"])
+    assert result.exit_code == 0, result.output
+    store = app.extensions["wiki_store"]
+    proposal = store.proposals.get(1)
+    assert "The group welcomed the report of May." in store.read_page("Mapping/Cli", proposal.head).text
+    assert "Tracked changes by Pat Second: 1 (1 left out)" in result.output

@@ -198,12 +198,16 @@ def replica_command(primary: str, token: str | None) -> None:
 @click.option("--user", "username", required=True, help="The wiki user (editor or above) the commit is made for.")
 @click.option("--summary", default="", help="The commit subject (default: Import FILE).")
 @click.option("--proposal", is_flag=True, help="Start a proposal with the text instead of changing the agreed text.")
+@click.option("--leave-out-author", "leave_out", multiple=True, metavar="NAME",
+              help="Leave this tracked-change author's changes out of the proposal (the secretariat and admins; "
+                   "repeatable).")
 @with_appcontext
-def import_doc_command(file: Path, page: str, username: str, summary: str, proposal: bool) -> None:
+def import_doc_command(file: Path, page: str, username: str, summary: str, proposal: bool,
+                       leave_out: tuple[str, ...]) -> None:
     """Import the .docx or .odt FILE as PAGE (a new page, or a new revision of it), its images attached.
     Without PAGE, or with a section ending in /, the page is named after the file's Word Title."""
     from .actions import Actor
-    from .actions.imports import convert_document, import_base, import_page, save_document, title_notice
+    from .actions.imports import convert_document, import_base, import_page, left_out, save_document, title_notice
     from .office import tracked
     from .users import role_at_least
 
@@ -218,6 +222,11 @@ def import_doc_command(file: Path, page: str, username: str, summary: str, propo
             raise click.ClickException(f"{file} is larger than MAX_IMPORT_BYTES "
                                        f"({current_app.config['MAX_IMPORT_BYTES']} bytes).")
         converted = convert_document(data)
+        if leave_out:
+            kept = {change.author for change in converted.changes} - set(leave_out)
+            numbers = left_out(actor, converted, authors=kept, changes={change.number for change in converted.changes},
+                               authors_before={change.author for change in converted.changes})
+            converted = convert_document(data, left_out=numbers) if numbers else converted
         page = import_page(converted, page)
         untitled = title_notice(converted, page)
         if untitled is not None:
@@ -225,9 +234,14 @@ def import_doc_command(file: Path, page: str, username: str, summary: str, propo
         base = import_base(converted, page)  # the exported revision, or the page as it is now
         if base.notice:
             click.echo(base.notice % (base.params or {}), err=True)
+        dropped = "".join(f"\n- {change.author or 'Unknown author'}: "
+                          f"{'Inserted' if change.kind == 'insertion' else 'Deleted'} “{change.text}”"
+                          for change in converted.choice.dropped)
         imported = save_document(actor, page, converted, base=base.commit,
                                  summary_text=summary or f"Import {file.name}", as_proposal=proposal,
-                                 rationale="Imported from a document.")
+                                 rationale="Imported from a document." + (
+                                     "\n\nTracked changes in the file that were left out of this proposal:\n"
+                                     + dropped if dropped else ""))
     except WikiError as error:
         raise click.ClickException(error.message) from None
     where = f" in proposal {imported.proposal.number}" if imported.proposal else ""
@@ -239,7 +253,9 @@ def import_doc_command(file: Path, page: str, username: str, summary: str, propo
         click.echo(f"Imported {file.name} as {page}{where}: commit {imported.result.commit}, "
                    f"{len(converted.images)} image(s) attached.")
     for author, items in tracked.by_author(converted.changes):
-        click.echo(f"Tracked changes by {author or 'an unknown author'}: {len(items)}", err=True)
+        left = sum(1 for change in items if change.number in converted.left_out)
+        click.echo(f"Tracked changes by {author or 'an unknown author'}: {len(items)}"
+                   + (f" ({left} left out)" if left else ""), err=True)
     for name in converted.dropped:
         click.echo(f"Left out the image {name} (not PNG, JPEG, GIF or WebP).", err=True)
 

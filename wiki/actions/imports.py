@@ -9,7 +9,7 @@ from flask import current_app, has_request_context, url_for
 
 from .. import names
 from ..errors import N_, EditConflict, InvalidPageName, WikiError
-from ..office import convert, docimport
+from ..office import convert, docimport, tracked
 from ..store import SaveResult
 from ..store.proposals import Proposal
 from ..users import User
@@ -20,6 +20,42 @@ from .proposals import create as create_proposal
 from .proposals import get as get_proposal
 
 TRACKED_CHANGE_AUTHOR = "Tracked-Change-Author"
+
+
+class ChoiceRefused(WikiError):
+    """Someone who does not run the process tried to leave tracked changes out of an import."""
+
+    code = 403
+
+
+def may_choose(actor: Actor) -> bool:
+    """Whether ``actor`` chooses which tracked changes of a file go into its proposal: the
+    secretariat (which runs the process) and admins; anyone else imports them all."""
+    return actor.secretariat or actor.can("admin")
+
+
+def check_choice(actor: Actor) -> None:
+    """Raise :class:`ChoiceRefused` unless ``actor`` may leave tracked changes out (:func:`may_choose`)."""
+    if not may_choose(actor):
+        raise ChoiceRefused(N_("Only the secretariat and admins choose which tracked changes go into the proposal; "
+                               "the import takes them all."))
+
+
+def left_out(actor: Actor, converted: docimport.Converted, *, authors: set[str], changes: set[int],
+             authors_before: set[str]) -> frozenset[int]:
+    """The tracked changes (numbers) a form leaves out: the authors ticked now (``authors``) and
+    before (``authors_before``, as the preview showed them), and the changes ticked (``changes``).
+    An author ticked or unticked since takes all of their changes in or out; for the others, each
+    change's own box decides. Raises :class:`ChoiceRefused` when that leaves something out and
+    ``actor`` may not choose."""
+    def out(change: tracked.TrackedChange) -> bool:
+        toggled = (change.author in authors) != (change.author in authors_before)
+        return change.author not in authors if toggled else change.number not in changes
+
+    chosen = frozenset(change.number for change in converted.changes if out(change))
+    if chosen:
+        check_choice(actor)
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -144,9 +180,10 @@ def conversion_limits() -> convert.Limits:
                           memory_bytes=int(current_app.config["EXPORT_MEMORY_BYTES"]))
 
 
-def convert_document(data: bytes) -> docimport.Converted:
-    """A .docx or .odt file's text as Markdown and its images (refusals raise a 4xx WikiError)."""
-    return docimport.convert(data, limits=conversion_limits())
+def convert_document(data: bytes, left_out: frozenset[int] = frozenset()) -> docimport.Converted:
+    """A .docx or .odt file's text as Markdown and its images, its tracked changes ``left_out``
+    rejected (refusals raise a 4xx WikiError)."""
+    return docimport.convert(data, limits=conversion_limits(), left_out=left_out)
 
 
 def attachments_url(page: str) -> str:
@@ -170,6 +207,8 @@ def save_document(actor: Actor, page: str, converted: docimport.Converted, *, ba
 
     Overlapping changes save the images, attached to the page as it now is (so the conflict
     editor's text links work and nothing is lost), and return the conflict."""
+    if converted.left_out:
+        check_choice(actor)
     text = page_text(converted, page)
     proposal = None
     if as_proposal or converted.changes or proposal_required(actor, page):

@@ -6,7 +6,8 @@ Everything lives under one directory (``<instance>/imports``), so every worker s
 - ``<digest>/`` per upload (``digest``: the SHA-256 of its bytes, so the same file is converted
   once): ``upload`` (the bytes), ``source.json`` (file name, size and a nonce naming this
   staging's conversion job), then, once converted, ``page.md``, ``images/`` and ``meta.json``
-  (written last: a staged upload is converted when it has one);
+  (written last: a staged upload is converted when it has one); a conversion with some tracked
+  changes left out (the secretariat's choice) lives beside it in ``choice-<numbers>/``, same files;
 - ``.owners/<hash of the user name>/<digest>``: the uploads a person has staged, each holding its
   size. A person may keep ``per_user`` uploads and ``bytes_per_user`` bytes here at once (older
   than ``max_age`` or imported, they no longer count); past that, :class:`StagingFull` (429).
@@ -40,6 +41,14 @@ from .tracked import TrackedChange
 
 CONVERSION_VERSION = 2  # bumped when the conversion's output changes for the same upload
 RETRY_AFTER_SECONDS = 600
+
+
+MAX_CHOICE = 2_000  # numbers of left-out changes a choice may name (as many as are listed)
+
+
+def _choice(left_out: frozenset[int]) -> str:
+    """A choice's folder name: the hash of its sorted numbers (short, whatever their count)."""
+    return hashlib.sha256(",".join(map(str, sorted(left_out))).encode()).hexdigest()[:24]
 
 
 class StagingFull(WikiError):
@@ -127,17 +136,28 @@ class Staging:
 
     # ------------------------------------------------------------------ converting
 
-    def conversion(self, digest: str, limits: converters.Limits) -> Work:
-        """The job that converts the staged upload and keeps the result beside it."""
-        folder = self.root / digest
+    def job(self, staged: Staged, left_out: frozenset[int] = frozenset()) -> str:
+        """The key of the job converting ``staged`` with the tracked changes ``left_out``."""
+        return staged.job if not left_out else job_key(staged.job, _choice(left_out))
+
+    def _folder(self, digest: str, left_out: frozenset[int]) -> Path:
+        return self.root / digest / (f"choice-{_choice(left_out)}" if left_out else "")
+
+    def conversion(self, digest: str, limits: converters.Limits, left_out: frozenset[int] = frozenset()) -> Work:
+        """The job that converts the staged upload (its tracked changes ``left_out`` rejected) and
+        keeps the result beside it."""
+        source = self.root / digest / "upload"
+        folder = self._folder(digest, left_out)
 
         def work(progress: Progress) -> bytes:
             progress(0.1, "Converting")
             try:
-                converted = docimport.convert((folder / "upload").read_bytes(), limits=limits)
+                converted = docimport.convert(source.read_bytes(), limits=limits, left_out=left_out)
             except Exception:
-                self.discard(digest)  # nothing to preview: the owners' shares free up at once
+                if not left_out:
+                    self.discard(digest)  # nothing to preview: the owners' shares free up at once
                 raise
+            folder.mkdir(exist_ok=True)
             (folder / "images").mkdir(exist_ok=True)
             (folder / "page.md").write_text(converted.markdown, encoding="utf-8")
             for name, blob in converted.images.items():
@@ -158,9 +178,10 @@ class Staging:
 
         return work
 
-    def load(self, digest: str) -> docimport.Converted | None:
-        """The staged conversion, or ``None`` when it is not (or no longer) there."""
-        folder = self.root / digest
+    def load(self, digest: str, left_out: frozenset[int] = frozenset()) -> docimport.Converted | None:
+        """The staged conversion (with the tracked changes ``left_out`` rejected), or ``None`` when
+        it is not (or no longer) there."""
+        folder = self._folder(digest, left_out)
         try:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             images = {file.name: file.read_bytes() for file in sorted((folder / "images").iterdir())}
@@ -178,7 +199,7 @@ class Staging:
                                    comments=tuple(Annotation(*comment) for comment in meta.get("comments", ())),
                                    title=meta.get("title", ""))
 
-    def image(self, digest: str, name: str) -> Path:
+    def image(self, digest: str, name: str) -> Path:  # every choice has the same images
         return self.root / digest / "images" / name
 
     # ------------------------------------------------------------------ shares and cleaning

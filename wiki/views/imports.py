@@ -26,7 +26,17 @@ from werkzeug.wrappers import Response
 
 from .. import attachments, names
 from ..actions.attachments import DOCUMENT
-from ..actions.imports import conversion_limits, import_base, import_page, page_text, save_document, title_notice
+from ..actions.imports import (
+    check_choice,
+    conversion_limits,
+    import_base,
+    import_page,
+    left_out,
+    may_choose,
+    page_text,
+    save_document,
+    title_notice,
+)
 from ..actions.pages import proposal_required
 from ..attachments import human_size
 from ..auth import current_actor, role_required
@@ -110,8 +120,8 @@ def staging() -> Staging:
                    bytes_per_user=int(current_app.config["IMPORT_STAGED_BYTES_PER_USER"]), max_age=STAGE_SECONDS)
 
 
-def _converted(digest: str) -> docimport.Converted:
-    converted = staging().load(digest)
+def _converted(digest: str, leave_out: frozenset[int] = frozenset()) -> docimport.Converted:
+    converted = staging().load(digest, leave_out)
     if converted is None:
         raise BadForm(N_("The uploaded document is no longer on the server. Upload it again."))
     return converted
@@ -151,27 +161,40 @@ def staged_preview(digest: str) -> tuple[str, int] | Response:
         abort(404, description=_("The uploaded document is no longer on the server. Upload it again."))
     page = _requested_page(request.args.get("page", ""))
     return _preview_when_converted(digest, page, wants_proposal=request.args.get("proposal") == "1",
-                                   summary=" ".join(request.args.get("summary", "").split())[:200])
+                                   summary=" ".join(request.args.get("summary", "").split())[:200],
+                                   leave_out=_numbers(request.args.get("left_out", "")))
 
 
-def _preview_when_converted(digest: str, requested: str, *, wants_proposal: bool, summary: str
-                            ) -> tuple[str, int] | Response:
+def _numbers(value: str) -> frozenset[int]:
+    """The tracked changes left out, as the progress page's link writes them (``3,5,8``)."""
+    if not value:
+        return frozenset()
+    if not re.fullmatch(r"[0-9]{1,6}(,[0-9]{1,6}){0,1999}", value):
+        raise BadForm(N_("The tracked changes to leave out are not a list of numbers."))
+    return frozenset(int(number) for number in value.split(","))
+
+
+def _preview_when_converted(digest: str, requested: str, *, wants_proposal: bool, summary: str,
+                            leave_out: frozenset[int] = frozenset()) -> tuple[str, int] | Response:
     """The preview when the conversion is done (waiting for it up to ``EXPORT_WAIT_SECONDS``), its
     failure, or the progress page that comes back to :func:`staged_preview`. ``requested`` is the
-    page name asked for (or a section, or nothing: the file's Title names the page)."""
+    page name asked for (or a section, or nothing: the file's Title names the page); ``leave_out``
+    the tracked changes the secretariat left out (a conversion of its own)."""
     files = staging()
     staged = files.get(digest)
     if staged is None:
         raise BadForm(N_("The uploaded document is no longer on the server. Upload it again."))
-    if files.load(digest) is None:
-        job = start_job(staged.job, files.conversion(digest, conversion_limits()), filename=staged.filename,
-                        mimetype="text/plain", wait=True, count_as=None)
+    if leave_out:
+        check_choice(current_actor())
+    if files.load(digest, leave_out) is None:
+        job = start_job(files.job(staged, leave_out), files.conversion(digest, conversion_limits(), leave_out),
+                        filename=staged.filename, mimetype="text/plain", wait=True, count_as=None)
         if job.state == FAILED:
             raise JobFailed(job)
         if job.state != DONE:
             return _progress(digest, requested, job, staged.filename, wants_proposal=wants_proposal,
-                             summary=summary)
-    converted = _converted(digest)
+                             summary=summary, leave_out=leave_out)
+    converted = _converted(digest, leave_out)
     try:
         page = import_page(converted, requested)
     except InvalidPageName as error:
@@ -189,7 +212,8 @@ def _preview_when_converted(digest: str, requested: str, *, wants_proposal: bool
     untitled = title_notice(converted, page)
     if untitled is not None:
         flash(_(untitled[0], **untitled[1]), "warning")
-    token = _serializer().dumps({"h": digest, "p": page, "u": current_actor().username, "b": base.commit or ""})
+    token = _serializer().dumps({"h": digest, "p": page, "u": current_actor().username, "b": base.commit or "",
+                                 "l": list(converted.left_out)})
     # The preview shows the images from the staging area; the text saved points at the page's attachments.
     rendered = renderer().render(docimport.for_page(converted, url_for("imports.staged_image", digest=digest,
                                                                        name="x")[:-1]))
@@ -201,13 +225,17 @@ def _preview_when_converted(digest: str, requested: str, *, wants_proposal: bool
         summary=summary or _("Import %(file)s", file=staged.filename[:150]),
         proposal=wants_proposal or required or bool(converted.changes), proposal_required=required,
         redline=bool(converted.changes), changes=tracked.by_author(converted.changes), comments=converted.comments,
+        choose=may_choose(current_actor()), left_out=frozenset(converted.left_out),
+        kept_authors=frozenset(converted.choice.credited),
         exported=base.exported,
         base=base.commit or ""), 200
 
 
-def _progress(digest: str, page: str, job: Job, filename: str, *, wants_proposal: bool, summary: str) -> Response:
+def _progress(digest: str, page: str, job: Job, filename: str, *, wants_proposal: bool, summary: str,
+              leave_out: frozenset[int]) -> Response:
     """202 and the export progress page, leading to the preview when the conversion is done."""
-    query = {"page": page, **({"proposal": "1"} if wants_proposal else {}), **({"summary": summary} if summary else {})}
+    query = {"page": page, **({"proposal": "1"} if wants_proposal else {}), **({"summary": summary} if summary else {}),
+             **({"left_out": ",".join(map(str, sorted(leave_out)))} if leave_out else {})}
     response = Response(render_template(
         "export/progress.html", job=job, key=job.key, title=filename,
         heading=_("Converting %(file)s", file=filename), stage=_("Converting"),
@@ -232,12 +260,20 @@ def _save() -> str | tuple[str, int] | Response:
     if not isinstance(claims, dict) or claims.get("u") != actor.username or claims.get("p") != _page_name():
         raise BadForm(N_("This import form was made for another user or page. Upload the document again."))
     page, base = claims["p"], claims["b"] or None
-    converted = _converted(claims["h"])
+    converted = _converted(claims["h"], frozenset(number for number in claims.get("l", ()) if isinstance(number, int)))
+    if form_field("choosing", required=False) == "1":  # the secretariat's choice of tracked changes
+        wanted = left_out(actor, converted, authors=set(request.form.getlist("author")),
+                          changes={int(value) for value in request.form.getlist("change")
+                                   if re.fullmatch(r"[0-9]{1,6}", value)},
+                          authors_before=set(request.form.getlist("author_before")))
+        if wanted != frozenset(converted.left_out) or form_field("action", required=False) == "choose":
+            return _preview_when_converted(claims["h"], page, wants_proposal=True, summary=summary_field(),
+                                           leave_out=wanted)  # nothing saved unseen: the text with that choice
     summary = summary_field() or _("Import %(page)s", page=page)
     try:
         imported = save_document(actor, page, converted, base=base, summary_text=summary,
                                  as_proposal=form_field("proposal", required=False) == "1",
-                                 rationale=_("Imported from a document."))
+                                 rationale=_rationale(converted))
     except (PageMoved, PageExists) as error:
         flash(error.message, "error")
         return _form(409, page=page)
@@ -253,6 +289,19 @@ def _save() -> str | tuple[str, int] | Response:
         return redirect(url_for("pages.view", page=page, proposal=proposal.number))
     _flash_saved(imported.result)
     return redirect(url_for("pages.view", page=page))
+
+
+def _rationale(converted: docimport.Converted) -> str:
+    """The proposal's rationale: where its text came from and, when the secretariat left tracked
+    changes out, which ones (never dropped silently)."""
+    lines = [_("Imported from a document.")]
+    dropped = converted.choice.dropped
+    if dropped:
+        lines += ["", _("Tracked changes in the file that were left out of this proposal:"), ""]
+        for change in dropped:
+            what = _("Inserted") if change.kind == "insertion" else _("Deleted")
+            lines.append(f"- {change.author or _('Unknown author')}: {what} “{change.text}”")
+    return "\n".join(lines)
 
 
 def _flash_saved(result: SaveResult | None) -> None:
