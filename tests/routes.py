@@ -356,6 +356,15 @@ ROUTES: list[Route] = [
           data={"page": "Matrix/Imported", "token": "forged"}),
     Route("imports.staged_image", "GET", f"/-/import/{'0' * 64}/image-000000000000.png", roles(LOGIN, 403, 404)),
     Route("imports.staged_preview", "GET", f"/-/import/{'0' * 64}?page=Matrix/Imported", roles(LOGIN, 403, 404)),
+    # a call's files (issue 30): the compilation, the spreadsheets, the Word form and its upload
+    Route("call_files.compilation", "GET", "/-/calls/no-such-call/compilation?format=md", roles(404, 404, 404)),
+    Route("call_files.compilation_page", "POST", "/-/calls/no-such-call/compilation/page", roles(404, 404, 404),
+          data={"page": "Matrix/Compilation", "as": "page"}),
+    Route("call_files.responses_xlsx", "GET", "/-/calls/no-such-call/responses.xlsx", roles(404, 404, 404)),
+    Route("call_files.responses_csv", "GET", "/-/calls/no-such-call/responses.csv", roles(404, 404, 404)),
+    Route("call_files.template", "GET", "/-/calls/no-such-call/template.docx", roles(404, 404, 404)),
+    Route("call_files.upload", "POST", "/-/calls/no-such-call/upload", roles(404, 404, 404),
+          files={"file": ("answers.docx", minimal_docx("Answered by the matrix"))}),
     # webhooks (issue 16): admins only; the matrix's wiki refuses loopback receivers (400, nothing added)
     Route("webhooks.webhooks", "GET", "/-/admin/webhooks", roles(LOGIN, 403, 403, 403, 200)),
     Route("webhooks.add", "POST", "/-/admin/webhooks", roles(LOGIN, 403, 403, 403, 400),

@@ -107,9 +107,11 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.extensions["wiki_search"] = SearchIndex(app.config["SEARCH_DATABASE"], app.extensions["wiki_store"])
     ensure_instance(app)
 
+    from .views.call_files import raise_body_limit as raise_response_upload_limit
     from .views.imports import raise_body_limit
 
     app.before_request(raise_body_limit)  # before CSRFProtect's hook reads the form
+    app.before_request(raise_response_upload_limit)  # the same for a call's Word response (issue 30)
     CSRFProtect(app)
     from . import (
         api,
@@ -131,6 +133,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     from .views import accounts as account_views
     from .views import (
         attachments,
+        call_files,
         changes,
         comments,
         find,
@@ -179,6 +182,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     export_views.init_app(app)  # exports (issue 17): the job runner and its blueprint, before pages' catch-all
     app.register_blueprint(redline_views.bp)  # redlines (issue 17): files through the exports' job runner
     app.register_blueprint(imports.bp)
+    app.register_blueprint(call_files.bp)  # a call's compilation, spreadsheets and Word form (issue 30)
     app.register_blueprint(comments.bp)
     api.init_app(app)  # before pages: its addresses are not page names
     app.register_blueprint(webhook_views.bp)
