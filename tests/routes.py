@@ -356,13 +356,18 @@ ROUTES: list[Route] = [
           data={"page": "Matrix/Imported", "token": "forged"}),
     Route("imports.staged_image", "GET", f"/-/import/{'0' * 64}/image-000000000000.png", roles(LOGIN, 403, 404)),
     Route("imports.staged_preview", "GET", f"/-/import/{'0' * 64}?page=Matrix/Imported", roles(LOGIN, 403, 404)),
-    # a call's files (issue 30): the compilation, the spreadsheets, the Word form and its upload
+    # a call's files (issue 30): the compilation (names only with consent), the spreadsheets (names as the
+    # reader may see them), the Word form and its upload into the draft (the matrix's file answers nothing: 400)
+    Route("call_files.compilation", "GET", "/-/calls/{call}/compilation?format=md", EVERYONE),
+    Route("call_files.compilation", "GET", "/-/calls/{call}/compilation?format=exe", roles(400, 400, 400)),
     Route("call_files.compilation", "GET", "/-/calls/no-such-call/compilation?format=md", roles(404, 404, 404)),
-    Route("call_files.compilation_page", "POST", "/-/calls/no-such-call/compilation/page", roles(404, 404, 404),
+    Route("call_files.compilation_page", "POST", "/-/calls/{call}/compilation/page", roles(LOGIN, 403, 403, 403, 302),
           data={"page": "Matrix/Compilation", "as": "page"}),
-    Route("call_files.responses_xlsx", "GET", "/-/calls/no-such-call/responses.xlsx", roles(404, 404, 404)),
-    Route("call_files.responses_csv", "GET", "/-/calls/no-such-call/responses.csv", roles(404, 404, 404)),
-    Route("call_files.template", "GET", "/-/calls/no-such-call/template.docx", roles(404, 404, 404)),
+    Route("call_files.responses_xlsx", "GET", "/-/calls/{call}/responses.xlsx", EVERYONE),
+    Route("call_files.responses_csv", "GET", "/-/calls/{call}/responses.csv?group=governments&language=en", EVERYONE),
+    Route("call_files.template", "GET", "/-/calls/{call}/template.docx", EVERYONE),
+    Route("call_files.upload", "POST", "/-/calls/{call}/upload", roles(401, 400, 400),
+          files={"file": ("answers.docx", minimal_docx("Answered by the matrix"))}),
     Route("call_files.upload", "POST", "/-/calls/no-such-call/upload", roles(404, 404, 404),
           files={"file": ("answers.docx", minimal_docx("Answered by the matrix"))}),
     # webhooks (issue 16): admins only; the matrix's wiki refuses loopback receivers (400, nothing added)

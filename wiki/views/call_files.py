@@ -31,7 +31,7 @@ from ..actions.context import Actor
 from ..actions.imports import conversion_limits
 from ..actions.pages import proposal_required, save
 from ..actions.proposals import create as create_proposal
-from ..auth import current_actor
+from ..auth import current_actor, role_required
 from ..errors import N_, DocumentTooLarge, InvalidContent, InvalidPageName, PageExists
 from ..i18n import format_time, text_direction
 from ..i18n import language as interface_language
@@ -156,6 +156,7 @@ def _compilation_work(call: Call, text: str, title: str, fmt: str, labels: Label
 
 
 @bp.post("/-/calls/<slug>/compilation/page")
+@role_required("reader")
 def compilation_page(slug: str) -> Response:
     """The secretariat turns the compilation into a page (new) or a proposal (new page or a change)."""
     actor = current_actor()
