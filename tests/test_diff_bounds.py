@@ -133,8 +133,9 @@ def test_diff_page_of_issue_12_answers_quickly_and_says_when_it_is_coarse(client
     put = lambda text: store.save_page("Big", text, base=store.head(), author=AUTHOR, summary="").commit  # noqa: E731
     first = put("x\ny\n" * 30_000)
     second = put("x\n" * 30_000 + "y\n" + "x\n" * 29_999)
-    html = client.get(f"/Big/-/diff?from={first}&to={second}").get_data(as_text=True)
+    html = client.get(f"/Big/-/diff?from={first}&to={second}&view=inline").get_data(as_text=True)
     assert "diff-notice" in html and "too long to show in full" in html
+    assert client.get(f"/Big/-/diff?from={first}&to={second}").status_code == 200  # the formatted view too
     third = put("x\n" * 30_000 + "z\n" + "x\n" * 29_999)
     html = client.get(f"/Big/-/diff?from={second}&to={third}&view=split").get_data(as_text=True)
     assert "diff-notice" not in html and "<del>y</del>" in html and "<ins>z</ins>" in html

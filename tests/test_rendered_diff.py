@@ -3,6 +3,7 @@ inserted and deleted marked, as well formed as the page itself."""
 
 from __future__ import annotations
 
+import re
 import time
 from html.parser import HTMLParser
 
@@ -72,12 +73,15 @@ def test_the_rendered_view_over_http(client: FlaskClient, store: Store) -> None:
                     author=EDA, summary="v1")
     store.save_page("Gaps", "# Gaps\n\n| A | B |\n|---|---|\n| one | **three** |\n\nKeep this.\n",
                     base=store.head(), author=EDA, summary="v2")
-    page = client.get("/Gaps/-/diff?view=rendered")
+    page = client.get("/Gaps/-/diff")  # formatted by default
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "<del>two</del>" in html and "<strong><ins>three</ins></strong>" in html and "<th>A</th>" in html
     assert "|---|" not in html  # formatted, not Markdown
-    assert 'view=rendered' in client.get("/Gaps/-/diff").get_data(as_text=True)  # one click from the source diff
+    assert "rendered-diff" in html and "rendered-diff" in client.get("/Gaps/-/diff?view=rendered").text
+    assert "view=inline" in html and "Markdown source" in html  # the source diff one click away
+    source = client.get("/Gaps/-/diff?view=inline").get_data(as_text=True)
+    assert "**" in source and "rendered-diff" not in source
     assert client.get("/Gaps/-/diff?view=fancy").status_code == 400
 
 
@@ -88,8 +92,31 @@ def test_the_proposal_page_shows_its_changes_formatted(client: FlaskClient, stor
     pages = store.proposals.pages_of(proposal.number)
     pages.save_page("Gaps", "# Gaps\n\nThe free flow of data is essential.\n", base=store.head(), author=EDA,
                     summary="data")
-    source = client.get(f"/-/proposals/{proposal.number}").get_data(as_text=True)
-    assert "view=rendered" in source and "rendered-diff" not in source
-    html = client.get(f"/-/proposals/{proposal.number}?view=rendered").get_data(as_text=True)
+    source = client.get(f"/-/proposals/{proposal.number}?view=source").get_data(as_text=True)
+    assert "rendered-diff" not in source and "information" in source
+    html = client.get(f"/-/proposals/{proposal.number}").get_data(as_text=True)  # formatted by default
+    assert "view=source" in html and "Markdown source" in html
     assert "<p>The free flow of <del>information</del> <ins>data</ins> is essential.</p>" in html.replace(
         "</del><ins>", "</del> <ins>")
+
+
+def test_compare_shows_each_page_formatted_and_the_source_one_click_away(client: FlaskClient, store: Store) -> None:
+    first = store.save_page("Gaps", "# Gaps\n\n- one\n- two\n", base=store.head(), author=EDA, summary="v1").commit
+    store.save_page("Gaps", "# Gaps\n\n- one\n- *three*\n", base=store.head(), author=EDA, summary="v2")
+    store.save_page("Scope", "Only the **scope**.\n", base=store.head(), author=EDA, summary="new page")
+    html = client.get(f"/-/compare?from={first}").get_data(as_text=True)
+    assert "<li><em><ins>three</ins></em></li>" in html.replace("<li><del>two</del>", "<li>")
+    assert "<strong><ins>scope</ins></strong>" in html or "<ins><strong>scope</strong></ins>" in html
+    assert "- *three*" not in html and "view=source" in html
+    source = client.get(f"/-/compare?from={first}&view=source").get_data(as_text=True)
+    assert "rendered-diff" not in source and "*three*" in source
+    assert client.get(f"/-/compare?from={first}&view=fancy").status_code == 400
+
+
+def test_pages_shown_one_after_another_never_repeat_an_id(client: FlaskClient, store: Store) -> None:
+    first = store.head()
+    for name in ("One", "Two"):
+        store.save_page(name, "# Scope\n\n## Gaps\n\nText.\n", base=store.head(), author=EDA, summary=name)
+    html = client.get(f"/-/compare?from={first}").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)) and any(value.endswith("-gaps") for value in ids)

@@ -191,8 +191,9 @@ def _fill_page_text(app: Flask) -> list[str]:
         store.save_page(page, second.replace("\x00", ""), base=store.head(), author=_author(), summary="second")
         first_commit = store.page_history(page)[-1].id
         urls += [f"/{page}", f"/{page}/-/history", f"/{page}/-/diff", f"/{page}/-/diff?view=split",
-                 f"/{page}/-/edit", f"/{page}?rev={first_commit}", f"/{page}/-/blame",
-                 f"/-/compare?from={first_commit}&to={store.head()}"]
+                 f"/{page}/-/diff?view=inline", f"/{page}/-/edit", f"/{page}?rev={first_commit}",
+                 f"/{page}/-/blame", f"/-/compare?from={first_commit}&to={store.head()}",
+                 f"/-/compare?from={first_commit}&to={store.head()}&view=source"]
     return urls
 
 

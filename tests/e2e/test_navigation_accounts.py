@@ -148,8 +148,8 @@ def test_the_rendered_diff_marks_the_change(live: LiveWiki, new_context: Callabl
                     "The free flow of data is essential.\n", base=store.head(), author=OMAR, summary="v2")
     page = watched_page(new_context(viewport=WIDE))
     page.context.add_cookies([{"name": "lang", "value": language, "url": live.url}])
-    page.goto(f"{live.url}/Gaps/-/diff")
-    page.locator("a[href*='view=rendered']").first.click()
+    page.goto(f"{live.url}/Gaps/-/diff")  # formatted by default, the Markdown source one click away
+    expect(page.locator("a[href*='view=inline']").first).to_be_visible()
     body = page.locator(".rendered-diff")
     expect(body.locator("table td del")).to_have_text("Support")
     expect(body.locator("table td ins")).to_have_text("Objection")

@@ -53,6 +53,8 @@ def test_history_compare_two_versions_keyboard_changes_and_revert(live: LiveWiki
     page.get_by_role("button", name="Compare selected versions").first.click()
     page.wait_for_url("**/Roadmap/-/diff?**")
     assert "from=" in page.url and "to=" in page.url
+    expect(page.locator(".rendered-diff ins").first).to_be_visible()  # formatted first
+    page.locator("a[href*='view=inline']").first.click()  # the Markdown source, one click away
     expect(page.locator(".diff-hunk")).to_have_count(2)
     expect(page.locator("tr.diff-added").first).to_contain_text("Paragraph 3, as revised in round 2.")
     expect(page.get_by_text("Keys:")).to_be_visible()
@@ -101,6 +103,7 @@ def test_every_page_passes_axe(live: LiveWiki, new_context: Callable[..., Browse
         "history": "/Roadmap/-/history",
         "diff": "/Roadmap/-/diff",
         "diff-split": "/Roadmap/-/diff?view=split",
+        "diff-inline": "/Roadmap/-/diff?view=inline",
         "missing": "/Not_written_yet",
         "error": "/Home/-/no-such-action",
         "search": "/-/search?q=cyber*",

@@ -4,7 +4,7 @@ and user, named versions, and comparing two versions of the whole document."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,25 +17,29 @@ from ..auth import can, current_actor, role_required
 from ..charts import stacked_columns
 from ..diffs import Diff, diff_texts
 from ..errors import InvalidContent, InvalidVersionName, VersionExists
+from ..htmldiff import RenderedDiff, diff_html
+from ..render import namespace_ids
 from ..store import FileChange, LRUCache, PageComparison
 from ..templating import group_name
-from .common import form_field, page_number, query_arg, store
+from .common import form_field, page_number, query_arg, renderer, store
 
 bp = Blueprint("changes", __name__, url_prefix="/-")
 
 CHANGES_PAGE_SIZE = 50
 FEED_SIZE = 50
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed anywhere in XML 1.0
-MAX_COMPARE_DIFFS = 200  # pages whose word diff a compare shows inline; the rest link to their diff
+MAX_COMPARE_DIFFS = 200  # pages whose diff a compare shows in place; the rest link to their diff
 
 
 @dataclass(frozen=True)
 class ComparedPage:
-    """A page of a comparison as the template shows it: the change, its groups, its word diff."""
+    """A page of a comparison as the template shows it: the change, its groups, its word diff and
+    (unless the Markdown source is asked for) the formatted page with the words marked."""
 
     change: FileChange
     groups: tuple[str, ...]
     diff: Diff | None
+    rendered: RenderedDiff | None = None
 
 
 def _word_diff(item: PageComparison) -> Diff:
@@ -49,6 +53,20 @@ def _word_diff(item: PageComparison) -> Diff:
 
     return cache.get_or_compute((item.old_blob, item.new_blob),
                                 lambda: diff_texts(text(item.old_blob), text(item.new_blob)))
+
+
+def _rendered_diff(item: PageComparison, prefix: str) -> RenderedDiff:
+    """The formatted diff of one compared page, cached by its two blob ids like the word diff; its
+    ids start with ``prefix`` (pages shown one after another repeat their headings)."""
+    cache: LRUCache[tuple[str | None, str | None], RenderedDiff] = current_app.extensions.setdefault(
+        "wiki_compare_rendered", LRUCache(256))
+
+    def html(blob: str | None) -> str:
+        return renderer().render(store().blob_text(blob)).html if blob else ""
+
+    marked = cache.get_or_compute((item.old_blob, item.new_blob), lambda: diff_html(html(item.old_blob),
+                                                                                   html(item.new_blob)))
+    return replace(marked, html=namespace_ids(marked.html, prefix))
 
 
 def change_filters() -> tuple[dict[str, str], dict[str, Any]]:
@@ -134,8 +152,13 @@ def compare() -> str:
     counts: dict[str, int] = {}
     for item in comparison.pages:
         counts[item.change.status] = counts.get(item.change.status, 0) + 1
-    pages = [ComparedPage(item.change, item.groups, _word_diff(item) if index < MAX_COMPARE_DIFFS else None)
+    view = query_arg("view") or "rendered"  # formatted, as page diffs; ?view=source: the Markdown
+    if view not in {"rendered", "source"}:
+        abort(400, description=gettext("The view must be 'rendered' or 'source'."))
+    pages = [ComparedPage(item.change, item.groups, _word_diff(item),
+                          _rendered_diff(item, f"page-{index + 1}-") if view == "rendered" else None)
+             if index < MAX_COMPARE_DIFFS else ComparedPage(item.change, item.groups, None)
              for index, item in enumerate(comparison.pages)]
     return render_template("changes/compare.html", comparison=comparison, pages=pages, counts=counts,
                            from_rev=from_rev, to_rev=to_rev or "", versions=store().versions(),
-                           can_review=can("reviewer"))
+                           can_review=can("reviewer"), view=view)

@@ -53,7 +53,7 @@ def diff(page: str) -> str | Response:
     if redirect_to:
         return redirect_to
     wiki = store()
-    view = query_arg("view") or "inline"
+    view = query_arg("view") or "rendered"  # formatted for readers who do not read Markdown; the source a click away
     if view not in {"inline", "split", "rendered"}:
         abort(400, description=gettext("The view must be 'inline', 'split' or 'rendered'."))
     to_rev, from_rev = query_arg("to"), query_arg("from")

@@ -3,7 +3,7 @@ endorsing or objecting, and merging it into the agreed text by consensus (issue 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,6 +17,7 @@ from ..auth import can, current_actor, role_required
 from ..diffs import Diff, diff_texts
 from ..errors import EditConflict, InvalidContent, InvalidPageName, WikiError
 from ..htmldiff import RenderedDiff, diff_html
+from ..render import namespace_ids
 from ..store.proposals import Consensus, MergePreview, NeedsResolution, Proposal, ProposalRefused
 from ..templating import group_name
 from .changes import XML_FORBIDDEN
@@ -56,21 +57,22 @@ class ChangedPage:
     page: str
     status: str
     diff: Diff
-    rendered: RenderedDiff | None = None  # the formatted page with words marked (?view=rendered)
+    rendered: RenderedDiff | None = None  # the formatted page with words marked (unless ?view=source)
 
 
 def _changed_pages(preview: MergePreview, *, rendered: bool = False) -> list[ChangedPage]:
-    """Each page merging would change now, with its word diff against the current main (and the
-    formatted page with the words marked, when asked)."""
+    """Each page merging would change now, with its word diff against the current main and (unless
+    the Markdown source is asked for) the formatted page with the words marked."""
     wiki = store()
     found = []
-    for page, before, after in preview.pages:
+    for number, (page, before, after) in enumerate(preview.pages, start=1):
         old = wiki.blob_text(before) if before else ""
         new = wiki.blob_text(after) if after else ""
         status = "added" if before is None else "removed" if after is None else "changed"
         marked = None
         if rendered:
             marked = diff_html(renderer().render(old).html if old else "", renderer().render(new).html if new else "")
+            marked = replace(marked, html=namespace_ids(marked.html, f"changed-{number}-"))  # pages repeat headings
         found.append(ChangedPage(page, status, diff_texts(old, new), marked))
     return found
 
@@ -169,7 +171,7 @@ def show(number: int, code: int = 200) -> tuple[str, int]:
     return render_template(
         "proposals/show.html", **{**vars(seen), "standing_groups": ", ".join(map(group_name, seen.standing_groups))},
         groups=groups(), rationale=render.render(seen.proposal.rationale).html, comments=comments,
-        changed=_changed_pages(seen.preview, rendered=query_arg("view") == "rendered")), code
+        changed=_changed_pages(seen.preview, rendered=query_arg("view") != "source")), code
 
 
 def _refused(number: int, error: WikiError) -> tuple[str, int]:
