@@ -132,6 +132,28 @@ def titled_document() -> str:
                      '<text:h text:outline-level="2">Details</text:h>\n<text:p>More text.</text:p>')
 
 
+def paragraphs_document() -> str:
+    """Tracked changes across paragraphs: Pat inserted a whole paragraph (the insertion opens at
+    the end of the paragraph before it), Ana deleted text running over a paragraph break and a
+    list item that Pat inserted."""
+    def region(ident: str, kind: str, author: str, deleted: str = "") -> str:
+        info = f'<office:change-info><dc:creator>{author}</dc:creator><dc:date>2024-03-01T09:00:00</dc:date>' \
+               '</office:change-info>'
+        return (f'<text:changed-region text:id="{ident}"><text:{kind}>{info}{deleted}</text:{kind}>'
+                '</text:changed-region>')
+
+    tracked = ('<text:tracked-changes>' + region("i1", "insertion", "Pat")
+               + region("d1", "deletion", "Ana", "<text:p>old end.</text:p><text:p>Start of the old </text:p>")
+               + region("i2", "insertion", "Pat") + '</text:tracked-changes>')
+    return _document(
+        '<text:p>First paragraph.<text:change-start text:change-id="i1"/></text:p>\n'
+        '<text:p>A whole new paragraph.<text:change-end text:change-id="i1"/></text:p>\n'
+        '<text:p>Keep the <text:change text:change-id="d1"/>second paragraph.</text:p>\n'
+        '<text:list><text:list-item><text:p>One item<text:change-start text:change-id="i2"/></text:p></text:list-item>'
+        '<text:list-item><text:p>Another item<text:change-end text:change-id="i2"/></text:p></text:list-item>'
+        '</text:list>\n', tracked=tracked)
+
+
 def plain_document() -> str:
     """The text of :func:`tracked_document` with its changes accepted: no tracked changes."""
     return _document('<text:h text:outline-level="1">Tracked</text:h>\n'

@@ -152,6 +152,18 @@ MAX_AUTHORS = 12  # authors credited one commit each; a file with more is credit
 _PARTS = ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
 
 
+def _join_next(paragraph: etree._Element) -> None:
+    """Move the next paragraph's runs to the end of ``paragraph`` (its mark removed), keeping
+    ``paragraph``'s properties; nothing when no paragraph follows in the same container."""
+    following = paragraph.getnext()
+    if following is None or following.tag != f"{{{W}}}p":
+        return
+    for child in list(following):
+        if child.tag != f"{{{W}}}pPr":
+            paragraph.append(child)
+    following.getparent().remove(following)
+
+
 def authors(changes: tuple[TrackedChange, ...]) -> tuple[str, ...]:
     """The authors of ``changes``, in the order each first appears."""
     return tuple(dict.fromkeys(change.author for change in changes))
@@ -230,8 +242,21 @@ def _resolve_docx(root: etree._Element, accept: Accept, numbers: dict[etree._Ele
         accepted = accept(number if number is not None and number < MAX_CHANGES else None,
                           element.get(f"{{{W}}}author", ""))
         keep = (_DOCX_KINDS[name] == "insertion") == accepted
-        if parent.tag in (f"{{{W}}}rPr", f"{{{W}}}pPr") or not keep:
-            parent.remove(element)  # a paragraph mark's change, or text that does not stay
+        if parent.tag in (f"{{{W}}}rPr", f"{{{W}}}pPr"):  # a paragraph mark's change
+            paragraph = parent.getparent()
+            paragraph = paragraph.getparent() if paragraph is not None and parent.tag == f"{{{W}}}rPr" else paragraph
+            parent.remove(element)
+            if not keep and paragraph is not None and paragraph.tag == f"{{{W}}}p":
+                _join_next(paragraph)  # the mark goes: the paragraph runs on into the next one
+            continue
+        if parent.tag == f"{{{W}}}trPr":  # a table row's: a row inserted and rejected, or deleted and accepted, goes
+            row = parent.getparent()
+            parent.remove(element)
+            if not keep and row is not None and row.getparent() is not None:
+                row.getparent().remove(row)
+            continue
+        if not keep:
+            parent.remove(element)  # text that does not stay
             continue
         for node in element.iter(f"{{{W}}}delText", f"{{{W}}}delInstrText"):
             node.tag = f"{{{W}}}t" if node.tag.endswith("delText") else f"{{{W}}}instrText"
