@@ -196,6 +196,8 @@ ROUTES: list[Route] = [
           data={"watch": "1"}),
     Route("notify.watch_proposal", "POST", "/-/proposals/{proposal}/watch", roles(LOGIN, 302, 302),
           data={"watch": "0"}),
+    Route("notify.watch_call", "POST", "/-/calls/{call}/watch", roles(LOGIN, 302, 302), data={"watch": "1"}),
+    Route("notify.watch_call", "POST", "/-/calls/no-such-call/watch", roles(LOGIN, 404, 404), data={"watch": "1"}),
     # the signed links in mail work without a session (one-click unsubscribe, RFC 8058); forged ones are a 400
     Route("mail.unsubscribe", "GET", "/-/unsubscribe/forged.token", roles(400, 400, 400), private_anonymous=400),
     Route("mail.unsubscribe", "POST", "/-/unsubscribe/forged.token", roles(400, 400, 400), private_anonymous=400,

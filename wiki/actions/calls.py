@@ -38,6 +38,7 @@ from ..store.call_model import (
     make_questions,
     slug_for,
 )
+from . import notices
 from .context import Actor, groups, store
 
 MAX_DRAFT_BYTES = 2_000_000  # a draft's JSON (answers are checked when submitted)
@@ -125,7 +126,9 @@ def create(actor: Actor, *, title: str, description: str, questions: list[dict[s
     call = Call(slug=slug_for(title), title=title, description=description, questions=make_questions(questions),
                 deadline=_deadline(deadline), audience=audience, state="open", created=now(),
                 created_by=actor.username, language=language)
-    return store().calls.create(call, author=actor.author)
+    created = store().calls.create(call, author=actor.author)
+    notices.call_opened(actor, created)
+    return created
 
 
 def edit(actor: Actor, slug: str, *, title: str | None = None, description: str | None = None,
@@ -304,8 +307,11 @@ def submit(respondent: Respondent, slug: str, *, answers: dict[str, object], con
         raise InvalidContent(N_("Answer at least one question."))
     limits.check("responses", Actor(username=respondent.id) if respondent.guest else respondent.actor)
     moment = now()
+    first = False
 
     def make(current: Call, previous: Response | None) -> Response:
+        nonlocal first
+        first = previous is None  # as of the tip the response lands on
         if current.state == "closed":
             raise CallRefused(N_("This call for input is closed: responses can no longer be sent or changed."))
         late = False
@@ -324,6 +330,8 @@ def submit(respondent: Respondent, slug: str, *, answers: dict[str, object], con
         respondent.actor.author, name=respondent.name, username=respondent.id, group=respondent.group)
     saved, changed = store().calls.save_response(slug, respondent.id, make, author=author)
     discard_draft(slug, respondent.id)
+    if changed and first:  # the watchers hear of new responses, not of every change
+        notices.response(call, saved)
     return saved, changed
 
 

@@ -1,10 +1,11 @@
-"""What happens at a proposal's deadline, run by the scheduler (``flask --app wiki scheduled`` and
-each serving process's thread, one at a time): a reminder to the groups it still awaits a day
-before, and under the silence procedure its adoption by a merge commit with a
-``Silence-Procedure: <deadline>`` trailer when no group objected before the deadline.
+"""What happens at a proposal's or a call's deadline, run by the scheduler (``flask --app wiki
+scheduled`` and each serving process's thread, one at a time): a reminder to the groups a proposal
+still awaits a day before, and under the silence procedure its adoption by a merge commit with a
+``Silence-Procedure: <deadline>`` trailer when no group objected before the deadline; a day before
+a call for input closes, a reminder to everyone in the stakeholder groups who has not answered it.
 
-Each is done once per (proposal, deadline), recorded in ``jobs_done``, so a restart or a second
-process never repeats one and a late run still does it.
+Each is done once per (proposal or call, deadline), recorded in ``jobs_done``, so a restart or a
+second process never repeats one and a late run still does it; a moved deadline is a new one.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ REMIND_BEFORE = 24 * 3600  # reminders go out a day before the deadline
 
 def init_app(app: Flask) -> None:
     register(app, "deadlines", run)
+    register(app, "call_deadlines", remind_calls)
 
 
 def wiki_actor() -> Actor:
@@ -63,6 +65,23 @@ def run(app: Flask, now: float | None = None) -> dict[str, int]:
                 logger.warning("silence procedure: proposal %s not adopted: %s", proposal.number, error.message)
         mark_done(database, job)
     return report
+
+
+def remind_calls(app: Flask, now: float | None = None) -> dict[str, int]:
+    """Tell everyone who has not answered an open call that its deadline is less than a day away;
+    how many calls were reminded of."""
+    database = app.extensions["wiki_users"].database
+    now = time.time() if now is None else now
+    reminded = 0
+    for call in store().calls.all():
+        if call.state != "open" or not call.deadline - REMIND_BEFORE <= now < call.deadline:
+            continue
+        if not mark_done(database, f"call-remind:{call.slug}:{call.deadline}"):
+            continue  # told before (by this process or another)
+        answered = [response.respondent for response in store().calls.responses(call.slug)]
+        notices.call_deadline(call, groups(), answered)
+        reminded += 1
+    return {"reminders": reminded}
 
 
 def adopt(number: int) -> str:

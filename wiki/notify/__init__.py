@@ -25,6 +25,7 @@ from .activity import (
     Activity,
     frequency,
     page_subjects,
+    subject_of_call,
     subject_of_page,
     subject_of_proposal,
     subject_of_section,
@@ -36,7 +37,8 @@ from .outbox import Outbox
 from .scheduler import Scheduler, run_due
 
 __all__ = ["FREQUENCIES", "REASONS", "Activity", "Inbox", "MailSettings", "Notification", "Outbox", "Settings",
-           "inbox", "init_app", "mail_settings", "outbox", "page_subjects", "subject_of_page", "subject_of_proposal",
+           "inbox", "init_app", "mail_settings", "outbox", "page_subjects", "subject_of_call", "subject_of_page",
+           "subject_of_proposal",
            "subject_of_section", "subject_of_thread", "tell", "texts", "unread_count", "watching"]
 logger = logging.getLogger(__name__)
 

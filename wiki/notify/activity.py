@@ -3,7 +3,8 @@ rule that picks each recipient's reason. Pure: no Flask, no database.
 
 A recipient has one reason per activity, the strongest that applies: their group is awaited
 (``awaiting``), they were mentioned (``mention``, ``@user`` or ``@group``), it is their proposal or
-thread (``mine``), or they watch it or a page it changes (``watching``). Whoever acted is not told.
+thread (``mine``), or they watch it or a page it changes (``watching``). Whoever acted is not told, nor,
+as members of an awaited group, the people the activity spares (those who already answered a call).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ MAX_MENTIONS = 20  # names looked up per text: a text full of @s costs no more t
 class Activity:
     """One thing that happened, as the notifications and mails describe it."""
 
-    subject: str  # proposal/<n>, thread/<n> or page/<name>: one inbox row per user and subject
+    subject: str  # proposal/<n>, thread/<n>, page/<name> or call/<slug>: one inbox row per user and subject
     activity: str  # proposed, drafted, commented, endorsed, objected, withdrew, merged, closed, reopened,
-    #               deadline, adopted, silence_broken, thread, replied, resolved, reopened_thread, edited
+    #               deadline, adopted, silence_broken, thread, replied, resolved, reopened_thread, edited,
+    #               call_opened, responded, responded_unnamed, call_deadline
     actor: str  # the user name of whoever acted ("" for the wiki itself: deadlines)
     title: str  # the proposal's title, or the page's name
     page: str = ""
@@ -32,6 +34,7 @@ class Activity:
     groups: tuple[str, ...] = ()  # groups whose position it awaits
     watched: tuple[str, ...] = ()  # subjects whose watchers are told (the subject and the pages it changes)
     text: str = ""  # where mentions are looked for
+    spared: tuple[str, ...] = ()  # user names not told as members of ``groups`` (those who already answered)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,10 @@ def subject_of_page(page: str) -> str:
     return f"page/{page}"
 
 
+def subject_of_call(slug: str) -> str:
+    return f"call/{slug}"
+
+
 def subject_of_section(page: str) -> str:
     """Watching a section: the page ``page`` and every page under it."""
     return f"section/{page}"
@@ -82,6 +89,7 @@ def reasons(activity: Activity, people: Iterable[Person], watchers: Iterable[int
     """Each recipient's reason (user id -> reason), the strongest first; never the actor."""
     mentioned = set(mentions(activity.text))
     owners = {owner.lower() for owner in activity.owners}
+    spared = {name.lower() for name in activity.spared}
     found: dict[int, str] = {}
 
     def tell(user_id: int, reason: str) -> None:
@@ -94,7 +102,7 @@ def reasons(activity: Activity, people: Iterable[Person], watchers: Iterable[int
         if name == activity.actor.lower():
             actor_ids.add(person.id)
             continue
-        if person.group in activity.groups:
+        if person.group in activity.groups and name not in spared:
             tell(person.id, "awaiting")
         if name in mentioned or person.group.lower() in mentioned:
             tell(person.id, "mention")

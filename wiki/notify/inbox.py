@@ -39,7 +39,7 @@ class Notification:
 
     @property
     def kind(self) -> str:
-        """``proposal``, ``thread`` or ``page``."""
+        """``proposal``, ``thread``, ``page`` or ``call``."""
         return self.subject.split("/", 1)[0]
 
     @property

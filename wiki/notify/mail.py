@@ -22,6 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ..store.call_model import call_path
 from ..users import LANGUAGES, User
 from . import texts
 from .activity import REASONS
@@ -166,6 +167,8 @@ class Writer:
         if kind == "thread":
             return self.url(site, "comments.page_comments", f"#thread-{rest}", page=payload["page"],
                             proposal=payload.get("proposal"))
+        if kind == "call":
+            return site.rstrip("/") + call_path(rest)
         return self.url(site, "pages.view", page=payload.get("page") or rest)
 
     def sentence(self, payload: dict[str, object]) -> str:
@@ -179,6 +182,8 @@ class Writer:
             return _("Proposal %(number)s: %(title)s", number=rest, title=payload.get("title", ""))
         if kind == "thread":
             return _("Thread %(number)s on %(page)s", number=rest, page=payload.get("page", ""))
+        if kind == "call":
+            return _("Call for input: %(title)s", title=payload.get("title", ""))
         return str(payload.get("title", ""))
 
     def _footer(self, site: str, unsubscribe: str) -> str:

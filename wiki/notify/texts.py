@@ -23,6 +23,10 @@ ACTIVITIES = {
     "resolved": N_("%(actor)s resolved a thread on %(title)s"),
     "reopened_thread": N_("%(actor)s reopened a thread on %(title)s"),
     "edited": N_("%(actor)s changed %(title)s"),
+    "call_opened": N_("%(actor)s opened the call for input “%(title)s”"),
+    "responded": N_("%(actor)s responded to the call for input “%(title)s”"),
+    "responded_unnamed": N_("Someone who asked not to be named responded to the call for input “%(title)s”"),
+    "call_deadline": N_("The deadline of the call for input “%(title)s” is in less than a day"),
 }
 REASONS = {
     "awaiting": N_("Awaits your group"),

@@ -220,6 +220,12 @@ def check_answers(call: Call, answers: dict[str, object]) -> dict[str, Answer]:
     return checked
 
 
+def call_path(slug: str) -> str:
+    """The call's page in the wiki (relative to the site's root), for links made outside a request
+    (mail, webhooks)."""
+    return f"/-/calls/{slug}"
+
+
 def slug_for(title: str) -> str:
     """A URL name from the title (ASCII letters and digits), or ``call`` when none is left."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()

@@ -1,5 +1,6 @@
 """What awaits me: the inbox of notifications (``/-/notifications``), the proposals awaiting my
-group (``/-/awaiting``), watching pages and proposals, and the notification settings (issue 27)."""
+group (``/-/awaiting``), watching pages, proposals and calls for input, and the notification
+settings (issue 27)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from ..actions import calls as call_actions
 from ..actions import comments as comment_actions
 from ..actions import proposals as proposal_actions
 from ..actions.context import groups
@@ -19,11 +21,13 @@ from ..notify import (
     REASONS,
     Notification,
     inbox,
+    subject_of_call,
     subject_of_page,
     subject_of_proposal,
     subject_of_section,
     texts,
 )
+from ..store.call_model import call_path
 from .common import canonical_page, form_field, page_number
 
 bp = Blueprint("notify", __name__)
@@ -53,7 +57,9 @@ def describe(notification: Notification) -> str:
 
 
 def link(notification: Notification) -> str:
-    """Where a notification leads: the proposal, the thread on its page, or the page."""
+    """Where a notification leads: the proposal, the thread on its page, the call, or the page."""
+    if notification.kind == "call":
+        return request.script_root + call_path(notification.subject.split("/", 1)[1])
     if notification.kind == "proposal":
         return url_for("proposals.show", number=notification.number)
     if notification.kind == "thread":
@@ -135,6 +141,14 @@ def watch_page(page: str) -> Response:
 def watch_proposal(number: int) -> Response:
     proposal_actions.get(number)
     return _watch(subject_of_proposal(number), url_for("proposals.show", number=number))
+
+
+@bp.post("/-/calls/<slug>/watch")
+@login_required
+def watch_call(slug: str) -> Response:
+    """Watch a call for input: its new responses appear in the notifications."""
+    call = call_actions.get(slug)
+    return _watch(subject_of_call(call.slug), request.script_root + call_path(call.slug))
 
 
 @bp.post("/-/account/notifications")

@@ -17,16 +17,12 @@ from datetime import UTC, datetime
 
 from ..errors import WikiError
 from ..store import MovedCommit, Store
-from ..store.call_model import RESPONDENT_RE, SLUG_RE, Call
+from ..store.call_model import RESPONDENT_RE, SLUG_RE, Call, call_path
 from .queue import QueuedEvent
 
 
 def _iso(timestamp: int | float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def call_path(slug: str) -> str:
-    return f"/-/calls/{slug}"
 
 
 def call_events(store: Store, moved: MovedCommit) -> list[QueuedEvent]:
