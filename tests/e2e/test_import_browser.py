@@ -13,7 +13,8 @@ from playwright.sync_api import BrowserContext, expect
 from wiki.office import convert
 from wiki.store import Author
 
-from ..office_docs import png
+from ..office_docs import convert_all, png, redline_document
+from ..support.app import PASSWORD
 from .conftest import WIDE, LiveWiki, assert_accessible, login, screenshot, watched_page
 
 GOVERNMENT = Author(name="Gov Writer", email="gov@example.org", username="editor", group="governments")
@@ -76,4 +77,40 @@ def test_an_editor_imports_a_word_file_after_seeing_it(live: LiveWiki, new_conte
     word = page.get_by_role("link", name="Word (tracked changes)")
     expect(word).to_have_attribute("href", re.compile(r"/Mandate/-/diff/export\?"))
     assert_accessible(page)
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def redline_docx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return convert_all({"redline": redline_document()}, tmp_path_factory.mktemp("redline"))["redline.docx"]
+
+
+@pytest.mark.parametrize("language", ["en", "ar", "zh"])
+def test_the_secretariat_leaves_an_authors_changes_out_in_the_browser(
+        live: LiveWiki, new_context: Callable[..., BrowserContext], redline_docx: Path, language: str) -> None:
+    live.app.extensions["wiki_users"].create("sec", PASSWORD, group="secretariat", role="editor",
+                                             display_name="Sam Secretariat", email="sec@example.org")
+    page = watched_page(new_context(viewport=WIDE, locale=language, extra_http_headers={"Accept-Language": language}))
+    page.goto(f"{live.url}/-/login")  # by the form's fields, whatever the language of their labels
+    page.locator("input[name=username]").fill("sec")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form[action$='/-/login'] button[type=submit]").click()
+    page.wait_for_url(f"{live.url}/")
+    page.goto(f"{live.url}/-/import")
+    page.locator("#import-file").set_input_files(str(redline_docx))
+    page.locator("#import-page").fill("Inputs/Redline")
+    page.locator("form.stacked-form button[type=submit]").click()
+    expect(page.locator("#tracked-author-2")).to_be_checked()
+    assert_accessible(page)
+    page.locator("#tracked-author-2").uncheck()  # Pat Second's changes out
+    page.locator("button[name=action][value=choose]").click()
+    expect(page.locator("#tracked-author-2")).not_to_be_checked()
+    expect(page.locator("pre.import-source")).to_contain_text("The group welcomed the report of May.")
+    assert_accessible(page)
+    screenshot(page, f"import-choice-{language}")
+    page.locator("form.stacked-form button.primary").click()
+    page.wait_for_url(re.compile(r"proposal=\d+"))
+    store = live.app.extensions["wiki_store"]
+    proposal = store.proposals.get(int(page.url.rsplit("proposal=", 1)[1]))
+    assert "The group welcomed the report of May." in store.read_page("Inputs/Redline", proposal.head).text
     assert page.console_errors == []  # type: ignore[attr-defined]
