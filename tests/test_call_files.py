@@ -267,3 +267,29 @@ def test_uploads_need_a_respondent(client: FlaskClient, call: str) -> None:
     assert response.status_code in (401, 302)  # the login form, or a 401 saying to log in
     missing = client.post(f"/-/calls/{SLUG}/upload", data={"csrf_token": csrf_token(client)})
     assert missing.status_code in (400, 401, 302)
+
+
+def test_an_invited_guest_uploads_into_their_draft(app: Flask, client: FlaskClient) -> None:
+    with app.test_request_context():
+        call = actions.create(actor("admin"), title="Open consultation", description="", questions=QUESTIONS,
+                              deadline=int(time.time()) + 86400, audience="invited")
+        token = actions.invitation_token(call)
+    filled = word_file(("Heading 1", "Question 1"), ("Normal", "A guest's view."))
+    response = client.post(f"/-/calls/{call.slug}/upload", data={"csrf_token": csrf_token(client), "invitation": token,
+                                                                "file": (io.BytesIO(filled), "answers.docx")})
+    assert response.status_code == 302 and f"invitation={token}" in response.headers["Location"]
+    with client.session_transaction() as session:
+        guest = session["call_guests"][call.slug]
+    with app.test_request_context():
+        assert actions.draft(actions.Respondent(Actor(), guest=guest), call.slug)["answers"] == {  # type: ignore[index]
+            "q1": "A guest's view."}
+    forged = client.post(f"/-/calls/{call.slug}/upload", data={"csrf_token": csrf_token(client), "invitation": "0" * 32,
+                                                              "file": (io.BytesIO(filled), "answers.docx")})
+    assert forged.status_code == 403
+
+
+def test_a_hostile_heading_is_named_as_text(app: Flask, client: FlaskClient, auth: Auth, call: str) -> None:
+    auth.login("reader")
+    response = upload(client, word_file(("Heading 1", "<script>alert(1)</script>"), ("Normal", "x")))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "alert(1)" in html and "<script>alert(1)" not in html

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, request, send_file, session, url_for
 from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -257,8 +257,6 @@ def template(slug: str) -> Response:
 
 def _respondent(call: Call) -> actions.Respondent:
     """Who uploads: the logged-in user, or the invited guest this browser answered as."""
-    from flask import session
-
     actor = current_actor()
     guest = session.get(GUESTS_KEY, {}).get(call.slug, "") if not actor.logged_in else ""
     return actions.respondent_for(actor, call, invitation=request.form.get("invitation") or query_arg("invitation"),
@@ -302,6 +300,9 @@ def upload(slug: str) -> Response:
         raise InvalidContent(N_("The document is still being converted. Upload it again in a minute: the "
                                 "conversion goes on meanwhile."))
     _fill_draft(call, respondent, path.read_text(encoding="utf-8"))
+    if respondent.guest:  # the call's page finds a guest's draft by this browser's session, as after a draft
+        session.setdefault(GUESTS_KEY, {})[slug] = respondent.guest
+        session.modified = True
     invitation = {"invitation": request.form["invitation"]} if request.form.get("invitation") else {}
     return redirect(_call_page(slug, **invitation) + "#answer")
 
