@@ -25,8 +25,8 @@ DEFAULT = re.compile(r"^\s+([A-Z][A-Z0-9_]+)=", re.MULTILINE)
 # Flask's, Flask-WTF's and Flask-Login's own settings, which the wiki derives or fixes and never asks
 # an operator to set (SECRET_KEY and SECRET_KEY_FALLBACKS are documented all the same).
 FRAMEWORK = ("WTF_", "REMEMBER_COOKIE_", "SESSION_COOKIE_", "BABEL_")
-# Names of a feature still being built, documented when it is finished: calls for input (issue 30).
-PENDING = {"LIMIT_RESPONSES_PER_HOUR"}
+# Names of a feature still being built, documented when it is finished (none now).
+PENDING: set[str] = set()
 
 
 def read_settings() -> set[str]:

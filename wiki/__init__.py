@@ -149,6 +149,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         translations,
     )
     from .views import auth as auth_views
+    from .views import calls as call_views
     from .views import export as export_views
     from .views import language as language_views
     from .views import mail as mail_views
@@ -184,6 +185,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     app.register_blueprint(imports.bp)
     app.register_blueprint(call_files.bp)  # a call's compilation, spreadsheets and Word form (issue 30)
     app.register_blueprint(comments.bp)
+    app.register_blueprint(call_views.bp)  # calls for input (issue 30)
     api.init_app(app)  # before pages: its addresses are not page names
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(notification_views.bp)  # before pages: /<page>/-/watch

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from wiki.store import Author
-from wiki.store.call_model import Call, Question
+from wiki.store.call_model import Call, Question, Response
 
 from ..routes import LOGIN, OPEN_ROUTES, ROLES, ROUTES, Route
 from .app import PASSWORD, Auth, csrf_token
@@ -34,6 +34,15 @@ def prepare(app: Flask) -> dict[str, str]:
         anchor = app.extensions["wiki_discussions"].anchor(store.page_blob_id("Home"), store.head(), paragraph=1)
         thread = store.comments.start("Home", anchor, "comment", "From the matrix.", proposal=None,
                                       author=MATRIX_AUTHOR)
+    web_call = store.calls.create(Call(
+        slug="matrix-web-call", title="Matrix web call", description="Answer *me*.",
+        deadline=int(time.time()) + 86400 * 30,
+        questions=(Question(id="q1", kind="text", text="Why?"),), audience="users", state="open",
+        created=int(time.time()), created_by="admin", language="en"), author=MATRIX_AUTHOR).slug  # the web's rows
+    store.calls.save_response(web_call, "matrix", lambda call, previous: Response(
+        call=web_call, respondent="matrix", name="Matrix", organization="The Matrix", group="governments",
+        consent="cite", language="en", answers={"q1": "Because."}, submitted=int(time.time()),
+        updated=int(time.time())), author=MATRIX_AUTHOR)
     users, tokens = app.extensions["wiki_users"], app.extensions["wiki_tokens"]
     tokens.create(users.require("admin"), "Matrix token", "read", int(time.time()) + 86400)  # token 1
     bearer = {role: tokens.create(users.require(role), "Matrix API", "write", int(time.time()) + 86400)[1]
@@ -52,7 +61,7 @@ def prepare(app: Flask) -> dict[str, str]:
             "proposal": str(proposal), "proposal_head": store.proposals.get(proposal).head,
             "tomorrow": (datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
             "api_endorse_change": store.last_change("Matrix/Api_endorse").id, "thread": str(thread),
-            "call": opened.slug,
+            "call": opened.slug, "web_call": web_call,
             **{f"bearer_{role}": secret for role, secret in bearer.items()}}
 
 

@@ -38,8 +38,10 @@ from ..store.call_model import (
     make_questions,
     slug_for,
 )
+from ..store.types import CommitInfo
 from . import notices
 from .context import Actor, groups, store
+from .proposals import deadline_timestamp
 
 MAX_DRAFT_BYTES = 2_000_000  # a draft's JSON (answers are checked when submitted)
 
@@ -64,6 +66,7 @@ class Respondent:
     guest: str = ""
     name: str = ""  # a guest's name as they gave it
     group: str = ""  # a guest's stakeholder group as they chose it
+    address: str = ""  # a guest's client address: guests are limited per address (their ids are free to make)
 
     @property
     def id(self) -> str:
@@ -100,10 +103,23 @@ def all_calls() -> list[Call]:
     return store().calls.all()
 
 
+def response_of(slug: str, respondent: str) -> Response | None:
+    """``respondent``'s submitted response (what anyone may read of it is :mod:`.call_reading`'s)."""
+    return store().calls.response(slug, respondent) if RESPONDENT_RE.match(respondent) else None
+
+
+def history(slug: str, respondent: str) -> list[CommitInfo]:
+    """The commits that made and changed one response, newest first."""
+    return store().calls.history(slug, respondent)
+
+
 # --------------------------------------------------------------------------- running a call
 
 
 def _deadline(value: object) -> int:
+    """A deadline in the future: seconds since the epoch, or ISO 8601 text (UTC unless it says)."""
+    if isinstance(value, str):
+        value = deadline_timestamp(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidContent(N_("The deadline must be a date and time."))
     if value <= now():
@@ -190,7 +206,7 @@ def reopen(actor: Actor, slug: str, deadline: object) -> Call:
 def accept_late(actor: Actor, slug: str, respondent: str) -> Call:
     """Count a response that came after the deadline (it is kept, but not counted, until then)."""
     _require_secretariat(actor)
-    response = store().calls.response(slug, respondent) if RESPONDENT_RE.match(respondent) else None
+    response = response_of(slug, respondent)
     if response is None or not response.late:
         raise CallRefused(N_("There is no late response from %(name)s to accept."), name=respondent[:40])
 
@@ -262,7 +278,7 @@ def new_guest() -> str:
 
 
 def respondent_for(actor: Actor, call: Call, *, invitation: str | None = None, guest: str = "",
-                   key: str = "", name: str = "", group: str = "") -> Respondent:
+                   key: str = "", name: str = "", group: str = "", address: str = "") -> Respondent:
     """Who answers ``call``: the logged-in actor, or a guest with a valid invitation (and, to come
     back to a response, its key). Raises 401 without either, 403 with a wrong invitation."""
     if actor.logged_in:
@@ -280,7 +296,7 @@ def respondent_for(actor: Actor, call: Call, *, invitation: str | None = None, g
         name = clean_line(name, N_("Your name"), MAX_NAME_CHARS)
     if group and group not in groups():
         raise InvalidContent(N_("The stakeholder group must be one of: %(groups)s."), groups=", ".join(groups()))
-    return Respondent(Actor(), guest=guest or new_guest(), name=name, group=group)
+    return Respondent(Actor(), guest=guest or new_guest(), name=name, group=group, address=address)
 
 
 # --------------------------------------------------------------------------- responding
@@ -305,7 +321,7 @@ def submit(respondent: Respondent, slug: str, *, answers: dict[str, object], con
     checked = check_answers(call, answers)
     if not checked:
         raise InvalidContent(N_("Answer at least one question."))
-    limits.check("responses", Actor(username=respondent.id) if respondent.guest else respondent.actor)
+    limits.check("responses", Actor(username=f"guest@{respondent.address}") if respondent.guest else respondent.actor)
     moment = now()
     first = False
 

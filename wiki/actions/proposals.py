@@ -59,6 +59,11 @@ def parse_deadline(text: str, *, now: float | None = None) -> str:
     """A deadline typed as ISO 8601 (``2026-12-20``, ``2026-12-20T17:00``, ``…Z``, ``…+01:00``) in
     UTC as the record keeps it; a date alone means the end of that day, a time without a zone UTC.
     A malformed or past deadline is refused."""
+    return format_time(deadline_timestamp(text, now=now))
+
+
+def deadline_timestamp(text: str, *, now: float | None = None) -> int:
+    """A deadline typed as ISO 8601 (see :func:`parse_deadline`) in seconds since the epoch."""
     text = (text or "").strip()
     try:
         if len(text) > 40:
@@ -73,7 +78,7 @@ def parse_deadline(text: str, *, now: float | None = None) -> str:
     if moment.timestamp() <= (time.time() if now is None else now):
         raise InvalidContent(N_("The deadline %(deadline)s has passed; choose a later one."),
                              deadline=format_time(int(moment.timestamp())))
-    return format_time(int(moment.timestamp()))
+    return int(moment.timestamp())
 
 
 def create(actor: Actor, title: str, rationale: str = "", *, deadline: str = "", procedure: str = "") -> Proposal:

@@ -1,0 +1,215 @@
+"""Calls for input through HTTP (issue 30): the secretariat opens a call with three questions, two
+groups answer (one only in aggregate), a response changes before the deadline and is refused after
+it, the responses read by question and by respondent honour consent, drafts stay private, invited
+guests answer without an account, and a real `git clone` carries every response with its trailers."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
+
+from wiki.actions import calls as call_actions
+from wiki.store.call_model import CALLS_REF
+
+from .support.app import Auth, csrf_token, make_app
+from .support.git_http import serve
+
+QUESTIONS = {
+    "count": "3",
+    "question-0-text": "Which gaps in international Internet public policy do you see?", "question-0-kind": "text",
+    "question-1-text": "Your stakeholder category", "question-1-kind": "choice",
+    "question-1-options": "Government\nCivil society\nPrivate sector",
+    "question-2-text": "Which issues matter most?", "question-2-kind": "choices",
+    "question-2-options": "Access\nSecurity\nHuman rights",
+}
+
+
+def open_call(client: FlaskClient, **fields: str) -> str:
+    deadline = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 7 * 86400))
+    data = {"csrf_token": csrf_token(client, "/-/calls/new"), "title": "Mapping of Internet public policy issues",
+            "description": "Please answer by the deadline.", "deadline": deadline, "audience": "users",
+            "language": "en", **QUESTIONS, **fields}
+    response = client.post("/-/calls/new", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response.headers["Location"].rsplit("/", 1)[-1]
+
+
+def answer(client: FlaskClient, slug: str, *, q1: str, q2: str = "", q3: tuple[str, ...] = (), consent: str = "cite",
+           organization: str = "", action: str = "submit", **extra: str):  # noqa: ANN201
+    data: dict[str, object] = {"csrf_token": csrf_token(client, f"/-/calls/{slug}"), "answer-q1": q1,
+                               "answer-q3": list(q3), "consent": consent, "organization": organization,
+                               "language": "en", "action": action, **extra}
+    if q2:
+        data["answer-q2"] = q2
+    return client.post(f"/-/calls/{slug}/respond", data=data)
+
+
+def text(response) -> str:  # noqa: ANN001
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def app(tmp_path: Path):  # noqa: ANN201
+    app = make_app(tmp_path / "instance")
+    yield app
+    app.extensions["wiki_store"].close()
+
+
+def test_two_groups_answer_consent_is_honoured_and_the_deadline_holds(app, monkeypatch) -> None:  # noqa: ANN001
+    admin, editor, other, reader = (app.test_client() for _ in range(4))
+    Auth(admin).login("admin")
+    Auth(editor).login("editor")  # civil society, answers only in aggregate
+    Auth(other).login("editor2")  # private sector, may be cited
+    slug = open_call(admin)
+    assert slug == "mapping-of-internet-public-policy-issues"
+    page = text(editor.get(f"/-/calls/{slug}"))
+    assert "Which gaps in international Internet public policy do you see?" in page and "Open until" in page
+
+    assert answer(editor, slug, q1="Jurisdiction is *unclear*.", q2="Civil society", q3=("Access", "Human rights"),
+                  consent="aggregate", organization="Digital Rights Org").status_code == 302
+    assert answer(other, slug, q1="Spam and security.", q2="Private sector", q3=("Security",),
+                  organization="ACME Networks").status_code == 302
+    # Changed before the deadline: a second commit in the response's history.
+    assert answer(editor, slug, q1="Jurisdiction is *unclear*; and access.", q2="Civil society",
+                  q3=("Access",), consent="aggregate", organization="Digital Rights Org").status_code == 302
+    history = text(reader.get(f"/-/calls/{slug}/responses/editor/history"))
+    assert history.count("Change the response to") == 1 and history.count("Respond to") == 1
+    assert "Eda Editor" not in history
+
+    by_question = text(reader.get(f"/-/calls/{slug}/responses?by=question&question=q1"))
+    assert "<em>unclear</em>; and access." in by_question and "Spam and security." in by_question
+    assert "Pat Second" in by_question and "ACME Networks" in by_question  # consented to be cited
+    assert "Eda Editor" not in by_question and "Digital Rights Org" not in by_question
+    counts = text(reader.get(f"/-/calls/{slug}/responses?by=question&question=q3"))
+    assert re.search(r"Access</th><td>1</td>", counts) and re.search(r"Security</th><td>1</td>", counts)
+    by_respondent = text(reader.get(f"/-/calls/{slug}/responses?by=respondent&group=private-sector"))
+    assert "Spam and security." in by_respondent and "unclear" not in by_respondent
+    # The secretariat sees who answered in aggregate; so does the respondent.
+    assert "Eda Editor" in text(admin.get(f"/-/calls/{slug}/responses?by=respondent"))
+    assert "Eda Editor" in text(editor.get(f"/-/calls/{slug}/responses?by=respondent"))
+
+    # After the deadline: a change is refused with a message, and what was typed is kept as a draft.
+    deadline = app.extensions["wiki_store"].calls.get(slug).deadline
+    monkeypatch.setattr(call_actions, "now", lambda: deadline + 60)
+    refused = answer(editor, slug, q1="Too late to change.", q2="Civil society", consent="aggregate")
+    assert refused.status_code == 409 and "can no longer be changed" in text(refused)
+    assert "Too late to change." in text(editor.get(f"/-/calls/{slug}"))  # the draft, for its author only
+    assert "Too late to change." not in text(other.get(f"/-/calls/{slug}"))
+    assert "Too late to change." not in text(reader.get(f"/-/calls/{slug}/responses?by=respondent"))
+    assert "and access." in text(reader.get(f"/-/calls/{slug}/responses?by=respondent"))
+    # A first response after the deadline is kept as late, uncounted until the secretariat accepts it.
+    late = app.test_client()
+    Auth(late).login("reviewer")
+    assert answer(late, slug, q1="Late thoughts.", q2="Government").status_code == 302
+    assert "Late thoughts." not in text(reader.get(f"/-/calls/{slug}/responses?by=respondent"))
+    assert "Late responses awaiting acceptance" in text(admin.get(f"/-/calls/{slug}"))
+    accepted = admin.post(f"/-/calls/{slug}/manage", data={"csrf_token": csrf_token(admin, f"/-/calls/{slug}"),
+                                                           "action": "accept", "respondent": "reviewer"})
+    assert accepted.status_code == 302
+    assert "Late thoughts." in text(reader.get(f"/-/calls/{slug}/responses?by=respondent"))
+    # Reopened with a new deadline, changes are accepted again.
+    monkeypatch.undo()
+    reopened = admin.post(f"/-/calls/{slug}/manage", data={
+        "csrf_token": csrf_token(admin, f"/-/calls/{slug}"), "action": "close"})
+    assert reopened.status_code == 302 and "This call is closed" in text(reader.get(f"/-/calls/{slug}"))
+    assert answer(editor, slug, q1="Closed.", consent="aggregate").status_code == 409
+    new_deadline = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 86400))
+    admin.post(f"/-/calls/{slug}/manage", data={"csrf_token": csrf_token(admin, f"/-/calls/{slug}"),
+                                                "action": "reopen", "deadline": new_deadline})
+    assert answer(editor, slug, q1="Reopened, changed.", q2="Civil society", consent="aggregate").status_code == 302
+
+
+def test_bad_input_is_refused_with_a_message_and_nothing_saved(app) -> None:  # noqa: ANN001
+    admin, editor, anonymous = app.test_client(), app.test_client(), app.test_client()
+    Auth(admin).login("admin")
+    Auth(editor).login("editor")
+    past = open_call_status(admin, deadline="2020-01-01T00:00")
+    assert past.status_code == 400 and "has passed" in text(past)
+    assert open_call_status(editor).status_code == 403  # only the secretariat and admins run calls
+    slug = open_call(admin)
+    store = app.extensions["wiki_store"]
+    cases = [
+        ({"q1": "Fine.", "q2": "Nobody"}, "does not offer the option"),
+        ({"q1": "Fine.", "consent": ""}, "cited by name"),
+        ({"q1": "x" * 100_001}, "longer than"),
+        ({"q1": ""}, "Answer at least one question"),
+    ]
+    for fields, message in cases:
+        refused = answer(editor, slug, **fields)
+        assert refused.status_code == 400 and message in text(refused), fields
+    assert store.calls.responses(slug) == ()  # nothing saved
+    twice = editor.post(f"/-/calls/{slug}/respond", data=MultiDict([
+        ("csrf_token", csrf_token(editor, f"/-/calls/{slug}")), ("answer-q2", "Government"),
+        ("answer-q2", "Civil society"), ("consent", "cite"), ("action", "submit")]))
+    assert twice.status_code == 400 and store.calls.responses(slug) == ()
+    # Without an account (and no invitation) nobody answers.
+    refused = anonymous.post(f"/-/calls/{slug}/respond", data={"answer-q1": "Hi", "consent": "cite"})
+    assert refused.status_code in (400, 401)  # the CSRF check or the login comes first
+    assert "Log in to answer" in text(anonymous.get(f"/-/calls/{slug}"))
+    assert anonymous.get("/-/calls/no-such-call").status_code == 404
+    assert anonymous.get(f"/-/calls/{slug}/responses?by=nothing").status_code == 400
+    assert anonymous.get(f"/-/calls/{slug}/responses/..%2f/history").status_code == 404
+
+
+def open_call_status(client: FlaskClient, **fields: str):  # noqa: ANN201
+    deadline = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 86400))
+    data = {"csrf_token": csrf_token(client, "/"), "title": "A call", "deadline": deadline, **QUESTIONS, **fields}
+    return client.post("/-/calls/new", data=data)
+
+
+def test_an_invited_guest_answers_without_an_account_and_comes_back(app) -> None:  # noqa: ANN001
+    admin, guest = app.test_client(), app.test_client()
+    Auth(admin).login("admin")
+    slug = open_call(admin, audience="invited")
+    page = text(admin.get(f"/-/calls/{slug}"))
+    link = re.search(r'href="(http://localhost/-/calls/[^"]+\?invitation=[0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+    invitation = link.rsplit("=", 1)[1]
+    assert guest.get(f"/-/calls/{slug}?invitation=0123").status_code == 200
+    assert "not valid" in text(guest.get(f"/-/calls/{slug}?invitation=0123"))
+    form = text(guest.get(f"/-/calls/{slug}?invitation={invitation}"))
+    assert 'name="name"' in form and 'name="group"' in form
+    sent = guest.post(f"/-/calls/{slug}/respond", data={
+        "csrf_token": csrf_token(guest, f"/-/calls/{slug}?invitation={invitation}"), "invitation": invitation,
+        "name": "Olga Observer", "group": "technical-academic", "answer-q1": "An observer's view.",
+        "consent": "cite", "language": "fr", "action": "submit"})
+    assert sent.status_code == 302, text(sent)[:1000]
+    (response,) = app.extensions["wiki_store"].calls.responses(slug)
+    assert response.guest and response.name == "Olga Observer" and response.group == "technical-academic"
+    back = text(guest.get(f"/-/calls/{slug}?invitation={invitation}"))
+    assert "Keep this link" in back and "An observer&#39;s view." in back
+    # The secretariat renews the link: the old one stops working.
+    admin.post(f"/-/calls/{slug}/manage", data={"csrf_token": csrf_token(admin, f"/-/calls/{slug}"),
+                                                "action": "invitation"})
+    assert "not valid" in text(app.test_client().get(f"/-/calls/{slug}?invitation={invitation}"))
+
+
+def test_a_clone_carries_the_call_and_every_response(tmp_path: Path) -> None:
+    served = serve(tmp_path)
+    wiki = next(served)
+    try:
+        admin, editor = wiki.app.test_client(), wiki.app.test_client()
+        Auth(admin).login("admin")
+        Auth(editor).login("editor")
+        slug = open_call(admin)
+        assert answer(editor, slug, q1="Line one.\n\nLine two.", q2="Civil society", q3=("Access",),
+                      consent="aggregate").status_code == 302
+        clone = wiki.clone()
+        wiki.git("fetch", "-q", "origin", f"{CALLS_REF}:refs/remotes/origin/meta-calls", cwd=clone)
+        shown = wiki.git("show", f"origin/meta-calls:{slug}/responses/editor/q1.md", cwd=clone).stdout
+        assert shown == "Line one.\n\nLine two.\n"
+        log = wiki.git("log", "-1", "--format=%B", "origin/meta-calls", cwd=clone).stdout
+        assert f"Call: {slug}" in log and "Response: editor" in log and "Group: civil-society" in log
+        blame = wiki.git("blame", "origin/meta-calls", "--", f"{slug}/responses/editor/q1.md", cwd=clone).stdout
+        assert "Line two." in blame
+        # The branch belongs to the wiki: pushing to it is refused.
+        wiki.git("checkout", "-q", "-b", "mine", "origin/meta-calls", cwd=clone)
+        wiki.commit(clone, {f"{slug}/responses/editor/q1.md": b"Forged.\n"}, "forge")
+        refused = wiki.push(clone, f"HEAD:{CALLS_REF}")
+        assert refused.returncode != 0 and "calls for input" in refused.stderr
+    finally:
+        next(served, None)
