@@ -60,16 +60,21 @@ CLASSES: dict[str, Callable[[int], str]] = {
 
 
 def _time(text: str) -> tuple[float, str]:
+    """The CPU time of one rendering (this process's, so other work on a busy machine does not count)."""
     renderer = Renderer(lambda page: "/" + page)
-    start = time.perf_counter()
+    start = time.process_time()
     html = renderer.render(text).html
-    return time.perf_counter() - start, html
+    return time.process_time() - start, html
+
+
+def _best_time(text: str, tries: int = 3) -> float:
+    return min(_time(text)[0] for _ in range(tries))
 
 
 @pytest.mark.parametrize("name", CLASSES)
 def test_render_time_grows_about_linearly(name: str) -> None:
-    small, _ = _time(CLASSES[name](16_000))
-    large, _ = _time(CLASSES[name](64_000))
+    small = _best_time(CLASSES[name](16_000))
+    large = _best_time(CLASSES[name](64_000))
     assert large < 8 * small + 0.4, (name, small, large)
 
 

@@ -117,7 +117,9 @@ def test_events_arrive_signed_with_their_payloads(hooked_app: Flask, receiver: R
     assert thread[0]["page"] == "Hooked/Page" and thread[0]["url"].endswith("/Hooked/Page/-/comments")
     assert len(receiver.events("commit")) == 1  # nothing sent twice
     assert len({item.headers["X-Wiki-Delivery"] for item in receiver.requests}) == len(receiver.requests)
-    log = admin.get("/-/admin/webhooks").get_data(as_text=True)
+    # The sender records a delivery just after the receiver answers: wait for the record too.
+    log = wait_for(lambda: (lambda page: page if "7 delivered" in page else None)(
+        admin.get("/-/admin/webhooks").get_data(as_text=True)), "seven deliveries recorded")
     assert "204" in log and "7 delivered" in log
 
 
@@ -228,7 +230,8 @@ def test_the_queue_on_both_engines(backend: str, tmp_path: Path, receiver: Recei
         event = wait_for(lambda: receiver.events("commit"), "the commit event")[0]
         assert event["pages"] == ["Engine/Page"] and verified(receiver.requests[0])
         queue = app.extensions["wiki_webhooks"].queue
-        assert queue.counts(queue.endpoints()[0].id) == {"delivered": 1}
+        # Recorded just after the receiver answered: wait for the record, not only the request.
+        wait_for(lambda: queue.counts(queue.endpoints()[0].id) == {"delivered": 1} or None, "the delivery recorded")
     finally:
         app.extensions["wiki_webhooks"].stop()
 
