@@ -9,6 +9,7 @@ import io
 import shutil
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 import docx
@@ -20,7 +21,7 @@ from flask.testing import FlaskClient
 from wiki.actions import calls as actions
 from wiki.actions.context import Actor
 
-from .support.app import USERS, Auth, csrf_token
+from .support.app import USERS, Auth, csrf_token, make_app
 
 SLUG = "mandate-questionnaire"
 QUESTIONS = [
@@ -94,6 +95,21 @@ def test_compilation_in_word_and_in_another_language(client: FlaskClient, call: 
     assert "Pat Second" not in text and "Hidden Corp" not in text
     french = client.get(f"/-/calls/{call}/compilation?format=md&lang=fr").get_data(as_text=True)
     assert "Pat Second" not in french and "Eda Editor" in french
+
+
+@pytest.mark.parametrize(("fmt", "magic"), [("odt", b"PK"), ("pdf", b"%PDF")])
+def test_compilation_in_the_other_formats(client: FlaskClient, call: str, fmt: str, magic: bytes) -> None:
+    status, data = download(client, f"/-/calls/{call}/compilation?format={fmt}")
+    assert status == 200 and data.startswith(magic)
+
+
+def test_the_word_form_in_arabic(client: FlaskClient, call: str) -> None:
+    status, data = download(client, f"/-/calls/{call}/template.docx?lang=ar")
+    assert status == 200
+    document = docx.Document(io.BytesIO(data))
+    text = "\n".join(paragraph.text for paragraph in document.paragraphs)
+    assert "اكتب إجابتك تحت كل سؤال" in text and "Which topics matter?" in text  # the questions are not translated
+    assert b"w:bidi" in zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
 
 
 @pytest.mark.parametrize(("url", "status"), [
@@ -293,3 +309,14 @@ def test_a_hostile_heading_is_named_as_text(app: Flask, client: FlaskClient, aut
     response = upload(client, word_file(("Heading 1", "<script>alert(1)</script>"), ("Normal", "x")))
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "alert(1)" in html and "<script>alert(1)" not in html
+
+
+def test_a_response_larger_than_an_import_is_refused(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "small", MAX_IMPORT_BYTES=2000)
+    open_call(app)
+    client = app.test_client()
+    Auth(client).login("reader")
+    response = upload(client, word_file(("Heading 1", "Question 1"), ("Normal", "y" * 5000)))
+    assert response.status_code == 413 and "Nothing was saved" in response.get_data(as_text=True)
+    assert draft_of(app, "reader") is None
+    app.extensions["wiki_store"].close()
