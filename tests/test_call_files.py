@@ -230,6 +230,8 @@ def test_template_round_trip_fills_the_draft(app: Flask, client: FlaskClient, au
     assert draft["answers"] == {"q1": "**Second paragraph first.**\n\nCover data flows.", "q2": "Government",
                                 "q3": ["Health"]}
     assert draft_of(app, "editor") is None  # nobody else's
+    page = client.get(f"/-/calls/{call}").get_data(as_text=True)  # the answer form shows it, to check and submit
+    assert "Cover data flows." in page and "You have a draft" in page
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")

@@ -17,7 +17,7 @@ import hashlib
 import io
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from flask import Blueprint, current_app, flash, redirect, request, send_file, session, url_for
 from flask_babel import force_locale, format_date, ngettext
@@ -41,6 +41,7 @@ from ..render import Renderer
 from ..store.call_model import LANGUAGES, Call
 from ..templating import group_name
 from .attachments import human_size
+from .calls import GUESTS_KEY
 from .common import BadForm, form_field, query_arg, renderer, store
 from .export import JobFailed, deliver, jobs, start_job
 
@@ -51,7 +52,6 @@ bp = Blueprint("call_files", __name__)
 
 LAYOUT_VERSION = 1  # bumped when the files change for the same responses
 FORMATS = ("md", "docx", "odt", "pdf")
-GUESTS_KEY = "call_guests"  # the session's {call slug: guest id} of invited guests (wiki.views.calls)
 
 
 def raise_body_limit() -> None:
@@ -260,7 +260,8 @@ def _respondent(call: Call) -> actions.Respondent:
     actor = current_actor()
     guest = session.get(GUESTS_KEY, {}).get(call.slug, "") if not actor.logged_in else ""
     return actions.respondent_for(actor, call, invitation=request.form.get("invitation") or query_arg("invitation"),
-                                  guest=guest, key=actions.guest_key(call, guest) if guest else "")
+                                  guest=guest, key=actions.guest_key(call, guest) if guest else "",
+                                  address=request.remote_addr or "")
 
 
 def _upload() -> bytes:
@@ -283,7 +284,8 @@ def upload(slug: str) -> Response:
     and kept as the respondent's draft (their other draft answers stay); the call's page shows it."""
     call = actions.get(slug)
     respondent = _respondent(call)
-    limits.check("uploads", respondent.actor if not respondent.guest else Actor(username=respondent.id))
+    # guests are counted per address, as their responses are (a guest id is free to make)
+    limits.check("uploads", Actor(username=f"guest@{respondent.address}") if respondent.guest else respondent.actor)
     data = _upload()
     key = job_key("call-upload", LAYOUT_VERSION, hashlib.sha256(data).hexdigest())
     limit = conversion_limits()
@@ -304,15 +306,7 @@ def upload(slug: str) -> Response:
         session.setdefault(GUESTS_KEY, {})[slug] = respondent.guest
         session.modified = True
     invitation = {"invitation": request.form["invitation"]} if request.form.get("invitation") else {}
-    return redirect(_call_page(slug, **invitation) + "#answer")
-
-
-def _call_page(slug: str, **args: str) -> str:
-    """The call's page (wiki.views.calls), where the draft shows in the answer form."""
-    if "calls.show" in current_app.view_functions:
-        return url_for("calls.show", slug=slug, **args)
-    page = url_for("call_files.compilation", slug=slug).removesuffix("/compilation")  # until that view lands
-    return page + ("?" + urlencode(args) if args else "")
+    return redirect(url_for("calls.show", slug=slug, **invitation) + "#answer")
 
 
 def _fill_draft(call: Call, respondent: actions.Respondent, markdown: str) -> None:
