@@ -322,3 +322,17 @@ def test_a_response_larger_than_an_import_is_refused(tmp_path: Path) -> None:
     assert response.status_code == 413 and "Nothing was saved" in response.get_data(as_text=True)
     assert draft_of(app, "reader") is None
     app.extensions["wiki_store"].close()
+
+
+def test_a_compilation_too_large_for_a_page_opens_no_proposal(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "small", MAX_PAGE_BYTES=50_000)
+    open_call(app)
+    with app.test_request_context():
+        actions.submit(actions.Respondent(actor("reader")), SLUG, consent="cite", answers={"q1": "Long. " * 10_000})
+    client = app.test_client()
+    Auth(client).login("admin")
+    response = client.post(f"/-/calls/{SLUG}/compilation/page", data={
+        "page": "Compilations/Mandate", "as": "proposal", "csrf_token": csrf_token(client)})
+    assert response.status_code == 413
+    assert app.extensions["wiki_store"].proposals.list() == []
+    app.extensions["wiki_store"].close()

@@ -29,7 +29,7 @@ from ..actions import call_reading as reading
 from ..actions import calls as actions
 from ..actions.context import Actor
 from ..actions.imports import conversion_limits
-from ..actions.pages import proposal_required, save
+from ..actions.pages import check_text, proposal_required, save
 from ..actions.proposals import create as create_proposal
 from ..auth import current_actor, role_required
 from ..errors import N_, DocumentTooLarge, InvalidContent, InvalidPageName, PageExists
@@ -40,6 +40,7 @@ from ..office.jobs import DONE, FAILED, Progress, Work, job_key
 from ..render import Renderer
 from ..store.call_model import LANGUAGES, Call
 from ..templating import group_name
+from ..texts import check_page_text
 from .attachments import human_size
 from .calls import GUESTS_KEY
 from .common import BadForm, form_field, query_arg, renderer, store
@@ -173,6 +174,8 @@ def compilation_page(slug: str) -> Response:
     language = _language()
     with force_locale(language):
         text = compilation_text(call, language)
+    check_page_text(text, int(current_app.config["MAX_PAGE_BYTES"]))  # before a proposal is opened for it
+    check_text(text)
     summary = _("Compilation of the responses to %(call)s", call=call.title_in(language))
     wiki = store()
     if kind == "page" and not proposal_required(actor, page):
