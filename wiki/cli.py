@@ -6,6 +6,7 @@ import os
 import secrets
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -109,11 +110,7 @@ def list_users() -> None:
 @click.argument("role", type=click.Choice(ROLES))
 def set_role(name: str, role: str) -> None:
     """Give NAME the role ROLE."""
-    try:
-        _users().set_role(name, role)
-    except UserError as error:
-        _fail(error)
-    click.echo(f"{name} is now {role}.")
+    _change(lambda: _users().set_role(name, role), f"{name} is now {role}.")
 
 
 @users_cli.command("set-group")
@@ -121,11 +118,16 @@ def set_role(name: str, role: str) -> None:
 @click.argument("group")
 def set_group(name: str, group: str) -> None:
     """Put NAME in the stakeholder group GROUP (a slug)."""
+    _change(lambda: _users().set_group(name, group), f"{name} now edits for {group}.")
+
+
+def _change(change: Callable[[], object], done: str) -> None:
+    """Make one change to an account and say ``done``; a refused change is one Error line, exit 1."""
     try:
-        _users().set_group(name, group)
+        change()
     except UserError as error:
         _fail(error)
-    click.echo(f"{name} now edits for {group}.")
+    click.echo(done)
 
 
 @users_cli.command("set-password")
@@ -149,11 +151,7 @@ def delete_user(name: str, yes: bool) -> None:
     """Delete the account NAME (their commits stay in the history)."""
     if not yes:
         click.confirm(f"Delete the account {name}?", abort=True)
-    try:
-        _users().delete(name)
-    except UserError as error:
-        _fail(error)
-    click.echo(f"Deleted {name}.")
+    _change(lambda: _users().delete(name), f"Deleted {name}.")
 
 
 @click.command("replica")

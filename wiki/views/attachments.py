@@ -22,8 +22,8 @@ from ..auth import can, current_actor, role_required
 from ..errors import N_, AttachmentExists, ContentTooLarge, InvalidContent, PageNotFound
 from .common import (
     BadForm,
-    canonical_page,
     form_field,
+    on_canonical_page,
     one_upload,
     page_context,
     query_arg,
@@ -68,20 +68,16 @@ def _list(page: str, status: int = 200) -> tuple[str, int]:
 
 
 @bp.get("/<path:page>/-/attachments")
+@on_canonical_page
 def attachments(page: str) -> tuple[str, int] | Response:
-    page, redirect_to = canonical_page(page, "attachments.attachments")
-    if redirect_to:
-        return redirect_to
     return _list(page)
 
 
 @bp.post("/<path:page>/-/attachments")
 @role_required("editor")
+@on_canonical_page
 def upload(page: str) -> tuple[str, int] | Response:
     """Attach a new file; its name is the uploaded file's name unless the form gives one."""
-    page, redirect_to = canonical_page(page, "attachments.upload")
-    if redirect_to:
-        abort(400, description=gettext("Upload to the page under its canonical name."))
     try:
         filename, data = one_upload(N_("Choose one file to upload."), ATTACHMENT)
         name = attach(current_actor(), page, data, name=form_field("name", required=False).strip() or filename,
@@ -94,11 +90,9 @@ def upload(page: str) -> tuple[str, int] | Response:
 
 
 @bp.get("/<path:page>/-/attachments/<name>")
+@on_canonical_page
 def download(page: str, name: str) -> Response:
     """The file as of the tip or ``?rev=``; inline only for raster images, else a download."""
-    page, redirect_to = canonical_page(page, "attachments.download")
-    if redirect_to:
-        return redirect_to
     name = _name(name)
     rev = query_arg("rev")
     item, data, _commit = store().read_attachment(page, name, rev)
@@ -114,11 +108,9 @@ def download(page: str, name: str) -> Response:
 
 @bp.post("/<path:page>/-/attachments/<name>")
 @role_required("editor")
+@on_canonical_page
 def change(page: str, name: str) -> tuple[str, int] | Response:
     """``action=replace`` with a new file of the same type, or ``action=delete``; each is one commit."""
-    page, redirect_to = canonical_page(page, "attachments.change")
-    if redirect_to:
-        abort(400, description=gettext("Change the attachment under the page's canonical name."))
     name = _name(name)
     action = form_field("action")
     try:
@@ -140,10 +132,8 @@ def change(page: str, name: str) -> tuple[str, int] | Response:
 
 
 @bp.get("/<path:page>/-/attachments/<name>/history")
+@on_canonical_page
 def history(page: str, name: str) -> str | Response:
-    page, redirect_to = canonical_page(page, "attachments.history")
-    if redirect_to:
-        return redirect_to
     name = _name(name)
     wiki = store()
     rows = []

@@ -23,7 +23,7 @@ from ..store.comment_model import KINDS
 from ..store.proposals import Proposal
 from ..users import can_moderate
 from .changes import XML_FORBIDDEN
-from .common import BadForm, canonical_page, form_field, page_context, page_number, query_arg
+from .common import BadForm, canonical_page, form_field, on_canonical_page, page_context, page_number, query_arg
 from .proposals import get as get_proposal
 
 bp = Blueprint("comments", __name__)
@@ -118,10 +118,8 @@ def _page_url(page: str, proposal: Proposal | None) -> str:
 
 
 @bp.get("/<path:page>/-/comments")
+@on_canonical_page
 def page_comments(page: str) -> str | Response:
-    page, redirect_to = canonical_page(page, "comments.page_comments")
-    if redirect_to:
-        return redirect_to
     proposal = _proposal(query_arg("proposal"))
     threads, blob, commit = actions.page_threads(page, proposal.number if proposal else None)
     if blob is None and not threads:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import abort, current_app, redirect, render_template, request, url_for
@@ -49,6 +52,21 @@ def canonical_page(raw: str, endpoint: str) -> tuple[str, Response | None]:
             url += "?" + urlencode(query)
         return page, redirect(url, 301)
     return page, None
+
+
+Answer = TypeVar("Answer")
+
+
+def on_canonical_page(view: Callable[..., Answer]) -> Callable[..., Answer | Response]:
+    """Decorate a view of ``/<path:page>/...``: it is called with the canonical page name; a GET of
+    the name spelled otherwise is redirected to the canonical address and a form sent to it is a
+    400 (see :func:`canonical_page`), so no view repeats the check."""
+    @wraps(view)
+    def checked(page: str, **values: Any) -> Answer | Response:
+        page, redirect_to = canonical_page(page, request.endpoint or "")
+        return redirect_to if redirect_to is not None else view(page, **values)
+
+    return checked
 
 
 def form_field(name: str, *, required: bool = True, default: str = "") -> str:

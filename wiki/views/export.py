@@ -44,7 +44,7 @@ from ..office.admission import JobLimits, client_name
 from ..office.jobs import DONE, FAILED, LOST, QUEUED, RUNNING, Job, JobRunner, Progress, Work, is_key, job_key
 from ..render import Renderer
 from ..store import Store
-from .common import canonical_page, query_arg, store
+from .common import on_canonical_page, query_arg, store
 from .site import MAX_DOCUMENT_PAGES, document_order
 from .translations import language_arg, source_language
 
@@ -274,11 +274,9 @@ def _image_loader(wiki: Store, commit: str) -> Callable[[str, str], tuple[str, b
 
 
 @bp.get("/<path:page>/-/export")
+@on_canonical_page
 def page_export(page: str) -> Response:
     """One page at a revision (``rev``: commit or version name), or its ``lang`` version, as a file."""
-    page, redirect_to = canonical_page(page, "export.page_export")
-    if redirect_to:
-        return redirect_to
     fmt, rev, lang = _format(), query_arg("rev"), _version_language()
     wiki = store()
     commit = wiki.resolve(rev)

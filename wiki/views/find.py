@@ -11,7 +11,7 @@ from ..errors import InvalidPageName
 from ..http_cache import mark_incomplete
 from ..names import normalize_page_name
 from ..search import SearchIndex
-from .common import canonical_page, page_context, page_number, query_arg, store
+from .common import on_canonical_page, page_context, page_number, query_arg, store
 from .proposals import proposal_arg
 from .translations import language_arg
 
@@ -61,11 +61,9 @@ def search() -> str:
 
 
 @bp.get("/<path:page>/-/backlinks")
+@on_canonical_page
 def backlinks(page: str) -> str | Response:
     """What links here: the pages whose text has a ``[[...]]`` link to this page."""
-    page, redirect_to = canonical_page(page, "find.backlinks")
-    if redirect_to:
-        return redirect_to
     return render_template("find/backlinks.html", sources=index().backlinks(page),
                            exists=store().page_exists(page), **page_context(page))
 

@@ -12,17 +12,15 @@ from ..auth import can
 from ..diffs import diff_texts
 from ..errors import N_, PageNotFound
 from ..htmldiff import diff_html
-from .common import canonical_page, page_context, page_number, query_arg, renderer, store
+from .common import on_canonical_page, page_context, page_number, query_arg, renderer, store
 from .translations import content_page, language_arg
 
 bp = Blueprint("history", __name__)
 
 
 @bp.get("/<path:page>/-/history")
+@on_canonical_page
 def history(page: str) -> str | Response:
-    page, redirect_to = canonical_page(page, "history.history")
-    if redirect_to:
-        return redirect_to
     changes = store().page_history(content_page(page, language_arg()))
     if not changes:
         raise PageNotFound(N_("There is no page %(page)s and it has no history."), page=repr(page))
@@ -48,10 +46,8 @@ def history(page: str) -> str | Response:
 
 
 @bp.get("/<path:page>/-/diff")
+@on_canonical_page
 def diff(page: str) -> str | Response:
-    page, redirect_to = canonical_page(page, "history.diff")
-    if redirect_to:
-        return redirect_to
     wiki = store()
     view = query_arg("view") or "rendered"  # formatted for readers who do not read Markdown; the source a click away
     if view not in {"inline", "split", "rendered"}:

@@ -45,10 +45,9 @@ from ..errors import N_, InvalidPageName, PageExists, PageMoved, PageNotFound
 from ..office import docimport, tracked
 from ..office.jobs import DONE, FAILED, Job
 from ..office.staging import Staging
-from ..store import SaveResult
 from .common import BadForm, form_field, one_upload, page_context, renderer, store, summary_field, too_large_page
 from .export import JobFailed, start_job
-from .pages import conflict_editor
+from .pages import conflict_editor, flash_saved
 
 bp = Blueprint("imports", __name__, url_prefix="/-")
 TOKEN_SALT = "living-wiki-import"
@@ -287,7 +286,9 @@ def _save() -> str | tuple[str, int] | Response:
         flash(_("Proposal %(number)s started with the imported text; the agreed text is unchanged until it is "
                 "merged.", number=proposal.number), "success")
         return redirect(url_for("pages.view", page=page, proposal=proposal.number))
-    _flash_saved(imported.result)
+    flash_saved(imported.result, merged=_("Someone else changed this page since the preview. Their changes touched "
+                                          "other lines, so both were merged and saved. Please check the result."),
+                saved=_("The document was imported."))
     return redirect(url_for("pages.view", page=page))
 
 
@@ -302,13 +303,3 @@ def _rationale(converted: docimport.Converted) -> str:
             what = _("Inserted") if change.kind == "insertion" else _("Deleted")
             lines.append(f"- {change.author or _('Unknown author')}: {what} “{change.text}”")
     return "\n".join(lines)
-
-
-def _flash_saved(result: SaveResult | None) -> None:
-    if result is None or result.commit is None:
-        flash(_("There were no changes to save."), "info")
-    elif result.merged:
-        flash(_("Someone else changed this page since the preview. Their changes touched other lines, so both "
-                "were merged and saved. Please check the result."), "warning")
-    else:
-        flash(_("The document was imported."), "success")

@@ -20,12 +20,12 @@ from ..errors import N_, EditConflict, InvalidPageName, PageExists, PageMoved, P
 from ..http_cache import document_token, incomplete
 from ..i18n import LANGUAGE_NAMES, language
 from ..response_cache import keep_response
-from ..store import LRUCache
+from ..store import LRUCache, SaveResult
 from ..store.comment_model import KINDS
 from ..store.proposals import Proposal
 from ..store.translations import split_header
 from .comments import page_discussion
-from .common import BadForm, canonical_page, form_field, page_context, query_arg, renderer, store, summary_field
+from .common import BadForm, form_field, on_canonical_page, page_context, query_arg, renderer, store, summary_field
 from .proposals import proposal_arg
 from .translations import keep_language_in_links, language_arg, source_language
 
@@ -38,9 +38,9 @@ def home() -> str | tuple[str, int]:
 
 
 @bp.get("/<path:page>")
+@on_canonical_page
 def view(page: str) -> str | tuple[str, int] | Response:
-    page, redirect_to = canonical_page(page, "pages.view")
-    return redirect_to or _show(page)
+    return _show(page)
 
 
 def _show(page: str) -> str | tuple[str, int]:
@@ -117,10 +117,8 @@ def _anonymous_view_key() -> tuple[str, ...] | None:
 
 @bp.route("/<path:page>/-/edit", methods=["GET", "POST"])
 @role_required("editor")
+@on_canonical_page
 def edit(page: str) -> str | tuple[str, int] | Response:
-    page, redirect_to = canonical_page(page, "pages.edit")
-    if redirect_to:
-        return redirect_to
     version_language = language_arg()
     if version_language not in (None, source_language()):
         return _edit_version(page, version_language)
@@ -158,14 +156,21 @@ def edit(page: str) -> str | tuple[str, int] | Response:
         flash(error.message, "error")
         return render_template("pages/edit.html", text=new_text, base=base, summary=summary,
                                exists=exists, **context), error.code
-    if result.commit is None:
+    flash_saved(result, merged=_("Someone else changed this page while you were editing. Their changes touched "
+                                 "other lines, so both were merged and saved. Please check the result."),
+                saved=_("Your changes were saved."))
+    return redirect(url_for("pages.view", page=page))
+
+
+def flash_saved(result: SaveResult | None, *, merged: str, saved: str) -> None:
+    """Tell how a save went: nothing to save, saved after merging someone else's change to other
+    lines (``merged``: worth checking), or saved (``saved``)."""
+    if result is None or result.commit is None:
         flash(_("There were no changes to save."), "info")
     elif result.merged:
-        flash(_("Someone else changed this page while you were editing. Their changes touched other "
-              "lines, so both were merged and saved. Please check the result."), "warning")
+        flash(merged, "warning")
     else:
-        flash(_("Your changes were saved."), "success")
-    return redirect(url_for("pages.view", page=page))
+        flash(saved, "success")
 
 
 def _edit_in_proposal(page: str, proposal: Proposal) -> str | tuple[str, int] | Response:
@@ -257,10 +262,8 @@ def _refuse_direct_change(proposal: Proposal | None, *pages: str) -> None:
 
 @bp.route("/<path:page>/-/rename", methods=["GET", "POST"])
 @role_required("editor")
+@on_canonical_page
 def rename(page: str) -> str | tuple[str, int] | Response:
-    page, redirect_to = canonical_page(page, "pages.rename")
-    if redirect_to:
-        return redirect_to
     context = page_context(page)
     proposal = proposal_arg()  # renaming inside a proposal leaves the agreed text as it is
     _refuse_direct_change(proposal, page)
@@ -284,10 +287,8 @@ def rename(page: str) -> str | tuple[str, int] | Response:
 
 @bp.route("/<path:page>/-/delete", methods=["GET", "POST"])
 @role_required("editor")
+@on_canonical_page
 def delete(page: str) -> str | Response:
-    page, redirect_to = canonical_page(page, "pages.delete")
-    if redirect_to:
-        return redirect_to
     proposal = proposal_arg()  # deleting inside a proposal leaves the agreed text as it is
     _refuse_direct_change(proposal, page)
     if not store().page_exists(page, proposal.head if proposal else None):
@@ -304,10 +305,8 @@ def delete(page: str) -> str | Response:
 
 @bp.post("/<path:page>/-/revert")
 @role_required("editor")
+@on_canonical_page
 def revert(page: str) -> Response:
-    page, redirect_to = canonical_page(page, "pages.revert")
-    if redirect_to:
-        abort(400, description=_("Revert the page under its canonical name."))
     _refuse_direct_change(None, page)
     rev = form_field("rev")
     result = page_actions.revert(current_actor(), page, rev, summary_text=summary_field())

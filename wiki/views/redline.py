@@ -27,7 +27,7 @@ from ..i18n import language, text_direction
 from ..office import convert
 from ..office.jobs import Progress, Work, job_key
 from ..store import Store
-from .common import canonical_page, query_arg, store
+from .common import on_canonical_page, query_arg, store
 from .export import deliver
 from .site import MAX_DOCUMENT_PAGES
 
@@ -152,11 +152,9 @@ def compare_export() -> Response:
 
 
 @bp.get("/<path:page>/-/diff/export")
+@on_canonical_page
 def diff_export(page: str) -> Response:
     """One page's redline between ``from`` and ``to`` (it may have been renamed in between)."""
-    page, redirect_to = canonical_page(page, "redline.diff_export")
-    if redirect_to:
-        return redirect_to
     fmt, from_rev, to_rev, from_commit, to_commit = _request()
     wiki = store()
     try:

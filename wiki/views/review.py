@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -15,7 +15,7 @@ from ..auth import can, current_actor, role_required
 from ..charts import share_bar
 from ..errors import N_, EndorsementRefused, PageNotFound
 from ..templating import group_name
-from .common import canonical_page, form_field, page_context, query_arg, store
+from .common import form_field, on_canonical_page, page_context, query_arg, store
 from .translations import content_page, language_arg
 
 bp = Blueprint("review", __name__)
@@ -26,10 +26,8 @@ def configured_groups() -> tuple[str, ...]:
 
 
 @bp.get("/<path:page>/-/blame")
+@on_canonical_page
 def blame(page: str) -> str | Response:
-    page, redirect_to = canonical_page(page, "review.blame")
-    if redirect_to:
-        return redirect_to
     rev = query_arg("rev")
     result = store().blame(content_page(page, language_arg()), rev)
     version = names.version_from_file(names.page_file(result.page))
@@ -48,10 +46,8 @@ def blame(page: str) -> str | Response:
 
 
 @bp.get("/<path:page>/-/endorse")
+@on_canonical_page
 def endorsements_of_page(page: str) -> str | Response:
-    page, redirect_to = canonical_page(page, "review.endorsements_of_page")
-    if redirect_to:
-        return redirect_to
     return _endorse_page(page)
 
 
@@ -66,10 +62,8 @@ def _endorse_page(page: str, code: int = 200) -> tuple[str, int]:
 
 @bp.post("/<path:page>/-/endorse")
 @role_required("reviewer")
+@on_canonical_page
 def endorse(page: str) -> str | tuple[str, int] | Response:
-    page, redirect_to = canonical_page(page, "review.endorse")
-    if redirect_to:
-        abort(400, description=gettext("Endorse the page under its canonical name."))
     action = form_field("action")
     try:
         endorse_page(current_actor(), page, form_field("rev"), action)

@@ -18,7 +18,7 @@ from ..auth import can
 from ..errors import PageNotFound
 from ..store import VersionState
 from ..store.translations import MISSING, OUTDATED, UP_TO_DATE
-from .common import canonical_page, page_context, page_number, query_arg, store
+from .common import on_canonical_page, page_context, page_number, query_arg, store
 
 bp = Blueprint("translations", __name__)
 STATES = (UP_TO_DATE, OUTDATED, MISSING)
@@ -71,10 +71,8 @@ def keep_language(endpoint: str, values: dict[str, object]) -> None:
 
 
 @bp.get("/<path:page>/-/translations")
+@on_canonical_page
 def page_translations(page: str) -> str | Response:
-    page, redirect_to = canonical_page(page, "translations.page_translations")
-    if redirect_to:
-        return redirect_to
     wiki = store()
     head = wiki.head()
     if head is None or not wiki.page_exists(page):
