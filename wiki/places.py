@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .anchoring import Located
+from .database import derived_sqlite
 from .store.comment_model import Anchor
 
 SCHEMA = """
@@ -52,12 +53,7 @@ class PlaceIndex:
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(SCHEMA)
-            self._local.connection = connection
+            connection = self._local.connection = derived_sqlite(self.path, SCHEMA, timeout=10)
         return connection
 
     def get_many(self, blob: str, anchors: Iterable[str]) -> dict[str, Located | None]:

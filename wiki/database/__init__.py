@@ -350,6 +350,18 @@ class Database:
                                     f" COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
 
 
+def derived_sqlite(path: Path, schema: str, *, timeout: float) -> sqlite3.Connection:
+    """A connection to an SQLite file of derived data (the search index, threads' places), made with
+    its folder and ``schema`` when missing: autocommit and WAL, with commits that do not wait for
+    the disk (a power cut may lose the last writes; they are derived again)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.executescript(schema)
+    return connection
+
+
 def sqlite_integrity_problems(connection: sqlite3.Connection) -> list[str]:
     try:
         rows = [row[0] for row in connection.execute("PRAGMA integrity_check").fetchall()]

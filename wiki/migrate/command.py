@@ -121,21 +121,23 @@ def _more(items: list[str] | dict[str, str]) -> str:
     return f"\n  ... and {len(items) - SHOWN} more" if len(items) > SHOWN else ""
 
 
+def _listed(title: str, lines: list[str]) -> None:
+    """``title: <count>`` and the first lines, when there are any."""
+    if lines:
+        click.echo(f"{title}: {len(lines)}")
+        for line in lines[:SHOWN]:
+            click.echo(f"  {line}")
+        if len(lines) > SHOWN:
+            click.echo(f"  ... and {len(lines) - SHOWN} more")
+
+
 def _report(plan: FilePlan, commits: list[tuple[str, str, str]], groups: dict[str, str],
             authors: dict[str, str]) -> None:
     click.echo(f"Pages: {len(plan.pages)}; attachments: {len(plan.attachments)}.")
-    if plan.moves:
-        click.echo(f"Renamed to this wiki's names (one commit at the end): {len(plan.moves)}")
-        for old, new in list(plan.moves.items())[:SHOWN]:
-            click.echo(f"  {old} -> {new}")
-        if len(plan.moves) > SHOWN:
-            click.echo(f"  ... and {len(plan.moves) - SHOWN} more")
-    if plan.dropped:
-        click.echo(f"Left in the history only (not pages or attachments the wiki accepts): {len(plan.dropped)}")
-        for path, why in list(plan.dropped.items())[:SHOWN]:
-            click.echo(f"  {path}: {why}")
-        if len(plan.dropped) > SHOWN:
-            click.echo(f"  ... and {len(plan.dropped) - SHOWN} more")
+    _listed("Renamed to this wiki's names (one commit at the end)",
+            [f"{old} -> {new}" for old, new in plan.moves.items()])
+    _listed("Left in the history only (not pages or attachments the wiki accepts)",
+            [f"{path}: {why}" for path, why in plan.dropped.items()])
     by_group: dict[str, int] = {}
     for group in groups.values():
         by_group[group] = by_group.get(group, 0) + 1

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import names
+from ..database import derived_sqlite
 from ..errors import PageNotFound
 from ..store import CommitInfo, Store
 from ..store.translations import split_header
@@ -92,11 +93,7 @@ class Index:
     def connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(SCHEMA)
+            connection = derived_sqlite(self.path, SCHEMA, timeout=60)
             if "language" not in {row[1] for row in connection.execute("PRAGMA table_info(pages)")}:
                 connection.execute("ALTER TABLE pages ADD COLUMN language TEXT NOT NULL DEFAULT ''")  # schema 2
             self._local.connection = connection
