@@ -443,6 +443,35 @@ def _fill_exports(app: Flask) -> list[str]:
     return urls
 
 
+def _fill_calls(app: Flask) -> list[str]:
+    """Calls for input: a call whose title, description, questions and options are payloads, and
+    responses whose names, organizations and answers are payloads, cited and in aggregate."""
+    import time
+
+    from wiki.store.call_model import Call, Question, Response
+
+    store = app.extensions["wiki_store"]
+    corpus = [p for p in payloads() if "\x00" not in p and p.strip()][:40]
+    options = tuple(dict.fromkeys(" ".join(p.split())[:200] for p in corpus[:20]))
+    slug = store.calls.create(Call(
+        slug="xss", title=" ".join(corpus[0].split())[:200], description="\n\n".join(corpus[:10]),
+        questions=(Question(id="q1", kind="text", text=corpus[1]), Question(id="q2", kind="choices", text=corpus[2],
+                                                                             options=options)),
+        deadline=int(time.time()) + 86400, audience="invited", state="open", created=int(time.time()),
+        created_by="xss", language="en", titles=(("fr", corpus[3]),)), author=_author()).slug
+    for index, payload in enumerate(corpus):
+        respondent = f"xss{index}"
+        store.calls.save_response(slug, respondent, lambda call, previous, payload=payload, respondent=respondent,
+                                  index=index: Response(
+            call=slug, respondent=respondent, name=payload, organization=payload, group="governments",
+            consent=("cite", "aggregate")[index % 2], language="en",
+            answers={"q1": payload, "q2": options[index % len(options):index % len(options) + 2]},
+            submitted=int(time.time()), updated=int(time.time()), late=index % 5 == 0), author=_author(index))
+    return ["/-/calls", f"/-/calls/{slug}", f"/-/calls/{slug}?lang=fr", f"/-/calls/{slug}/responses",
+            f"/-/calls/{slug}/responses?by=question&question=q2", f"/-/calls/{slug}/responses?by=respondent",
+            f"/-/calls/{slug}/responses?by=respondent&q=script", f"/-/calls/{slug}/responses/xss1/history"]
+
+
 SINKS = [
     Sink("page text, diffs, blame, old versions, compare", _fill_page_text),
     Sink("page names", _fill_page_names),
@@ -457,6 +486,7 @@ SINKS = [
     Sink("export progress pages (section titles and file names)", _fill_exports),
     Sink("import previews of staged uploads (file names, page names, summaries)", _fill_import_previews),
     Sink("webhook addresses and delivery logs", _fill_webhooks),
+    Sink("calls for input: titles, descriptions, questions, options, respondents' names and answers", _fill_calls),
 ]
 
 
