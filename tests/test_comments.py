@@ -103,7 +103,7 @@ def test_replies_resolve_and_reopen(editor: FlaskClient, client: FlaskClient, au
     listing = page_html(client, "/Talk/-/comments")
     resolved = listing.split('id="resolved-heading"', 1)[1]
     assert "Data protection laws." in thread_block(resolved, number)
-    assert "Resolved by Rev Iewer" in resolved
+    assert "Resolved by <bdi>Rev Iewer</bdi>" in resolved
     auth.logout()
     auth.login("editor2")
     token = csrf_token(client, "/Talk")
@@ -243,7 +243,7 @@ def test_a_rename_moves_the_threads_with_the_page(editor: FlaskClient) -> None:
     assert editor.post("/Talk/-/rename", data={"csrf_token": token, "new_name": "Talks/Main"}).status_code in (302, 303)
     assert marked(page_html(editor, "/Talks/Main")) == ["information is essential"]
     assert f"#thread-{number}" in page_html(editor, "/-/comments?page=Talks/Main")
-    assert "Moved with the page to Talks/Main" in page_html(editor, "/Talks/Main/-/comments")
+    assert "Moved with the page to <bdi>Talks/Main</bdi>" in page_html(editor, "/Talks/Main/-/comments")
 
 
 def test_threads_inside_a_proposal_and_through_its_merge(editor: FlaskClient, client: FlaskClient,

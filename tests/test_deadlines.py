@@ -66,7 +66,8 @@ def test_a_deadline_is_given_on_the_form_and_in_the_api_and_kept_in_git(app: Fla
     number = number_of(response)
     expected = later.strftime("%Y-%m-%dT%H:%M:00Z")
     page = client.get(f"/-/proposals/{number}").get_data(as_text=True)
-    assert f'<time datetime="{expected}">' in page and "adopted at the deadline unless a group objects" in page
+    assert f'<time dir="auto" datetime="{expected}">' in page
+    assert "adopted at the deadline unless a group objects" in page
     assert "deadline" in client.get("/-/proposals").get_data(as_text=True)
     event = git(app.config["CONTENT_REPO"], "show", f"refs/heads/meta/proposals:{number}/" + git(
         app.config["CONTENT_REPO"], "ls-tree", "--name-only", f"refs/heads/meta/proposals:{number}/").split()[0])

@@ -126,7 +126,7 @@ def test_dates_are_formatted_for_the_locale(client: FlaskClient) -> None:
     for lang in ("en", "fr", "ar", "zh", "ru"):
         client.set_cookie("lang", lang)
         text = client.get("/Home/-/history").get_data(as_text=True)
-        match = re.search(r'<time datetime="(\d{4}-\d\d-\d\dT[^"]+)">([^<]+)</time>', text)
+        match = re.search(r'<time dir="auto" datetime="(\d{4}-\d\d-\d\dT[^"]+)">([^<]+)</time>', text)
         assert match, lang
         dates[lang] = match.group(2)
     assert len(set(dates.values())) == len(dates), dates

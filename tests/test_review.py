@@ -258,7 +258,7 @@ def test_compare_two_versions_of_the_whole_document(app: Flask, client: FlaskCli
     }
     html = client.get("/-/compare?from=before&to=after").get_data(as_text=True)
     assert "<ins>Cyber-security</ins>" in html or "<ins>-</ins>" in html  # a word-level diff
-    assert "renamed from Questionnaire/Role_of_stakeholders" in html
+    assert "renamed from <bdi>Questionnaire/Role_of_stakeholders</bdi>" in html
     names = git(store.path, "diff", "--name-status", "-M", "before", "after").split()
     assert "Brand_new.md" in names and "Questionnaire/Stakeholders.md" in names
     assert client.get(f"/-/compare?from={comparison.from_commit}").status_code == 200  # to defaults to now
