@@ -355,6 +355,7 @@ ROUTES: list[Route] = [
     # find blueprint (issue 5)
     Route("find.search", "GET", "/-/search?q=mandate", EVERYONE),
     Route("find.search", "GET", "/-/search", EVERYONE),
+    Route("find.search", "GET", "/-/search?q=matrix+asks", EVERYONE),  # an answer to {call} (issue 30)
     Route("find.search", "GET", "/-/search?q=mandate&lang=fr", EVERYONE),
     Route("find.search", "GET", "/-/search?q=mandate&lang=xx", roles(404, 404, 404)),
     Route("find.search", "GET", "/-/search?q=proposed&proposal={proposal}", EVERYONE),

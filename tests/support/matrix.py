@@ -55,6 +55,10 @@ def prepare(app: Flask) -> dict[str, str]:
                                      deadline=int(time.time()) + 30 * 86400, audience="users", state="open",
                                      created=int(time.time()), created_by="matrix", language="en"),
                                 author=MATRIX_AUTHOR)
+    store.calls.save_response(opened.slug, "matrix", lambda call, previous: Response(
+        call=call.slug, respondent="matrix", name="Matrix", organization="", group="governments", consent="cite",
+        language="en", answers={"q1": "Because the matrix *asks*."}, submitted=int(time.time()),
+        updated=int(time.time())), author=MATRIX_AUTHOR)
     store.save_page("Matrix/Revert", "# Revert\n\nsecond version\n", base=store.head(), author=MATRIX_AUTHOR,
                     summary="v2")
     return {"rev": rev, "head": store.head(), "home_change": store.last_change("Home").id,

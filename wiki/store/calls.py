@@ -92,6 +92,13 @@ class Calls:
             raise PageNotFound(N_("There is no call for input “%(slug)s”."), slug=slug[:80])
         return call
 
+    def responses_id(self, slug: str) -> str | None:
+        """The object id of the call's responses folder (``None`` before the first): what any view
+        of its responses depends on, so a cache keyed by it never goes stale."""
+        root = self._root()
+        entry = self.reader.lookup(root, f"{slug}/responses") if root and SLUG_RE.match(slug) else None
+        return entry[1] if entry is not None and entry[0] == TREE_MODE else None
+
     def responses(self, slug: str) -> tuple[Response, ...]:
         """The call's submitted responses, in the order they were first submitted."""
         root = self._root()

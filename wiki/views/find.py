@@ -7,10 +7,12 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import names
+from ..actions import call_search
 from ..errors import InvalidPageName
 from ..http_cache import mark_incomplete
 from ..names import normalize_page_name
 from ..search import SearchIndex
+from ..store.call_model import call_path
 from .common import on_canonical_page, page_context, page_number, query_arg, store
 from .proposals import proposal_arg
 from .translations import language_arg
@@ -53,10 +55,13 @@ def search() -> str:
     sections = sorted({page.rpartition("/")[0] for page in store().list_pages()} - {""}, key=str.casefold)
     if results is not None and results.indexing:  # not to be kept by caches: the complete answer has the same ETag
         mark_incomplete()
+    # responses to calls for input, on the first page of a search of the agreed text
+    answers = call_search.search(query) if query and proposal is None and number == 1 else None
     return render_template(
         "find/search.html", query=query, section=section, sections=sections, results=results, number=number,
         search_language=language or "", search_languages=names.LANGUAGES, proposal=proposal,
         has_next=results is not None and number * per_page < results.total, first=(number - 1) * per_page + 1,
+        answers=answers, call_path=call_path,
     )
 
 
