@@ -124,10 +124,5 @@ def init_app(app: Flask) -> None:
         response.vary.update(("Accept-Language", "Cookie"))
         return response
 
-    app.add_template_filter(format_time, "datetime")
-    app.add_template_filter(format_day, "date")
-    app.add_template_filter(iso_time, "isotime")
-    app.add_template_filter(format_number, "number")
-    app.add_template_global(language, "language")
-    app.add_template_global(text_direction, "text_direction")
-    app.add_template_global(LANGUAGE_NAMES, "language_names")
+    app.jinja_env.filters.update(datetime=format_time, date=format_day, isotime=iso_time, number=format_number)
+    app.jinja_env.globals.update(language=language, text_direction=text_direction, language_names=LANGUAGE_NAMES)

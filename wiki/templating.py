@@ -63,10 +63,7 @@ def init_app(app: Flask) -> None:
     cache = Path(app.instance_path) / "template-cache"
     cache.mkdir(parents=True, exist_ok=True)
     app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(cache))
-    app.add_template_filter(comment_html, "comment_html")
-    app.add_template_filter(group_name, "group_name")
-    app.add_template_filter(person, "person")
-    app.add_template_filter(bdi, "bdi")
     # Dates and numbers are formatted for the reader's locale: see i18n.init_app.
-    app.add_template_filter(page_title, "page_title")
-    app.add_template_global(can, "can")
+    app.jinja_env.filters.update(comment_html=comment_html, group_name=group_name, person=person, bdi=bdi,
+                                 page_title=page_title)
+    app.jinja_env.globals["can"] = can

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .. import attachments, names
 from ..commits import RawCommit
-from ..errors import InvalidPageName, WikiError
+from ..errors import WikiError
 from ..gitserver import FileChange, HookRepository
 from ..texts import has_conflict_markers, page_text_from_bytes
 from .refs import PAGE_MODE, HookSettings
@@ -118,13 +120,18 @@ def _orphan_versions(new_paths: set[str], all_files: list[bytes]) -> list[str]:
 
 def _attachment_name_problem(path: str) -> str | None:
     """Why ``path`` (``<page>.files/<name>``) cannot be an attachment, or ``None``."""
-    name = path.rpartition("/")[2]
+    return _name_problem(path.rpartition("/")[2], attachments.check_name, "attachment")
+
+
+def _name_problem(name: str, canonical_form: Callable[[str], str], what: str, suffix: str = "") -> str | None:
+    """Why ``name`` is not a ``what`` name as the wiki writes it (``canonical_form`` refuses it or
+    spells it otherwise), or ``None``."""
     try:
-        canonical = attachments.check_name(name)
+        canonical = canonical_form(name)
     except WikiError as error:
-        return f"not a valid attachment name: {error.message}"
+        return f"not a valid {what} name: {error.message}"
     if canonical != name:
-        return f"attachment names are written with underscores for spaces and in NFC; call it {canonical}."
+        return f"{what} names are written with underscores for spaces and in NFC; call it {canonical}{suffix}."
     return None
 
 
@@ -159,14 +166,7 @@ def _path_problem(path: str, mode: str) -> str | None:
                 "(<Page name>.<language>.md) and their attachments (<Page name>.files/<file name>) can be pushed.")
     if names.version_from_file(path) is not None:
         return None  # a language version: checked like a page (size, UTF-8)
-    candidate = path[: -len(names.PAGE_SUFFIX)]
-    try:
-        normalized = names.normalize_page_name(candidate)
-    except InvalidPageName as error:
-        return f"not a valid page name: {error.message}"
-    if normalized != candidate:
-        return f"page names are written with underscores for spaces and in NFC; call it {normalized}.md."
-    return None
+    return _name_problem(path[: -len(names.PAGE_SUFFIX)], names.normalize_page_name, "page", names.PAGE_SUFFIX)
 
 
 def _case_twins(new_pages: set[str], all_files: list[bytes]) -> list[str]:
