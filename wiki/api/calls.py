@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, abort, request
+from flask import Response, abort, url_for
 from flask_babel import gettext as _
 
 from ..actions import call_reading
@@ -52,7 +52,7 @@ def call(item: Call) -> dict[str, Any]:
             "deadline_timestamp": item.deadline, "audience": item.audience, "state": item.state,
             "open": item.open_at(actions.now()), "created": item.created, "created_by": item.created_by,
             "language": item.language, "titles": dict(item.titles), "descriptions": dict(item.descriptions),
-            "responses": len(counted), "url": f"{request.url_root}-/calls/{item.slug}"}
+            "responses": len(counted), "url": url_for("calls.show", slug=item.slug, _external=True)}
 
 
 def response(item: call_reading.Shown) -> dict[str, Any]:

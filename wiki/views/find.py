@@ -12,7 +12,6 @@ from ..errors import InvalidPageName
 from ..http_cache import mark_incomplete
 from ..names import normalize_page_name
 from ..search import SearchIndex
-from ..store.call_model import call_path
 from .common import on_canonical_page, page_context, page_number, query_arg, store
 from .proposals import proposal_arg
 from .translations import language_arg
@@ -61,7 +60,7 @@ def search() -> str:
         "find/search.html", query=query, section=section, sections=sections, results=results, number=number,
         search_language=language or "", search_languages=names.LANGUAGES, proposal=proposal,
         has_next=results is not None and number * per_page < results.total, first=(number - 1) * per_page + 1,
-        answers=answers, call_path=call_path,
+        answers=answers,
     )
 
 

@@ -27,7 +27,6 @@ from ..notify import (
     subject_of_section,
     texts,
 )
-from ..store.call_model import call_path
 from .common import canonical_page, form_field, page_number
 
 bp = Blueprint("notify", __name__)
@@ -59,7 +58,7 @@ def describe(notification: Notification) -> str:
 def link(notification: Notification) -> str:
     """Where a notification leads: the proposal, the thread on its page, the call, or the page."""
     if notification.kind == "call":
-        return request.script_root + call_path(notification.subject.split("/", 1)[1])
+        return url_for("calls.show", slug=notification.subject.split("/", 1)[1])
     if notification.kind == "proposal":
         return url_for("proposals.show", number=notification.number)
     if notification.kind == "thread":
@@ -148,7 +147,7 @@ def watch_proposal(number: int) -> Response:
 def watch_call(slug: str) -> Response:
     """Watch a call for input: its new responses appear in the notifications."""
     call = call_actions.get(slug)
-    return _watch(subject_of_call(call.slug), request.script_root + call_path(call.slug))
+    return _watch(subject_of_call(call.slug), url_for("calls.show", slug=call.slug))
 
 
 @bp.post("/-/account/notifications")
