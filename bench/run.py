@@ -48,6 +48,9 @@ trailers, with an authors file (``bench/import_repo.py``, the command in its own
 ``notifications``: issue 27's speed targets on the large repository with 200 open proposals
 (``bench/parts/notifications.py``, in-process): what telling 200 reviewers adds to starting a
 proposal, and ``/-/notifications`` and ``/-/awaiting`` with 10,000 notifications.
+``calls``: issue 30's speed targets (``bench/parts/calls.py``, in-process): a call of 18 questions
+with 500 responses: the responses by question, the compilation as .docx after a new response,
+the responses as .xlsx and .csv, search over them and the API's list of them.
 ``storm``: 8 clients save one page at once from the same (stale) base through the edit form;
 how many of the saves the wiki reported as done are missing from the page afterwards.
 ``--only untrailered,worst-case`` runs some parts alone. Each part is a module of
@@ -73,6 +76,7 @@ from generate import cached  # noqa: E402
 from languages import cached_languages  # noqa: E402
 from parts.api import api_table, measure_api  # noqa: E402
 from parts.cache import cache_table, measure_cache  # noqa: E402
+from parts.calls import calls_table, measure_calls  # noqa: E402
 from parts.common import OUT, ROOT, SIZES, UNTRAILERED, compile_bytecode, measure_hello  # noqa: E402
 from parts.external import run_export, run_import, run_worst_case  # noqa: E402
 from parts.languages import languages_table, measure_languages  # noqa: E402
@@ -86,7 +90,7 @@ from parts.untrailered import measure_untrailered, untrailered_table  # noqa: E4
 from proposals import cached_proposals  # noqa: E402
 
 PARTS = ("sizes", "untrailered", "storm", "worst-case", "languages", "proposals", "cache", "replica", "comments",
-         "export", "api", "import", "notifications")
+         "export", "api", "import", "notifications", "calls")
 
 
 def main() -> None:
@@ -113,7 +117,7 @@ def main() -> None:
         cached_languages(SIZES["large"], OUT)
     if "proposals" in parts or "notifications" in parts:
         cached_proposals(SIZES["large"], OUT)
-    if "storm" in parts:
+    if "storm" in parts or "calls" in parts:
         cached(SIZES["small"], OUT)
     if "cache" in parts or "replica" in parts or "comments" in parts or "api" in parts:
         cached(SIZES["large"], OUT)
@@ -153,6 +157,9 @@ def main() -> None:
     if "api" in parts:
         report["api"] = measure_api(args.seconds, args.quick)
         print(f"[api] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if "calls" in parts:
+        report["calls"] = measure_calls(args.quick)
+        print(f"[calls] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
     if "storm" in parts:
         report["storm"] = measure_storm()
         print(f"[storm] done at {time.monotonic() - started:.0f} s", file=sys.stderr)
@@ -189,6 +196,8 @@ def main() -> None:
         print("\n" + comments_table(report["comments"]))
     if "api" in report:
         print("\n" + api_table(report["api"]))
+    if "calls" in report:
+        print("\n" + calls_table(report["calls"]))
     if "worst_case" in report:
         print("\nworst cases at 1 MB (in-process; table above, JSON in bench/out/worst-case-latest.json)")
     if report["sizes"] or "untrailered" in report or "storm" in report:
