@@ -361,6 +361,7 @@ ROUTES: list[Route] = [
     Route("find.search", "GET", "/-/search?q=proposed&proposal={proposal}", EVERYONE),
     Route("find.search", "GET", "/-/search?q=proposed&proposal=999", roles(404, 404, 404)),
     Route("find.backlinks", "GET", "/Home/-/backlinks", EVERYONE),
+    Route("find.complete", "GET", "/-/complete?q=matrix&page=Matrix/Attach", EVERYONE),
     Route("find.wanted", "GET", "/-/wanted", EVERYONE),
     # attachments blueprint (issue 5); ``prepare`` attaches notes.txt to Matrix/Attach
     Route("attachments.attachments", "GET", "/Matrix/Attach/-/attachments", EVERYONE),

@@ -11,8 +11,8 @@ import { Editor, defaultValueCtx, editorViewCtx, editorViewOptionsCtx, remarkCtx
 import { history } from "@milkdown/kit/plugin/history";
 import { listener, listenerCtx } from "@milkdown/kit/plugin/listener";
 import {
-  commonmark, toggleEmphasisCommand, toggleLinkCommand, toggleStrongCommand, wrapInBulletListCommand,
-  wrapInHeadingCommand, wrapInOrderedListCommand,
+  commonmark, insertImageCommand, toggleEmphasisCommand, toggleLinkCommand, toggleStrongCommand,
+  wrapInBulletListCommand, wrapInHeadingCommand, wrapInOrderedListCommand,
 } from "@milkdown/kit/preset/commonmark";
 import { gfm, insertTableCommand } from "@milkdown/kit/preset/gfm";
 import { callCommand } from "@milkdown/kit/utils";
@@ -27,11 +27,18 @@ function blockRanges(editor, markdown) {
   });
 }
 
+/** `[[wiki links]]` and `[TOC]` as the wiki reads them: remark escapes their brackets as text. */
+export function unescapeWikiSyntax(markdown) {
+  return markdown
+    .replace(/\\?\[\\?\[([^\]\n]+?)\\?\]\\?\]/g, (_, inner) => `[[${inner.replace(/\\([\\[\]_*])/g, "$1")}]]`)
+    .replace(/^\\\[TOC\]$/gm, "[TOC]");
+}
+
 /** The Markdown of `nodes` (top-level blocks) as the editor writes it. */
 function serialize(editor, doc, nodes) {
   return editor.action((ctx) => {
     const fragment = doc.type.create(null, nodes);
-    return ctx.get(serializerCtx)(fragment).replace(/\n+$/, "");
+    return unescapeWikiSyntax(ctx.get(serializerCtx)(fragment).replace(/\n+$/, ""));
   });
 }
 
@@ -92,11 +99,104 @@ function setupVisualEditor(form, area) {
     }
   };
 
+  // The form under the toolbar that inserts a [[wiki link]] (page names completed as one types),
+  // an attached image or a link to an attached file. Typing [[ in the text opens it too.
+  const insert = form.querySelector("[data-visual-insert]");
+  const target = insert && insert.querySelector("#visual-insert-target");
+  const shown = insert && insert.querySelector("#visual-insert-text");
+  const options = insert && insert.querySelector("datalist");
+  let inserting = null;  // "wikilink", "image" or "attachment" while the form is open
+  let attachments = null;  // this page's attachments, asked for once
+  let asked = 0;
+
+  const offer = (names) => {
+    options.replaceChildren(...names.map((name) => Object.assign(document.createElement("option"), { value: name })));
+  };
+  const complete = async (typed) => {
+    const number = ++asked;
+    const url = new URL(insert.dataset.completeUrl, window.location.href);
+    url.searchParams.set("q", typed);
+    if (inserting !== "wikilink" && attachments === null) url.searchParams.set("page", insert.dataset.page);
+    try {
+      const answer = await (await fetch(url, { credentials: "same-origin" })).json();
+      if (answer.attachments) attachments = answer.attachments;
+      if (number !== asked || !inserting) return;
+      if (inserting === "wikilink") offer(answer.pages || []);
+      else {
+        const files = (attachments || []).filter((file) => inserting === "attachment" || file.image);
+        offer(files.map((file) => file.name));
+        const none = insert.querySelector("[data-insert-none]");
+        none.textContent = insert.dataset.none;
+        none.hidden = files.length > 0;
+      }
+    } catch { /* offline: the name can still be typed */ }
+  };
+  const closeInsert = () => {
+    if (!insert) return;
+    insert.hidden = true;
+    inserting = null;
+    if (editor) editor.action((ctx) => ctx.get(editorViewCtx).focus());
+  };
+  const openInsert = (kind) => {
+    if (!insert || !editor) return;
+    inserting = kind;
+    insert.querySelector("[data-insert-title]").textContent = insert.dataset[`title${kind[0].toUpperCase()}${kind.slice(1)}`];
+    insert.querySelector("[data-insert-label]").textContent = insert.dataset[`label${kind[0].toUpperCase()}${kind.slice(1)}`];
+    insert.querySelector("[data-insert-text-label]").textContent = insert.dataset[`text${kind[0].toUpperCase()}${kind.slice(1)}`];
+    insert.querySelector("[data-insert-none]").hidden = true;
+    const selected = editor.action((ctx) => {
+      const { state } = ctx.get(editorViewCtx);
+      return state.doc.textBetween(state.selection.from, state.selection.to, " ");
+    });
+    target.value = "";
+    shown.value = selected;
+    offer([]);
+    insert.hidden = false;
+    target.focus();
+    complete("");
+  };
+  const attachmentUrl = (name) => `${insert.dataset.attachmentsUrl}/${encodeURIComponent(name)}`;
+  const finishInsert = () => {
+    const name = target.value.trim();
+    const text = shown.value.trim();
+    const kind = inserting;
+    if (!name || !kind) { target.focus(); return; }
+    closeInsert();
+    editor.action((ctx) => {
+      const view = ctx.get(editorViewCtx);
+      const { state } = view;
+      if (kind === "wikilink") {
+        const page = name.replace(/ /g, "_");
+        view.dispatch(state.tr.insertText(text && text !== page ? `[[${page}|${text}]]` : `[[${page}]]`));
+      } else if (kind === "attachment") {
+        const mark = state.schema.marks.link.create({ href: attachmentUrl(name) });
+        view.dispatch(state.tr.replaceSelectionWith(state.schema.text(text || name, [mark]), false));
+      }
+    });
+    if (kind === "image") editor.action(callCommand(insertImageCommand.key, { src: attachmentUrl(name), alt: text }));
+    sync();
+  };
+  if (insert) {
+    target.addEventListener("input", () => { if (inserting === "wikilink") complete(target.value); });
+    for (const field of [target, shown]) {
+      field.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") { event.preventDefault(); finishInsert(); }  // never submit the page
+        if (event.key === "Escape") { event.preventDefault(); closeInsert(); }
+      });
+    }
+    insert.querySelector("[data-insert-ok]").addEventListener("click", finishInsert);
+    insert.querySelector("[data-insert-cancel]").addEventListener("click", closeInsert);
+  }
+
   const command = (name) => {
     const commands = {
       bold: toggleStrongCommand.key, italic: toggleEmphasisCommand.key, heading: wrapInHeadingCommand.key,
       bullets: wrapInBulletListCommand.key, numbers: wrapInOrderedListCommand.key, table: insertTableCommand.key,
     };
+    if (name === "wikilink" || name === "image" || name === "attachment") {
+      openInsert(name);
+      return;
+    }
     if (name === "link") {
       const href = window.prompt(host.dataset.linkPrompt || "URL", "https://");
       if (href) editor.action(callCommand(toggleLinkCommand.key, { href }));
@@ -118,6 +218,15 @@ function setupVisualEditor(form, area) {
         ctx.set(defaultValueCtx, original);
         ctx.update(editorViewOptionsCtx, (options) => ({
           ...options,
+          // [[ typed: the wiki link form opens (the first bracket is taken back, the second never typed)
+          handleTextInput: (view, from, to, text) => {
+            const { $from } = view.state.selection;
+            if (text !== "[" || from !== to || $from.parent.type.spec.code || !insert) return false;
+            if ($from.parent.textBetween(Math.max(0, $from.parentOffset - 1), $from.parentOffset) !== "[") return false;
+            view.dispatch(view.state.tr.delete(from - 1, from));
+            setTimeout(() => openInsert("wikilink"), 0);
+            return true;
+          },
           attributes: { class: "page-body visual-surface", dir: "auto", role: "textbox", "aria-multiline": "true",
                         "aria-label": host.dataset.label || "", spellcheck: "true" },
         }));
@@ -133,6 +242,7 @@ function setupVisualEditor(form, area) {
   };
 
   const close = async () => {
+    if (insert) { insert.hidden = true; inserting = null; }
     sync();
     if (editor) await editor.destroy();
     editor = null;

@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from wiki.store import Author
+
 from .conftest import LiveWiki, assert_accessible, login, screenshot
 
 SEED = Path(__file__).resolve().parents[2] / "content"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+                    "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 SEED_PAGES = sorted(path.relative_to(SEED).with_suffix("").as_posix() for path in SEED.rglob("*.md"))
 
 
@@ -163,4 +167,46 @@ def test_an_edit_in_one_paragraph_leaves_tricky_markdown_elsewhere_untouched(liv
     page.keyboard.press("End")
     page.keyboard.type(" Done")
     expect(page.locator("#text")).to_have_value(TRICKY.replace("to edit.", "to edit. Done"))
+    assert not page.console_errors
+
+
+def test_wiki_links_are_completed_and_attachments_inserted(live: LiveWiki, page: Page) -> None:
+    store = live.app.extensions["wiki_store"]
+    author = Author(name="Eda Editor", email="editor@example.org", username="editor", group="civil-society")
+    store.save_attachment("Mandate", "chart.png", PNG, author=author, summary="chart")
+    store.save_attachment("Mandate", "notes.txt", b"notes\n", author=author, summary="notes")
+    original = store.read_page("Mandate").text
+    login(page, live.url)
+    open_visual(page, f"{live.url}/Mandate/-/edit")
+    page.locator(".visual-surface p", has_text="Back to").click()
+    page.keyboard.press("End")
+    page.keyboard.type(" See [[")  # typing [[ opens the page-name form
+    form = page.locator("[data-visual-insert]")
+    expect(form).to_be_visible()
+    expect(page.get_by_label("Page name")).to_be_focused()
+    page.keyboard.type("mand")
+    expect(page.locator("#visual-insert-options option[value='Mandate']")).to_have_count(1)  # completed
+    page.get_by_label("Page name").fill("Mandate")
+    assert_accessible(page)
+    screenshot(page, "visual-editor-wikilink")
+    page.keyboard.press("Enter")  # inserts; never submits the page
+    expect(form).to_be_hidden()
+    page.keyboard.type(". ")
+    page.get_by_role("button", name="Image").click()
+    expect(page.locator("#visual-insert-options option")).to_have_count(1)  # images only
+    page.get_by_label("Attached image").fill("chart.png")
+    page.get_by_label("Description of the image").fill("A chart")
+    page.get_by_role("button", name="Insert").click()
+    page.get_by_role("button", name="Attachment").click()
+    expect(page.locator("#visual-insert-options option")).to_have_count(2)
+    page.get_by_label("Attached file").fill("notes.txt")
+    page.get_by_label("Text shown").fill("the notes")
+    page.keyboard.press("Enter")
+    expected = original.replace(
+        "Back to [[Home]].", "Back to [[Home]]. See [[Mandate]]. ![A chart](/Mandate/-/attachments/chart.png)"
+        "[the notes](/Mandate/-/attachments/notes.txt)", 1)
+    expect(page.locator("#text")).to_have_value(expected)
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(f"{live.url}/Mandate*")
+    assert store.read_page("Mandate").text == expected
     assert not page.console_errors

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, jsonify, render_template
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import names
 from ..actions import call_search
-from ..errors import InvalidPageName
+from ..errors import InvalidPageName, PageNotFound
 from ..http_cache import mark_incomplete
 from ..names import normalize_page_name
 from ..search import SearchIndex
@@ -19,8 +19,32 @@ from .translations import language_arg
 bp = Blueprint("find", __name__)
 
 
+COMPLETIONS = 20  # page names one completion request answers
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # attachments the visual editor embeds as images
+
+
 def index() -> SearchIndex:
     return current_app.extensions["wiki_search"]
+
+
+@bp.get("/-/complete")
+def complete() -> Response:
+    """What the visual editor offers while linking: page names containing ``q`` (names that start
+    with it first), and with ``page`` that page's attachments, each saying whether it is an image."""
+    typed = (query_arg("q") or "").strip().replace(" ", "_").casefold()[:200]
+    pages = store().list_pages()
+    found = sorted((name for name in pages if typed in name.casefold()),
+                   key=lambda name: (not name.casefold().startswith(typed), name.count("/"), name.casefold()))
+    answer: dict[str, object] = {"pages": found[:COMPLETIONS]}
+    raw_page = (query_arg("page") or "").strip()
+    if raw_page:
+        try:
+            attached = store().list_attachments(normalize_page_name(raw_page))
+        except (InvalidPageName, PageNotFound):
+            attached = ()
+        answer["attachments"] = [{"name": item.name, "image": item.name.casefold().endswith(IMAGE_SUFFIXES)}
+                                 for item in attached]
+    return jsonify(answer)
 
 
 @bp.get("/-/search")
