@@ -25,19 +25,7 @@ from ..store.call_model import (
     MAX_TITLE_CHARS,
     STATES,
 )
-from .openapi_parts import (
-    GROUP,
-    LANGUAGE,
-    PAGING,
-    STRING,
-    STRINGS,
-    TIMESTAMP,
-    nullable,
-    operation,
-    paged,
-    query,
-    ref,
-)
+from .openapi_parts import GROUP, LANGUAGE, PAGING, STRING, STRINGS, TIMESTAMP, nullable, operation, paged, query, ref
 
 QUESTION_ID = {"type": "string", "pattern": "^q[1-9][0-9]{0,3}$", "description": "A question's id: `q1`, `q2`…"}
 TRANSLATED = {"type": "object", "additionalProperties": STRING,

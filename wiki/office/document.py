@@ -26,6 +26,7 @@ import lxml.html
 from lxml import etree
 
 from .provenance import Origin
+from .xmltree import drop
 
 # Images the converters embed; anything else stays a link with its alternative text.
 EMBEDDED_IMAGES = {"image/png", "image/jpeg", "image/gif"}
@@ -222,7 +223,7 @@ def _take_notes(root: etree._Element) -> list[tuple[str, etree._Element]]:
         for item in block.iter("li"):
             for back in list(item.iter("a")):
                 if "footnote-backref" in (back.get("class") or ""):
-                    _drop(back)
+                    drop(back)
             for paragraph in item.iter("p"):  # the space Python-Markdown left before the back link
                 if len(paragraph):
                     paragraph[-1].tail = (paragraph[-1].tail or "").rstrip() or None
@@ -231,18 +232,6 @@ def _take_notes(root: etree._Element) -> list[tuple[str, etree._Element]]:
             notes.append((item.get("id", ""), item))
         block.getparent().remove(block)
     return notes
-
-
-def _drop(element: etree._Element) -> None:
-    """Remove ``element`` but keep its tail text."""
-    parent = element.getparent()
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
 
 
 def _references(body: etree._Element) -> list[etree._Element]:

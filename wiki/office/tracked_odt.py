@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from .xmltree import drop
+
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 DC = "http://purl.org/dc/elements/1.1/"
@@ -55,22 +57,10 @@ def resolve_odt(root: etree._Element, accept: Callable[[int | None, str], bool],
                     _put_back(point, [child for child in change if child.tag != f"{{{OFFICE}}}change-info"])
             for mark in found:
                 if mark.getparent() is not None:
-                    _drop(mark)
+                    drop(mark)
         block.getparent().remove(block)
     for mark in list(root.iter(_START, _END, _POINT)):  # marks of no region: nothing to resolve
-        _drop(mark)
-
-
-def _drop(element: etree._Element) -> None:
-    """Remove ``element``, keeping its tail text where it was."""
-    parent = element.getparent()
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
+        drop(mark)
 
 
 def _block_of(element: etree._Element) -> etree._Element | None:
