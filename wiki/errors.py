@@ -63,6 +63,18 @@ class WikiError(Exception):
                        for key, value in self.params.items()}
 
 
+class LoginRequired(WikiError):
+    """Only someone logged in (or, where the wiki allows it, holding an invitation) may do this."""
+
+    code = 401
+
+
+class NotPermitted(WikiError):
+    """The actor's role, group or link does not allow this; the message says who may."""
+
+    code = 403
+
+
 class InvalidPageName(WikiError):
     code = 400
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from flask import current_app
 
 from .. import limits
-from ..errors import N_, InvalidContent, WikiError
+from ..errors import N_, InvalidContent, LoginRequired, NotPermitted
 from ..store.call_model import (
     AUDIENCES,
     CONSENTS,
@@ -44,18 +44,6 @@ from .context import Actor, groups, store
 from .proposals import deadline_timestamp
 
 MAX_DRAFT_BYTES = 2_000_000  # a draft's JSON (answers are checked when submitted)
-
-
-class NotSecretariat(WikiError):
-    code = 403
-
-
-class NeedsLogin(WikiError):
-    code = 401
-
-
-class BadInvitation(WikiError):
-    code = 403
 
 
 @dataclass(frozen=True)
@@ -92,7 +80,7 @@ def may_run(actor: Actor) -> bool:
 
 def _require_secretariat(actor: Actor) -> None:
     if not may_run(actor):
-        raise NotSecretariat(N_("Only the secretariat and admins can open and run calls for input."))
+        raise NotPermitted(N_("Only the secretariat and admins can open and run calls for input."))
 
 
 def get(slug: str) -> Call:
@@ -284,14 +272,14 @@ def respondent_for(actor: Actor, call: Call, *, invitation: str | None = None, g
     if actor.logged_in:
         return Respondent(actor)
     if call.audience != "invited":
-        raise NeedsLogin(N_("Log in to answer this call for input."))
+        raise LoginRequired(N_("Log in to answer this call for input."))
     if not invited(call, invitation):
         if invitation:
-            raise BadInvitation(N_("This invitation link is not valid (it may have been renewed)."))
-        raise NeedsLogin(N_("Log in, or use the invitation link you were sent, to answer this call."))
+            raise NotPermitted(N_("This invitation link is not valid (it may have been renewed)."))
+        raise LoginRequired(N_("Log in, or use the invitation link you were sent, to answer this call."))
     if guest and not (guest.startswith("guest-") and RESPONDENT_RE.match(guest)
                       and hmac.compare_digest(guest_key(call, guest), key)):
-        raise BadInvitation(N_("This link to a response is not valid."))
+        raise NotPermitted(N_("This link to a response is not valid."))
     if name:
         name = clean_line(name, N_("Your name"), MAX_NAME_CHARS)
     if group and group not in groups():

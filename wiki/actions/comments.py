@@ -11,7 +11,7 @@ from flask import current_app, g
 from .. import limits, names
 from ..budget import Budget
 from ..discussion import Discussion, Discussions, Placed
-from ..errors import N_, InvalidContent, PageNotFound, WikiError
+from ..errors import N_, InvalidContent, NotPermitted, PageNotFound
 from ..store.comment_model import KINDS, Thread
 from ..users import can_moderate
 from . import notices
@@ -20,11 +20,6 @@ from .proposals import get as get_proposal
 
 STATES = ("open", "resolved", "outdated", "all")
 MAX_REASON_CHARS = 500
-
-
-class NotAModerator(WikiError):
-    code = 403
-
 FILTERS = ("group", "kind", "page", "section", "state")
 
 
@@ -71,7 +66,7 @@ def set_hidden(actor: Actor, number: int, hidden: bool, reason: str = "") -> boo
     """Hide thread ``number`` as spam (``hidden``) or show it again; moderators only. The event
     stays in the thread's history. Whether anything changed."""
     if not can_moderate(actor):
-        raise NotAModerator(N_("Only the secretariat and admins may hide a thread as spam or show it again."))
+        raise NotPermitted(N_("Only the secretariat and admins may hide a thread as spam or show it again."))
     get(number)
     return store().comments.set_hidden(number, hidden, author=actor.author,
                                        reason=" ".join(reason.split())[:MAX_REASON_CHARS])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .. import limits
-from ..errors import N_, InvalidContent, PageNotFound, WikiError
+from ..errors import N_, InvalidContent, NotPermitted, PageNotFound, WikiError
 from ..operations import metrics
 from ..store.pages import Pages
 from ..store.proposal_model import PROCEDURES, format_time
@@ -30,10 +30,6 @@ REASON_LENGTH = 500
 class NotInAGroup(WikiError):
     """A position taken by someone whose group is not one of the stakeholder groups."""
 
-    code = 403
-
-
-class NotAllowed(WikiError):
     code = 403
 
 
@@ -134,7 +130,7 @@ def merge(actor: Actor, number: int, *, reason: str = "") -> str:
     reason); the comment threads of pages it renamed follow them. Returns the merge commit."""
     get(number)
     if not may_merge(actor):
-        raise NotAllowed(N_("Only reviewers and the secretariat merge proposals."))
+        raise NotPermitted(N_("Only reviewers and the secretariat merge proposals."))
     commit = store().merge_proposal(number, groups=groups(), author=actor.author,
                                     display_name=actor.display_name or actor.username, admin=actor.can("admin"),
                                     reason=one_line(reason, REASON_LENGTH))
@@ -154,7 +150,7 @@ def close(actor: Actor, number: int, *, reason: str = "") -> None:
     """Close an open proposal without merging it, saying why."""
     proposal = get(number)
     if not may_close(actor, proposal):
-        raise NotAllowed(N_("Only the proposal's author, the secretariat and admins may close a proposal."))
+        raise NotPermitted(N_("Only the proposal's author, the secretariat and admins may close a proposal."))
     if not reason.strip():
         raise InvalidContent(N_("Say why the proposal is closed."))
     store().proposals.close(number, one_line(reason, REASON_LENGTH), author=actor.author)
@@ -166,7 +162,7 @@ def reopen(actor: Actor, number: int, *, reason: str = "") -> None:
     """Open a closed proposal again, saying why."""
     proposal = get(number)
     if not may_close(actor, proposal):
-        raise NotAllowed(N_("Only the proposal's author, the secretariat and admins may reopen a proposal."))
+        raise NotPermitted(N_("Only the proposal's author, the secretariat and admins may reopen a proposal."))
     if not reason.strip():
         raise InvalidContent(N_("Say why the proposal is reopened."))
     store().proposals.reopen(number, one_line(reason, REASON_LENGTH), author=actor.author)

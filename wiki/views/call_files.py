@@ -32,7 +32,7 @@ from ..actions.imports import conversion_limits
 from ..actions.pages import check_text, proposal_required, save
 from ..actions.proposals import create as create_proposal
 from ..auth import current_actor, role_required
-from ..errors import N_, DocumentTooLarge, InvalidContent, InvalidPageName, PageExists
+from ..errors import N_, DocumentTooLarge, InvalidContent, InvalidPageName, NotPermitted, PageExists
 from ..i18n import format_time, text_direction
 from ..i18n import language as interface_language
 from ..office import callforms, convert, docimport, sheets
@@ -163,7 +163,7 @@ def compilation_page(slug: str) -> Response:
     actor = current_actor()
     call = actions.get(slug)
     if not actions.may_run(actor):
-        raise actions.NotSecretariat(N_("Only the secretariat and admins can open and run calls for input."))
+        raise NotPermitted(N_("Only the secretariat and admins can open and run calls for input."))
     try:
         page = names.normalize_page_name(form_field("page").strip())
     except InvalidPageName as error:
