@@ -79,6 +79,13 @@ def _issued(user: User, secret: str) -> Response:
     return _page(link=_link_url(secret), link_user=user)
 
 
+@bp.errorhandler(UserError)
+def _refused(error: UserError) -> Response:
+    """An admin's change the accounts refused (the last admin, an unknown group, …): the page again, with why."""
+    flash(error.message, "error")
+    return _page(400)
+
+
 @bp.route("/admin/users", methods=["GET", "POST"])
 @role_required("admin")
 def users() -> Response:
@@ -103,14 +110,10 @@ def change(username: str) -> Response:
     """Change the role and the group (the form sends both; unchanged ones are not recorded)."""
     user = _user_or_404(username)
     role, group = form_field("role"), form_field("group")
-    try:
-        if role != user.role:
-            _admin().set_role(current_user.username, user.username, role)
-        if group != user.group:
-            _admin().set_group(current_user.username, user.username, group)
-    except UserError as error:
-        flash(error.message, "error")
-        return _page(400)
+    if role != user.role:
+        _admin().set_role(current_user.username, user.username, role)
+    if group != user.group:
+        _admin().set_group(current_user.username, user.username, group)
     flash(_("The account %(username)s was saved.", username=user.username), "success")
     return redirect(url_for("accounts.users"))
 
@@ -118,12 +121,7 @@ def change(username: str) -> Response:
 @bp.post("/admin/users/<username>/disable")
 @role_required("admin")
 def disable(username: str) -> Response:
-    user = _user_or_404(username)
-    try:
-        _admin().disable(current_user.username, user.username)
-    except UserError as error:
-        flash(error.message, "error")
-        return _page(400)
+    user = _admin().disable(current_user.username, _user_or_404(username).username)
     flash(_("The account %(username)s is disabled: it cannot log in, and its sessions and tokens stop working.",
             username=user.username), "success")
     return redirect(url_for("accounts.users"))
@@ -141,12 +139,7 @@ def enable(username: str) -> Response:
 @role_required("admin")
 def password_link(username: str) -> Response:
     user = _user_or_404(username)
-    try:
-        secret = _admin().issue_link(current_user.username, user.username)
-    except UserError as error:
-        flash(error.message, "error")
-        return _page(400)
-    return _issued(user, secret)
+    return _issued(user, _admin().issue_link(current_user.username, user.username))
 
 
 @bp.route("/set-password/<secret>", methods=["GET", "POST"])
