@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from wiki import create_app
+from wiki.actions import calls
+from wiki.actions.context import Actor
 
 from .support.servers import BIN, gunicorn
 
@@ -37,6 +39,11 @@ def served(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
     app = create_app(instance_path=str(instance))
     admin = app.extensions["wiki_users"].create("fuzzer", "fuzzer password", group="governments", role="admin")
     secret = app.extensions["wiki_tokens"].create(admin, "schemathesis", "write", int(time.time()) + 3600)[1]
+    with app.test_request_context():  # the call the document's examples name, so answers to it get through
+        calls.create(Actor(username="fuzzer", group="governments", role="admin"), title="Questionnaire",
+                     description="", deadline=int(time.time()) + 86400, questions=[
+                         {"text": "What should the mapping cover?"},
+                         {"text": "Your category", "kind": "choice", "options": ["Government", "Civil society"]}])
     app.extensions["wiki_store"].close()
     access_log = tmp_path / "access.log"
     options = ("--timeout", "60", "--limit-request-line", "8190", "--access-logfile", str(access_log))

@@ -58,6 +58,10 @@ SCHEMAS: dict[str, Any] = {
                     "items": {"type": "string", "maxLength": MAX_OPTION_CHARS},
                     "description": "At least two for `choice` and `choices`; none for `text`."}}},
     "CallWrite": {"type": "object", "additionalProperties": False, "required": ["title", "questions", "deadline"],
+                  "examples": [{"title": "Questionnaire", "deadline": "2999-12-31T17:00:00Z",
+                                "questions": [{"text": "What should the mapping cover?", "kind": "text"},
+                                              {"text": "Your category", "kind": "choice",
+                                               "options": ["Government", "Civil society"]}]}],
                   "properties": {
                       "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS},
                       "description": {"type": "string", "maxLength": MAX_DESCRIPTION_BYTES,
@@ -87,6 +91,8 @@ SCHEMAS: dict[str, Any] = {
                          "pending": {"type": "boolean", "description": "Late and not (yet) accepted by the "
                                      "secretariat: not counted."}}},
     "ResponseWrite": {"type": "object", "additionalProperties": False, "required": ["answers", "consent"],
+                      "examples": [{"answers": {"q1": "More on *access*.", "q2": "Civil society"}, "consent": "cite",
+                                    "organization": "An example NGO", "language": "fr"}],
                       "properties": {
                           "answers": {"type": "object", "maxProperties": MAX_QUESTIONS,
                                       "propertyNames": QUESTION_ID, "additionalProperties": ANSWER,
