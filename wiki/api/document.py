@@ -110,11 +110,7 @@ def endorsement_overview() -> Response:
 @bp.get("/endorsements/<path:page>")
 def page_endorsements(page: str) -> Response:
     page = page_name(page)
-
-    def compute() -> dict[str, Any]:
-        return serialize.endorsements(actions.page_endorsements(page))
-
-    return read(compute)
+    return read(lambda: serialize.endorsements(actions.page_endorsements(page)))
 
 
 @bp.post("/endorsements/<path:page>")
