@@ -147,6 +147,12 @@ def test_bad_input_is_refused_with_a_message_and_nothing_saved(app) -> None:  # 
         ("csrf_token", csrf_token(editor, f"/-/calls/{slug}")), ("answer-q2", "Government"),
         ("answer-q2", "Civil society"), ("consent", "cite"), ("action", "submit")]))
     assert twice.status_code == 400 and store.calls.responses(slug) == ()
+    # The field a message names is translated with it.
+    french = app.test_client()
+    Auth(french).login("editor")
+    french.set_cookie("lang", "fr")
+    refused = answer(french, slug, q1="Bien.", organization="x" * 201)
+    assert refused.status_code == 400 and "The organization" not in text(refused)
     # Without an account (and no invitation) nobody answers.
     refused = anonymous.post(f"/-/calls/{slug}/respond", data={"answer-q1": "Hi", "consent": "cite"})
     assert refused.status_code in (400, 401)  # the CSRF check or the login comes first

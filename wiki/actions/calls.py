@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from flask import current_app
 
 from .. import limits
-from ..errors import N_, InvalidContent, LoginRequired, NotPermitted
+from ..errors import N_, InvalidContent, LoginRequired, NotPermitted, Term
 from ..store.call_model import (
     AUDIENCES,
     CONSENTS,
@@ -302,7 +302,7 @@ def submit(respondent: Respondent, slug: str, *, answers: dict[str, object], con
         raise InvalidContent(N_("The language must be one of: %(values)s."), values=", ".join(LANGUAGES))
     organization = clean_line(organization, N_("The organization"), MAX_ORGANIZATION_CHARS, required=False)
     if respondent.guest and not respondent.name:
-        raise InvalidContent(N_("%(name)s is required."), name=N_("Your name"))
+        raise InvalidContent(N_("%(name)s is required."), name=Term(N_("Your name")))
     if not respondent.stakeholder_group:
         raise InvalidContent(N_("Choose your stakeholder group."))
     call = get(slug)

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
-from ..errors import N_, InvalidContent, WikiError
+from ..errors import N_, InvalidContent, Term, WikiError
 
 CALLS_REF = "refs/heads/meta/calls"
 CALL_TRAILER = "Call"
@@ -116,11 +116,11 @@ def clean_line(value: object, what: str, limit: int, *, required: bool = True) -
     """``value`` as one line of text: whitespace runs made one space, control characters refused."""
     text = " ".join(str(value or "").split())
     if required and not text:
-        raise InvalidContent(N_("%(name)s is required."), name=what)
+        raise InvalidContent(N_("%(name)s is required."), name=Term(what))
     if len(text) > limit:
-        raise InvalidContent(N_("%(name)s is longer than %(limit)s characters."), name=what, limit=f"{limit:,}")
+        raise InvalidContent(N_("%(name)s is longer than %(limit)s characters."), name=Term(what), limit=f"{limit:,}")
     if any(unicodedata.category(char) == "Cc" for char in text):
-        raise InvalidContent(N_("%(name)s contains control characters."), name=what)
+        raise InvalidContent(N_("%(name)s contains control characters."), name=Term(what))
     return text
 
 
@@ -128,11 +128,11 @@ def clean_text(value: object, what: str, limit_bytes: int, *, required: bool = F
     """Multi-line text (Markdown), with Windows line ends made plain, NULs refused."""
     text = str(value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not text:
-        raise InvalidContent(N_("%(name)s is required."), name=what)
+        raise InvalidContent(N_("%(name)s is required."), name=Term(what))
     if "\0" in text:
-        raise InvalidContent(N_("%(name)s contains control characters."), name=what)
+        raise InvalidContent(N_("%(name)s contains control characters."), name=Term(what))
     if len(text.encode("utf-8")) > limit_bytes:
-        raise InvalidContent(N_("%(name)s is longer than %(limit)s bytes."), name=what, limit=f"{limit_bytes:,}")
+        raise InvalidContent(N_("%(name)s is longer than %(limit)s bytes."), name=Term(what), limit=f"{limit_bytes:,}")
     return text
 
 
