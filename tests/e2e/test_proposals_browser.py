@@ -30,7 +30,7 @@ def test_five_groups_reach_consensus_and_a_reviewer_merges(
     editor.get_by_label("Rationale (Markdown)").fill("The second paragraph is *vague*.")
     editor.get_by_role("button", name="Start the proposal").click()
     editor.locator("#text").fill(store.read_page("Mandate").text + "\nA sentence all groups agreed.\n")
-    editor.locator("form.edit-form button.primary").click()
+    editor.locator("form.edit-form button[type=submit].primary").click()
     expect(editor.locator(".page-body")).to_contain_text("A sentence all groups agreed.")
     number = store.proposals.numbers()[-1]
     assert "A sentence all groups agreed." not in store.read_page("Mandate").text
