@@ -103,6 +103,28 @@ def test_compilation_in_the_other_formats(client: FlaskClient, call: str, fmt: s
     assert status == 200 and data.startswith(magic)
 
 
+def test_the_word_compilation_keeps_what_the_html_export_did(app: Flask, client: FlaskClient, call: str) -> None:
+    """Converted from the Markdown (issue 30): wiki links lead to the wiki, only safe links are kept,
+    an Arabic answer runs right to left, TeX and YAML in an answer stay text, the contents
+    field lists the questions."""
+    with app.test_request_context():
+        actions.submit(actions.Respondent(actor("reviewer")), SLUG, consent="cite", organization="Uni",
+                       answers={"q1": "See [[Home|the home page]] and [this](javascript:alert(1)) for $x$."
+                                      "\n\n---\ntitle: kept\n...\n\nرأينا: البيانات أولا.",
+                                "q2": "Other", "q3": ["Data"]})
+    status, data = download(client, f"/-/calls/{call}/compilation?format=docx")
+    assert status == 200
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    links = archive.read("word/_rels/document.xml.rels").decode()
+    assert 'Target="/Home"' in links and "javascript" not in links  # SITE_URL is empty here
+    body = archive.read("word/document.xml").decode()
+    text = "\n".join(paragraph.text for paragraph in docx.Document(io.BytesIO(data)).paragraphs)
+    assert "the home page" in text and "$x$" in text and "title: kept" in text
+    arabic = next(paragraph for paragraph in body.split("</w:p>") if "رأينا" in paragraph)
+    assert "<w:bidi" in arabic
+    assert "What should the mandate cover?" in body.split("TOC \\o")[1].split("</w:sdt>")[0]  # the contents
+
+
 def test_the_word_form_in_arabic(client: FlaskClient, call: str) -> None:
     status, data = download(client, f"/-/calls/{call}/template.docx?lang=ar")
     assert status == 200

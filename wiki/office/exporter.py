@@ -53,6 +53,15 @@ def export(doc: ExportDocument, fmt: str, *, images: ImageLoader, limits: Limits
     progress(0.4, "Converting")
     if fmt == "pdf":
         return convert.html_to_pdf(document.pdf_html(doc, pages), stylesheets=stylesheets(), limits=limits)
+    data = convert.pandoc(document.pandoc_html(doc, pages), from_format="html", to_format=fmt,
+                          args=pandoc_args(doc, fmt), files={f"reference.{fmt}": reference.reference_doc(fmt)},
+                          limits=limits)
+    contents = [(level, ident, text) for page in pages for level, ident, text in page.headings if level <= 2]
+    return Converted(finish(doc, fmt, data, contents))
+
+
+def pandoc_args(doc: ExportDocument, fmt: str) -> list[str]:
+    """pandoc's options for a .docx or .odt of ``doc``: title page from metadata, contents, styles."""
     labels = doc.labels
     args = ["--standalone", "--toc", "--toc-depth=2", f"--reference-doc=reference.{fmt}",
             f"--metadata=title:{doc.title}", f"--metadata=toc-title:{labels.contents}",
@@ -63,12 +72,13 @@ def export(doc: ExportDocument, fmt: str, *, images: ImageLoader, limits: Limits
         args.append(f"--metadata=date:{labels.date}")
     if doc.origin is not None:
         args.extend(doc.origin.metadata())
-    data = convert.pandoc(document.pandoc_html(doc, pages), from_format="html", to_format=fmt, args=args,
-                          files={f"reference.{fmt}": reference.reference_doc(fmt)}, limits=limits)
+    return args
+
+
+def finish(doc: ExportDocument, fmt: str, data: bytes, contents: list[tuple[int, str, str]]) -> bytes:
+    """pandoc's .docx or .odt with the wiki's running header, contents, commit line and watermark."""
+    labels = doc.labels
     if fmt == "docx":
-        contents = [(level, ident, text) for page in pages for level, ident, text in page.headings if level <= 2]
-        data = reference.finish_docx(data, doc.title, contents, commit_line=labels.commit,
+        return reference.finish_docx(data, doc.title, contents, commit_line=labels.commit,
                                      watermark=labels.watermark)
-    else:
-        data = reference.finish_odt(data, labels.commit, watermark=labels.watermark)
-    return Converted(data)
+    return reference.finish_odt(data, labels.commit, watermark=labels.watermark)

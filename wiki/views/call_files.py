@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 bp = Blueprint("call_files", __name__)
 
-LAYOUT_VERSION = 1  # bumped when the files change for the same responses
+LAYOUT_VERSION = 2  # bumped when the files change for the same responses
 FORMATS = ("md", "docx", "odt", "pdf")
 
 
@@ -137,13 +137,24 @@ def _labels(call: Call, language: str) -> Labels:
 
 
 def _compilation_work(call: Call, text: str, title: str, fmt: str, labels: Labels, base_url: str) -> Work:
-    """The job: render the Markdown (links to the wiki's pages absolute), then convert."""
-    from ..office import exporter
+    """The job: .docx and .odt by pandoc from the Markdown (:mod:`wiki.office.compilation`); PDF
+    from the rendered HTML (links to the wiki's pages absolute), as page exports."""
+    from ..office import compilation, exporter
     from ..office.document import ExportDocument, SourcePage
 
     export_limits, content_language = conversion_limits(), current_app.config["CONTENT_LANGUAGE"]
+    headings = {" ".join(question.text_in(labels.language).split()): _plain(question.text_in(labels.language))
+                for question in call.questions}  # the contents' words, rendered here (the job has no app)
+
+    def plain(heading: str) -> str:
+        return headings.get(heading, heading)
 
     def work(progress: Progress) -> bytes:
+        if fmt != "pdf":  # pandoc from the Markdown: a third of the time and memory of the HTML (issue 30)
+            document = ExportDocument(title=title, pages=[], labels=labels, base_url=base_url,
+                                      content_language=content_language)
+            progress(0.4, "Converting")
+            return compilation.export(document, fmt, text, plain=plain, limits=export_limits)
         rendering = Renderer(lambda page: base_url + "/" + quote(page, safe="/"), cache_size=4)
         html = rendering.render(text).html
         page = SourcePage(page=f"-/calls/{call.slug}", title=title, text=text, html=html,
