@@ -177,6 +177,8 @@ def test_an_invited_guest_answers_without_an_account_and_comes_back(app) -> None
     invitation = link.rsplit("=", 1)[1]
     assert guest.get(f"/-/calls/{slug}?invitation=0123").status_code == 200
     assert "not valid" in text(guest.get(f"/-/calls/{slug}?invitation=0123"))
+    assert "not valid" in text(guest.get(f"/-/calls/{slug}?invitation=%D9%85%D8%B1%D8%AD%D8%A8%D8%A7"))  # not ASCII
+    assert guest.get(f"/-/calls/{slug}?invitation={invitation}&respondent=guest-1&key=%D9%85").status_code == 200
     form = text(guest.get(f"/-/calls/{slug}?invitation={invitation}"))
     assert 'name="name"' in form and 'name="group"' in form
     sent = guest.post(f"/-/calls/{slug}/respond", data={

@@ -245,7 +245,7 @@ def invitation_token(call: Call) -> str:
 
 
 def invited(call: Call, token: str | None) -> bool:
-    return call.audience == "invited" and bool(token) and hmac.compare_digest(invitation_token(call), str(token))
+    return call.audience == "invited" and bool(token) and same_secret(invitation_token(call), str(token))
 
 
 def renew_invitation(actor: Actor, slug: str) -> Call:
@@ -259,6 +259,12 @@ def guest_key(call: Call, guest: str) -> str:
     """The secret that lets guest ``guest`` come back to their response (from their link)."""
     key = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(key, f"call-guest:{call.slug}:{guest}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def same_secret(expected: str, given: str) -> bool:
+    """Whether ``given`` is the secret ``expected``, in constant time (as bytes: a link may carry
+    any character, and comparing non-ASCII text would raise)."""
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "replace"))
 
 
 def new_guest() -> str:
@@ -278,7 +284,7 @@ def respondent_for(actor: Actor, call: Call, *, invitation: str | None = None, g
             raise NotPermitted(N_("This invitation link is not valid (it may have been renewed)."))
         raise LoginRequired(N_("Log in, or use the invitation link you were sent, to answer this call."))
     if guest and not (guest.startswith("guest-") and RESPONDENT_RE.match(guest)
-                      and hmac.compare_digest(guest_key(call, guest), key)):
+                      and same_secret(guest_key(call, guest), key)):
         raise NotPermitted(N_("This link to a response is not valid."))
     if name:
         name = clean_line(name, N_("Your name"), MAX_NAME_CHARS)

@@ -162,7 +162,7 @@ def show(slug: str) -> str:
     invitation = query_arg("invitation") or request.form.get("invitation")
     guest_id = request.args.get("respondent", "")
     if guest_id and not actor.logged_in and RESPONDENT_RE.match(guest_id) and \
-            actions.guest_key(call, guest_id) == request.args.get("key", ""):
+            actions.same_secret(actions.guest_key(call, guest_id), request.args.get("key", "")):
         session.setdefault(GUESTS_KEY, {})[slug] = guest_id  # a guest back from their link
         session.modified = True
     respondent, refusal = None, ""
