@@ -250,7 +250,7 @@ def _remember_guest(call: Call, respondent: actions.Respondent) -> None:
 
 @bp.post("/-/calls/<slug>/manage")
 @role_required("reader")
-def manage(slug: str) -> HttpResponse:
+def manage(slug: str) -> HttpResponse | tuple[str, int]:
     """The secretariat's actions on a call: move the deadline, close, reopen, accept a late
     response, renew the invitation link."""
     actor = current_actor()
@@ -270,10 +270,10 @@ def manage(slug: str) -> HttpResponse:
     try:
         run()
     except WikiError as error:
-        if error.code == 403:
+        if error.code in (401, 403, 404):
             raise
         flash(error.message, "error")
-        return redirect(url_for("calls.show", slug=slug) + "#manage")
+        return show(slug), error.code
     flash(done, "success")
     return redirect(url_for("calls.show", slug=slug) + "#manage")
 
