@@ -221,3 +221,24 @@ def test_a_clone_carries_the_call_and_every_response(tmp_path: Path) -> None:
         assert refused.returncode != 0 and "calls for input" in refused.stderr
     finally:
         next(served, None)
+
+
+def test_an_answer_stays_inside_its_paragraphs_of_the_compilation(app) -> None:  # noqa: ANN001
+    """An open code fence, an underlined heading or a footnote in one answer must not swallow or
+    restyle the answers after it: the compilation's outline is one heading per question."""
+    import markdown
+
+    admin, first, second = (app.test_client() for _ in range(3))
+    Auth(admin).login("admin")
+    Auth(first).login("editor")
+    Auth(second).login("editor2")
+    slug = open_call(admin)
+    opened_fence = "Intro[^1]\n\n[^1]: mine\n\nUnderlined\n==========\n\n```\nan open fence"
+    assert answer(first, slug, q1=opened_fence).status_code == 302
+    assert answer(second, slug, q1="The second answer[^1].\n\n[^1]: theirs").status_code == 302
+    compiled = text(admin.get(f"/-/calls/{slug}/compilation?format=md"))
+    html = markdown.markdown(compiled, extensions=["fenced_code", "footnotes"])
+    code = "".join(re.findall(r"<code>.*?</code>", html, re.S))
+    assert "The second answer" in html and "The second answer" not in code
+    assert "<h1>Underlined</h1>" not in html and len(re.findall(r"<h2", html)) == 3  # one heading per question
+    assert "mine" in html and "theirs" in html  # both footnotes, each its own

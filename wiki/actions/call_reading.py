@@ -11,6 +11,7 @@ accept it) and its author, and counted once accepted.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -163,7 +164,7 @@ def compilation_markdown(call: Call, items: list[Shown], language: str, *, label
     lines = [f"# {call.title_in(language)}", ""]
     description = call.description_in(language)
     if description:
-        lines += [_demote(description), ""]
+        lines += [_contained(description, "d"), ""]
     lines += [f"*{texts['deadline']}*", "", f"*{texts['responses']}*", ""]
     number = 0
     for index, summary in enumerate(by_question(call, counted), start=1):
@@ -180,7 +181,7 @@ def compilation_markdown(call: Call, items: list[Shown], language: str, *, label
                 if question.kind != "text":
                     continue
                 number += 1
-                body = _demote(str(answer)).strip()
+                body = _contained(str(answer), f"a{number}").strip()
                 lines += [f"**{number}.** *{_one_line(label(item))}*: {body}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -189,15 +190,38 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _demote(markdown: str) -> str:
-    """Headings inside a respondent's answer made bold paragraphs, so the compilation's own
-    headings (one per question) stay its outline."""
-    out = []
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)\s*$")
+_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
+
+
+def _contained(markdown: str, scope: str) -> str:
+    """A respondent's text made to stay inside its own paragraphs of the compilation: its headings
+    (``#`` or underlined) become bold paragraphs, so the outline is one heading per question; a
+    code block left open is closed, so it cannot swallow the answers after it; its footnotes are
+    renamed for ``scope``, so two answers' ``[^1]`` stay apart."""
+    out: list[str] = []
+    fence = ""
     for line in markdown.splitlines():
+        marker = _FENCE.match(line)
+        if fence:
+            out.append(line)
+            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence) \
+                    and line.strip() == marker.group(1):
+                fence = ""
+            continue
+        if marker:
+            fence = marker.group(1)
+            out.append(line)
+            continue
         stripped = line.lstrip()
         if stripped.startswith("#"):
             text = stripped.lstrip("#").strip()
             out.append(f"**{text}**" if text else "")
+        elif _UNDERLINE.match(line) and out and out[-1].strip():
+            out.append("")  # an underline would make the line above it a heading
         else:
             out.append(line)
-    return "\n".join(out)
+    if fence:
+        out.append(fence)
+    return _FOOTNOTE.sub(lambda match: f"[^{scope}-{match.group(1)}]", "\n".join(out))
