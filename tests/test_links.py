@@ -81,7 +81,7 @@ def test_page_tree_shows_sections_counts_and_last_change(client: FlaskClient, st
     html = client.get("/-/pages").get_data(as_text=True)
     region = html[html.index('tree-heading">Region'):]
     assert "2 pages" in region[:400]
-    assert "by Script" in region[:400]
+    assert "by <bdi>Script</bdi>" in region[:400]
     africa = html[html.index('tree-heading">Africa'):]
     assert "1 page " in africa[:300] or "1 page<" in africa[:300]
     assert html.index('tree-heading">Africa') > html.index('tree-heading">Region')  # nested inside it
