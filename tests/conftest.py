@@ -26,7 +26,9 @@ from .support.app import (  # noqa: E402, F401 - re-exported for the tests that 
     save,
     seeded_store,
 )
+from .support.mail import smtp  # noqa: E402, F401 - a real SMTP server on 127.0.0.1, for the mail tests
 from .support.postgres import backend, postgres_socket, postgres_url  # noqa: E402, F401 - fixtures for all
+from .support.webhooks import hooked_app  # noqa: E402, F401 - a wiki whose webhooks retry fast
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import subprocess
 import time
 import zipfile
@@ -256,7 +255,6 @@ def test_template_round_trip_fills_the_draft(app: Flask, client: FlaskClient, au
     assert "Cover data flows." in page and "You have a draft" in page
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_a_document_written_by_libreoffice(app: Flask, client: FlaskClient, auth: Auth, call: str,
                                            tmp_path: Path) -> None:
     """Headings naming questions by number or id, options marked with an X, in a real Word file."""

@@ -7,17 +7,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from wiki.actions import calls as call_actions
 
-from .support.app import Auth, csrf_token, make_app
+from .support.app import Auth, csrf_token
 from .support.call_fixtures import open_call, respond, secretariat
 from .support.servers import free_port
-from .support.webhooks import FAST, Receiver, wait_for
+from .support.webhooks import Receiver, wait_for
 
 SECRET = "a-test-secret-of-some-length"
 
@@ -27,14 +26,6 @@ def receiver() -> Iterator[Receiver]:
     server = Receiver(free_port()).start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def hooked_app(tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(tmp_path / "instance", **FAST)
-    yield app
-    app.extensions["wiki_webhooks"].stop()
-    app.extensions["wiki_store"].close()
 
 
 def register(app: Flask, url: str, events: tuple[str, ...]) -> None:

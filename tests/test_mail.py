@@ -51,12 +51,6 @@ def run(app: Flask, now: datetime | None = None) -> dict[str, object]:
 
 
 @pytest.fixture
-def smtp() -> tuple[Mailbox, int]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
 def mailer(tmp_path: Path, smtp: tuple[Mailbox, int]) -> Flask:
     app = mail_app(tmp_path / "instance", smtp[1])
     app.extensions["wiki_users"].set_language("reviewer", "fr")

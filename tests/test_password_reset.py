@@ -17,16 +17,10 @@ from wiki.accounts import RESET_PER_ACCOUNT, RESET_PER_ADDRESS
 from wiki.notify.scheduler import run_due
 
 from .support.app import PASSWORD, Auth, csrf_token, make_app
-from .support.mail import Mailbox, body, smtp_server
+from .support.mail import Mailbox, body
 
 SITE = "https://wiki.example.org"
 LINK_RE = re.compile(r"https://wiki\.example\.org(/-/set-password/\S+)")
-
-
-@pytest.fixture
-def smtp() -> tuple[Mailbox, int]:
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -41,14 +41,6 @@ def receiver() -> Iterator[Receiver]:
     server.stop()
 
 
-@pytest.fixture
-def hooked_app(tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(tmp_path / "instance", **FAST)
-    yield app
-    app.extensions["wiki_webhooks"].stop()
-    app.extensions["wiki_store"].close()
-
-
 def register(client: FlaskClient, url: str, events: tuple[str, ...] = ("commit",), secret: str = SECRET):  # noqa: ANN201
     Auth(client).login("admin")
     return client.post("/-/admin/webhooks", data={"url": url, "events": list(events), "secret": secret,

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
@@ -55,3 +56,10 @@ def body(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     assert part is not None, message
     return part.get_content()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1 for one test: its mailbox and port."""
+    with smtp_server() as server:
+        yield server

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from flask import Flask
 
 WAIT = 30.0  # seconds to wait for a delivery before the test fails (not a timing assertion)
 FAST = {"WEBHOOKS_ALLOW_PRIVATE": True, "WEBHOOKS_POLL_SECONDS": 0.1, "WEBHOOKS_RETRY_SECONDS": 0.2,
@@ -78,3 +82,14 @@ def wait_for(condition: Callable[[], object], what: str) -> object:
             return value
         time.sleep(0.05)
     raise AssertionError(f"gave up waiting for {what}")
+
+
+@pytest.fixture
+def hooked_app(tmp_path: Path) -> Iterator[Flask]:
+    """A wiki whose webhook sender retries fast, stopped with its store after the test."""
+    from .app import make_app
+
+    app = make_app(tmp_path / "instance", **FAST)
+    yield app
+    app.extensions["wiki_webhooks"].stop()
+    app.extensions["wiki_store"].close()
