@@ -176,7 +176,8 @@ def show(slug: str) -> str:
         draft = actions.draft(respondent, slug)
     may_run = actions.may_run(actor)
     may_answer = respondent is not None and call.state == "open" and (call.open_at(actions.now()) or response is None)
-    late = [] if not may_run else [item for item in reading.visible(actor, call) if item.pending]
+    items = reading.visible(actor, call)  # once: the late ones to accept and the counts (pending ones uncounted)
+    late = [item for item in items if item.pending] if may_run else []
     return render_template(
         "calls/show.html", call=call, ui_language=interface_language(), now=actions.now(), respondent=respondent,
         refusal=refusal, response=response, may_answer=may_answer, has_draft=draft is not None,
@@ -185,7 +186,7 @@ def show(slug: str) -> str:
         invitation_url=(url_for("calls.show", slug=slug, invitation=actions.invitation_token(call), _external=True)
                         if may_run and call.audience == "invited" else ""),
         guest_link=_guest_link(call, respondent), late=late,
-        counts=reading.counts_by_group(reading.visible(actor, call, counted_only=True)))
+        counts=reading.counts_by_group(items))
 
 
 def _guest_link(call: Call, respondent: actions.Respondent | None) -> str:
