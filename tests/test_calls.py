@@ -242,3 +242,24 @@ def test_an_answer_stays_inside_its_paragraphs_of_the_compilation(app) -> None: 
     assert "The second answer" in html and "The second answer" not in code
     assert "<h1>Underlined</h1>" not in html and len(re.findall(r"<h2", html)) == 3  # one heading per question
     assert "mine" in html and "theirs" in html  # both footnotes, each its own
+
+
+def test_guests_drafts_count_against_the_hourly_limit_per_address(tmp_path: Path) -> None:
+    """Every new browser is a new guest: their drafts are rows of their own, so an address that keeps
+    saving drafts from new sessions is stopped by LIMIT_RESPONSES_PER_HOUR (429), not the database."""
+    app = make_app(tmp_path / "instance", LIMIT_RESPONSES_PER_HOUR=2)
+    try:
+        admin = app.test_client()
+        Auth(admin).login("admin")
+        slug = open_call(admin, audience="invited")
+        link = re.search(r"\?invitation=([0-9a-f]+)", text(admin.get(f"/-/calls/{slug}"))).group(1)  # type: ignore[union-attr]
+        statuses = []
+        for _ in range(3):
+            guest = app.test_client()  # a new session, a new guest id
+            statuses.append(guest.post(f"/-/calls/{slug}/respond", data={
+                "csrf_token": csrf_token(guest, f"/-/calls/{slug}?invitation={link}"), "invitation": link,
+                "name": "Flooder", "group": "governments", "answer-q1": "x", "action": "draft"}).status_code)
+        assert statuses == [302, 302, 429]
+    finally:
+        app.extensions["wiki_store"].close()
+

@@ -315,7 +315,7 @@ def submit(respondent: Respondent, slug: str, *, answers: dict[str, object], con
     checked = check_answers(call, answers)
     if not checked:
         raise InvalidContent(N_("Answer at least one question."))
-    limits.check("responses", Actor(username=f"guest@{respondent.address}") if respondent.guest else respondent.actor)
+    _count_against_limit(respondent)
     moment = now()
     first = False
 
@@ -352,9 +352,19 @@ def _database():  # noqa: ANN202 - the accounts database (wiki.database.Database
     return current_app.extensions["wiki_users"].database
 
 
+def _count_against_limit(respondent: Respondent) -> None:
+    """One write of ``respondent`` against ``LIMIT_RESPONSES_PER_HOUR``: a user's by their account,
+    an invited guest's by their address (a new guest id costs nothing to make)."""
+    limits.check("responses", Actor(username=f"guest@{respondent.address}") if respondent.guest else respondent.actor)
+
+
 def save_draft(respondent: Respondent, slug: str, form: dict[str, object]) -> None:
-    """Keep ``form`` (answers, organization, consent, language) as the respondent's private draft."""
+    """Keep ``form`` (answers, organization, consent, language) as the respondent's private draft.
+    A user has one draft per call, replaced each time; each guest's draft is a new row, so a
+    guest's drafts count against the hourly limit of responses."""
     get(slug)
+    if respondent.guest:
+        _count_against_limit(respondent)
     data = json.dumps(form, ensure_ascii=False)
     if len(data.encode("utf-8")) > MAX_DRAFT_BYTES:
         raise InvalidContent(N_("The draft is longer than %(limit)s bytes."), limit=f"{MAX_DRAFT_BYTES:,}")
