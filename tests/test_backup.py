@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from wiki import create_app
+from wiki.users import UserStore
 
 from .conftest import PASSWORD, Auth, git, save
 
@@ -61,6 +62,29 @@ def test_backup_and_restore_round_trip(app: Flask, client: FlaskClient, tmp_path
     assert save(restored_client, "Home", "editing goes on after a restore\n").status_code == 302
     check = restored.test_cli_runner().invoke(args=["check"])
     assert check.exit_code == 0 and check.output.startswith("OK"), check.output
+
+
+@pytest.mark.parametrize(("name", "misread"), [
+    ("accounts?v=2.sqlite3", "accounts"),        # "?" would start SQLite's query string
+    ("accounts#2.sqlite3", "accounts"),          # "#" its fragment
+    ("accounts%41.sqlite3", "accountsA.sqlite3"),  # "%41" would be read as "A"
+    ("old accounts?.sqlite3", "old accounts"),
+])
+def test_accounts_restore_from_a_path_with_uri_characters(app: Flask, tmp_path: Path, name: str,
+                                                           misread: str) -> None:
+    users = app.extensions["wiki_users"]
+    backup = tmp_path / name
+    users.backup_to(backup)
+    assert UserStore(backup, users.groups).check() == []
+    assert not (tmp_path / misread).exists()  # the check read the backup, not a file it made
+    decoy = UserStore(tmp_path / misread, users.groups)  # what a misread file name would open
+    decoy.create_schema()
+    decoy.create("stranger", PASSWORD, group="governments")
+    users.delete("editor")
+
+    users.restore_from(backup)
+    assert users.authenticate("editor", PASSWORD) is not None
+    assert users.by_username("stranger") is None
 
 
 def test_restore_refuses_an_instance_in_use(app: Flask, tmp_path: Path) -> None:

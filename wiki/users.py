@@ -21,7 +21,7 @@ from pathlib import Path
 from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .database import Connection, Database, IntegrityError, sqlite_integrity_problems
+from .database import Connection, Database, IntegrityError, sqlite_integrity_problems, sqlite_uri
 from .database.schema import MIGRATIONS, TABLES, add_missing_columns, adopt_unversioned
 from .errors import N_, Term, WikiError
 from .operations.logs import security_event
@@ -419,7 +419,7 @@ class UserStore:
 
     def restore_from(self, source_path: str | Path) -> None:
         """Replace every table's content by the SQLite database at ``source_path`` (checked first)."""
-        source = sqlite3.connect(f"file:{Path(source_path).resolve()}?mode=ro", uri=True)
+        source = sqlite3.connect(sqlite_uri(source_path, "ro"), uri=True)
         try:
             problems = sqlite_integrity_problems(source)
             if problems:

@@ -78,6 +78,13 @@ def is_url(target: str | Path) -> bool:
     return isinstance(target, str) and "://" in target
 
 
+def sqlite_uri(path: str | Path, mode: str) -> str:
+    """SQLite's ``file:`` URI for ``path`` opened in ``mode`` (``ro``, ``rw``): the path is
+    percent-quoted, so a ``?``, ``#``, ``%`` or space in a folder or file name is part of the name
+    instead of starting SQLite's query string or fragment (which opened another file, or a new one)."""
+    return f"file:{quote(str(Path(path).resolve()))}?mode={mode}"
+
+
 class Connection:
     """One open connection in a transaction; ``execute`` takes SQL with ``?`` placeholders."""
 
@@ -184,7 +191,7 @@ class Database:
         if not create and not self.path.exists():
             raise DatabaseUnavailable(f"The database {self.path} does not exist (the setting USER_DATABASE): "
                                       "`flask --app wiki restore` brings one back from a backup.")
-        target = self.path if create else f"file:{quote(str(self.path.resolve()))}?mode=rw"
+        target = self.path if create else sqlite_uri(self.path, "rw")
         try:
             raw = sqlite3.connect(target, timeout=30, isolation_level=None if autocommit else "", uri=not create)
         except sqlite3.OperationalError as error:
@@ -322,7 +329,7 @@ class Database:
             return []
         if not self.path.exists():
             return [f"The user database {self.path} does not exist."]
-        connection = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True, timeout=30)
+        connection = sqlite3.connect(sqlite_uri(self.path, "ro"), uri=True, timeout=30)
         try:
             return sqlite_integrity_problems(connection)
         finally:
