@@ -88,7 +88,7 @@ def test_requests_are_limited_per_address_and_per_account(mailer: Flask, smtp: t
     client = mailer.test_client()
     for number in range(RESET_PER_ACCOUNT + 2):  # from different addresses: the account gets at most its limit
         assert ask(client, "editor", f"198.51.100.{number}").status_code == 200
-    send_mail(mailer)
+        send_mail(mailer)  # each mail leaves before the next request (which would supersede it)
     assert len(mailbox.to("editor@example.org")) == RESET_PER_ACCOUNT
     for _number in range(RESET_PER_ADDRESS):  # one address, any names: a 429 after its limit
         assert ask(client, "made-up-name", "203.0.113.9").status_code == 200
@@ -133,6 +133,35 @@ def test_an_admins_link_is_mailed_when_the_wiki_sends_mail(mailer: Flask, smtp: 
     Auth(client).logout()
     assert set_password(client, link, "delegates choose well") == 302
     assert Auth(client).login("delegate", "delegates choose well").status_code == 302
+
+
+def test_a_newer_link_drops_the_older_mail_still_queued(mailer: Flask, smtp: tuple[Mailbox, int]) -> None:
+    mailbox, _port = smtp
+    client = mailer.test_client()
+    assert ask(client, "reviewer").status_code == 200
+    assert ask(client, "reviewer", "192.0.2.2").status_code == 200  # again, before the first mail left
+    send_mail(mailer)
+    [message] = mailbox.to("reviewer@example.org")  # only the newer link's mail, and its link works
+    assert client.get(LINK_RE.search(body(message)).group(1)).status_code == 200
+
+    mailbox.clear()
+    assert ask(client, "reviewer", "192.0.2.3").status_code == 200
+    admin = mailer.test_client()
+    Auth(admin).login("admin")
+    issued = admin.post("/-/admin/users/reviewer/password-link",
+                        data={"csrf_token": csrf_token(admin, "/-/admin/users")})
+    assert issued.status_code == 200  # an admin's link supersedes the reset mail still waiting
+    send_mail(mailer)
+    [message] = mailbox.to("reviewer@example.org")
+    assert "An administrator of" in body(message)
+    assert set_password(client, LINK_RE.search(body(message)).group(1), "the newest link works") == 302
+
+    mailbox.clear()
+    assert ask(client, "editor", "192.0.2.4").status_code == 200
+    assert admin.post("/-/admin/users/editor/disable",
+                      data={"csrf_token": csrf_token(admin, "/-/admin/users")}).status_code == 302
+    send_mail(mailer)
+    assert mailbox.to("editor@example.org") == []  # disabling voided the link: its mail does not leave
 
 
 def test_without_mail_there_is_no_reset_form(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@ disable and re-enable them and issue password-set links; every change is recorde
 
 Built on :class:`wiki.users.UserStore` (the same database and checks as ``flask users …``). A
 password-set link holds a random secret of which only the SHA-256 digest is stored; it works once,
-until it expires, and issuing a new one for the same user voids the older ones. No Flask import.
+until it expires. Issuing a new one for the same user (or disabling the account) voids the older
+ones and drops their mails still waiting in the outbox, so a mailed link works when it leaves.
+No Flask import.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from .database import Connection
 from .errors import N_
+from .notify.outbox import drop_password_mail
 from .operations.logs import security_event
 from .users import User, UserError, UserStore
 
@@ -92,7 +96,7 @@ class AccountAdmin:
         with self.database.connect() as db:
             db.execute("UPDATE users SET disabled_at = ? WHERE id = ?", (int(time.time()), user.id))
             db.execute("DELETE FROM logins WHERE user_id = ?", (user.id,))
-            db.execute("DELETE FROM password_links WHERE user_id = ?", (user.id,))
+            self._void_links(db, user.id)
         self.record(actor, user.username, "disabled")
         return self.users.require(username)
 
@@ -111,7 +115,7 @@ class AccountAdmin:
         secret = secrets.token_urlsafe(32)
         now = int(time.time())
         with self.database.connect() as db:
-            db.execute("DELETE FROM password_links WHERE user_id = ?", (user.id,))
+            self._void_links(db, user.id)
             db.execute("INSERT INTO password_links (token_hash, user_id, created_by, created_at, expires_at)"
                        " VALUES (?, ?, ?, ?, ?)", (_digest(secret), user.id, actor, now, now + LINK_HOURS * 3600))
         self.record(actor, user.username, action)
@@ -175,6 +179,13 @@ class AccountAdmin:
         user = self.users.set_password(user.username, password)
         self.record(user.username, user.username, "password-set")
         return user
+
+    @staticmethod
+    def _void_links(db: Connection, user_id: int) -> None:
+        """The account's password-set links stop working, and their mails not sent yet are dropped
+        with them: an older mail must not go out later with a link that no longer works."""
+        db.execute("DELETE FROM password_links WHERE user_id = ?", (user_id,))
+        drop_password_mail(db, user_id)
 
     @staticmethod
     def _not_oneself(actor: str, username: str, message: str) -> None:

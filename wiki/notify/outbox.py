@@ -129,6 +129,20 @@ class Outbox:
             return db.execute("SELECT COUNT(*) AS n FROM mail_outbox WHERE state = 'pending'").fetchone()["n"]
 
 
+def password_mail_key(user_id: int) -> str:
+    """The key of a mail carrying a password-set link: one per link, all under the account's prefix,
+    so that :func:`drop_password_mail` finds them."""
+    return f"password:{user_id}:{secrets.token_hex(8)}"
+
+
+def drop_password_mail(db: Connection, user_id: int) -> int:
+    """Drop the account's password-set mails not sent yet (called when their links stop working, in
+    that transaction), so a superseded link is never mailed; how many were dropped. A mail a sender
+    holds at this very moment is dropped too: it may still leave, but is never retried."""
+    return db.execute("DELETE FROM mail_outbox WHERE user_id = ? AND state = 'pending' AND message_key LIKE ?",
+                      (user_id, f"password:{user_id}:%")).rowcount
+
+
 def _kept(payload: dict[str, object]) -> str:
     """What stays of a mail once it is sent or given up: all but a password-set link's secret, which
     must not outlive its one use in the database (only its digest is kept, in ``password_links``)."""

@@ -9,8 +9,6 @@ otherwise it is shown once, in the answer to the form that issued it (never in a
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,6 +18,7 @@ from ..accounts import LINK_HOURS, AccountAdmin, ResetThrottled
 from ..auth import role_required
 from ..errors import N_
 from ..notify import mail_settings, outbox
+from ..notify.outbox import password_mail_key
 from ..users import ROLES, User, UserError, UserStore
 from .common import form_field
 
@@ -65,7 +64,7 @@ def _mail_link(user: User, secret: str, reason: str) -> bool:
     or the account has no address (then the admin is shown the link)."""
     if not (mail_settings().enabled and user.email):
         return False
-    outbox().add(user.id, f"password:{user.id}:{secrets.token_hex(8)}",
+    outbox().add(user.id, password_mail_key(user.id),
                  {"type": "password", "secret": secret, "reason": reason, "hours": LINK_HOURS})
     return True
 
