@@ -20,9 +20,8 @@ from wiki.views.imports import TOKEN_SALT
 
 from .conftest import Auth, csrf_token, make_app, save
 from .office_docs import convert_all, full_document, plain_document, png_header_only, rezip, tracked_document
+from .support.imports import TOKEN_RE, article, save_import, upload
 from .xss import inspect_html, payloads, valid_names
-
-TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="session")
@@ -37,25 +36,6 @@ def office_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 def editor(client: FlaskClient, auth: Auth) -> FlaskClient:
     auth.login("editor")
     return client
-
-
-def upload(client: FlaskClient, data: bytes, page: str, filename: str = "doc.docx", **fields: str):  # noqa: ANN201
-    form = {"csrf_token": csrf_token(client, "/-/import"), "page": page,
-            "file": (io.BytesIO(data), filename), **fields}
-    return client.post("/-/import", data=form, content_type="multipart/form-data")
-
-
-def save_import(client: FlaskClient, preview_html: str, page: str, **fields: str):  # noqa: ANN201
-    token = TOKEN_RE.search(preview_html)
-    assert token, preview_html[:2000]
-    return client.post("/-/import", data={"csrf_token": csrf_token(client, "/-/import"), "page": page,
-                                          "token": token.group(1), **fields})
-
-
-def article(html: str) -> str:
-    match = re.search(r'<article class="page-body[^"]*".*?</article>', html, re.S)
-    assert match, html[:1000]
-    return match.group(0)
 
 
 @pytest.mark.parametrize("kind", ["docx", "odt"])

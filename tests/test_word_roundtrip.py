@@ -24,7 +24,7 @@ from wiki.store import Author
 
 from .conftest import PASSWORD, Auth, csrf_token, save
 from .office_docs import convert_all, redline_document, rezip, titled_document
-from .test_import import article, save_import, upload
+from .support.imports import article, save_import, upload
 
 AUTHOR = Author(name="Eda Editor", email="eda@example.org", username="editor", group="civil-society")
 TEXT = """Intro paragraph of the mapping.

@@ -9,5 +9,6 @@
 - ``gitrepo``: commits made with git fast-import; a process's git children.
 - ``webhooks``: a receiving HTTP server and the fast webhook settings.
 - ``mail``: a real SMTP server on 127.0.0.1 (aiosmtpd) and the messages it received.
+- ``imports``: the import form through HTTP (upload, save the preview) and the imported page's article.
 - ``nginx``: Debian's nginx running deploy/nginx/living-wiki.conf.template with test ports and paths.
 """
