@@ -144,6 +144,20 @@ def test_bad_file_requests(client: FlaskClient, call: str, url: str, status: int
     assert download(client, url)[0] == status
 
 
+@pytest.mark.parametrize(("lang", "names"), [
+    ("ar", ["وورد (.docx)", "أوبن دوكيومنت (.odt)", "ماركداون", "إكسل (.xlsx)"]),
+    ("zh", ["Word（.docx）", "OpenDocument（.odt）", "Excel（.xlsx）"]),
+])
+def test_the_file_links_are_named_in_the_readers_language(client: FlaskClient, auth: Auth, call: str, lang: str,
+                                                          names: list[str]) -> None:
+    auth.login("reader")
+    for url in (f"/-/calls/{call}", f"/-/calls/{call}/responses"):
+        page = client.get(url, headers={"Accept-Language": lang}).get_data(as_text=True)
+        exports = page[page.index('<p class="call-exports">'):]
+        exports = exports[:exports.index("</p>")]
+        assert all(f">{name}</a>" in exports for name in names), exports
+
+
 def test_the_secretariat_makes_the_compilation_a_page_or_a_proposal(app: Flask, client: FlaskClient, auth: Auth,
                                                                     call: str) -> None:
     auth.login("editor")
