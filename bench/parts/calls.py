@@ -29,7 +29,7 @@ from wiki import create_app
 from wiki.store import Author
 from wiki.store.call_model import Call, Question, Response
 
-from .common import OUT, SIZES, build_instance
+from .common import OUT, SIZES, build_instance, close_app
 
 RESPONSES = 500
 GROUPS = ("governments", "private-sector", "civil-society", "technical-academic", "international-organizations")
@@ -135,7 +135,7 @@ def measure_calls(quick: bool) -> dict[str, Any]:
     results["compilation_md_bytes"] = len(markdown)
     print("[calls] " + ", ".join(f"{key} {value:,.0f} ms" for key, value in results.items()
                                  if isinstance(value, float)), file=sys.stderr)
-    store.close()
+    close_app(app)
     return results
 
 

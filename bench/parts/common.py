@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from generate import Params
 
 from wiki import create_app
@@ -208,6 +209,18 @@ def build_instance(size: str, repo: Path) -> tuple[Path, set[str]]:
     routes = {rule.rule for rule in app.url_map.iter_rules()}
     app.extensions["wiki_store"].close()
     return instance, routes
+
+
+def close_app(app: Flask) -> None:
+    """Stop an in-process app's background threads and this thread's git helpers before the
+    interpreter exits. A daemon thread still inside git I/O (the search index's builder, which a
+    search starts and which indexes the whole repository) leaves its ``Repo`` to be collected at
+    shutdown, where ``Repo.__del__`` cannot take the pipe's lock the frozen thread holds: the
+    interpreter aborts (exit 134) after the results were printed."""
+    app.extensions["wiki_search"].stop(timeout=60)  # between two pages
+    app.extensions["wiki_jobs"].shutdown()  # exports under way finish
+    app.extensions["wiki_webhooks"].stop()
+    app.extensions["wiki_store"].close()
 
 
 def login(client: Client, username: str) -> None:
