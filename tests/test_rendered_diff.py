@@ -66,6 +66,31 @@ def test_a_large_rewrite_stays_within_its_budget() -> None:
     started = time.monotonic()
     result = diff_html(old, new)
     assert time.monotonic() - started < 10 and balanced(result.html) and result.inserted == 40_000
+    assert result.whole_blocks  # past the budget: the reader is told
+    assert not diff_html("<p>one two</p>", "<p>one three</p>").whole_blocks
+
+
+LONG = " ".join(f"word{number}" for number in range(400))  # one paragraph past a block pair's word budget
+WHOLE_NOTICE = "some changed paragraphs are shown as wholly deleted and inserted"
+
+
+def test_a_diff_past_its_word_budget_says_so_wherever_it_is_shown(client: FlaskClient, store: Store) -> None:
+    first = store.save_page("Gaps", f"# Gaps\n\n{LONG}\n\nShort one.\n", base=store.head(), author=EDA,
+                            summary="v1").commit
+    store.save_page("Gaps", f"# Gaps\n\n{LONG.replace('word7 ', 'term7 ')}\n\nShort one.\n", base=store.head(),
+                    author=EDA, summary="v2")
+    page = client.get("/Gaps/-/diff").get_data(as_text=True)
+    assert WHOLE_NOTICE in page and "<del>word0 " in page  # the long paragraph is shown whole, and why
+    assert WHOLE_NOTICE in client.get(f"/-/compare?from={first}").get_data(as_text=True)
+    proposal = store.proposals.create("Shorter", "Less", author=EDA)
+    pages = store.proposals.pages_of(proposal.number)
+    pages.save_page("Gaps", f"# Gaps\n\n{LONG.replace('word9 ', '')}\n\nShort.\n", base=store.head(), author=EDA,
+                    summary="less")
+    assert WHOLE_NOTICE in client.get(f"/-/proposals/{proposal.number}").get_data(as_text=True)
+    french = client.get("/Gaps/-/diff", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "certains paragraphes modifiés sont montrés comme entièrement supprimés" in french  # the reader's language
+    small = client.get(f"/Gaps/-/diff?from={first}&to={first}").get_data(as_text=True)
+    assert "diff-notice" not in small
 
 
 def test_the_rendered_view_over_http(client: FlaskClient, store: Store) -> None:

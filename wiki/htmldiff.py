@@ -7,7 +7,8 @@ lists, tables) are matched first; inside blocks that changed, words are matched.
 answer comes from the new version, in order (equal and inserted tokens are the new version's;
 deleted tags are dropped), so the answer is as well formed as the new version. Deleted words go
 where text may stand: inside a table row or a list they wait for the next cell or item. Word
-matching is budgeted; a pair of blocks past the budget is shown as wholly deleted and inserted.
+matching is budgeted; a pair of blocks past the budget is shown as wholly deleted and inserted,
+and the answer says so (:attr:`RenderedDiff.whole_blocks`), so the page can tell its reader.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class RenderedDiff:
     html: str
     inserted: int  # words inserted
     deleted: int  # words deleted
+    whole_blocks: bool = False  # some changed blocks were past the word budget: shown wholly deleted and inserted
 
 
 def tokens(html: str) -> list[str]:
@@ -159,6 +161,7 @@ def diff_html(old: str, new: str) -> RenderedDiff:
     old_blocks, new_blocks = blocks(tokens(old)), blocks(tokens(new))
     writer = _Writer()
     budget = WORD_BUDGET
+    whole_blocks = False
     matcher = SequenceMatcher(None, ["".join(b) for b in old_blocks], ["".join(b) for b in new_blocks],
                               autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
@@ -173,6 +176,7 @@ def diff_html(old: str, new: str) -> RenderedDiff:
         else:
             cost = len(old_part) * len(new_part)
             if cost > BLOCK_PAIR_LIMIT or cost > budget:
+                whole_blocks = True
                 writer.run(old_part, "del")
                 writer.run(new_part, "ins")
                 continue
@@ -186,4 +190,5 @@ def diff_html(old: str, new: str) -> RenderedDiff:
                         writer.run(old_part[c1:c2], "del")
                     if d2 > d1:
                         writer.run(new_part[d1:d2], "ins")
-    return RenderedDiff(html=writer.html(), inserted=writer.inserted, deleted=writer.deleted)
+    return RenderedDiff(html=writer.html(), inserted=writer.inserted, deleted=writer.deleted,
+                        whole_blocks=whole_blocks)
