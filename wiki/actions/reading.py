@@ -69,14 +69,20 @@ def version_page(page: str, language: str | None) -> str:
     return names.version_page(page, language)
 
 
-def text_and_change(page: str, commit: str) -> tuple[str, CommitInfo | None]:
-    """The page's text at ``commit`` (empty if it did not exist) and the change that made it so."""
+def revision_and_change(page: str, commit: str) -> tuple[PageRevision | None, CommitInfo | None]:
+    """The page as of ``commit`` (``None`` if it did not exist) and the change that made it so."""
     wiki = store()
     try:
         revision = wiki.read_page_as_of(page, commit)
     except PageNotFound:
-        return "", None
-    return revision.text, wiki.last_change(revision.page, commit)
+        return None, None
+    return revision, wiki.last_change(revision.page, commit)
+
+
+def text_and_change(page: str, commit: str) -> tuple[str, CommitInfo | None]:
+    """The page's text at ``commit`` (empty if it did not exist) and the change that made it so."""
+    revision, change = revision_and_change(page, commit)
+    return (revision.text if revision else ""), change
 
 
 def is_agreed(commit: str) -> bool:

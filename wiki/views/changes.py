@@ -4,7 +4,7 @@ and user, named versions, and comparing two versions of the whole document."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,13 +15,13 @@ from .. import names
 from ..actions.document import CHANGE_FILTERS, change_criteria, create_version
 from ..auth import can, current_actor, role_required
 from ..charts import stacked_columns
-from ..diffs import Diff, diff_texts
+from ..diffs import Diff
 from ..errors import InvalidContent, InvalidVersionName, VersionExists
-from ..htmldiff import RenderedDiff, diff_html
-from ..render import namespace_ids
-from ..store import FileChange, LRUCache, PageComparison
+from ..htmldiff import RenderedDiff
+from ..store import FileChange
 from ..templating import group_name
-from .common import form_field, page_number, query_arg, renderer, store
+from .blob_diffs import rendered_diff, word_diff
+from .common import form_field, page_number, query_arg, store
 
 bp = Blueprint("changes", __name__, url_prefix="/-")
 
@@ -40,33 +40,6 @@ class ComparedPage:
     groups: tuple[str, ...]
     diff: Diff | None
     rendered: RenderedDiff | None = None
-
-
-def _word_diff(item: PageComparison) -> Diff:
-    """The word diff of one compared page, cached by its two blob ids (a compare to a newer tip
-    reuses every page that did not change again)."""
-    cache: LRUCache[tuple[str | None, str | None], Diff] = current_app.extensions.setdefault(
-        "wiki_compare_diffs", LRUCache(1024))
-
-    def text(blob: str | None) -> str:
-        return store().blob_text(blob) if blob else ""
-
-    return cache.get_or_compute((item.old_blob, item.new_blob),
-                                lambda: diff_texts(text(item.old_blob), text(item.new_blob)))
-
-
-def _rendered_diff(item: PageComparison, prefix: str) -> RenderedDiff:
-    """The formatted diff of one compared page, cached by its two blob ids like the word diff; its
-    ids start with ``prefix`` (pages shown one after another repeat their headings)."""
-    cache: LRUCache[tuple[str | None, str | None], RenderedDiff] = current_app.extensions.setdefault(
-        "wiki_compare_rendered", LRUCache(256))
-
-    def html(blob: str | None) -> str:
-        return renderer().render(store().blob_text(blob)).html if blob else ""
-
-    marked = cache.get_or_compute((item.old_blob, item.new_blob), lambda: diff_html(html(item.old_blob),
-                                                                                   html(item.new_blob)))
-    return replace(marked, html=namespace_ids(marked.html, prefix))
 
 
 def change_filters() -> tuple[dict[str, str], dict[str, Any]]:
@@ -155,8 +128,9 @@ def compare() -> str:
     view = query_arg("view") or "rendered"  # formatted, as page diffs; ?view=source: the Markdown
     if view not in {"rendered", "source"}:
         abort(400, description=gettext("The view must be 'rendered' or 'source'."))
-    pages = [ComparedPage(item.change, item.groups, _word_diff(item),
-                          _rendered_diff(item, f"page-{index + 1}-") if view == "rendered" else None)
+    pages = [ComparedPage(item.change, item.groups, word_diff(item.old_blob, item.new_blob),
+                          rendered_diff(item.old_blob, item.new_blob, f"page-{index + 1}-") if view == "rendered"
+                          else None)
              if index < MAX_COMPARE_DIFFS else ComparedPage(item.change, item.groups, None)
              for index, item in enumerate(comparison.pages)]
     return render_template("changes/compare.html", comparison=comparison, pages=pages, counts=counts,

@@ -7,12 +7,11 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import names
-from ..actions.reading import text_and_change
+from ..actions.reading import revision_and_change
 from ..auth import can
-from ..diffs import diff_texts
 from ..errors import N_, PageNotFound
-from ..htmldiff import diff_html
-from .common import on_canonical_page, page_context, page_number, query_arg, renderer, store
+from .blob_diffs import rendered_diff, word_diff
+from .common import on_canonical_page, page_context, page_number, query_arg, store
 from .translations import content_page, language_arg
 
 bp = Blueprint("history", __name__)
@@ -55,22 +54,19 @@ def diff(page: str) -> str | Response:
     to_rev, from_rev = query_arg("to"), query_arg("from")
     target = content_page(page, language_arg())
     to_commit = wiki.resolve(to_rev)
-    new_text, to_change = text_and_change(target, to_commit)
+    new, to_change = revision_and_change(target, to_commit)
     if from_rev:
         from_commit: str | None = wiki.resolve(from_rev)
     else:
         changes = wiki.page_history(target, to_commit)
         from_commit = changes[1].id if len(changes) > 1 else None
-    if from_commit is not None:
-        old_text, from_change = text_and_change(target, from_commit)
-    else:
-        old_text, from_change = "", None
+    old, from_change = revision_and_change(target, from_commit) if from_commit is not None else (None, None)
     if to_change is None and from_change is None:
         raise PageNotFound(N_("The page %(page)s exists in neither version."), page=repr(page))
-    result = diff_texts(old_text, new_text)
-    rendered = None
-    if view == "rendered":  # the formatted page with words inserted and deleted marked (issue 29)
-        rendered = diff_html(renderer().render(old_text).html if old_text else "", renderer().render(new_text).html)
+    old_blob, new_blob = (old.blob_id if old else None), (new.blob_id if new else None)
+    result = word_diff(old_blob, new_blob)  # both cached by the two blobs: commits elsewhere change neither
+    # The formatted page with words inserted and deleted marked (issue 29):
+    rendered = rendered_diff(old_blob, new_blob) if view == "rendered" else None
     return render_template(
         "history/diff.html", diff=result, split=result.split_hunks() if view == "split" else None,
         view=view, rendered=rendered, from_change=from_change, to_change=to_change, from_commit=from_commit,

@@ -3,7 +3,7 @@ endorsing or objecting, and merging it into the agreed text by consensus (issue 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,12 +14,12 @@ from ..actions import pages as page_actions
 from ..actions import proposals as actions
 from ..actions.context import groups
 from ..auth import can, current_actor, role_required
-from ..diffs import Diff, diff_texts
+from ..diffs import Diff
 from ..errors import EditConflict, InvalidContent, InvalidPageName, WikiError
-from ..htmldiff import RenderedDiff, diff_html
-from ..render import namespace_ids
+from ..htmldiff import RenderedDiff
 from ..store.proposals import Consensus, MergePreview, NeedsResolution, Proposal, ProposalRefused
 from ..templating import group_name
+from .blob_diffs import rendered_diff, word_diff
 from .changes import XML_FORBIDDEN
 from .common import form_field, query_arg, renderer, store
 
@@ -63,17 +63,11 @@ class ChangedPage:
 def _changed_pages(preview: MergePreview, *, rendered: bool = False) -> list[ChangedPage]:
     """Each page merging would change now, with its word diff against the current main and (unless
     the Markdown source is asked for) the formatted page with the words marked."""
-    wiki = store()
     found = []
     for number, (page, before, after) in enumerate(preview.pages, start=1):
-        old = wiki.blob_text(before) if before else ""
-        new = wiki.blob_text(after) if after else ""
         status = "added" if before is None else "removed" if after is None else "changed"
-        marked = None
-        if rendered:
-            marked = diff_html(renderer().render(old).html if old else "", renderer().render(new).html if new else "")
-            marked = replace(marked, html=namespace_ids(marked.html, f"changed-{number}-"))  # pages repeat headings
-        found.append(ChangedPage(page, status, diff_texts(old, new), marked))
+        marked = rendered_diff(before, after, f"changed-{number}-") if rendered else None  # pages repeat headings
+        found.append(ChangedPage(page, status, word_diff(before, after), marked))
     return found
 
 
