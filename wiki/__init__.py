@@ -17,6 +17,7 @@ from . import settings
 from .discussion import Discussions
 from .places import PlaceIndex
 from .render import Renderer
+from .routing import LazyBuilderRule
 from .search import SearchIndex
 from .store import Author, Store, replication
 from .tokens import TokenStore
@@ -30,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     instance = Path(instance_path or os.environ.get("WIKI_INSTANCE_PATH") or PROJECT_ROOT / "instance")
     app = Flask(__name__, instance_path=str(instance.resolve()), instance_relative_config=True,
                 static_url_path="/-/static")
+    app.url_rule_class = LazyBuilderRule  # URL builders compiled on first use, not at every start
     app.config.from_mapping(
         SITE_NAME="Living Wiki",
         PUBLIC_READ=True,

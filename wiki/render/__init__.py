@@ -23,6 +23,12 @@ from dataclasses import dataclass, replace
 from html import escape
 
 import markdown
+from markdown.extensions.codehilite import CodeHiliteExtension
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.extensions.toc import TocExtension
 
 from ..wikilinks import MISSING_CLASS, WIKILINK_CLASS, UrlBuilder, WikiLinkExtension
 from .bounds import Guard, RenderBudget, RenderTooComplex, flatten_nesting, install_guard
@@ -66,14 +72,12 @@ class Renderer:
         triple = getattr(self._local, "triple", None)
         if triple is None:
             wikilinks = WikiLinkExtension(url_builder=self.url_builder)
+            # Instances, not names: a name is first looked up among the installed packages' entry
+            # points, which reads every package's metadata (~30 ms on each worker's first page).
             md = markdown.Markdown(
-                extensions=["tables", "fenced_code", "codehilite", "footnotes", "toc", "sane_lists",
-                            wikilinks],
-                extension_configs={
-                    "codehilite": {"css_class": "highlight", "guess_lang": False},
-                    "tables": {"use_align_attribute": True},
-                    "toc": {"permalink": False},
-                },
+                extensions=[TableExtension(use_align_attribute=True), FencedCodeExtension(),
+                            CodeHiliteExtension(css_class="highlight", guess_lang=False), FootnoteExtension(),
+                            TocExtension(permalink=False), SaneListExtension(), wikilinks],
                 output_format="html",
             )
             guard = Guard()
