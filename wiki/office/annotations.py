@@ -12,8 +12,13 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lxml import etree
+from . import safexml
+
+if TYPE_CHECKING:
+    from lxml import etree
+
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
@@ -22,7 +27,6 @@ DC = "http://purl.org/dc/elements/1.1/"
 MAX_COMMENTS = 200  # carried over; more are listed as left out
 MAX_TEXT = 5_000
 MAX_QUOTE = 500
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 @dataclass(frozen=True)
@@ -46,10 +50,10 @@ def read(data: bytes, kind: str) -> tuple[Annotation, ...]:
         if kind == "docx":
             if "word/comments.xml" not in names:
                 return ()
-            comments = etree.fromstring(archive.read("word/comments.xml"), _PARSER)
-            body = etree.fromstring(archive.read("word/document.xml"), _PARSER)
+            comments = safexml.parse(archive.read("word/comments.xml"))
+            body = safexml.parse(archive.read("word/document.xml"))
             return _docx(comments, body)[:MAX_COMMENTS]
-        return _odt(etree.fromstring(archive.read("content.xml"), _PARSER))[:MAX_COMMENTS]
+        return _odt(safexml.parse(archive.read("content.xml")))[:MAX_COMMENTS]
 
 
 def _docx(comments: etree._Element, body: etree._Element) -> tuple[Annotation, ...]:
@@ -87,6 +91,8 @@ def _odt(root: etree._Element) -> tuple[Annotation, ...]:
     quotes: dict[str, list[str]] = {}
     open_names: list[str] = []
     annotation, end = f"{{{OFFICE}}}annotation", f"{{{OFFICE}}}annotation-end"
+    from lxml import etree
+
     for event, element in etree.iterwalk(body, events=("start", "end")):
         inside = any(ancestor.tag == annotation for ancestor in element.iterancestors())
         if event == "start" and element.tag == annotation:

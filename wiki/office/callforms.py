@@ -20,7 +20,7 @@ from html import escape
 
 from ..errors import N_, InvalidContent
 from ..store.call_model import Call, Question
-from . import convert, reference
+from . import convert
 
 # Marks that say "chosen" before (or after) an option, as people type them in Word.
 _MARKS = ("☒", "☑", "✓", "✔", "✗", "✘", "🗹", "[x]", "[X]", "(x)", "(X)")  # and a lone X (see _choice_line)
@@ -55,6 +55,8 @@ class Mapped:
 
 def template_docx(template: Template, limits: convert.Limits = convert.DEFAULT_LIMITS) -> bytes:
     """The form as a .docx, by pandoc with the wiki's reference styles (the title as Word's Title)."""
+    from . import reference  # lxml: imported by the first form made, not by every worker's start
+
     parts = [f'<div dir="{escape(template.direction)}">', template.description_html,
              f"<p><em>{escape(template.instructions)}</em></p>"]
     for heading, options in template.questions:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import N_, DocumentRefused, DocumentTooLarge, NotADocument
-from . import annotations, provenance, tracked
+from . import annotations, provenance, safexml, tracked
 from . import convert as converters
 from .provenance import Origin
 
@@ -256,7 +256,7 @@ def _take_odt_title(data: bytes) -> tuple[str, bytes]:
 
     text, style = "urn:oasis:names:tc:opendocument:xmlns:text:1.0", "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        root = etree.fromstring(archive.read("content.xml"), etree.XMLParser(resolve_entities=False, no_network=True))
+        root = safexml.parse(archive.read("content.xml"))
     titles = {"Title"} | {element.get(f"{{{style}}}name") for element in root.iter(f"{{{style}}}style")
                           if element.get(f"{{{style}}}parent-style-name") == "Title"}
     elsewhere = {f"{{{text}}}tracked-changes", f"{{{text}}}note", "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"

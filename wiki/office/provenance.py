@@ -15,8 +15,12 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lxml import etree
+from . import safexml
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 PAGES, COMMIT, VERSION = "living-wiki-pages", "living-wiki-commit", "living-wiki-version"
 GENERATED = "living-wiki-generated"
@@ -27,7 +31,6 @@ META = "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 TITLE_PAGE_STYLES = frozenset({"title", "subtitle", "date", "commitline", "watermark"})  # style ids, lower case
 MAX_PART_BYTES = 1024 * 1024  # a properties part larger than this is not one the wiki wrote
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,14 @@ def _w(tag: str) -> str:
 
 def read(data: bytes, kind: str) -> Origin | None:
     """The origin recorded in a .docx or .odt (``kind``), or ``None`` for a file the wiki did not write."""
+    from lxml import etree
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             name = "docProps/custom.xml" if kind == "docx" else "meta.xml"
             if name not in archive.namelist() or archive.getinfo(name).file_size > MAX_PART_BYTES:
                 return None
-            root = etree.fromstring(archive.read(name), _PARSER)
+            root = safexml.parse(archive.read(name))
     except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError):
         return None
     values: dict[str, str] = {}
@@ -99,12 +104,16 @@ def mark_docx_generated(root: etree._Element) -> None:
 
 
 def _tag() -> etree._Element:
+    from lxml import etree
+
     tag = etree.Element(_w("tag"))
     tag.set(_w("val"), GENERATED)
     return tag
 
 
 def _content_control(root: etree._Element, alias: str) -> etree._Element:
+    from lxml import etree
+
     control = etree.Element(_w("sdt"))
     properties = etree.SubElement(control, _w("sdtPr"))
     etree.SubElement(properties, _w("alias")).set(_w("val"), alias)
@@ -130,6 +139,8 @@ def mark_odt_generated(root: etree._Element) -> None:
         else:
             break
     if generated:
+        from lxml import etree
+
         section = etree.Element(f"{{{TEXT}}}section")
         section.set(f"{{{TEXT}}}name", GENERATED)
         generated[0].addprevious(section)
@@ -164,9 +175,11 @@ def _strip_leading_docx(root: etree._Element) -> bool:
 
 def strip_generated(data: bytes, kind: str) -> bytes:
     """``data`` without the parts marked :data:`GENERATED` (for an import that keeps only the text)."""
+    from lxml import etree
+
     name = "word/document.xml" if kind == "docx" else "content.xml"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        root = etree.fromstring(archive.read(name), _PARSER)
+        root = safexml.parse(archive.read(name))
     removed = False
     if kind == "docx":
         for tag in list(root.iter(_w("tag"))):

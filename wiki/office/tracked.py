@@ -17,8 +17,12 @@ import io
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from lxml import etree
+from . import safexml
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -26,7 +30,6 @@ OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 DC = "http://purl.org/dc/elements/1.1/"
 MAX_CHANGES = 2_000  # listed; a file with more says how many were left out of the list
 MAX_TEXT = 300  # characters of one change's text shown
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _DOCX_KINDS = {"ins": "insertion", "moveTo": "insertion", "del": "deletion", "moveFrom": "deletion"}
 
 
@@ -52,7 +55,7 @@ def read(data: bytes, kind: str) -> tuple[TrackedChange, ...]:
     """The tracked changes of a checked .docx or .odt (``kind``), in document order."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = ["word/document.xml", "word/footnotes.xml", "word/endnotes.xml"] if kind == "docx" else ["content.xml"]
-        parts = [etree.fromstring(archive.read(name), _PARSER) for name in names if name in archive.namelist()]
+        parts = [safexml.parse(archive.read(name)) for name in names if name in archive.namelist()]
     found: list[TrackedChange] = []
     for root in parts:
         found.extend(change for _, change in (_docx(root) if kind == "docx" else _odt(root)))
@@ -77,7 +80,7 @@ def _docx(root: etree._Element) -> list[tuple[etree._Element, TrackedChange]]:
         text = "".join(node.text or "" for node in element.iter(f"{{{W}}}t", f"{{{W}}}delText"))
         if not text.strip():
             continue
-        name = etree.QName(element).localname
+        name = element.tag.rpartition("}")[2]  # the local name
         changes.append((element, TrackedChange(kind=_DOCX_KINDS[name], author=element.get(f"{{{W}}}author", ""),
                                                date=element.get(f"{{{W}}}date", ""), text=_clip(text),
                                                moved=name.startswith("move"))))
@@ -106,6 +109,8 @@ def _odt(root: etree._Element) -> list[tuple[str, TrackedChange]]:
     order: list[str] = []
     open_ids: list[str] = []
     start, end, point = f"{{{TEXT}}}change-start", f"{{{TEXT}}}change-end", f"{{{TEXT}}}change"
+    from lxml import etree
+
     for event, element in etree.iterwalk(body, events=("start", "end")):
         if element.tag == f"{{{TEXT}}}tracked-changes":
             continue
@@ -212,6 +217,8 @@ def resolve(data: bytes, kind: str, accept: Accept) -> bytes:
     """The file with every tracked change that ``accept`` keeps accepted and every other rejected
     (inserted text removed, deleted text back), and no tracked change left: the text as it reads
     with only those changes. Changes are numbered as :func:`read` lists them."""
+    from lxml import etree
+
     from .reference import rewrite
 
     changes = {}
@@ -219,7 +226,7 @@ def resolve(data: bytes, kind: str, accept: Accept) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in _PARTS if kind == "docx" else ("content.xml",):
             if name in archive.namelist():
-                root = etree.fromstring(archive.read(name), _PARSER)
+                root = safexml.parse(archive.read(name))
                 if kind == "docx":
                     numbers = {element: next(counter) for element, _ in _docx(root)}
                     _resolve_docx(root, accept, numbers)
@@ -237,7 +244,7 @@ def _resolve_docx(root: etree._Element, accept: Accept, numbers: dict[etree._Ele
         parent = element.getparent()
         if parent is None:
             continue
-        name = etree.QName(element).localname
+        name = element.tag.rpartition("}")[2]  # the local name
         number = numbers.get(element)
         accepted = accept(number if number is not None and number < MAX_CHANGES else None,
                           element.get(f"{{{W}}}author", ""))

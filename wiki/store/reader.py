@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import git
-from git.objects.fun import tree_entries_from_data
 from gitdb.exc import BadObject
 
 from .. import names
@@ -30,6 +29,26 @@ TREE_MODE = 0o040000
 BLOB_MODE = 0o100644
 # Tree entries as read: name -> (mode, hex id).
 TreeEntries = dict[str, tuple[int, str]]
+
+
+def parse_tree(data: bytes) -> TreeEntries:
+    """A tree object's entries: ``<octal mode> <name>\\0<20-byte id>``, one after another.
+
+    Ours rather than GitPython's, which since 3.2 checks every name as a path it might write to
+    (~30 µs an entry: 60 ms for the first page view of a 2,000-page wiki); a name is only a key
+    here, and pushes are checked by the push rules. ``ValueError`` for a truncated tree.
+    """
+    entries: TreeEntries = {}
+    offset, size = 0, len(data)
+    while offset < size:
+        space = data.index(b" ", offset)
+        nul = data.index(b"\0", space)
+        if nul + 21 > size:
+            raise ValueError("Truncated tree entry")
+        entries[data[space + 1:nul].decode("utf-8", "surrogateescape")] = (int(data[offset:space], 8),
+                                                                           data[nul + 1:nul + 21].hex())
+        offset = nul + 21
+    return entries
 
 
 class Reader:
@@ -124,7 +143,7 @@ class Reader:
             kind, data = self.read_object(tree_id)
             if kind != "tree":
                 raise InvalidRevision(N_("No such revision."))
-            return {name: (mode, binsha.hex()) for binsha, mode, name in tree_entries_from_data(data)}
+            return parse_tree(data)
 
         return self._trees.get_or_compute(tree_id, load)
 
