@@ -232,11 +232,19 @@ def login(client: Client, username: str) -> None:
         raise RuntimeError(f"login of {username} failed: {status} {body[:300]}")
 
 
-def measure_hello(seconds: int) -> dict[str, float]:
+def measure_hello(seconds: int, starts: int = 3) -> dict[str, float]:
+    """The baseline: a Flask hello-world's req/s and latency under wrk, and its cold start (gunicorn
+    started to the first answer, median of ``starts``): what this machine takes to start any Flask app."""
     port = free_port()
-    with gunicorn("hello:app", port, {"PYTHONPATH": str(ROOT / "bench")}):
-        wait_for(port, "/")
-        return wrk(port, ["/"], seconds)
+    env = {"PYTHONPATH": str(ROOT / "bench")}
+    cold = []
+    for _ in range(starts - 1):
+        with gunicorn("hello:app", port, env):
+            cold.append(wait_for(port, "/") * 1000)
+    with gunicorn("hello:app", port, env):
+        cold.append(wait_for(port, "/") * 1000)
+        result = wrk(port, ["/"], seconds)
+    return {**result, "cold_start": sorted(cold)[len(cold) // 2]}
 
 
 def metric(results: dict[str, Any], name: str) -> float | None:
