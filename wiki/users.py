@@ -208,7 +208,8 @@ class UserStore:
             return db.execute("SELECT COUNT(*) AS n FROM users").fetchone()["n"]
 
     def get(self, user_id: int) -> User | None:
-        with self._db() as db:
+        """The account ``user_id`` (every logged-in request loads it: a connection kept per thread)."""
+        with self.database.reader() as db:
             return self._user(db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
 
     def by_username(self, username: str) -> User | None:
@@ -343,7 +344,8 @@ class UserStore:
         return replace(user, login_token=token)
 
     def login_open(self, user_id: int, token: str) -> bool:
-        with self._db() as db:
+        """Whether this login is still open (checked on every logged-in request, like :meth:`get`)."""
+        with self.database.reader() as db:
             return db.execute("SELECT 1 FROM logins WHERE user_id = ? AND token = ? AND created_at >= ?",
                               (user_id, token, int(time.time()) - LOGIN_MAX_AGE)).fetchone() is not None
 
