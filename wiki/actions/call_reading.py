@@ -192,7 +192,7 @@ def _one_line(text: str) -> str:
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _UNDERLINE = re.compile(r"^ {0,3}(=+|-+)\s*$")
-_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
+_FOOTNOTE = re.compile(r"\[\^([^\[\]\s]+)\]")  # linear: a run stops at the "[" of the next one
 
 
 def _contained(markdown: str, scope: str) -> str:

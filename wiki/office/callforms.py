@@ -26,9 +26,13 @@ from . import convert
 _MARKS = ("☒", "☑", "✓", "✔", "✗", "✘", "🗹", "[x]", "[X]", "(x)", "(X)")  # and a lone X (see _choice_line)
 _EMPTY_BOXES = ("☐", "□", "❏", "[ ]", "[]", "( )", "()")
 _LIST_MARKER = re.compile(r"\A\s*(?:[-*+•]|\d{1,3}[.)])\s+")
-_HEADING = re.compile(r"\A(#{1,6})\s+(.*?)\s*#*\s*\Z")
+# Linear patterns only: what a respondent uploads is theirs to shape. A heading's closing hashes are
+# stripped in code (a lazy group before "\s*#*\s*\Z" backtracked cubically on a run of spaces),
+# and the runs of image and link patterns stop where the next match would start ("[" or "(").
+_HEADING = re.compile(r"\A(#{1,6})\s+")
 _NUMBERING = re.compile(r"\A\s*(?:\d{1,3}|[ivxlc]{1,6}|[a-z])[.)]\s+", re.IGNORECASE)
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_IMAGE = re.compile(r"!\[([^\[\]\\]*(?:\\.[^\[\]\\]*)*)\]\([^()\[\]]*\)")  # the description may hold \[ \]
+_LINK_ADDRESS = re.compile(r"\]\([^()\[\]]*\)")
 _QUESTION_WORDS = ("question", "q")  # with the translated word the view passes in
 
 
@@ -83,7 +87,7 @@ def key(text: str) -> str:
     """What two spellings of a heading share: letters and digits, case-folded, one space apart
     (Markdown emphasis, punctuation, typographic quotes and numbering do not count)."""
     text = unicodedata.normalize("NFKC", _IMAGE.sub(r"\1", text))
-    text = re.sub(r"\]\([^)]*\)", " ", text)  # a link's address
+    text = _LINK_ADDRESS.sub(" ", text)
     return " ".join(re.sub(r"[\W_]+", " ", text).casefold().split())
 
 
@@ -126,7 +130,7 @@ def _headings(markdown: str) -> list[tuple[int, int, str]]:
     for number, line in enumerate(markdown.split("\n")):
         match = _HEADING.match(line)
         if match:
-            found.append((number, len(match.group(1)), match.group(2)))
+            found.append((number, len(match.group(1)), line[match.end():].rstrip().rstrip("#").rstrip()))
     return found
 
 
