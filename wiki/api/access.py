@@ -11,6 +11,7 @@ every API request passes before its view (body limit, authentication, CSRF, the 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response, abort, current_app, g, request
@@ -69,7 +70,21 @@ def authenticate() -> Any:
     if not isinstance(checked, tuple):
         return checked
     g.api_query, g.api_body = checked
+    if not unicode_text(g.api_body):
+        return problem(400, _("The body is not valid Unicode: a string holds half of a UTF-16 surrogate pair "
+                              "(an escape from \\ud800 to \\udfff without its other half)."))
     return None
+
+
+def unicode_text(value: Any) -> bool:
+    """Whether every string of a parsed JSON body (names too) is Unicode text. JSON may escape half
+    of a UTF-16 pair (``"\\ud800"``), which no text holds: Git, SQLite and UTF-8 refuse it, so it
+    would fail at the first write (a 500) rather than here (a 400)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def require(role: str) -> None:
