@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable
 
 import pytest
+from babel.numbers import format_decimal
 from flask.testing import FlaskClient
 
-from wiki.diffs import diff_texts
+from wiki.diffs import MAX_LINES, diff_texts
 from wiki.store import Author, Store
 
 AUTHOR = Author(name="Script", email="script@example.org", username="script", group="governments")
@@ -139,3 +140,21 @@ def test_diff_page_of_issue_12_answers_quickly_and_says_when_it_is_coarse(client
     third = put("x\n" * 30_000 + "z\n" + "x\n" * 29_999)
     html = client.get(f"/Big/-/diff?from={second}&to={third}&view=split").get_data(as_text=True)
     assert "diff-notice" not in html and "<del>y</del>" in html and "<ins>z</ins>" in html
+
+
+@pytest.mark.parametrize(("language", "sentence"), [
+    ("fr", "Cette comparaison est trop longue pour être affichée en entier ; seules ses {lines} premières lignes "
+           "sont affichées."),
+    ("ar", "هذه المقارنة أطول من أن تُعرض كاملة؛ لا يُعرض منها إلا بدايتها (عدد الأسطر المعروضة: {lines})."),
+], ids=["fr", "ar"])
+def test_the_notice_of_a_long_diff_is_in_the_readers_language(client: FlaskClient, store: Store, language: str,
+                                                              sentence: str) -> None:
+    """The notices are English templates in wiki/diffs.py: the page translates them, count included."""
+    put = lambda text: store.save_page("Long", text, base=store.head(), author=AUTHOR, summary="").commit  # noqa: E731
+    first = put("".join(f"line {number}\n" for number in range(MAX_LINES // 2 + 500)))
+    second = put("".join(f"LINE {number}\n" for number in range(MAX_LINES // 2 + 500)))
+    for view in ("inline", "split"):
+        html = client.get(f"/Long/-/diff?from={first}&to={second}&view={view}",
+                          headers={"Accept-Language": language}).get_data(as_text=True)
+        assert sentence.format(lines=format_decimal(MAX_LINES, locale=language)) in html
+        assert "too long to show in full" not in html

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wiki.diffs import diff_texts
+from wiki.diffs import NOTICE_COARSE_LINES, NOTICE_COARSE_WORDS, NOTICE_TRUNCATED, Notice, diff_texts
 
 
 def test_changed_words_are_marked() -> None:
@@ -59,7 +59,7 @@ def test_a_line_too_different_to_compare_word_by_word_is_marked_as_a_whole_with_
     removed, added = diff.hunks[0]
     assert [(s.text, s.changed) for s in added.segments] == [(new[:-4], True), (" end", False)]
     assert diff.coarse_words and not diff.coarse_lines
-    assert any("changed part of those lines is marked as a whole" in notice for notice in diff.notices)
+    assert [notice.text for notice in diff.notices] == [NOTICE_COARSE_WORDS]
 
 
 def test_lines_too_costly_to_align_are_shown_as_replaced_with_a_notice() -> None:
@@ -67,7 +67,7 @@ def test_lines_too_costly_to_align_are_shown_as_replaced_with_a_notice() -> None
     new = "y\nx\n" * 50_000
     diff = diff_texts(old, new)
     assert (diff.added, diff.removed) == (100_000, 100_000)
-    assert diff.coarse_lines and diff.notices[0].startswith("Parts of these versions are too long")
+    assert diff.coarse_lines and diff.notices[0].text == NOTICE_COARSE_LINES
 
 
 def test_long_diffs_show_their_first_lines_and_count_all() -> None:
@@ -76,7 +76,7 @@ def test_long_diffs_show_their_first_lines_and_count_all() -> None:
     diff = diff_texts(old, new, max_lines=100)
     assert sum(len(hunk) for hunk in diff.hunks) == diff.shown == 100
     assert (diff.added, diff.removed) == (300, 300)
-    assert diff.truncated and "first 100 lines" in diff.notices[-1]
+    assert diff.truncated and diff.notices[-1] == Notice(NOTICE_TRUNCATED, lines=100)
     full = diff_texts(old, new, max_lines=None)
     assert full.shown == 600 and not full.truncated
 

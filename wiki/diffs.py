@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .errors import N_
 from .matching import Block, Budget, exact_blocks, grouped, line_blocks, merged_blocks, opcodes
 
 CONTEXT_LINES = 3
@@ -27,11 +28,23 @@ WORD_BUDGET = 1_500_000  # all pairs of one diff
 PAIR_OVERHEAD = 200  # the fixed cost of comparing a pair of lines, in the same units
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
 
-NOTICE_COARSE_LINES = ("Parts of these versions are too long or too different to compare line by line "
-                       "quickly; they are shown as wholly removed and added.")
-NOTICE_COARSE_WORDS = ("Some changed lines are too long or too many to mark each changed word; the changed "
-                       "part of those lines is marked as a whole.")
-NOTICE_TRUNCATED = "This diff is too long to show in full; only its first {shown:,} lines are shown."
+# English templates marked for extraction; the page translates them when it shows them (see Notice).
+NOTICE_COARSE_LINES = N_("Parts of these versions are too long or too different to compare line by line "
+                         "quickly; they are shown as wholly removed and added.")
+NOTICE_COARSE_WORDS = N_("Some changed lines are too long or too many to mark each changed word; the changed "
+                         "part of those lines is marked as a whole.")
+NOTICE_TRUNCATED = N_("This diff is too long to show in full; only its first %(lines)s lines are shown.")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A sentence telling the reader how a diff was made coarser: ``text`` is an English template
+    (one of the ``NOTICE_*``), translated where it is shown, in the reader's language; ``lines``
+    fills its ``%(lines)s``, formatted for the reader's locale there too. The count is always many
+    (``max_lines``), so the template has one form and translations need not agree with it."""
+
+    text: str
+    lines: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,15 +100,15 @@ class Diff:
         return self.coarse_lines or self.coarse_words or self.truncated
 
     @property
-    def notices(self) -> tuple[str, ...]:
-        """Sentences for the reader saying how the diff was made coarser, if it was."""
+    def notices(self) -> tuple[Notice, ...]:
+        """What to tell the reader about how the diff was made coarser, if it was (untranslated)."""
         notices = []
         if self.coarse_lines:
-            notices.append(NOTICE_COARSE_LINES)
+            notices.append(Notice(NOTICE_COARSE_LINES))
         if self.coarse_words:
-            notices.append(NOTICE_COARSE_WORDS)
+            notices.append(Notice(NOTICE_COARSE_WORDS))
         if self.truncated:
-            notices.append(NOTICE_TRUNCATED.format(shown=self.shown))
+            notices.append(Notice(NOTICE_TRUNCATED, lines=self.shown))
         return tuple(notices)
 
     def split_hunks(self) -> list[list[SplitRow]]:
