@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from wiki.errors import N_, InvalidPageName, set_translator
+from wiki.store import Store
 
 from .conftest import Auth, csrf_token
 
@@ -157,3 +158,19 @@ def test_domain_errors_are_translated_when_read() -> None:
 def test_varies_on_the_language_inputs(client: FlaskClient) -> None:
     vary = client.get("/").headers.get("Vary", "")
     assert "Accept-Language" in vary and "Cookie" in vary
+
+
+# One test per kind of English text that once reached readers untranslated (the diff notices are
+# in tests/test_diff_bounds.py).
+
+def test_a_store_part_says_it_is_busy_in_the_readers_language(client: FlaskClient, store: Store,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A message a store part passes down to the committer is marked with N_ like its errors' own."""
+    Auth(client).login("editor")
+    monkeypatch.setattr("wiki.store.committer.MAX_CAS_ATTEMPTS", 2)
+    monkeypatch.setattr(store.committer, "set_ref", lambda *args, **kwargs: False)  # always a lost swap
+    response = client.post("/-/proposals/new", data={"csrf_token": csrf_token(client, "/-/proposals/new"),
+                                                     "title": "Busy", "rationale": "Why"},
+                           headers={"Accept-Language": "fr"})
+    assert response.status_code == 503
+    assert "Les propositions sont modifiées très souvent en ce moment" in response.get_data(as_text=True)

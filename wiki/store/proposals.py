@@ -221,7 +221,7 @@ class Proposals(Merging):
                         ((PROPOSAL_TRAILER, str(allocated)),))
 
         self.committer.commit_to_ref(META_REF, prepare, author=author,
-                                     busy="Proposals are being changed very often right now; please try again.")
+                                     busy=N_("Proposals are being changed very often right now; please try again."))
         return allocated  # type: ignore[return-value]
 
     def create(self, title: str, rationale: str, *, author: Author, deadline: str = "",
