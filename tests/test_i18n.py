@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from wiki.errors import N_, InvalidPageName, set_translator
-from wiki.store import Store
+from wiki.render import bounds
+from wiki.store import Author, Store
 
 from .conftest import Auth, csrf_token
 
@@ -174,3 +175,18 @@ def test_a_store_part_says_it_is_busy_in_the_readers_language(client: FlaskClien
                            headers={"Accept-Language": "fr"})
     assert response.status_code == 503
     assert "Les propositions sont modifiées très souvent en ce moment" in response.get_data(as_text=True)
+
+
+def test_a_notice_inside_cached_html_is_said_in_each_readers_language(client: FlaskClient, store: Store,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page too complex to format is cached once for every language; its notice is not."""
+    author = Author(name="Eda Editor", email="editor@example.org", username="editor", group="civil-society")
+    first = store.save_page("Dense", "# Dense\n\nfirst\n", base=store.head(), author=author, summary="").commit
+    store.save_page("Dense", "# Dense\n\n**second**\n", base=store.head(), author=author, summary="")
+    monkeypatch.setattr(bounds, "WORK_BASE", 0)
+    monkeypatch.setattr(bounds, "WORK_PER_CHAR", 0)  # every text is past its budget: shown as written
+    french, english = "Cette page est trop complexe pour être mise en forme", "This page is too complex to format"
+    for url in ("/Dense", f"/Dense/-/diff?from={first}&view=rendered"):
+        for language, notice, other in (("fr", french, english), ("en", english, french), ("fr", french, english)):
+            html = client.get(url, headers={"Accept-Language": language}).get_data(as_text=True)
+            assert notice in html and other not in html, (url, language)

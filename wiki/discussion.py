@@ -24,7 +24,7 @@ from .budget import Budget, OverBudget
 from .errors import N_, WikiError
 from .passages import Passages, mark_block, normalize, passages_of, split_blocks
 from .places import PlaceIndex, anchor_key
-from .render import Renderer
+from .render import Rendered, Renderer
 from .store import LRUCache, Store
 from .store.comment_model import CONTEXT_CHARS, MAX_QUOTE_CHARS, Anchor, Entry, Thread
 
@@ -100,7 +100,7 @@ class Discussions:
         self._passages: LRUCache[str, Passages] = LRUCache(2048)
         self._offsets: LRUCache[tuple[str, str], OffsetMap | None] = LRUCache(512)
         self._places: LRUCache[tuple[str, str], tuple[Located | None]] = LRUCache(100_000)
-        self._comment_html: LRUCache[str, str] = LRUCache(20_000)
+        self._comment_html: LRUCache[str, Rendered] = LRUCache(20_000)
         self._discussions: LRUCache[tuple[object, ...], Discussion] = LRUCache(256)
 
     def passages(self, blob: str, budget: Budget | None = None) -> Passages:
@@ -109,7 +109,7 @@ class Discussions:
             data = self.store.reader.blob(blob)
             if budget is not None:
                 budget.charge(len(data) * RENDER_COST)
-            return passages_of(self.renderer.render(data.decode("utf-8", "replace"), cache_key=blob).html)
+            return passages_of(self.renderer.render(data.decode("utf-8", "replace"), cache_key=blob).stable_html)
 
         return self._passages.get_or_compute(blob, load)
 
@@ -117,17 +117,17 @@ class Discussions:
         """A comment's Markdown as sanitized HTML, cached by its event file's blob id; ``None``
         when ``budget`` cannot pay for rendering it now (it is rendered in the background)."""
         key = entry.blob or entry.name
-        html = self._comment_html.lookup(key)
-        if html is None:
+        rendered = self._comment_html.lookup(key)
+        if rendered is None:
             if budget is not None:
                 try:
                     budget.charge(len(entry.text) * RENDER_COST)
                 except OverBudget:
                     self.backlog.add([("render", entry)])
                     return None
-            html = self.renderer.render(entry.text).html
-            self._comment_html.put(key, html)
-        return html
+            rendered = self.renderer.render(entry.text)
+            self._comment_html.put(key, rendered)
+        return rendered.html  # a fallback's notice in this reader's language
 
     # ------------------------------------------------------------------ placing threads
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from ..render import Rendered
 from ..store import LRUCache
 from ..store.call_model import Answer, Call, Question, Response
 from .calls import may_run
@@ -128,9 +129,9 @@ def counts_by_group(items: list[Shown]) -> dict[str, int]:
 
 def answer_html(text: str) -> str:
     """A text answer's Markdown as sanitized HTML, cached by the text's digest (so by content)."""
-    cache: LRUCache[str, str] = current_app.extensions.setdefault("wiki_answer_html", LRUCache(20_000))
+    cache: LRUCache[str, Rendered] = current_app.extensions.setdefault("wiki_answer_html", LRUCache(20_000))
     key = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return cache.get_or_compute(key, lambda: renderer().render(text).html)
+    return cache.get_or_compute(key, lambda: renderer().render(text)).html  # a fallback's notice translated
 
 
 def answer_text(answer: Answer | None) -> str:

@@ -9,8 +9,10 @@ with every commit while the text does not. No Flask import: the URL builder is i
 
 Bounded work (``bounds``): every step is linear in the text or charged to a budget. A page that
 exceeds it, or nests too deep for the parser, is shown as its escaped text under a notice
-(``fallback_html``), and that too is cached. Wiki links are drawn by ``wiki.wikilinks``, the one
-place that reads them (the search index finds the same links there); ``sanitize`` is the allowlist.
+(``fallback_html``), and that too is cached: its notice is said in the reader's language each time
+the HTML is read (``Rendered.html``), since one cached rendering serves every language. Wiki links
+are drawn by ``wiki.wikilinks``, the one place that reads them (the search index finds the same
+links there); ``sanitize`` is the allowlist.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from html import escape
 
@@ -30,6 +32,8 @@ from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
 
+from .. import errors
+from ..errors import N_
 from ..wikilinks import MISSING_CLASS, WIKILINK_CLASS, UrlBuilder, WikiLinkExtension
 from .bounds import Guard, RenderBudget, RenderTooComplex, flatten_nesting, install_guard
 from .sanitize import ALLOWED_ATTRIBUTES, ALLOWED_PROTOCOLS, ALLOWED_TAGS, sanitize
@@ -38,22 +42,48 @@ __all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_PROTOCOLS", "ALLOWED_TAGS", "Rendered"
            "fallback_html", "namespace_ids", "sanitize"]
 
 DEADLINE_STRIKES = 3  # renderings of one text out of time before its fallback is kept
-RENDER_NOTICE = "This page is too complex to format; its text is shown as written."
+RENDER_NOTICE = N_("This page is too complex to format; its text is shown as written.")
 
 
 @dataclass(frozen=True)
 class Rendered:
     """Sanitized HTML and the pages it links to with wiki links; ``complete`` is False for a
-    fallback made because the machine ran out of time, which callers must not cache."""
+    fallback made because the machine ran out of time, which callers must not cache.
 
-    html: str
+    ``body`` is the HTML as cached; for a ``fallback`` (the text as written) :attr:`html` puts the
+    notice before it, translated when read: a cached fallback must not keep its first reader's language.
+    """
+
+    body: str
     links: frozenset[str]
     complete: bool = True
+    fallback: bool = False
+
+    @property
+    def html(self) -> str:
+        """The HTML to show: a fallback's notice in the current language."""
+        return render_notice() + self.body if self.fallback else self.body
+
+    @property
+    def stable_html(self) -> str:
+        """The same HTML in every language (a fallback's notice in English), for what is kept across
+        readers: the passages whose plain-text offsets comment threads are placed by."""
+        return render_notice(str) + self.body if self.fallback else self.body
+
+
+def render_notice(translate: Callable[[str], str] | None = None) -> str:
+    """The notice above a page shown as written, said by ``translate`` (default: the current
+    language, English outside requests; see ``errors.translator``)."""
+    return f'<p class="render-notice">{escape((translate or errors.translator)(RENDER_NOTICE))}</p>\n'
 
 
 def fallback_html(text: str) -> str:
     """The page as written, escaped, under a notice that it could not be formatted."""
-    return f'<p class="render-notice">{escape(RENDER_NOTICE)}</p>\n<pre class="render-fallback">{escape(text)}</pre>'
+    return render_notice() + _fallback_body(text)
+
+
+def _fallback_body(text: str) -> str:
+    return f'<pre class="render-fallback">{escape(text)}</pre>'
 
 
 class Renderer:
@@ -101,10 +131,10 @@ class Renderer:
         md.reset()
         try:
             html = md.convert(flatten_nesting(text))
-            rendered = Rendered(html=sanitize(html), links=frozenset(wikilinks.links))
+            rendered = Rendered(body=sanitize(html), links=frozenset(wikilinks.links))
         except (RenderTooComplex, RecursionError) as error:
             md.reset()
-            rendered = Rendered(html=fallback_html(text), links=frozenset())
+            rendered = Rendered(body=_fallback_body(text), links=frozenset(), fallback=True)
             if isinstance(error, RenderTooComplex) and error.out_of_time and cache_key is not None:
                 # The deadline depends on the machine's load, not only on the text: try again on the
                 # next views, and keep the fallback once the same text ran out of time repeatedly.

@@ -14,7 +14,7 @@ from flask import current_app
 
 from ..diffs import Diff, diff_texts
 from ..htmldiff import RenderedDiff, diff_html
-from ..render import Rendered, namespace_ids
+from ..render import Rendered, namespace_ids, render_notice
 from ..store import LRUCache
 from .common import renderer, store
 
@@ -44,12 +44,18 @@ def word_diff(old_blob: str | None, new_blob: str | None) -> Diff:
 
 def rendered_diff(old_blob: str | None, new_blob: str | None, id_prefix: str = "") -> RenderedDiff:
     """The new version formatted with the words inserted and deleted marked; its element ids start
-    with ``id_prefix`` when several pages are shown one after another (they repeat headings)."""
-    cache: LRUCache[BlobPair, RenderedDiff] = _cache("wiki_blob_rendered_diffs", RENDERED_DIFFS_KEPT)
-    marked = cache.lookup((old_blob, new_blob))
-    if marked is None:
+    with ``id_prefix`` when several pages are shown one after another (they repeat headings).
+
+    Kept in every reader's language: the versions' bodies are compared, and when the new version is
+    shown as written (``Rendered.fallback``) its notice is put before the diff in this reader's."""
+    cache: LRUCache[BlobPair, tuple[RenderedDiff, bool]] = _cache("wiki_blob_rendered_diffs", RENDERED_DIFFS_KEPT)
+    kept = cache.lookup((old_blob, new_blob))
+    if kept is None:
         old, new = _rendered(old_blob), _rendered(new_blob)
-        marked = diff_html(old.html if old else "", new.html if new else "")
+        kept = (diff_html(old.body if old else "", new.body if new else ""), new is not None and new.fallback)
         if (old is None or old.complete) and (new is None or new.complete):  # not a fallback made out of time
-            cache.put((old_blob, new_blob), marked)
+            cache.put((old_blob, new_blob), kept)
+    marked, fallback = kept
+    if fallback:
+        marked = replace(marked, html=render_notice() + marked.html)
     return replace(marked, html=namespace_ids(marked.html, id_prefix)) if id_prefix else marked
