@@ -3,7 +3,9 @@ and dates formatted for the locale."""
 
 from __future__ import annotations
 
+import io
 import re
+from html import unescape
 
 import pytest
 from flask import Flask
@@ -190,3 +192,15 @@ def test_a_notice_inside_cached_html_is_said_in_each_readers_language(client: Fl
         for language, notice, other in (("fr", french, english), ("en", english, french), ("fr", french, english)):
             html = client.get(url, headers={"Accept-Language": language}).get_data(as_text=True)
             assert notice in html and other not in html, (url, language)
+
+
+def test_words_put_into_a_translated_message_are_translated_too(client: FlaskClient, store: Store) -> None:
+    """A value that is itself an English word (a file kind here) is marked and passed as a Term."""
+    Auth(client).login("editor")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(40)
+    response = client.post("/Home/-/attachments", content_type="multipart/form-data",
+                           headers={"Accept-Language": "fr"},
+                           data={"csrf_token": csrf_token(client), "file": (io.BytesIO(png), "report.pdf")})
+    assert response.status_code == 415
+    assert "Le contenu du fichier est de type image PNG, mais son nom se termine par" in unescape(
+        response.get_data(as_text=True))

@@ -16,7 +16,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
-from .errors import N_, InvalidAttachment, UnsupportedFileType
+from .errors import N_, InvalidAttachment, Term, UnsupportedFileType
 from .names import BIDI_CONTROLS, FORBIDDEN_CATEGORIES
 
 MAX_NAME_BYTES = 150
@@ -32,28 +32,28 @@ class FileKind:
 
     mimetype: str
     extensions: tuple[str, ...]
-    label: str
+    label: str  # in English, marked with N_: translated where it is shown (a Term in messages)
     inline: bool = False
 
 
-PNG = FileKind("image/png", ("png",), "PNG image", inline=True)
-JPEG = FileKind("image/jpeg", ("jpg", "jpeg"), "JPEG image", inline=True)
-GIF = FileKind("image/gif", ("gif",), "GIF image", inline=True)
-WEBP = FileKind("image/webp", ("webp",), "WebP image", inline=True)
-SVG = FileKind("image/svg+xml", ("svg",), "SVG image (always downloaded, never shown inline)")
-PDF = FileKind("application/pdf", ("pdf",), "PDF document")
-ODT = FileKind("application/vnd.oasis.opendocument.text", ("odt",), "OpenDocument text")
-ODS = FileKind("application/vnd.oasis.opendocument.spreadsheet", ("ods",), "OpenDocument spreadsheet")
-ODP = FileKind("application/vnd.oasis.opendocument.presentation", ("odp",), "OpenDocument presentation")
+PNG = FileKind("image/png", ("png",), N_("PNG image"), inline=True)
+JPEG = FileKind("image/jpeg", ("jpg", "jpeg"), N_("JPEG image"), inline=True)
+GIF = FileKind("image/gif", ("gif",), N_("GIF image"), inline=True)
+WEBP = FileKind("image/webp", ("webp",), N_("WebP image"), inline=True)
+SVG = FileKind("image/svg+xml", ("svg",), N_("SVG image (always downloaded, never shown inline)"))
+PDF = FileKind("application/pdf", ("pdf",), N_("PDF document"))
+ODT = FileKind("application/vnd.oasis.opendocument.text", ("odt",), N_("OpenDocument text"))
+ODS = FileKind("application/vnd.oasis.opendocument.spreadsheet", ("ods",), N_("OpenDocument spreadsheet"))
+ODP = FileKind("application/vnd.oasis.opendocument.presentation", ("odp",), N_("OpenDocument presentation"))
 DOCX = FileKind("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ("docx",),
-                "Word document")
+                N_("Word document"))
 XLSX = FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ("xlsx",),
-                "Excel spreadsheet")
+                N_("Excel spreadsheet"))
 PPTX = FileKind("application/vnd.openxmlformats-officedocument.presentationml.presentation", ("pptx",),
-                "PowerPoint presentation")
-CSV = FileKind("text/csv", ("csv",), "CSV table")
-TEXT = FileKind("text/plain", ("txt", "md", "tsv"), "plain text")
-UNKNOWN = FileKind("application/octet-stream", (), "unknown file")
+                N_("PowerPoint presentation"))
+CSV = FileKind("text/csv", ("csv",), N_("CSV table"))
+TEXT = FileKind("text/plain", ("txt", "md", "tsv"), N_("plain text"))
+UNKNOWN = FileKind("application/octet-stream", (), N_("unknown file"))
 
 KINDS = (PNG, JPEG, GIF, WEBP, SVG, PDF, ODT, ODS, ODP, DOCX, XLSX, PPTX, CSV, TEXT)
 ACCEPTED_EXTENSIONS = tuple(extension for kind in KINDS for extension in kind.extensions)
@@ -172,7 +172,7 @@ def check_content(name: str, data: bytes) -> FileKind:
         raise UnsupportedFileType(
             N_("The file's content is a %(label)s, but its name ends in '.%(extension)s'. Name "
                "it with .%(extensions)s or upload the right file."),
-            label=kind.label, extension=extension, extensions=kind.extensions[0])
+            label=Term(kind.label), extension=extension, extensions=kind.extensions[0])
     return kind
 
 
