@@ -16,6 +16,7 @@ from wiki.render import bounds
 from wiki.store import Author, Store
 
 from .conftest import Auth, csrf_token
+from .support.app import bearer
 
 HTML_RE = re.compile(r'<html lang="([^"]+)" dir="([^"]+)">')
 
@@ -204,3 +205,22 @@ def test_words_put_into_a_translated_message_are_translated_too(client: FlaskCli
     assert response.status_code == 415
     assert "Le contenu du fichier est de type image PNG, mais son nom se termine par" in unescape(
         response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(("method", "path", "body", "content_type", "detail"), [
+    ("put", "/pages/Home", '{"text": "a", "text": "b"}', "application/json",
+     "Le corps nomme le membre 'text' deux fois dans un même objet."),
+    ("put", "/pages/Home", "{", "application/json", "Le corps n’est pas du JSON valide en UTF-8 : "),
+    ("put", "/pages/Home", "text", "text/plain", "Envoyez le corps en JSON, avec Content-Type: application/json."),
+    ("put", "/pages/Home", '{"text": 5}', "application/json",
+     "Le corps ne correspond pas à la description de l’API : body.text: "),
+    ("get", "/pages?limit=1000", None, None, "Les paramètres de la requête ne correspondent pas à la description"),
+], ids=["member-twice", "not-json", "not-json-type", "body-schema", "query-schema"])
+def test_api_problems_say_what_is_wrong_in_the_readers_language(app: Flask, client: FlaskClient, method: str,
+                                                               path: str, body: str | None,
+                                                               content_type: str | None, detail: str) -> None:
+    """The API's own checks of a request (wiki/api/validation.py) answer like the views' errors."""
+    headers = {**bearer(app), "Accept-Language": "fr", **({"Content-Type": content_type} if content_type else {})}
+    response = getattr(client, method)(f"/-/api/v1{path}", data=body, headers=headers)
+    assert response.status_code in (400, 415) and response.mimetype == "application/problem+json"
+    assert response.get_json()["detail"].startswith(detail)

@@ -13,11 +13,13 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from flask import request
+from flask_babel import gettext as _
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from referencing import Registry
 
+from ..errors import N_, WikiError
 from .openapi import document, operations
 from .problems import problem
 
@@ -28,8 +30,9 @@ JSON_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 JSON_BRACKET_RE = re.compile(r"[\[\]{}]")
 
 
-class InvalidJSON(ValueError):
-    """A body that is not JSON the API accepts (the message says why, for the caller)."""
+class InvalidJSON(WikiError):
+    """A body that is not JSON the API accepts (the message says why, in the caller's language;
+    the parser's own reason stays English, as a detail)."""
 
 
 def json_depth(text: str) -> int:
@@ -46,12 +49,12 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(found) != len(pairs):
         seen: set[str] = set()
         twice = next(key for key, _value in pairs if key in seen or seen.add(key))
-        raise InvalidJSON(f"The body names the member {twice!r} twice in one object.")
+        raise InvalidJSON(N_("The body names the member %(name)s twice in one object."), name=repr(twice))
     return found
 
 
 def _no_constant(name: str) -> Any:
-    raise InvalidJSON(f"The body is not valid JSON: {name} is not a JSON value.")
+    raise InvalidJSON(N_("The body is not valid JSON: %(name)s is not a JSON value."), name=name)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -63,15 +66,14 @@ def parse_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InvalidJSON(f"The body is not valid JSON in UTF-8: {error}") from None
+        raise InvalidJSON(N_("The body is not valid JSON in UTF-8: %(reason)s"), reason=str(error)) from None
     if json_depth(text) > MAX_JSON_DEPTH:
-        raise InvalidJSON(f"The body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep.")
+        raise InvalidJSON(N_("The body nests arrays and objects more than %(limit)s levels deep."),
+                          limit=MAX_JSON_DEPTH)
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except InvalidJSON:
-        raise
-    except (ValueError, RecursionError) as error:
-        raise InvalidJSON(f"The body is not valid JSON in UTF-8: {error}") from None
+    except (ValueError, RecursionError) as error:  # the hooks' InvalidJSON is no ValueError: it passes
+        raise InvalidJSON(N_("The body is not valid JSON in UTF-8: %(reason)s"), reason=str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -154,23 +156,24 @@ def check_request(endpoint: str) -> tuple[dict[str, Any], Any] | Any:
     for name in request.args:
         values = request.args.getlist(name)
         if len(values) > 1:
-            return problem(400, f"The parameter {name!r} was given more than once.")
+            return problem(400, _("The parameter %(name)s was given more than once.", name=repr(name)))
         schema = by_name[name].schema if name in by_name else {}
         query[name] = _typed(values[0], schema)
     errors = _messages(rules.query, query, "query")
     if errors:
-        return problem(400, "The query parameters do not match the API description: " + "; ".join(errors),
-                       errors=errors)
+        return problem(400, _("The query parameters do not match the API description: %(errors)s",
+                              errors="; ".join(errors)), errors=errors)
     body = None
     if rules.body is not None:
         if request.mimetype != "application/json":
-            return problem(415, "Send the body as JSON, with Content-Type: application/json.")
+            return problem(415, _("Send the body as JSON, with Content-Type: application/json."))
         raw = request.get_data(cache=True)  # raises 413 beyond the body limit
         try:
             body = parse_json(raw)
         except InvalidJSON as error:
-            return problem(400, str(error))
+            return problem(400, error.message)
         errors = _messages(rules.body, body, "body")
         if errors:
-            return problem(400, "The body does not match the API description: " + "; ".join(errors), errors=errors)
+            return problem(400, _("The body does not match the API description: %(errors)s", errors="; ".join(errors)),
+                           errors=errors)
     return query, body
