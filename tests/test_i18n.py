@@ -224,3 +224,21 @@ def test_api_problems_say_what_is_wrong_in_the_readers_language(app: Flask, clie
     response = getattr(client, method)(f"/-/api/v1{path}", data=body, headers=headers)
     assert response.status_code in (400, 415) and response.mimetype == "application/problem+json"
     assert response.get_json()["detail"].startswith(detail)
+
+
+def test_a_job_that_failed_unexpectedly_says_so_in_the_readers_language(app: Flask, client: FlaskClient,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """Python's own text of an unexpected failure is for the log; the reader is told what happened."""
+    from wiki.office import exporter
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(exporter, "export", fail)
+    response = client.get("/Home/-/export?format=docx", headers={"Accept-Language": "fr"})
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 500 and "secret internals" not in html and "RuntimeError" not in html
+    assert "Le fichier n’a pas pu être produit" in html
+    assert "secret internals" in caplog.text  # the operator still learns why
+    app.extensions["wiki_jobs"].shutdown()

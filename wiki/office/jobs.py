@@ -25,6 +25,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -39,6 +40,7 @@ from .admission import Admission, JobLimits, is_locked
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 LOST = "lost"  # said running, but no process holds its lock any more
 DEFAULT_LIMITS = JobLimits()
+logger = logging.getLogger(__name__)
 FAILED_KEPT_SECONDS = 60.0  # a failed job answers as failed this long, then a request may retry it
 
 # What a job runs: it reports progress as (fraction 0..1, English stage name) and returns the file.
@@ -237,6 +239,7 @@ class JobRunner:
             self._write(replace(job, state=FAILED, error=str(error), error_code=error.code, updated=time.time(),
                                 error_template=error.template, error_params=params))
         except Exception as error:  # noqa: BLE001 (a job must record why it failed, whatever it was)
+            logger.exception("job %s failed", job.key)  # the reader is told in general terms (JobFailed)
             self._write(replace(job, state=FAILED, error=f"{type(error).__name__}: {error}"[:500], error_code=500,
                                 updated=time.time()))
         finally:

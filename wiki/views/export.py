@@ -104,10 +104,16 @@ def job_client() -> str:
 
 
 class JobFailed(WikiError):
-    """A failed job, answered with its status (4xx: what was wrong with the input) and message."""
+    """A failed job, answered with its status (4xx: what was wrong with the input) and message: a
+    WikiError's, in the reader's language; for any other failure a general one (Python's own text
+    of it is English and for the log: see office.jobs)."""
 
     def __init__(self, job: Job) -> None:
-        super().__init__(job.error_template or job.error, **job.error_params)
+        if job.error_template:
+            super().__init__(job.error_template, **job.error_params)
+        else:
+            super().__init__(N_("The file could not be made: something went wrong on the wiki's side. Try "
+                                "again later, or tell an administrator if it keeps failing."))
         self.code = job.error_code if 400 <= job.error_code < 600 else 500
 
 
