@@ -308,3 +308,18 @@ def test_a_compare_of_too_many_pages_is_refused(client: FlaskClient, store: Stor
     store.save_page("Two", "two\n", base=store.head(), author=BOB, summary="2")
     response = client.get(f"/-/compare/export?from={x}&to={store.head()}&format=docx")
     assert response.status_code == 400 and "closer together" in response.get_data(as_text=True)
+
+
+def test_the_groups_are_named_in_the_readers_language(client: FlaskClient, store: Store,
+                                                     history: tuple[str, str]) -> None:
+    """The tracked changes' authors and the PDF's legend use the groups' names as the pages do."""
+    x, y = history
+    store.save_page("Mapping/Cyber", BOB_TEXT + "\nA word from the secretariat.\n", base=store.head(),
+                    author=Author("Sam Sec", "sam@example.org", "sam", "secretariat"), summary="Sam's edit")
+    client.set_cookie("lang", "fr")
+    root = document_xml(download(client, f"/Mapping/Cyber/-/diff/export?from={x}&format=docx"))
+    authors = {change.get(f"{{{W['w']}}}author") for change in root.xpath("//w:ins|//w:del", namespaces=W)}
+    assert authors == {"Société civile (ana)", "Gouvernements (bob)", "Secrétariat (sam)"}
+    pdf = download(client, f"/Mapping/Cyber/-/diff/export?from={x}&format=pdf")
+    legend = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    assert "Société civile" in legend and "Secrétariat" in legend and "Governments" not in legend

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from ..errors import N_
 from ..office import convert
 from ..store.types import CommitInfo
 from . import attribution, markup
@@ -32,7 +33,7 @@ READER = ("markdown+wikilinks_title_after_pipe-raw_html-raw_attribute-native_div
 SPLIT = "LWREDLINESPLIT7F3A9C"
 _TOC = re.compile(r"^[ \t]*\[TOC\][ \t]*$", re.MULTILINE)
 _FOOTNOTE = re.compile(r"\[\^([^\]\[\n]*)\]")
-UNATTRIBUTED = "Unattributed"
+UNATTRIBUTED = N_("Unattributed")  # the callers pass it translated (``unattributed``)
 _ATTACHMENT = re.compile(r"\A/(?P<page>.+)/-/attachments/(?P<name>[^/?#]+)\Z")
 EMBEDDED = frozenset({"image/png", "image/jpeg", "image/gif"})
 # An attachment's (MIME type, bytes), or None: (page, file name) -> ...
@@ -68,11 +69,11 @@ class Redline:
     deletions: int
 
 
-def author_label(commit: CommitInfo | None, groups: dict[str, str]) -> str:
+def author_label(commit: CommitInfo | None, groups: dict[str, str], unattributed: str = UNATTRIBUTED) -> str:
     """"Civil society (ana)": the stakeholder group's name and the wiki user."""
     if commit is None:
-        return UNATTRIBUTED
-    group = groups.get(commit.group, commit.group) or UNATTRIBUTED
+        return unattributed
+    group = groups.get(commit.group, commit.group) or unattributed
     who = commit.username or commit.author_name
     return f"{group} ({who})" if who else group
 
@@ -149,11 +150,13 @@ def _align(shown: list[str], source: list[str], lookahead: int = 200) -> list[tu
 
 
 def build(pages: Sequence[PageChange], groups: dict[str, str], *, whole_document: bool,
-          images: ImageLoader | None = None, limits: convert.Limits = convert.DEFAULT_LIMITS) -> Redline:
+          images: ImageLoader | None = None, limits: convert.Limits = convert.DEFAULT_LIMITS,
+          unattributed: str = UNATTRIBUTED) -> Redline:
     """The redline of ``pages``; ``whole_document`` opens each page with a level-1 heading of its
     title (its own headings keep their levels: ``##`` is Heading 2, as in every export); ``images``
     gives the bytes of attachments that pages show, embedded as ``data:`` URLs (nothing is fetched
-    while converting)."""
+    while converting). ``groups`` (slug: name) and ``unattributed`` are the words the legend and
+    the tracked changes' authors use, in the reader's language."""
     group_order = {slug: number for number, slug in enumerate(groups)}
     legend = Legend()
     counts = {"insertion": 0, "deletion": 0}
@@ -184,10 +187,10 @@ def build(pages: Sequence[PageChange], groups: dict[str, str], *, whole_document
             counts[status] += 1
             slug = commit.group if commit is not None else ""
             name, colour, users = legend.entries.setdefault(
-                slug, (groups.get(slug, slug) or UNATTRIBUTED, group_order.get(slug, len(groups)), set()))
+                slug, (groups.get(slug, slug) or unattributed, group_order.get(slug, len(groups)), set()))
             if commit is not None and commit.username:
                 users.add(commit.username)
-            return author_label(commit, groups), commit_date(commit), (f"g{colour % 8}",)
+            return author_label(commit, groups, unattributed), commit_date(commit), (f"g{colour % 8}",)
 
         for_word, with_bars = markup.finish(markup.Redliner(mark).blocks(old_doc.blocks, new_doc.blocks))
         docx_blocks += for_word

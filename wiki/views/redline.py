@@ -27,6 +27,7 @@ from ..i18n import language, text_direction
 from ..office import convert
 from ..office.jobs import Progress, Work, job_key
 from ..store import Store
+from ..templating import group_name
 from .common import on_canonical_page, query_arg, store
 from .export import deliver
 from .site import MAX_DOCUMENT_PAGES
@@ -78,7 +79,11 @@ def _work(wiki: Store, changes: list[tuple[str, str, str | None]], from_commit: 
 
     ``changes`` are ``(page at Y, its title, its name at X when renamed)``.
     """
-    groups = dict(current_app.config["GROUPS"])
+    # The legend's and the tracked changes' names of the groups in the reader's language (the job
+    # runs outside the request); the secretariat last, as before (the colours follow this order).
+    secretariat = current_app.config["SECRETARIAT_GROUP"]
+    groups = {slug: group_name(slug) for slug in [*current_app.config["GROUPS"], secretariat]}
+    unattributed = _(redline.UNATTRIBUTED)
     content_language = current_app.config["CONTENT_LANGUAGE"]
     export_limits = limits()
 
@@ -90,7 +95,7 @@ def _work(wiki: Store, changes: list[tuple[str, str, str | None]], from_commit: 
                                             [(step.commit, step.parents, step.text) for step in steps]))
             progress(0.4 * (number + 1) / max(1, len(changes)), "Reading the pages")
         result = redline.build(pages, groups, whole_document=whole_document, limits=export_limits,
-                               images=_image_loader(wiki, to_commit, from_commit))
+                               images=_image_loader(wiki, to_commit, from_commit), unattributed=unattributed)
         progress(0.6, "Converting")
         from ..redline import output  # here, not at start: it loads lxml (~30 ms of every worker's start)
 
