@@ -145,12 +145,12 @@ def test_size_limit_is_a_413_with_a_clear_message(tmp_path: Path) -> None:
     before = store.head()
     response = upload(client, "Home", "big.txt", b"x" * 1001)
     assert response.status_code == 413
-    assert "at most 1000 bytes" in response.get_data(as_text=True)
+    assert "at most 1,000 bytes" in response.get_data(as_text=True)
     assert upload(client, "Home", "ok.txt", b"x" * 1000).status_code == 302
     body = (b'--B\r\nContent-Disposition: form-data; name="file"; filename="huge.txt"\r\n\r\n'
             + b"x" * app.config["MAX_CONTENT_LENGTH"] + b"\r\n--B--\r\n")  # over the request limit
     huge = client.post("/Home/-/attachments", data=body, content_type="multipart/form-data; boundary=B")
-    assert huge.status_code == 413 and "at most 1000 bytes" in huge.get_data(as_text=True)
+    assert huge.status_code == 413 and "at most 1,000 bytes" in huge.get_data(as_text=True)
     assert len(store.list_attachments("Home")) == 1 and store.head() != before
     store.close()
 

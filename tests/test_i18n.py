@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from html import unescape
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,7 +16,7 @@ from wiki.errors import N_, InvalidPageName, set_translator
 from wiki.render import bounds
 from wiki.store import Author, Store
 
-from .conftest import Auth, csrf_token
+from .conftest import Auth, csrf_token, make_app
 from .support.app import bearer
 
 HTML_RE = re.compile(r'<html lang="([^"]+)" dir="([^"]+)">')
@@ -242,3 +243,22 @@ def test_a_job_that_failed_unexpectedly_says_so_in_the_readers_language(app: Fla
     assert "Le fichier n’a pas pu être produit" in html
     assert "secret internals" in caplog.text  # the operator still learns why
     app.extensions["wiki_jobs"].shutdown()
+
+
+def test_file_sizes_are_said_in_the_readers_language(tmp_path: Path) -> None:
+    """A size is a number and a unit: both formatted for the reader, in lists and in messages."""
+    app = make_app(tmp_path / "instance", MAX_ATTACHMENT_BYTES=2048)
+    client = app.test_client()
+    Auth(client).login("editor")
+    client.set_cookie("lang", "fr")
+
+    def upload(data: bytes, name: str):  # noqa: ANN202
+        return client.post("/Home/-/attachments", content_type="multipart/form-data",
+                           data={"csrf_token": csrf_token(client), "file": (io.BytesIO(data), name)})
+
+    assert upload(b"x" * 812, "note.txt").status_code == 302
+    listing = client.get("/Home/-/attachments").get_data(as_text=True)
+    assert "812\xa0octets" in listing and "2\u202fko" in listing and "bytes" not in listing
+    refused = upload(b"x" * 3000, "big.txt")
+    assert refused.status_code == 413
+    assert "ne peuvent pas dépasser 2\u202fko (2\u202f048 octets)" in unescape(refused.get_data(as_text=True))

@@ -16,6 +16,8 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
+from babel.units import format_unit
+
 from .errors import N_, InvalidAttachment, Term, UnsupportedFileType
 from .names import BIDI_CONTROLS, FORBIDDEN_CATEGORIES
 
@@ -55,6 +57,7 @@ CSV = FileKind("text/csv", ("csv",), N_("CSV table"))
 TEXT = FileKind("text/plain", ("txt", "md", "tsv"), N_("plain text"))
 UNKNOWN = FileKind("application/octet-stream", (), N_("unknown file"))
 
+SIZE_UNITS = ("digital-kilobyte", "digital-megabyte", "digital-gigabyte")  # of 1024 each
 KINDS = (PNG, JPEG, GIF, WEBP, SVG, PDF, ODT, ODS, ODP, DOCX, XLSX, PPTX, CSV, TEXT)
 ACCEPTED_EXTENSIONS = tuple(extension for kind in KINDS for extension in kind.extensions)
 
@@ -190,11 +193,12 @@ def serving_kind(name: str, data: bytes) -> FileKind:
     return kind
 
 
-def human_size(size: int) -> str:
-    """``size`` bytes as people read a file's size: ``812 bytes``, ``1.5 KB``, ``10 MB``."""
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}".replace(".0 ", " ")
-        value /= 1024
-    return f"{size} bytes"
+def human_size(size: int, locale: str = "en") -> str:
+    """``size`` bytes as people read a file's size, in ``locale`` (the CLDR's units): ``812 bytes``,
+    ``1.5 kB``, ``10 MB`` in English; ``812 octets``, ``1,5 Mo`` in French."""
+    if size < 1024:
+        return format_unit(size, "digital-byte", length="long", locale=locale)
+    value, unit = size / 1024, 0
+    while value >= 1024 and unit < len(SIZE_UNITS) - 1:
+        value, unit = value / 1024, unit + 1
+    return format_unit(round(value, 1), SIZE_UNITS[unit], length="short", format="#,##0.#", locale=locale)

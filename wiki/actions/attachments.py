@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from babel.numbers import format_decimal
+
 from .. import limits
 from ..attachments import check_content, check_name, human_size
 from ..errors import N_, ContentTooLarge, DocumentTooLarge, InvalidContent, PageNotFound, WikiError
-from .context import Actor, setting, store
+from .context import Actor, reader_language, setting, store
 
 
 class EmptyFile(InvalidContent):
@@ -39,7 +41,9 @@ class UploadLimit:
         uploads; a file over the limit or an empty one is refused (nothing is saved)."""
         limits.check("uploads", actor)
         if len(data) > self.size:
-            raise self.error(self.message, size=human_size(self.size), bytes=format(self.size, ","))
+            locale = reader_language()
+            raise self.error(self.message, size=human_size(self.size, locale),
+                             bytes=format_decimal(self.size, locale=locale))
         if not data:
             raise EmptyFile(N_("The file is empty."))
         return data

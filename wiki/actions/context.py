@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, has_request_context
 
+from ..i18n import DEFAULT_LANGUAGE, language
 from ..render import Renderer
 from ..store import Author, Store
 from ..users import in_secretariat, role_at_least
@@ -62,3 +63,9 @@ def groups() -> tuple[str, ...]:
 def source_language() -> str:
     """The language of the originals (``CONTENT_LANGUAGE``)."""
     return current_app.config["CONTENT_LANGUAGE"]
+
+
+def reader_language() -> str:
+    """The interface language of the request (English outside one, as for the CLI), for values an
+    action formats into a message itself, such as a file size."""
+    return language() if has_request_context() else DEFAULT_LANGUAGE

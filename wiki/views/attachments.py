@@ -20,6 +20,7 @@ from ..actions.attachments import ATTACHMENT, attach, delete, replace
 from ..attachments import human_size
 from ..auth import can, current_actor, role_required
 from ..errors import N_, AttachmentExists, ContentTooLarge, InvalidContent, PageNotFound
+from ..i18n import language
 from .common import (
     BadForm,
     form_field,
@@ -59,10 +60,10 @@ def _list(page: str, status: int = 200) -> tuple[str, int]:
     """The page's attachments and the upload form (after a refused change, with its ``status``)."""
     if not store().page_exists(page):
         raise PageNotFound(N_("There is no page %(page)s."), page=repr(page))
-    rows = [{"item": item, "size": human_size(item.size), "inline": files.extension_of(item.name) in
+    rows = [{"item": item, "size": human_size(item.size, language()), "inline": files.extension_of(item.name) in
              ("png", "jpg", "jpeg", "gif", "webp")} for item in store().list_attachments(page)]
     return render_template(
-        "attachments/list.html", rows=rows, can_edit=can("editor"), limit=human_size(ATTACHMENT.size),
+        "attachments/list.html", rows=rows, can_edit=can("editor"), limit=human_size(ATTACHMENT.size, language()),
         accept=",".join("." + e for e in files.ACCEPTED_EXTENSIONS),
         **page_context(page)), status
 
@@ -140,7 +141,7 @@ def history(page: str, name: str) -> str | Response:
     for change_info in wiki.attachment_history(page, name):
         present = {item.name: item for item in wiki.list_attachments(page, change_info.id)}.get(name)
         rows.append({"change": change_info, "present": present is not None,
-                     "size": human_size(present.size) if present else ""})
+                     "size": human_size(present.size, language()) if present else ""})
     if not rows:
         raise PageNotFound(N_("%(page)s never had an attachment %(name)s."), page=repr(page), name=repr(name))
     return render_template("attachments/history.html", name=name, rows=rows, **page_context(page))

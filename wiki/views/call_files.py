@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, flash, redirect, request, send_file, session, url_for
-from flask_babel import force_locale, format_date, ngettext
+from flask_babel import force_locale, format_date, format_number, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -286,7 +286,7 @@ def _upload() -> bytes:
     data = uploads[0].stream.read(limit + 1)
     if len(data) > limit:
         raise DocumentTooLarge(N_("Documents to import can be at most %(size)s (%(bytes)s bytes). Nothing was "
-                                  "saved."), size=human_size(limit), bytes=format(limit, ","))
+                                  "saved."), size=human_size(limit, interface_language()), bytes=format_number(limit))
     if not data:
         raise BadForm(N_("The file is empty."))
     return data

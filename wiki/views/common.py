@@ -15,6 +15,7 @@ from .. import names
 from ..actions.attachments import UploadLimit
 from ..attachments import human_size
 from ..errors import N_, WikiError
+from ..i18n import language
 from ..names import normalize_page_name
 from ..render import Renderer
 from ..store import Store
@@ -98,7 +99,7 @@ def one_upload(choose: str, limit: UploadLimit) -> tuple[str, bytes]:
 
 def too_large_page(limit: UploadLimit) -> tuple[str, int]:
     """The 413 page for a body over the request limit, refused before it is read: it says the limit."""
-    message = gettext(limit.message, size=human_size(limit.size), bytes=format_number(limit.size))
+    message = gettext(limit.message, size=human_size(limit.size, language()), bytes=format_number(limit.size))
     return render_template("error.html", code=413, message=message), 413
 
 
