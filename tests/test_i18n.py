@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from wiki.errors import N_, InvalidPageName, set_translator
+from wiki.errors import N_, Count, InvalidContent, InvalidPageName, set_translator
 from wiki.render import bounds
 from wiki.store import Author, Store
 
@@ -262,3 +262,15 @@ def test_file_sizes_are_said_in_the_readers_language(tmp_path: Path) -> None:
     refused = upload(b"x" * 3000, "big.txt")
     assert refused.status_code == 413
     assert "ne peuvent pas dépasser 2\u202fko (2\u202f048 octets)" in unescape(refused.get_data(as_text=True))
+
+
+def test_quantities_in_messages_are_written_for_the_readers_locale(client: FlaskClient, store: Store) -> None:
+    """"20,000" reads as twenty in French: a limit in a message is a Count, written when read."""
+    Auth(client).login("editor")
+    response = client.post("/Home/-/comments", headers={"Accept-Language": "fr"},
+                           data={"csrf_token": csrf_token(client, "/Home"), "kind": "comment", "paragraph": "1",
+                                 "text": "x" * 20_001, "rev": store.head()})
+    assert response.status_code == 400
+    assert "20\u202f000 octets" in unescape(response.get_data(as_text=True))
+    assert str(InvalidContent(N_("The text is longer than %(limit)s bytes."), limit=Count(20_000))) == (
+        "The text is longer than 20,000 bytes.")  # the English text, for the log

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from .anchoring import Located, OffsetMap, locate, occurrences
 from .backlog import Backlog
 from .budget import Budget, OverBudget
-from .errors import N_, WikiError
+from .errors import N_, Count, WikiError
 from .passages import Passages, mark_block, normalize, passages_of, split_blocks
 from .places import PlaceIndex, anchor_key
 from .render import Rendered, Renderer
@@ -321,7 +321,7 @@ class Discussions:
                 raise PassageNotFound(N_("Quote the passage you comment on."))
             if len(wanted) > MAX_QUOTE_CHARS:
                 raise PassageNotFound(N_("A quoted passage must have between 1 and %(limit)s characters."),
-                                      limit=f"{MAX_QUOTE_CHARS:,}")
+                                      limit=Count(MAX_QUOTE_CHARS))
             found = occurrences(passages.text, wanted)
             if not found:
                 raise PassageNotFound(N_("The passage you quoted is not in that revision of the page."))

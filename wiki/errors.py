@@ -24,15 +24,34 @@ def _identity(message: str) -> str:
 translator: Callable[[str], str] = _identity
 
 
-def set_translator(function: Callable[[str], str] | None) -> None:
-    """Set the function that translates message templates (``None``: back to English)."""
-    global translator
+def _english_count(number: int) -> str:
+    return f"{number:,}"
+
+
+# Writes a Count for the reader's locale; English digit grouping until create_app sets Babel's.
+counter: Callable[[int], str] = _english_count
+
+
+def set_translator(function: Callable[[str], str] | None, count: Callable[[int], str] | None = None) -> None:
+    """Set the function that translates message templates and the one that writes a :class:`Count`
+    (``None``: back to English)."""
+    global translator, counter
     translator = function or _identity
+    counter = count or _english_count
 
 
 class Term(str):
     """A parameter value that is itself a marked English word (``Term(N_("display name"))``): it is
     translated with the message rather than shown as given."""
+
+
+class Count(int):
+    """A parameter value that is a quantity (``Count(100_000)``, a limit): written for the reader's
+    locale with the message ("100 000" in French, where "100,000" reads as a hundred); a number
+    that names something (a proposal's) is passed as a plain int and stays as it is."""
+
+    def __str__(self) -> str:  # the English text of the error (logs, str(error))
+        return _english_count(self)
 
 
 class WikiError(Exception):
@@ -59,8 +78,8 @@ class WikiError(Exception):
         text = translator(self.template)
         if not self.params:
             return text
-        return text % {key: translator(value) if isinstance(value, Term) else value
-                       for key, value in self.params.items()}
+        return text % {key: translator(value) if isinstance(value, Term) else
+                       counter(value) if isinstance(value, Count) else value for key, value in self.params.items()}
 
 
 class LoginRequired(WikiError):

@@ -67,6 +67,11 @@ def translate(message: str) -> str:
     return gettext(message) if has_request_context() else message
 
 
+def format_count(number: int) -> str:
+    """How domain errors write a quantity (``errors.Count``): for the request's locale; else English."""
+    return format_number(int(number)) if has_request_context() else f"{int(number):,}"
+
+
 def language() -> str:
     """The current interface language code."""
     return str(get_locale() or DEFAULT_LANGUAGE)
@@ -116,7 +121,7 @@ def init_app(app: Flask) -> None:
         pgettext=lambda c, s: _translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
-    errors.set_translator(translate)  # WikiError.message is translated when read (see errors.py)
+    errors.set_translator(translate, format_count)  # WikiError.message is translated when read (errors.py)
 
     @app.after_request
     def vary_on_language(response: Response) -> Response:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from flask import current_app
 
 from .. import limits
-from ..errors import N_, InvalidContent, LoginRequired, NotPermitted, Term
+from ..errors import N_, Count, InvalidContent, LoginRequired, NotPermitted, Term
 from ..store.call_model import (
     AUDIENCES,
     CONSENTS,
@@ -367,7 +367,7 @@ def save_draft(respondent: Respondent, slug: str, form: dict[str, object]) -> No
         _count_against_limit(respondent)
     data = json.dumps(form, ensure_ascii=False)
     if len(data.encode("utf-8")) > MAX_DRAFT_BYTES:
-        raise InvalidContent(N_("The draft is longer than %(limit)s bytes."), limit=f"{MAX_DRAFT_BYTES:,}")
+        raise InvalidContent(N_("The draft is longer than %(limit)s bytes."), limit=Count(MAX_DRAFT_BYTES))
     with _database().connect() as db:
         db.execute("DELETE FROM call_drafts WHERE call = ? AND respondent = ?", (slug, respondent.id))
         db.execute("INSERT INTO call_drafts (call, respondent, data, updated_at) VALUES (?, ?, ?, ?)",

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
-from ..errors import N_, InvalidContent, Term, WikiError
+from ..errors import N_, Count, InvalidContent, Term, WikiError
 
 CALLS_REF = "refs/heads/meta/calls"
 CALL_TRAILER = "Call"
@@ -118,7 +118,7 @@ def clean_line(value: object, what: str, limit: int, *, required: bool = True) -
     if required and not text:
         raise InvalidContent(N_("%(name)s is required."), name=Term(what))
     if len(text) > limit:
-        raise InvalidContent(N_("%(name)s is longer than %(limit)s characters."), name=Term(what), limit=f"{limit:,}")
+        raise InvalidContent(N_("%(name)s is longer than %(limit)s characters."), name=Term(what), limit=Count(limit))
     if any(unicodedata.category(char) == "Cc" for char in text):
         raise InvalidContent(N_("%(name)s contains control characters."), name=Term(what))
     return text
@@ -132,7 +132,7 @@ def clean_text(value: object, what: str, limit_bytes: int, *, required: bool = F
     if "\0" in text:
         raise InvalidContent(N_("%(name)s contains control characters."), name=Term(what))
     if len(text.encode("utf-8")) > limit_bytes:
-        raise InvalidContent(N_("%(name)s is longer than %(limit)s bytes."), name=Term(what), limit=f"{limit_bytes:,}")
+        raise InvalidContent(N_("%(name)s is longer than %(limit)s bytes."), name=Term(what), limit=Count(limit_bytes))
     return text
 
 

@@ -22,7 +22,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from .. import names
-from ..errors import N_, InvalidContent, PageNotFound
+from ..errors import N_, Count, InvalidContent, PageNotFound
 from .cache import LRUCache
 from .comment_model import (
     COMMENT_TRAILER,
@@ -140,7 +140,7 @@ class Comments:
         _check_text(text)
         if not anchor.quote or len(anchor.quote) > MAX_QUOTE_CHARS:
             raise InvalidContent(N_("A quoted passage must have between 1 and %(limit)s characters."),
-                                 limit=f"{MAX_QUOTE_CHARS:,}")
+                                 limit=Count(MAX_QUOTE_CHARS))
         data = event_file("create", user=author.username, group=author.group, time=_now(), text=text, page=page,
                           proposal=proposal, kind=kind, rev=anchor.rev, blob=anchor.blob, quote=anchor.quote,
                           prefix=anchor.prefix, suffix=anchor.suffix, position=anchor.position)
@@ -178,7 +178,7 @@ class Comments:
             return False
         event = "hide" if hidden else "unhide"
         if len(reason.encode("utf-8")) > MAX_TEXT_BYTES:
-            raise InvalidContent(N_("The text is longer than %(limit)s bytes."), limit=f"{MAX_TEXT_BYTES:,}")
+            raise InvalidContent(N_("The text is longer than %(limit)s bytes."), limit=Count(MAX_TEXT_BYTES))
         self._write(number, {event: event_file(event, user=author.username, group=author.group, time=_now(),
                                                text=reason)},
                     f"{'Hide' if hidden else 'Show'} thread {number}" + (" as spam" if hidden else " again"), author)
@@ -268,7 +268,7 @@ def _check_text(text: str) -> None:
     if not text.strip():
         raise InvalidContent(N_("The comment is empty."))
     if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
-        raise InvalidContent(N_("The text is longer than %(limit)s bytes."), limit=f"{MAX_TEXT_BYTES:,}")
+        raise InvalidContent(N_("The text is longer than %(limit)s bytes."), limit=Count(MAX_TEXT_BYTES))
 
 
 def _now() -> int:

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from .. import names
-from ..errors import N_, InvalidContent, InvalidRevision, PageNotFound, Term
+from ..errors import N_, Count, InvalidContent, InvalidRevision, PageNotFound, Term
 from .cache import LRUCache
 from .committer import Committer, Plan, one_line
 from .gitlog import GitLog
@@ -203,7 +203,7 @@ class Proposals(Merging):
                      deadline: str = "", procedure: str = "") -> int:
         """Add one event file; ``number=None`` allocates the next proposal number in the same swap."""
         if len(event.text.encode("utf-8")) > MAX_TEXT_BYTES:
-            raise InvalidContent(N_("The text is longer than %(limit)s bytes."), limit=f"{MAX_TEXT_BYTES:,}")
+            raise InvalidContent(N_("The text is longer than %(limit)s bytes."), limit=Count(MAX_TEXT_BYTES))
         allocated = number
 
         def prepare(tip: str | None) -> Plan:
