@@ -269,6 +269,35 @@ def test_template_round_trip_fills_the_draft(app: Flask, client: FlaskClient, au
     assert "Cover data flows." in page and "You have a draft" in page
 
 
+def test_the_arabic_word_form_goes_round(app: Flask, client: FlaskClient, auth: Auth) -> None:
+    """Arabic headings and options come back from Word as right-to-left spans: they still name the
+    questions, and the answer keeps no markup of its direction."""
+    questions = [{"kind": "text", "text": "ما الثغرات التي ترونها (مثل WSIS+20)؟"},
+                 {"kind": "choice", "text": "فئتكم", "options": ["حكومة", "مجتمع مدني"]}]
+    with app.test_request_context():
+        call = actions.create(actor("admin"), title="استبيان", description="يرجى الرد.", questions=questions,
+                              deadline=int(time.time()) + 86400, language="ar")
+    status, data = download(client, f"/-/calls/{call.slug}/template.docx?lang=ar")
+    assert status == 200
+    document = docx.Document(io.BytesIO(data))
+    first = next(paragraph for paragraph in document.paragraphs if paragraph.text == questions[0]["text"])
+    first.insert_paragraph_before("مقدمة")  # above the first question: not an answer
+    heading = next(paragraph for paragraph in document.paragraphs if paragraph.text == "فئتكم")
+    heading.insert_paragraph_before("الولاية القضائية غير واضحة.")
+    chosen = next(paragraph for paragraph in document.paragraphs if paragraph.text == "☐ مجتمع مدني")
+    chosen.runs[0].text = chosen.runs[0].text.replace("☐", "☒")
+    filled = io.BytesIO()
+    document.save(filled)
+
+    auth.login("reader")
+    response = client.post(f"/-/calls/{call.slug}/upload", data={"csrf_token": csrf_token(client),
+                                                                 "file": (io.BytesIO(filled.getvalue()), "ر.docx")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with app.test_request_context():
+        draft = actions.draft(actions.Respondent(actor("reader")), call.slug)
+    assert draft is not None and draft["answers"] == {"q1": "الولاية القضائية غير واضحة.", "q2": "مجتمع مدني"}
+
+
 def test_a_document_written_by_libreoffice(app: Flask, client: FlaskClient, auth: Auth, call: str,
                                            tmp_path: Path) -> None:
     """Headings naming questions by number or id, options marked with an X, in a real Word file."""

@@ -34,6 +34,9 @@ _NUMBERING = re.compile(r"\A\s*(?:\d{1,3}|[ivxlc]{1,6}|[a-z])[.)]\s+", re.IGNORE
 _IMAGE = re.compile(r"!\[([^\[\]\\]*(?:\\.[^\[\]\\]*)*)\]\([^()\[\]]*\)")  # the description may hold \[ \]
 _LINK_ADDRESS = re.compile(r"\]\([^()\[\]]*\)")
 _QUESTION_WORDS = ("question", "q")  # with the translated word the view passes in
+# pandoc reads a right-to-left paragraph or run of Word as a span that says its direction; such a
+# span is not part of what was written (an Arabic heading must still name its question).
+_DIRECTION_SPAN = re.compile(r'<span dir="(?:rtl|ltr)">((?:(?!<span\b).)*?)</span>', re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,7 @@ def answers_from_markdown(call: Call, markdown: str, *, plain: dict[str, str] | 
     :raises InvalidContent: an option a choice question does not offer, or no question found.
     """
     keys = _question_keys(call, plain or {})
+    markdown = without_direction_spans(markdown)
     titles = {key(call.title), *(key(title) for _language, title in call.titles)}
     lines = markdown.split("\n")
     headings = _headings(markdown)
@@ -172,6 +176,15 @@ def answers_from_markdown(call: Call, markdown: str, *, plain: dict[str, str] | 
             previous = mapped.answers.get(question)
             mapped.answers[question] = _join(previous, answer) if previous else answer
     return mapped
+
+
+def without_direction_spans(markdown: str) -> str:
+    """The Markdown without the direction spans pandoc wraps right-to-left text in (innermost first)."""
+    while True:
+        unwrapped = _DIRECTION_SPAN.sub(r"\1", markdown)
+        if unwrapped == markdown:
+            return markdown
+        markdown = unwrapped
 
 
 def _text_answer(body: str) -> str:
