@@ -339,7 +339,9 @@ def test_bad_uploads_are_refused_and_save_nothing(app: Flask, client: FlaskClien
     auth.login("reader")
     response = upload(client, data, name)
     assert response.status_code == status
-    assert message in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert message in html.split('class="flash flash-error">')[1].split("</p>")[0]
+    assert '<details class="call-word" open>' in html  # the call's page, by the upload form to try again
     assert draft_of(app, "reader") is None
 
 

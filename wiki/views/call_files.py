@@ -32,7 +32,7 @@ from ..actions.imports import conversion_limits
 from ..actions.pages import check_text, proposal_required, save
 from ..actions.proposals import create as create_proposal
 from ..auth import current_actor, role_required
-from ..errors import N_, DocumentTooLarge, InvalidContent, InvalidPageName, NotPermitted, PageExists
+from ..errors import N_, DocumentTooLarge, InvalidContent, InvalidPageName, NotPermitted, PageExists, WikiError
 from ..i18n import format_time, text_direction
 from ..i18n import language as interface_language
 from ..office import callforms, convert, docimport, sheets
@@ -42,7 +42,7 @@ from ..store.call_model import LANGUAGES, Call
 from ..templating import group_name
 from ..texts import check_page_text
 from .attachments import human_size
-from .calls import GUESTS_KEY
+from .calls import GUESTS_KEY, show
 from .common import BadForm, form_field, query_arg, renderer, store
 from .export import JobFailed, deliver, jobs, start_job
 
@@ -293,11 +293,27 @@ def _upload() -> bytes:
 
 
 @bp.post("/-/calls/<slug>/upload")
-def upload(slug: str) -> Response:
+def upload(slug: str) -> Response | tuple[str, int]:
     """A filled-in Word (or OpenDocument) form: converted, mapped to the questions by its headings,
     and kept as the respondent's draft (their other draft answers stay); the call's page shows it."""
     call = actions.get(slug)
     respondent = _respondent(call)
+    try:
+        _upload_into_draft(call, respondent)
+    except WikiError as error:  # the wrong file: said on the call's page, by the upload form, not on a dead end
+        if error.code in (401, 403, 404) or error.code >= 500:
+            raise
+        flash(error.message, "error")
+        return show(slug), error.code
+    if respondent.guest:  # the call's page finds a guest's draft by this browser's session, as after a draft
+        session.setdefault(GUESTS_KEY, {})[slug] = respondent.guest
+        session.modified = True
+    invitation = {"invitation": request.form["invitation"]} if request.form.get("invitation") else {}
+    return redirect(url_for("calls.show", slug=slug, **invitation) + "#answer")
+
+
+def _upload_into_draft(call: Call, respondent: actions.Respondent) -> None:
+    """The uploaded file converted (in a job), mapped to the questions and kept as the draft."""
     # guests are counted per address, as their responses are (a guest id is free to make)
     limits.check("uploads", Actor(username=f"guest@{respondent.address}") if respondent.guest else respondent.actor)
     data = _upload()
@@ -316,11 +332,6 @@ def upload(slug: str) -> Response:
         raise InvalidContent(N_("The document is still being converted. Upload it again in a minute: the "
                                 "conversion goes on meanwhile."))
     _fill_draft(call, respondent, path.read_text(encoding="utf-8"))
-    if respondent.guest:  # the call's page finds a guest's draft by this browser's session, as after a draft
-        session.setdefault(GUESTS_KEY, {})[slug] = respondent.guest
-        session.modified = True
-    invitation = {"invitation": request.form["invitation"]} if request.form.get("invitation") else {}
-    return redirect(url_for("calls.show", slug=slug, **invitation) + "#answer")
 
 
 def _fill_draft(call: Call, respondent: actions.Respondent, markdown: str) -> None:
