@@ -221,7 +221,7 @@ def respond(slug: str) -> HttpResponse | tuple[str, int]:
         actions.save_draft(respondent, slug, form)
         _remember_guest(call, respondent)
         flash(_("Your draft is saved. Only you can see it until you submit it."), "success")
-        return redirect(url_for("calls.show", slug=slug) + "#answer")
+        return redirect(_answer_url(slug))
     try:
         saved, changed = actions.submit(respondent, slug, answers=form["answers"], consent=str(form["consent"]),  # type: ignore[arg-type]
                                         organization=str(form["organization"]), language=str(form["language"]))
@@ -240,7 +240,14 @@ def respond(slug: str) -> HttpResponse | tuple[str, int]:
         flash(_("Your response is submitted. You can change it until the deadline."), "success")
     else:
         flash(_("Nothing changed in your response."), "info")
-    return redirect(url_for("calls.show", slug=slug) + "#answer")
+    return redirect(_answer_url(slug))
+
+
+def _answer_url(slug: str) -> str:
+    """The call's answer form again; a guest's keeps their invitation, without which the page would
+    ask them to log in (and hide the link back to their response)."""
+    invitation = request.form.get("invitation") or ""
+    return url_for("calls.show", slug=slug, **({"invitation": invitation} if invitation else {})) + "#answer"
 
 
 def _remember_guest(call: Call, respondent: actions.Respondent) -> None:
