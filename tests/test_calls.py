@@ -168,6 +168,22 @@ def open_call_status(client: FlaskClient, **fields: str):  # noqa: ANN201
     return client.post("/-/calls/new", data=data)
 
 
+def test_the_same_response_sent_again_changes_nothing(app, monkeypatch) -> None:  # noqa: ANN001
+    admin, editor = app.test_client(), app.test_client()
+    Auth(admin).login("admin")
+    Auth(editor).login("editor")
+    slug = open_call(admin)
+    form = {"q1": "Jurisdiction.", "q2": "Civil society", "q3": ("Access", "Security"), "organization": "DRO"}
+    assert answer(editor, slug, **form).status_code == 302
+    first = app.extensions["wiki_store"].calls.response(slug, "editor")
+    monkeypatch.setattr(call_actions, "now", lambda: first.updated + 60)  # sent again a minute later
+    again = answer(editor, slug, **form)
+    assert again.status_code == 302
+    assert "Nothing changed in your response." in text(editor.get(again.headers["Location"]))
+    assert app.extensions["wiki_store"].calls.response(slug, "editor") == first  # "last changed" stays
+    assert len(app.extensions["wiki_store"].calls.history(slug, "editor")) == 1
+
+
 def test_an_invited_guest_answers_without_an_account_and_comes_back(app) -> None:  # noqa: ANN001
     admin, guest = app.test_client(), app.test_client()
     Auth(admin).login("admin")

@@ -330,11 +330,13 @@ def submit(respondent: Respondent, slug: str, *, answers: dict[str, object], con
                 raise CallRefused(N_("The deadline of this call has passed: your response can no longer be "
                                      "changed. The secretariat can reopen the call."))
             late = True
-        return Response(call=current.slug, respondent=respondent.id, name=respondent.display_name,
+        made = Response(call=current.slug, respondent=respondent.id, name=respondent.display_name,
                         organization=organization, group=respondent.stakeholder_group, consent=consent,
                         language=language, answers=check_answers(current, dict(checked)),
                         submitted=previous.submitted if previous else moment, updated=moment,
                         late=previous.late if previous else late)
+        # the same response sent again is no change: no commit, and its "last changed" stays
+        return previous if previous is not None and replace(made, updated=previous.updated) == previous else made
 
     author = respondent.actor.author if not respondent.guest else replace(
         respondent.actor.author, name=respondent.name, username=respondent.id, group=respondent.group)
