@@ -145,7 +145,8 @@ def test_bad_file_requests(client: FlaskClient, call: str, url: str, status: int
 
 
 @pytest.mark.parametrize(("lang", "names"), [
-    ("ar", ["وورد (.docx)", "أوبن دوكيومنت (.odt)", "ماركداون", "إكسل (.xlsx)"]),
+    # a Latin file type is isolated (LRI ... PDI), or the dot and parenthesis move: "(docx.)"
+    ("ar", ["وورد \u2066(.docx)\u2069", "أوبن دوكيومنت \u2066(.odt)\u2069", "ماركداون", "إكسل \u2066(.xlsx)\u2069"]),
     ("zh", ["Word（.docx）", "OpenDocument（.odt）", "Excel（.xlsx）"]),
 ])
 def test_the_file_links_are_named_in_the_readers_language(client: FlaskClient, auth: Auth, call: str, lang: str,
@@ -245,6 +246,8 @@ def test_template_round_trip_fills_the_draft(app: Flask, client: FlaskClient, au
     assert [heading.text for heading in headings] == ["What should the mandate cover?",
                                                       "Which stakeholder category are you in?",
                                                       "Which topics matter?"]
+    instructions = next(paragraph.text for paragraph in document.paragraphs if "Upload it by" in paragraph.text)
+    assert "UTC" in instructions and f"http://localhost/-/calls/{call}" in instructions  # when, and where
     options = {paragraph.text: paragraph for paragraph in document.paragraphs if paragraph.text.startswith("☐")}
     assert set(options) == {"☐ Government", "☐ Civil society", "☐ Other", "☐ Data", "☐ Trade", "☐ Health"}
     headings[0].insert_paragraph_before("")  # nothing above the first question counts

@@ -69,6 +69,7 @@ def test_two_groups_answer_consent_is_honoured_and_the_deadline_holds(app, monke
     assert slug == "mapping-of-internet-public-policy-issues"
     page = text(editor.get(f"/-/calls/{slug}"))
     assert "Which gaps in international Internet public policy do you see?" in page and "Open until" in page
+    assert "open until" in text(reader.get("/-/calls"))
 
     assert answer(editor, slug, q1="Jurisdiction is *unclear*.", q2="Civil society", q3=("Access", "Human rights"),
                   consent="aggregate", organization="Digital Rights Org").status_code == 302
@@ -89,16 +90,25 @@ def test_two_groups_answer_consent_is_honoured_and_the_deadline_holds(app, monke
     assert re.search(r"Access</th><td>1</td>", counts) and re.search(r"Security</th><td>1</td>", counts)
     by_respondent = text(reader.get(f"/-/calls/{slug}/responses?by=respondent&group=private-sector"))
     assert "Spam and security." in by_respondent and "unclear" not in by_respondent
-    # The secretariat sees who answered in aggregate; so does the respondent.
-    assert "Eda Editor" in text(admin.get(f"/-/calls/{slug}/responses?by=respondent"))
+    # The secretariat sees who answered in aggregate, told not to quote them by name; so does the respondent.
+    secretariat_view = text(admin.get(f"/-/calls/{slug}/responses?by=respondent"))
+    assert "Eda Editor" in secretariat_view and secretariat_view.count("not to be quoted by name") == 1
+    # name and organization isolated from each other (an Arabic organization beside a Latin name)
+    assert "<bdi>Eda Editor</bdi> (<bdi>Digital Rights Org</bdi>)" in secretariat_view
+    assert "not to be quoted by name" in text(admin.get(f"/-/calls/{slug}/responses?by=question&question=q1"))
     assert "Eda Editor" in text(editor.get(f"/-/calls/{slug}/responses?by=respondent"))
+    assert "not to be quoted by name" not in text(reader.get(f"/-/calls/{slug}/responses?by=respondent"))
 
     # After the deadline: a change is refused with a message, and what was typed is kept as a draft.
     deadline = app.extensions["wiki_store"].calls.get(slug).deadline
     monkeypatch.setattr(call_actions, "now", lambda: deadline + 60)
     refused = answer(editor, slug, q1="Too late to change.", q2="Civil society", consent="aggregate")
     assert refused.status_code == 409 and "can no longer be changed" in text(refused)
-    assert "Too late to change." in text(editor.get(f"/-/calls/{slug}"))  # the draft, for its author only
+    after = text(editor.get(f"/-/calls/{slug}"))
+    assert "Too late to change." in after  # the draft, for its author only
+    sent = after.split("What you sent")[1]  # and what was sent, though the form is gone
+    assert "Jurisdiction is <em>unclear</em>; and access." in sent and 'name="answer-q1"' not in after
+    assert "deadline passed on" in text(reader.get("/-/calls"))
     assert "Too late to change." not in text(other.get(f"/-/calls/{slug}"))
     assert "Too late to change." not in text(reader.get(f"/-/calls/{slug}/responses?by=respondent"))
     assert "and access." in text(reader.get(f"/-/calls/{slug}/responses?by=respondent"))
@@ -117,6 +127,7 @@ def test_two_groups_answer_consent_is_honoured_and_the_deadline_holds(app, monke
     reopened = admin.post(f"/-/calls/{slug}/manage", data={
         "csrf_token": csrf_token(admin, f"/-/calls/{slug}"), "action": "close"})
     assert reopened.status_code == 302 and "This call is closed" in text(reader.get(f"/-/calls/{slug}"))
+    assert "closed</small>" in text(reader.get("/-/calls"))
     assert answer(editor, slug, q1="Closed.", consent="aggregate").status_code == 409
     new_deadline = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 86400))
     admin.post(f"/-/calls/{slug}/manage", data={"csrf_token": csrf_token(admin, f"/-/calls/{slug}"),
@@ -130,6 +141,11 @@ def test_bad_input_is_refused_with_a_message_and_nothing_saved(app) -> None:  # 
     Auth(editor).login("editor")
     past = open_call_status(admin, deadline="2020-01-01T00:00")
     assert past.status_code == 400 and "has passed" in text(past)
+    # In Arabic the dates are isolates, or their parts swap places ("01T00:00:00Z-01-2020").
+    admin.set_cookie("lang", "ar")
+    assert "\u20662026-12-20T17:00\u2069" in text(admin.get("/-/calls/new"))  # the example of the label
+    assert re.search("\u20682020-01-01[^\u2069<]*\u2069", text(open_call_status(admin, deadline="2020-01-01T00:00")))
+    admin.set_cookie("lang", "en")
     assert open_call_status(editor).status_code == 403  # only the secretariat and admins run calls
     slug = open_call(admin)
     store = app.extensions["wiki_store"]
@@ -189,6 +205,7 @@ def test_an_invited_guest_answers_without_an_account_and_comes_back(app) -> None
     Auth(admin).login("admin")
     slug = open_call(admin, audience="invited")
     page = text(admin.get(f"/-/calls/{slug}"))
+    assert "Send its invitation link" in page  # what to share, said as the call opens
     link = re.search(r'href="(http://localhost/-/calls/[^"]+\?invitation=[0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
     invitation = link.rsplit("=", 1)[1]
     assert guest.get(f"/-/calls/{slug}?invitation=0123").status_code == 200

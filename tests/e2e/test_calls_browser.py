@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from .conftest import WIDE, LiveWiki, assert_accessible, login, screenshot, watched_page
+from ..support.call_fixtures import open_call, respond, secretariat
+from .conftest import PHONE, WIDE, LiveWiki, assert_accessible, login, screenshot, watched_page
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
@@ -69,3 +70,46 @@ def test_a_call_opened_answered_and_read_in_the_browser(live: LiveWiki, new_cont
     reader.goto(f"{call_url}/responses?by=respondent")
     expect(reader.locator(".call-response")).to_have_count(1)
     assert_accessible(reader)
+
+
+def _beside(page, box: str, label: str) -> bool:  # noqa: ANN001
+    """Whether the label is on the same line as its box (their vertical extents overlap)."""
+    first, second = page.locator(box).bounding_box(), page.locator(label).bounding_box()
+    return first["y"] < second["y"] + second["height"] and second["y"] < first["y"] + first["height"]
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_call_on_a_phone(live: LiveWiki, new_context: Callable[..., BrowserContext], language: str) -> None:
+    """At 390 px: each option beside its box, the question forms' labels above their fields, the
+    counts table with its header row (no longer folded into cards like a history), the current tab
+    marked, and no page scrolling sideways."""
+    call = open_call(live.app, "Mapping of international Internet public policy issues")
+    respond(live.app, "editor", call.slug, {"q1": "Jurisdiction is unclear.", "q2": "Civil society",
+                                            "q3": ["Access", "Rights"]}, consent="aggregate",
+            organization="منظمة الحقوق الرقمية (DRO)")
+    secretariat(live.app)
+    phone = watched_page(new_context(viewport=PHONE))
+    login(phone, live.url, "sec")
+    phone.context.add_cookies([{"name": "lang", "value": language, "url": live.url}])
+    phone.goto(f"{live.url}/-/calls/new")
+    kind, label = phone.locator("#question-0-kind").bounding_box(), phone.locator("label[for=question-0-kind]")
+    assert label.bounding_box()["y"] + label.bounding_box()["height"] <= kind["y"]  # above, not beside
+    assert phone.locator("#question-0-text").bounding_box()["height"] < 200  # a question, not a page
+    phone.goto(f"{live.url}/-/calls/{call.slug}")
+    assert _beside(phone, "#consent-aggregate", "label[for=consent-aggregate]")
+    assert _beside(phone, "#answer-q3-1", "label[for=answer-q3-1]")
+    assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(phone)
+    phone.goto(f"{live.url}/-/calls/{call.slug}/responses?by=question&question=q3")
+    expect(phone.locator("table.call-counts thead th").first).to_be_visible()
+    expect(phone.locator("table.call-counts caption")).to_be_visible()
+    current = phone.locator(".tabs a[aria-current=page]")
+    other = phone.locator(".tabs a:not([aria-current])")
+    weight = "e => getComputedStyle(e).fontWeight"
+    assert int(current.evaluate(weight)) > int(other.evaluate(weight))
+    assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(phone)
+    phone.goto(f"{live.url}/-/calls/{call.slug}/responses?by=respondent")
+    expect(phone.locator(".call-unnamed")).to_be_visible()  # the secretariat sees the name, and not to quote it
+    assert_accessible(phone)
+    screenshot(phone, f"call-by-respondent-phone-{language}")

@@ -259,7 +259,9 @@ def template(slug: str) -> Response:
             title=call.title_in(language), description_html=renderer().render(call.description_in(language)).html,
             instructions=_("Write your answer below each question and keep the headings as they are. For a "
                            "question with options, keep the options you choose and delete the others, or mark "
-                           "them with an X. Then upload this file on the call's page."),
+                           "them with an X. Then upload this file on the call's page.") + " " + _(
+                "Upload it by the deadline, %(date)s, at %(address)s.", date=format_time(call.deadline),
+                address=url_for("calls.show", slug=call.slug, _external=True)),
             questions=[(_plain(question.text_in(language)), question.options) for question in call.questions],
             language=language, direction=text_direction())
     key = job_key("call-template", LAYOUT_VERSION, store().calls.cache_token(), slug, language, form)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.wrappers import Response as HttpResponse
 
 from ..actions import call_reading as reading
@@ -31,7 +32,7 @@ GUESTS_KEY = "call_guests"  # session: {call slug: guest id} for invited guests 
 def index() -> str:
     now = actions.now()
     calls = actions.all_calls()
-    return render_template("calls/index.html", ui_language=interface_language(),
+    return render_template("calls/index.html", ui_language=interface_language(), now=now,
                            open_calls=[call for call in calls if call.open_at(now)],
                            past_calls=[call for call in calls if not call.open_at(now)],
                            may_run=actions.may_run(current_actor()))
@@ -95,7 +96,11 @@ def new() -> HttpResponse | str | tuple[str, int]:
             raise
         flash(error.message, "error")
         return _call_form("calls/new.html", None), error.code
-    flash(_("The call is open. Share its address with those you invite to answer."), "success")
+    if call.audience == "invited":
+        flash(_("The call is open. Send its invitation link (under “Run the call” below) to those you invite to "
+                "answer without an account; people with an account answer at its address."), "success")
+    else:
+        flash(_("The call is open. Share its address with those you invite to answer."), "success")
     return redirect(url_for("calls.show", slug=call.slug))
 
 
@@ -363,11 +368,14 @@ def history(slug: str, respondent: str) -> str:
 
 def respondent_label(item: reading.Shown) -> str:
     """How a response is signed for this reader: the name (and organization) with consent, else
-    the group alone ("A civil society respondent")."""
+    the group alone ("A civil society respondent"). Name and organization are isolated from each
+    other: a Latin name beside an Arabic organization scrambled both ("((DRO) … Amina")."""
     from ..templating import group_name
 
     if item.named and item.name:
-        return f"{item.name} ({item.organization})" if item.organization else item.name
+        if item.organization:
+            return Markup("<bdi>{}</bdi> (<bdi>{}</bdi>)").format(item.name, item.organization)
+        return item.name
     return _("A respondent (%(group)s)", group=group_name(item.response.group))
 
 
