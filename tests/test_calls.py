@@ -223,6 +223,8 @@ def test_an_invited_guest_answers_without_an_account_and_comes_back(app) -> None
     assert response.guest and response.name == "Olga Observer" and response.group == "technical-academic"
     back = text(guest.get(sent.headers["Location"]))  # where the browser goes: the form, not "log in"
     assert "Keep this link" in back and "An observer&#39;s view." in back and 'name="answer-q1"' in back
+    # the name and group they gave stay in the form: sending a change keeps them, not the first group listed
+    assert 'value="Olga Observer"' in back and '<option value="technical-academic" selected>' in back
     # The secretariat renews the link: the old one stops working.
     admin.post(f"/-/calls/{slug}/manage", data={"csrf_token": csrf_token(admin, f"/-/calls/{slug}"),
                                                 "action": "invitation"})

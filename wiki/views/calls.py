@@ -4,6 +4,8 @@ responses by question or by respondent. Thin over :mod:`wiki.actions.calls`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -179,6 +181,10 @@ def show(slug: str) -> str:
     if respondent is not None:
         response = actions.response_of(slug, respondent.id)
         draft = actions.draft(respondent, slug)
+        if respondent.guest:  # the name and group they gave stay in the form (a new group would move the response)
+            given = draft or {}
+            respondent = replace(respondent, name=str(given.get("name") or (response.name if response else "")),
+                                 group=str(given.get("group") or (response.group if response else "")))
     may_run = actions.may_run(actor)
     may_answer = respondent is not None and call.state == "open" and (call.open_at(actions.now()) or response is None)
     items = reading.visible(actor, call)  # once: the late ones to accept and the counts (pending ones uncounted)
@@ -222,6 +228,8 @@ def respond(slug: str) -> HttpResponse | tuple[str, int]:
     form = {"answers": _answers_from_form(call), "organization": form_field("organization", required=False),
             "consent": form_field("consent", required=False), "language": form_field("language", required=False,
                                                                                      default="en")}
+    if respondent.guest:
+        form.update(name=respondent.name, group=respondent.group)
     if form_field("action", required=False) == "draft":
         actions.save_draft(respondent, slug, form)
         _remember_guest(call, respondent)
