@@ -96,6 +96,15 @@ def test_compilation_in_word_and_in_another_language(client: FlaskClient, call: 
     assert "Pat Second" not in french and "Eda Editor" in french
 
 
+@pytest.mark.parametrize(("lang", "mark"), [("ar", "\u200f"), ("en", "\u200e")])
+def test_each_answer_runs_in_the_compilations_direction(client: FlaskClient, call: str, lang: str, mark: str) -> None:
+    """A paragraph takes the direction of its first letter: an answer signed with a Latin name ran
+    left to right in the Arabic compilation's PDF. Each starts with the mark of its direction."""
+    text = client.get(f"/-/calls/{call}/compilation?format=md&lang={lang}").get_data(as_text=True)
+    answers = [line for line in text.splitlines() if "view" in line]
+    assert len(answers) == 2 and all(line.startswith(mark + "**") for line in answers)
+
+
 @pytest.mark.parametrize(("fmt", "magic"), [("odt", b"PK"), ("pdf", b"%PDF")])
 def test_compilation_in_the_other_formats(client: FlaskClient, call: str, fmt: str, magic: bytes) -> None:
     status, data = download(client, f"/-/calls/{call}/compilation?format={fmt}")

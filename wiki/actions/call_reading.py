@@ -156,11 +156,15 @@ def table(call: Call, items: list[Shown], language: str,
 
 
 def compilation_markdown(call: Call, items: list[Shown], language: str, *, label: Callable[[Shown], str],
-                         texts: dict[str, str]) -> str:
+                         texts: dict[str, str], direction: str = "ltr") -> str:
     """The compilation: the call's text and deadline, then each question with its answers as
     numbered paragraphs, attributed by name only where the respondent consented (``cite``).
 
-    ``texts`` gives the translated fixed words (``deadline``, ``responses``, ``no_answers``)."""
+    ``texts`` gives the translated fixed words (``deadline``, ``responses``, ``no_answers``);
+    ``direction`` is the language's. Each answer's paragraph starts with the mark of that direction
+    (invisible), as a paragraph takes the direction of its first letter: in an Arabic compilation,
+    an answer signed with a Latin name ran left to right, the others right to left."""
+    mark = "\u200f" if direction == "rtl" else "\u200e"
     counted = [item for item in items if not item.pending]
     lines = [f"# {call.title_in(language)}", ""]
     description = call.description_in(language)
@@ -183,7 +187,7 @@ def compilation_markdown(call: Call, items: list[Shown], language: str, *, label
                     continue
                 number += 1
                 body = _contained(str(answer), f"a{number}").strip()
-                lines += [f"**{number}.** *{_one_line(label(item))}*: {body}", ""]
+                lines += [f"{mark}**{number}.** *{_one_line(label(item))}*: {body}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

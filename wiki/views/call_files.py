@@ -97,7 +97,8 @@ def compilation_text(call: Call, language: str) -> str:
     texts = {"deadline": _("Deadline: %(date)s", date=format_time(call.deadline)),
              "responses": ngettext("%(num)d response.", "%(num)d responses.", len(items)),
              "no_answers": _("No answers to this question.")}
-    return reading.compilation_markdown(call, items, language, label=compilation_label, texts=texts)
+    return reading.compilation_markdown(call, items, language, label=compilation_label, texts=texts,
+                                        direction=text_direction())
 
 
 def _format() -> str:
