@@ -298,3 +298,58 @@ def test_guests_drafts_count_against_the_hourly_limit_per_address(tmp_path: Path
     finally:
         app.extensions["wiki_store"].close()
 
+
+
+def edit_form(client: FlaskClient, slug: str) -> dict[str, str]:
+    """The edit form's fields as the page gives them (hidden ones included), as a browser would send them."""
+    html = text(client.get(f"/-/calls/{slug}/edit"))
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    fields.update(re.findall(r'<textarea id="[^"]+" name="([^"]+)"[^>]*>([^<]*)</textarea>', html))
+    fields["title"] = re.search(r'name="title" type="text" maxlength="200" required value="([^"]*)"', html).group(1)  # type: ignore[union-attr]
+    return {name: value.replace("&#39;", "'") for name, value in fields.items()}
+
+
+def test_a_question_with_answers_is_never_removed(app) -> None:  # noqa: ANN001
+    """Options may only grow, so that answers keep their meaning; a question with answers stays too
+    (its answers would vanish from every view, and the respondent's next change would delete them)."""
+    admin, editor = app.test_client(), app.test_client()
+    Auth(admin).login("admin")
+    Auth(editor).login("editor")
+    slug = open_call(admin)
+    assert answer(editor, slug, q1="Jurisdiction.", q2="Government").status_code == 302
+    form = edit_form(admin, slug)
+    refused = admin.post(f"/-/calls/{slug}/edit", data={**form, "question-1-text": "", "question-1-options": ""})
+    assert refused.status_code == 400 and "has answers" in text(refused)
+    store = app.extensions["wiki_store"]
+    assert [question.id for question in store.calls.get(slug).questions] == ["q1", "q2", "q3"]
+    removed = admin.post(f"/-/calls/{slug}/edit", data={**form, "question-2-text": "", "question-2-options": ""})
+    assert removed.status_code == 302  # nobody answered q3
+    assert [question.id for question in store.calls.get(slug).questions] == ["q1", "q2"]
+    (response,) = store.calls.responses(slug)
+    assert response.answers == {"q1": "Jurisdiction.", "q2": "Government"}
+
+
+def test_two_editors_of_a_call_do_not_undo_each_other(app) -> None:  # noqa: ANN001
+    """The form says which version of the call it was made from: saved over a newer one, it is a 409
+    that keeps what was typed, and the other's question stays."""
+    first, second = app.test_client(), app.test_client()
+    Auth(first).login("admin")
+    from .support.call_fixtures import secretariat
+
+    secretariat(app)
+    Auth(second).login("sec")
+    slug = open_call(first)
+    stale = edit_form(first, slug)
+    newer = edit_form(second, slug)
+    added = second.post(f"/-/calls/{slug}/edit", data={**newer, "count": "4", "question-3-text": "One more?",
+                                                        "question-3-kind": "text"})
+    assert added.status_code == 302
+    refused = first.post(f"/-/calls/{slug}/edit", data={**stale, "title": "A new title"})
+    assert refused.status_code == 409 and "changed this call" in text(refused)
+    assert 'value="A new title"' in text(refused)  # what was typed is shown again, not lost
+    call = app.extensions["wiki_store"].calls.get(slug)
+    assert call.title == "Mapping of Internet public policy issues" and call.questions[-1].text == "One more?"
+    again = edit_form(first, slug)
+    assert first.post(f"/-/calls/{slug}/edit", data={**again, "title": "A new title"}).status_code == 302
+    call = app.extensions["wiki_store"].calls.get(slug)
+    assert call.title == "A new title" and [question.id for question in call.questions] == ["q1", "q2", "q3", "q4"]

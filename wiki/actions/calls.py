@@ -37,6 +37,7 @@ from ..store.call_model import (
     clean_text,
     make_questions,
     slug_for,
+    version,
 )
 from ..store.types import CommitInfo
 from . import notices
@@ -136,8 +137,12 @@ def create(actor: Actor, *, title: str, description: str, questions: list[dict[s
 
 
 def edit(actor: Actor, slug: str, *, title: str | None = None, description: str | None = None,
-         questions: list[dict[str, object]] | None = None, audience: str | None = None) -> Call:
-    """Change a call's text, questions (ids kept; options may only grow) or audience."""
+         questions: list[dict[str, object]] | None = None, audience: str | None = None,
+         base: str | None = None) -> Call:
+    """Change a call's text, questions (ids kept; options may only grow; a question with answers
+    stays) or audience. ``base``: the :func:`~wiki.store.call_model.version` the change was made
+    from (a form's); when the call changed since, nothing is saved (409), so two editors never
+    undo each other's questions."""
     _require_secretariat(actor)
     changes: dict[str, object] = {}
     if title is not None:
@@ -150,12 +155,33 @@ def edit(actor: Actor, slug: str, *, title: str | None = None, description: str 
         changes["audience"] = audience
 
     def change(call: Call) -> Call:
+        if base is not None and base != version(call):
+            raise CallRefused(N_("Someone changed this call since you opened the form, so nothing was saved. What "
+                                 "you typed is below: compare it with the call's page, then save it again to "
+                                 "replace their changes."))
         updated = replace(call, **changes)  # type: ignore[arg-type]
         if questions is not None:
             updated = replace(updated, questions=make_questions(questions, call.questions))
+            _keep_answered(call, updated)
         return updated
 
     return store().calls.update(slug, change, "Edit the call", author=actor.author)
+
+
+def _keep_answered(before: Call, after: Call) -> None:
+    """Refuse to remove a question that has answers: they would vanish from every view, and the
+    respondent's next change would delete them. Read on the branch the edit lands on (a response
+    landing meanwhile moves it, so the edit is planned again with that response counted)."""
+    kept = {question.id for question in after.questions}
+    removed = [question for question in before.questions if question.id not in kept]
+    if not removed:
+        return
+    answered = {question for response in store().calls.responses(before.slug) for question in response.answers}
+    for question in removed:
+        if question.id in answered:
+            raise InvalidContent(N_("Question %(id)s (“%(text)s”) has answers, so it cannot be removed: its answers "
+                                    "would no longer be shown."), id=question.id,
+                                 text=" ".join(question.text.split())[:80])
 
 
 def set_deadline(actor: Actor, slug: str, deadline: object) -> Call:

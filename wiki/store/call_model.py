@@ -7,6 +7,7 @@ question does not allow, the limits) live here, so the store and the actions sha
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -239,6 +240,12 @@ def slug_for(title: str) -> str:
 def dump(record: dict[str, object]) -> bytes:
     """A JSON file, one key per line, so diffs and blame of the record stay readable."""
     return (json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def version(call: Call) -> str:
+    """What identifies this state of the call (its file's digest): a form made from it says it, so
+    a save over a newer state is noticed instead of undoing it."""
+    return hashlib.sha256(call_file(call)).hexdigest()[:20]
 
 
 def call_file(call: Call) -> bytes:

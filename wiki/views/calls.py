@@ -17,7 +17,7 @@ from ..actions.context import groups
 from ..auth import current_actor, role_required
 from ..errors import N_, WikiError
 from ..i18n import language as interface_language
-from ..store.call_model import CONSENTS, KINDS, LANGUAGES, RESPONDENT_RE, Call, Response
+from ..store.call_model import CONSENTS, KINDS, LANGUAGES, RESPONDENT_RE, Call, Response, version
 from .common import BadForm, form_field, page_number, query_arg
 
 bp = Blueprint("calls", __name__)
@@ -77,7 +77,8 @@ def _call_form(template: str, call: Call | None, **extra: object) -> str:
                            description=form.get("description", call.description if call else ""),
                            deadline=form.get("deadline", ""),
                            audience=form.get("audience", call.audience if call else "users"),
-                           call_language=form.get("language", interface_language()), **extra)
+                           call_language=form.get("language", interface_language()),
+                           base=version(call) if call else "", **extra)
 
 
 @bp.route("/-/calls/new", methods=["GET", "POST"])
@@ -118,7 +119,8 @@ def edit(slug: str) -> HttpResponse | str | tuple[str, int]:
     try:
         actions.edit(actor, slug, title=form_field("title"), description=form_field("description", required=False),
                      questions=_questions(_question_rows()), audience=form_field("audience", required=False,
-                                                                                 default=call.audience))
+                                                                                 default=call.audience),
+                     base=form_field("base", required=False) or None)
     except WikiError as error:
         if isinstance(error, BadForm):
             raise
