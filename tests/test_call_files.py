@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import time
 import zipfile
@@ -83,6 +84,26 @@ def test_compilation_names_only_the_consenting_respondent(client: FlaskClient, a
     assert "Pat's view." in text and "A respondent (Private sector)" in text
     assert "Pat Second" not in text and "Hidden Corp" not in text
     assert "## 2. Which stakeholder category are you in?" in text and "- Civil society: 1" in text
+
+
+def test_names_and_organizations_are_text_in_the_compilation(app: Flask, client: FlaskClient, call: str) -> None:
+    """What a respondent types as their organization is shown as typed, never made a link, an image or
+    emphasis of the document that is meant to be published (Markdown, Word and its page alike)."""
+    import markdown
+
+    planted = "[Official site](https://evil.example/) ![x](https://evil.example/p.png) **Gov** [[Home]] _x_"
+    with app.test_request_context():
+        actions.submit(actions.Respondent(actor("editor")), SLUG, consent="cite", organization=planted,
+                       answers={"q1": "Eda's view: cover data."})
+    text = client.get(f"/-/calls/{call}/compilation?format=md").get_data(as_text=True)
+    html = markdown.markdown(text)
+    assert "evil.example" not in "".join(re.findall(r'(?:href|src)="([^"]*)"', html))
+    assert "<strong>Gov</strong>" not in html and "[[Home]]" in html
+    shown = re.search(r"<em>(Eda Editor, .*?) \(Civil society\)</em>", html).group(1)
+    assert shown == "Eda Editor, " + planted
+    status, data = download(client, f"/-/calls/{call}/compilation?format=docx")
+    words = "\n".join(paragraph.text for paragraph in docx.Document(io.BytesIO(data)).paragraphs)
+    assert status == 200 and planted in words
 
 
 def test_compilation_in_word_and_in_another_language(client: FlaskClient, call: str) -> None:

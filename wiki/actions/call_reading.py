@@ -187,12 +187,21 @@ def compilation_markdown(call: Call, items: list[Shown], language: str, *, label
                     continue
                 number += 1
                 body = _contained(str(answer), f"a{number}").strip()
-                lines += [f"{mark}**{number}.** *{_one_line(label(item))}*: {body}", ""]
+                lines += [f"{mark}**{number}.** *{_text(label(item))}*: {body}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+_MARKUP = re.compile(r"([\\`*_\[\]])")  # inside a line, no link, image, code or emphasis starts without one
+
+
+def _text(value: str) -> str:
+    """Plain text (a name, an organization) as Markdown that shows it as typed: never a link, an
+    image, a wiki link or emphasis of the compilation, which is meant to be published."""
+    return _MARKUP.sub(r"\\\1", _one_line(value)).replace("&", "&amp;").replace("<", "&lt;")
 
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
