@@ -445,7 +445,9 @@ def _fill_exports(app: Flask) -> list[str]:
 
 def _fill_calls(app: Flask) -> list[str]:
     """Calls for input: a call whose title, description, questions and options are payloads, and
-    responses whose names, organizations and answers are payloads, cited and in aggregate."""
+    responses whose names, organizations and answers are payloads, cited and in aggregate, from
+    accounts and invited guests; shown on the call, its responses, its edit and translation forms,
+    and search."""
     import time
 
     from wiki.store.call_model import Call, Question, Response
@@ -467,9 +469,20 @@ def _fill_calls(app: Flask) -> list[str]:
             consent=("cite", "aggregate")[index % 2], language="en",
             answers={"q1": payload, "q2": options[index % len(options):index % len(options) + 2]},
             submitted=int(time.time()), updated=int(time.time()), late=index % 5 == 0), author=_author(index))
+    for index, payload in enumerate(corpus[:10]):  # invited guests name themselves
+        guest = f"guest-{index:012x}"
+        store.calls.save_response(slug, guest, lambda call, previous, payload=payload, guest=guest, index=index:
+                                  Response(call=slug, respondent=guest, name=" ".join(payload.split())[:80] or "x",
+                                           organization=payload, group="civil-society",
+                                           consent=("cite", "aggregate")[index % 2], language="fr",
+                                           answers={"q1": payload}, submitted=int(time.time()),
+                                           updated=int(time.time())), author=_author(index))
     return ["/-/calls", f"/-/calls/{slug}", f"/-/calls/{slug}?lang=fr", f"/-/calls/{slug}/responses",
-            f"/-/calls/{slug}/responses?by=question&question=q2", f"/-/calls/{slug}/responses?by=respondent",
-            f"/-/calls/{slug}/responses?by=respondent&q=script", f"/-/calls/{slug}/responses/xss1/history"]
+            f"/-/calls/{slug}/responses?by=question&question=q1", f"/-/calls/{slug}/responses?by=question&question=q2",
+            f"/-/calls/{slug}/responses?by=respondent", f"/-/calls/{slug}/responses?by=respondent&p=2",
+            f"/-/calls/{slug}/responses?by=respondent&q=script", f"/-/calls/{slug}/responses/xss1/history",
+            f"/-/calls/{slug}/responses/guest-000000000000/history", f"/-/calls/{slug}/edit",
+            f"/-/calls/{slug}/translate?lang=fr", f"/-/calls/{slug}/translate?lang=ar", "/-/search?q=alert"]
 
 
 SINKS = [
