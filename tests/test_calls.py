@@ -353,3 +353,31 @@ def test_two_editors_of_a_call_do_not_undo_each_other(app) -> None:  # noqa: ANN
     assert first.post(f"/-/calls/{slug}/edit", data={**again, "title": "A new title"}).status_code == 302
     call = app.extensions["wiki_store"].calls.get(slug)
     assert call.title == "A new title" and [question.id for question in call.questions] == ["q1", "q2", "q3", "q4"]
+
+
+def test_an_invited_guest_is_never_shown_as_an_account_holder(app) -> None:  # noqa: ANN001
+    """A guest names themselves and picks their group: wherever their response is signed (the site,
+    the compilation, the spreadsheets) it says they are an invited guest, so nobody holding the link
+    passes for a delegate."""
+    admin, guest = app.test_client(), app.test_client()
+    Auth(admin).login("admin")
+    slug = open_call(admin, audience="invited")
+    invitation = re.search(r"invitation=([0-9a-f]+)", text(admin.get(f"/-/calls/{slug}"))).group(1)  # type: ignore[union-attr]
+    for name, consent in (("Government of Examplia", "cite"), ("Someone", "aggregate")):
+        client = app.test_client()
+        sent = client.post(f"/-/calls/{slug}/respond", data={
+            "csrf_token": csrf_token(client, f"/-/calls/{slug}?invitation={invitation}"), "invitation": invitation,
+            "name": name, "group": "governments", "answer-q1": f"{name}'s view.", "consent": consent,
+            "organization": "Ministry" if consent == "cite" else "",
+            "language": "en", "action": "submit"})
+        assert sent.status_code == 302, text(sent)[:500]
+    page = text(guest.get(f"/-/calls/{slug}/responses?by=respondent"))
+    assert "<bdi>Government of Examplia</bdi> (<bdi>Ministry</bdi>), invited guest" in page
+    assert "A respondent (Governments), invited guest" in page and "&lt;bdi" not in page
+    compiled = text(guest.get(f"/-/calls/{slug}/compilation?format=md"))
+    assert "Government of Examplia, Ministry (Governments), invited guest" in compiled
+    assert "A respondent (Governments), invited guest" in compiled
+    sheet = text(guest.get(f"/-/calls/{slug}/responses.csv"))
+    assert "Government of Examplia, invited guest" in sheet  # the name column; the organization has its own
+    listed = guest.get(f"/-/api/v1/calls/{slug}/responses").get_json()["items"]
+    assert [item["guest"] for item in listed] == [True, True]

@@ -89,7 +89,9 @@ SCHEMAS: dict[str, Any] = {
                          "submitted": TIMESTAMP, "updated": TIMESTAMP,
                          "late": {"type": "boolean", "description": "First sent after the deadline."},
                          "pending": {"type": "boolean", "description": "Late and not (yet) accepted by the "
-                                     "secretariat: not counted."}}},
+                                     "secretariat: not counted."},
+                         "guest": {"type": "boolean", "description": "Sent by an invited guest, who gave their "
+                                   "name and chose their group themselves (no account vouches for them)."}}},
     "ResponseWrite": {"type": "object", "additionalProperties": False, "required": ["answers", "consent"],
                       "examples": [{"answers": {"q1": "More on *access*.", "q2": "Civil society"}, "consent": "cite",
                                     "organization": "An example NGO", "language": "fr"}],

@@ -62,7 +62,8 @@ def response(item: call_reading.Shown) -> dict[str, Any]:
             "name": item.name, "organization": item.organization, "group": answer.group, "consent": answer.consent,
             "language": answer.language,
             "answers": {key: value if isinstance(value, str) else list(value) for key, value in answer.answers.items()},
-            "submitted": answer.submitted, "updated": answer.updated, "late": answer.late, "pending": item.pending}
+            "submitted": answer.submitted, "updated": answer.updated, "late": answer.late, "pending": item.pending,
+            "guest": answer.guest}
 
 
 @bp.get("/calls")

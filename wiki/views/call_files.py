@@ -42,7 +42,7 @@ from ..store.call_model import LANGUAGES, Call
 from ..templating import group_name
 from ..texts import check_page_text
 from .attachments import human_size
-from .calls import GUESTS_KEY, show
+from .calls import GUESTS_KEY, guest_label, show
 from .common import BadForm, form_field, query_arg, renderer, store
 from .export import JobFailed, deliver, jobs, start_job
 
@@ -85,10 +85,13 @@ def compilation_label(item: reading.Shown) -> str:
     group = group_name(response.group)
     if response.consent == "cite" and response.name:
         if response.organization:
-            return _("%(name)s, %(organization)s (%(group)s)", name=response.name,
-                     organization=response.organization, group=group)
-        return _("%(name)s (%(group)s)", name=response.name, group=group)
-    return _("A respondent (%(group)s)", group=group)
+            label = _("%(name)s, %(organization)s (%(group)s)", name=response.name,
+                      organization=response.organization, group=group)
+        else:
+            label = _("%(name)s (%(group)s)", name=response.name, group=group)
+    else:
+        label = _("A respondent (%(group)s)", group=group)
+    return guest_label(response, label)
 
 
 def compilation_text(call: Call, language: str) -> str:
@@ -219,7 +222,8 @@ def _table(call: Call) -> tuple[list[str], list[list[str]]]:
 
 def _sheet_label(item: reading.Shown) -> str:
     """A row's respondent: the name where this reader may see it, else the group's words."""
-    return item.name or _("A respondent (%(group)s)", group=group_name(item.response.group))
+    return guest_label(item.response,
+                               item.name or _("A respondent (%(group)s)", group=group_name(item.response.group)))
 
 
 @bp.get("/-/calls/<slug>/responses.xlsx")

@@ -376,17 +376,31 @@ def history(slug: str, respondent: str) -> str:
     return render_template("calls/history.html", call=call, item=item, commits=commits, named=item.named)
 
 
+def guest_label(response: Response, label: str) -> str:
+    """``label`` (a name, or the group's words), saying that an invited guest answered: a guest
+    names themselves and picks their group, so their response must not pass for a delegate's."""
+    if not response.guest:
+        return label
+    if isinstance(label, Markup):  # HTML (names isolated in <bdi>): the words around it escaped
+        return Markup.escape(_("%(respondent)s, invited guest")) % {"respondent": label}
+    return _("%(respondent)s, invited guest", respondent=label)
+
+
 def respondent_label(item: reading.Shown) -> str:
     """How a response is signed for this reader: the name (and organization) with consent, else
-    the group alone ("A civil society respondent"). Name and organization are isolated from each
-    other: a Latin name beside an Arabic organization scrambled both ("((DRO) … Amina")."""
+    the group alone ("A civil society respondent"); an invited guest's says so. Name and organization
+    are isolated from each other: a Latin name beside an Arabic organization scrambled both
+    ("((DRO) … Amina")."""
     from ..templating import group_name
 
     if item.named and item.name:
         if item.organization:
-            return Markup("<bdi>{}</bdi> (<bdi>{}</bdi>)").format(item.name, item.organization)
-        return item.name
-    return _("A respondent (%(group)s)", group=group_name(item.response.group))
+            label: str = Markup("<bdi>{}</bdi> (<bdi>{}</bdi>)").format(item.name, item.organization)
+        else:
+            label = item.name
+    else:
+        label = _("A respondent (%(group)s)", group=group_name(item.response.group))
+    return guest_label(item.response, label)
 
 
 bp.add_app_template_global(respondent_label, "respondent_label")
