@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 bp = Blueprint("call_files", __name__)
 
-LAYOUT_VERSION = 3  # bumped when the files change for the same responses
+LAYOUT_VERSION = 4  # bumped when the files change for the same responses
 FORMATS = ("md", "docx", "odt", "pdf")
 
 
