@@ -300,6 +300,34 @@ def test_guests_drafts_count_against_the_hourly_limit_per_address(tmp_path: Path
 
 
 
+def test_guests_drafts_left_for_a_month_are_removed(app) -> None:  # noqa: ANN001
+    """Each new browser of a guest leaves a draft of its own (up to 2 MB each, LIMIT_RESPONSES_PER_HOUR
+    of them an hour from one address): those nobody touched for GUEST_DRAFT_DAYS go, so the
+    accounts database does not grow for ever; a user's draft and a recent guest's stay."""
+    from wiki.actions import call_drafts
+    from wiki.notify.scheduler import run_due
+
+    admin = app.test_client()
+    Auth(admin).login("admin")
+    slug = open_call(admin, audience="invited")
+    with app.test_request_context():
+        user = call_actions.Respondent(call_actions.Actor(username="editor", group="civil-society"))
+        old, recent = (call_actions.Respondent(call_actions.Actor(), guest=f"guest-00000000000{n}", name="G",
+                                               group="governments", address="192.0.2.9") for n in (1, 2))
+        for respondent in (user, old, recent):
+            call_actions.save_draft(respondent, slug, {"answers": {"q1": "Kept?"}})
+    database = app.extensions["wiki_users"].database
+    month_ago = int(time.time()) - call_drafts.GUEST_DRAFT_DAYS * 86400 - 60
+    with database.connect() as db:
+        db.execute("UPDATE call_drafts SET updated_at = ? WHERE respondent IN (?, ?)",
+                   (month_ago, "editor", old.id))
+    with app.app_context():
+        assert run_due(app)["call_drafts"] == 1
+    with app.test_request_context():
+        assert call_actions.draft(old, slug) is None
+        assert call_actions.draft(recent, slug) == call_actions.draft(user, slug) == {"answers": {"q1": "Kept?"}}
+
+
 def edit_form(client: FlaskClient, slug: str) -> dict[str, str]:
     """The edit form's fields as the page gives them (hidden ones included), as a browser would send them."""
     html = text(client.get(f"/-/calls/{slug}/edit"))

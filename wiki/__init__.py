@@ -130,6 +130,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         warmup,
         webhooks,
     )
+    from .actions.call_drafts import init_app as init_call_drafts
     from .actions.deadlines import init_app as init_deadlines
     from .notify import init_app as init_notifications
     from .views import accounts as account_views
@@ -162,6 +163,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
     auth.init_app(app)
     init_notifications(app)
     init_deadlines(app)
+    init_call_drafts(app)
     limits.init_app(app)
     security.init_app(app)
     i18n.init_app(app)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import time
 from dataclasses import dataclass, replace
@@ -19,7 +18,7 @@ from dataclasses import dataclass, replace
 from flask import current_app
 
 from .. import limits
-from ..errors import N_, Count, InvalidContent, LoginRequired, NotPermitted, Term
+from ..errors import N_, InvalidContent, LoginRequired, NotPermitted, Term
 from ..store.call_model import (
     AUDIENCES,
     CONSENTS,
@@ -40,11 +39,9 @@ from ..store.call_model import (
     version,
 )
 from ..store.types import CommitInfo
-from . import notices
+from . import call_drafts, notices
 from .context import Actor, groups, store
 from .proposals import deadline_timestamp
-
-MAX_DRAFT_BYTES = 2_000_000  # a draft's JSON (answers are checked when submitted)
 
 
 @dataclass(frozen=True)
@@ -376,10 +373,6 @@ def submit(respondent: Respondent, slug: str, *, answers: dict[str, object], con
 # --------------------------------------------------------------------------- drafts
 
 
-def _database():  # noqa: ANN202 - the accounts database (wiki.database.Database)
-    return current_app.extensions["wiki_users"].database
-
-
 def _count_against_limit(respondent: Respondent) -> None:
     """One write of ``respondent`` against ``LIMIT_RESPONSES_PER_HOUR``: a user's by their account,
     an invited guest's by their address (a new guest id costs nothing to make)."""
@@ -389,33 +382,17 @@ def _count_against_limit(respondent: Respondent) -> None:
 def save_draft(respondent: Respondent, slug: str, form: dict[str, object]) -> None:
     """Keep ``form`` (answers, organization, consent, language) as the respondent's private draft.
     A user has one draft per call, replaced each time; each guest's draft is a new row, so a
-    guest's drafts count against the hourly limit of responses."""
+    guest's drafts count against the hourly limit of responses (and expire: :mod:`.call_drafts`)."""
     get(slug)
     if respondent.guest:
         _count_against_limit(respondent)
-    data = json.dumps(form, ensure_ascii=False)
-    if len(data.encode("utf-8")) > MAX_DRAFT_BYTES:
-        raise InvalidContent(N_("The draft is longer than %(limit)s bytes."), limit=Count(MAX_DRAFT_BYTES))
-    with _database().connect() as db:
-        db.execute("DELETE FROM call_drafts WHERE call = ? AND respondent = ?", (slug, respondent.id))
-        db.execute("INSERT INTO call_drafts (call, respondent, data, updated_at) VALUES (?, ?, ?, ?)",
-                   (slug, respondent.id, data, now()))
+    call_drafts.save(slug, respondent.id, form)
 
 
 def draft(respondent: Respondent, slug: str) -> dict[str, object] | None:
     """The respondent's own draft (nobody else ever reads it), or ``None``."""
-    with _database().connect() as db:
-        row = db.execute("SELECT data FROM call_drafts WHERE call = ? AND respondent = ?",
-                         (slug, respondent.id)).fetchone()
-    if row is None:
-        return None
-    try:
-        value = json.loads(row["data"])
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+    return call_drafts.read(slug, respondent.id)
 
 
 def discard_draft(slug: str, respondent: str) -> None:
-    with _database().connect() as db:
-        db.execute("DELETE FROM call_drafts WHERE call = ? AND respondent = ?", (slug, respondent))
+    call_drafts.discard(slug, respondent)
