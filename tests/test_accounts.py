@@ -63,7 +63,7 @@ def test_secretariat_group_is_offered_and_bad_input_is_a_400(app: Flask, client:
     assert f'value="{secretariat}"' in client.get("/-/admin/users").get_data(as_text=True)
     create(client, "staffer", group=secretariat)
     for bad in ({"username": "has space"}, {"group": "nope"}, {"role": "king"}, {"username": "staffer"},
-                {"email": "not-an-address"}):
+                {"email": "not-an-address"}, {"username": "Guest-0123456789ab"}):  # an invited guest's id
         data = {"username": "fresh", "display_name": "", "email": "", "group": "governments", "role": "reader", **bad}
         response = post(client, "/-/admin/users", **data)
         assert response.status_code == 400 and 'class="flash flash-error"' in response.get_data(as_text=True)

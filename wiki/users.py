@@ -38,6 +38,7 @@ DEFAULT_GROUPS: dict[str, str] = {
     "technical-academic": N_("Technical and academic community"),
     "international-organizations": N_("International organizations"),
 }
+GUEST_PREFIX = "guest-"  # invited guests of calls for input answer as guest-<hex>, beside user names
 USERNAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,39}\Z")
 EMAIL_RE = re.compile(r"\A[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\Z")
 MIN_PASSWORD_LENGTH = 8
@@ -257,6 +258,9 @@ class UserStore:
         if not USERNAME_RE.match(username or ""):
             raise UserError(N_("A user name has 1-40 letters, digits, '.', '_' or '-' and starts with a letter or "
                                "digit."))
+        if username.lower().startswith(GUEST_PREFIX):  # a user by that name would read and answer as that guest
+            raise UserError(N_("User names starting with %(prefix)s are kept for the invited guests of calls for "
+                               "input."), prefix=repr(GUEST_PREFIX))
         self.check_group(group)
         self.check_role(role)
         self.check_password(password)
