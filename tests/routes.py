@@ -7,7 +7,8 @@ reading off, anonymous visitors are sent to log in everywhere except the routes 
 URLs and form values may use ``{rev}`` (an older commit of ``Matrix/Revert``), ``{head}`` (the
 tip), ``{home_change}`` (the last commit that changed Home), ``{tomorrow}`` (a date),
 ``{api_endorse_change}`` (the last commit of ``Matrix/Api_endorse``), ``{thread}`` (a comment thread
-on Home), ``{web_call}`` (a call for input with a response by ``matrix``) and ``{page}`` (the row's own page,
+on Home), ``{web_call}`` (a call for input with a response by ``matrix``), ``{invited_call}`` and its
+``{invitation}`` (a call guests may answer, with a late response by ``matrix-late``) and ``{page}`` (the row's own page,
 created before the row runs, so that a row that renames or deletes it does not disturb others).
 """
 
@@ -198,6 +199,21 @@ ROUTES: list[Route] = [
     Route("calls.responses", "GET", "/-/calls/{web_call}/responses?question=q99", roles(404, 404, 404)),
     Route("calls.history", "GET", "/-/calls/{web_call}/responses/matrix/history", EVERYONE),
     Route("calls.history", "GET", "/-/calls/{web_call}/responses/nobody/history", roles(404, 404, 404)),
+    # {invited_call} takes guests holding {invitation}; "matrix-late" answered it late: not counted, so its
+    # history is the secretariat's (and its author's) until accepted; a renewed or forged link is a 403
+    Route("calls.history", "GET", "/-/calls/{invited_call}/responses/matrix-late/history",
+          roles(404, 404, 404, 404, 200)),
+    Route("calls.respond", "POST", "/-/calls/{invited_call}/respond", roles(403, 302, 302),
+          data={"invitation": "0" * 32, "name": "Forger", "group": "governments", "answer-q1": "x", "action": "draft"}),
+    Route("calls.respond", "POST", "/-/calls/{invited_call}/respond", roles(302, 302, 302),
+          data={"invitation": "{invitation}", "name": "Guest", "group": "governments", "answer-q1": "x",
+                "action": "draft"}),
+    Route("call_files.upload", "POST", "/-/calls/{invited_call}/upload", roles(403, 400, 400),
+          data={"invitation": "0" * 32}, files={"file": ("answers.docx", minimal_docx("Answered by the matrix"))}),
+    # an edit made from an older version of the call (its form's base) is refused, nothing saved
+    Route("calls.edit", "POST", "/-/calls/{web_call}/edit", roles(LOGIN, 403, 403, 403, 409),
+          data={"base": "0" * 20, "title": "Matrix call, stale", "count": "1", "question-0-id": "q1",
+                "question-0-text": "Why?", "question-0-kind": "text"}),
     Route("comments.all_comments", "GET", "/-/comments", EVERYONE),
     Route("comments.all_comments", "GET", "/-/comments?state=all&kind=objection&group=governments&section=Matrix",
           EVERYONE),

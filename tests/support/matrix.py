@@ -11,13 +11,15 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
+from wiki.actions import calls as call_actions
 from wiki.store import Author
 from wiki.store.call_model import Call, Question, Response
 
 from ..routes import LOGIN, OPEN_ROUTES, ROLES, ROUTES, Route
 from .app import PASSWORD, Auth, csrf_token
 
-REDIRECTING = frozenset({"auth.logout", "site.new_page"})  # routes whose 302 is not a login prompt
+# routes whose 302 is no login prompt (calls.respond: an invited guest sent back to the call)
+REDIRECTING = frozenset({"auth.logout", "site.new_page", "calls.respond"})
 MATRIX_AUTHOR = Author(name="Matrix", email="matrix@example.org", username="matrix", group="governments")
 
 
@@ -43,6 +45,17 @@ def prepare(app: Flask) -> dict[str, str]:
         call=web_call, respondent="matrix", name="Matrix", organization="The Matrix", group="governments",
         consent="cite", language="en", answers={"q1": "Because."}, submitted=int(time.time()),
         updated=int(time.time())), author=MATRIX_AUTHOR)
+    invited = store.calls.create(Call(  # answered by invited guests too; "matrix-late" answered after a deadline
+        slug="matrix-invited-call", title="Matrix invited call", description="Guests welcome.",
+        deadline=int(time.time()) + 86400 * 30, questions=(Question(id="q1", kind="text", text="Why?"),),
+        audience="invited", state="open", created=int(time.time()), created_by="admin", language="en"),
+        author=MATRIX_AUTHOR)
+    store.calls.save_response(invited.slug, "matrix-late", lambda call, previous: Response(
+        call=invited.slug, respondent="matrix-late", name="Late Matrix", organization="", group="governments",
+        consent="cite", language="en", answers={"q1": "Late."}, submitted=int(time.time()),
+        updated=int(time.time()), late=True), author=MATRIX_AUTHOR)
+    with app.test_request_context():
+        invitation = call_actions.invitation_token(invited)
     users, tokens = app.extensions["wiki_users"], app.extensions["wiki_tokens"]
     tokens.create(users.require("admin"), "Matrix token", "read", int(time.time()) + 86400)  # token 1
     bearer = {role: tokens.create(users.require(role), "Matrix API", "write", int(time.time()) + 86400)[1]
@@ -65,7 +78,7 @@ def prepare(app: Flask) -> dict[str, str]:
             "proposal": str(proposal), "proposal_head": store.proposals.get(proposal).head,
             "tomorrow": (datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
             "api_endorse_change": store.last_change("Matrix/Api_endorse").id, "thread": str(thread),
-            "call": opened.slug, "web_call": web_call,
+            "call": opened.slug, "web_call": web_call, "invited_call": invited.slug, "invitation": invitation,
             **{f"bearer_{role}": secret for role, secret in bearer.items()}}
 
 
