@@ -76,3 +76,15 @@ def test_a_call_of_500_responses_of_18_questions_is_searched_within_bounds(app: 
         assert results.total == 5 and len(results.hits) == 5
         assert {hit.question.id for hit in results.hits} == {"q18"} and all(not hit.name for hit in results.hits)
         assert call_search.search("words", limit=3).total == 9000
+
+
+def test_a_cached_search_follows_the_responses(app: Flask, client: FlaskClient) -> None:
+    """Anonymous search results may be kept by browsers and proxies under their ETag: it must change
+    when the responses do, or a respondent who withdrew consent to be cited stays named there."""
+    call = open_call(app)
+    respond(app, "reader", call.slug, {"q1": "Spectrum auctions need rules."})
+    first = client.get("/-/search?q=spectrum")
+    assert "Rita Reader" in first.get_data(as_text=True) and first.headers["ETag"]
+    respond(app, "reader", call.slug, {"q1": "Spectrum auctions need rules."}, consent="aggregate")
+    again = client.get("/-/search?q=spectrum", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and "Rita Reader" not in again.get_data(as_text=True)

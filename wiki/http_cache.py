@@ -22,7 +22,7 @@ from . import names
 from .i18n import language
 
 # Views whose answer is a function of the token, the URL and the language (proposals and versions
-# also depend on other refs, so they are left out).
+# also depend on other refs, so they are left out; search adds the calls' ref, see _other_refs).
 CACHEABLE = frozenset({
     "pages.home", "pages.view", "history.history", "history.diff", "review.blame", "review.endorsements",
     "changes.changes", "changes.feed", "changes.contributions", "site.pages", "find.search", "find.backlinks",
@@ -56,8 +56,17 @@ def _etag() -> str | None:
         return None
     if any(names.is_version_name(value) for key in REVISION_ARGUMENTS for value in request.args.getlist(key)):
         return None  # a version name is a tag, which the token does not cover
-    parts = (current_app.extensions["wiki_cache_salt"], *document_token(), request.full_path, language())
+    parts = (current_app.extensions["wiki_cache_salt"], *document_token(), *_other_refs(), request.full_path,
+             language())
     return hashlib.sha1("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _other_refs() -> tuple[str, ...]:
+    """The tips of the refs beyond the document's that a cacheable view shows: search lists the
+    answers to calls for input (who answered, as they consent now), so its ETag follows their branch."""
+    if request.endpoint == "find.search":
+        return (current_app.extensions["wiki_store"].calls.cache_token(),)
+    return ()
 
 
 def _public(response: Response, etag: str) -> None:
