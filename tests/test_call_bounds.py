@@ -68,7 +68,7 @@ def test_the_time_grows_about_linearly(app: Flask, name: str) -> None:
     work, size = WORK[name]
     with app.app_context():  # the compilation names the groups
         small = _cpu(work, size)
-        large = _cpu(work, 4 * size, tries=1)
+        large = _cpu(work, 4 * size, tries=2)  # the best of two at each size: one sample may meet a busy moment
     assert large < 8 * small + 0.1, (name, small, large)
 
 
