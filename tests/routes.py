@@ -176,6 +176,7 @@ ROUTES: list[Route] = [
     Route("calls.show", "GET", "/-/calls/{web_call}", EVERYONE),
     Route("calls.show", "GET", "/-/calls/no-such-call", roles(404, 404, 404)),
     Route("calls.show", "GET", "/-/calls/{web_call}?invitation=00", EVERYONE),
+    Route("calls.show", "GET", "/-/calls/{invited_call}?invitation={invitation}", EVERYONE),  # a guest's form
     Route("calls.respond", "POST", "/-/calls/{web_call}/respond", roles(401, 302, 302),
           data={"answer-q1": "From the matrix.", "consent": "cite", "action": "submit"}),
     Route("calls.respond", "POST", "/-/calls/{web_call}/respond", roles(401, 400, 400),

@@ -214,6 +214,9 @@ def test_an_invited_guest_answers_without_an_account_and_comes_back(app) -> None
     assert guest.get(f"/-/calls/{slug}?invitation={invitation}&respondent=guest-1&key=%D9%85").status_code == 200
     form = text(guest.get(f"/-/calls/{slug}?invitation={invitation}"))
     assert 'name="name"' in form and 'name="group"' in form
+    # No group is chosen for a new guest: one who does not look is asked, not counted as a government.
+    assert '<select id="group" name="group" required><option value="">' in form and " selected>" not in \
+        form.split('name="group"', 1)[1].split("</select>", 1)[0]
     sent = guest.post(f"/-/calls/{slug}/respond", data={
         "csrf_token": csrf_token(guest, f"/-/calls/{slug}?invitation={invitation}"), "invitation": invitation,
         "name": "Olga Observer", "group": "technical-academic", "answer-q1": "An observer's view.",
