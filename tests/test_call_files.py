@@ -75,7 +75,7 @@ def test_compilation_names_only_the_consenting_respondent(client: FlaskClient, a
     if who != "anonymous":
         auth.login(who)  # the secretariat sees every name on the site, but the compilation is for publishing
     response = client.get(f"/-/calls/{call}/compilation?format=md")
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/markdown; charset=utf-8"
     assert response.headers["Content-Disposition"].startswith("attachment")
     text = response.get_data(as_text=True)
     assert text.startswith("# Mandate questionnaire")
@@ -252,7 +252,9 @@ def test_cells_starting_like_formulas_are_quoted(app: Flask, client: FlaskClient
                        deadline=int(time.time()) + 86400)
         actions.submit(actions.Respondent(actor("editor")), SLUG, consent="cite", organization="@SUM(A1:A9)",
                        answers={"q1": INJECTION, "q2": "Other"})
-    rows = list(csv.reader(io.StringIO(client.get(f"/-/calls/{SLUG}/responses.csv").get_data(as_text=True))))
+    answer = client.get(f"/-/calls/{SLUG}/responses.csv")
+    assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"  # once: it was sent twice
+    rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
     assert rows[1][1] == "'@SUM(A1:A9)" and rows[1][7] == "'" + INJECTION
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/-/calls/{SLUG}/responses.xlsx").data)).active
     cells = [cell for cell in next(sheet.iter_rows(min_row=2))]

@@ -31,7 +31,7 @@ MIME_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "odt": "application/vnd.oasis.opendocument.text",
     "pdf": "application/pdf",
-    "md": "text/markdown; charset=utf-8",
+    "md": "text/markdown",  # Werkzeug adds "; charset=utf-8" to a text type (given here, it came twice)
 }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MIME = "text/csv; charset=utf-8"
+CSV_MIME = "text/csv"  # Werkzeug adds "; charset=utf-8" to a text type (given here, it came twice)
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
 _ILLEGAL = {code: None for code in (*range(0, 9), 11, 12, *range(14, 32))}  # control characters XML refuses
 
