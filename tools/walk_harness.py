@@ -4,12 +4,8 @@ people, and a browser page per person whose every step is kept (two screenshots 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -33,12 +29,6 @@ PEOPLE = {  # user name: (group, role, display name)
 # --------------------------------------------------------------------------- the wiki
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def make_instance(instance: Path) -> None:
     """A new instance with the walk's people (the secretariat, three delegates, an admin)."""
     from wiki import create_app
@@ -55,35 +45,11 @@ def make_instance(instance: Path) -> None:
 
 @contextmanager
 def gunicorn(instance: Path, log: Path) -> Iterator[str]:
-    """gunicorn serving ``instance`` on 127.0.0.1 (two workers); stopped on leaving."""
-    port = free_port()
-    env = {**os.environ, "WIKI_INSTANCE_PATH": str(instance)}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with log.open("w") as output:
-        process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
-                                    f"127.0.0.1:{port}", "--no-control-socket", "--timeout", "60", "wsgi:app"],
-                                   cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/-/calls", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start:\n" + log.read_text(errors="replace"))
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """gunicorn serving ``instance`` on 127.0.0.1 (two workers), as the tests start it; yields its address."""
+    from tests.support.servers import gunicorn as served_by
+
+    with served_by(instance, log=log, args=("--timeout", "60"), ready="/-/calls") as served:
+        yield served.base
 
 
 def let_time_pass(instance: Path, slug: str) -> None:
