@@ -10,6 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# First: importing it has dataclasses use the methods compiled ahead, before Flask and the wiki define any.
+from . import dataclass_code  # noqa: F401
+
+# isort: split
 from flask import Flask, url_for
 from flask_wtf.csrf import CSRFProtect
 
