@@ -75,6 +75,30 @@ def test_init_creates_admin_once(tmp_path: Path) -> None:
     assert "Created the account" not in app.test_cli_runner().invoke(args=["init"]).output
 
 
+def test_init_compiles_every_template_for_the_first_worker(tmp_path: Path) -> None:
+    """After `init`, a new instance's first page view loads compiled templates instead of compiling."""
+    from wiki import create_app
+
+    instance = tmp_path / "inst"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"},
+                     instance_path=str(instance))
+    output = app.test_cli_runner().invoke(args=["init"]).output
+    count = len(app.jinja_env.list_templates())
+    assert f"Templates: {count} compiled" in output
+    assert len(list((instance / "template-cache").iterdir())) == count
+    fresh = create_app({"TESTING": True, "SECRET_KEY": "x"}, instance_path=str(instance))
+    compiled: list[str] = []
+    original = fresh.jinja_env._compile  # what Jinja calls to compile a template's source
+
+    def counting(source: str, filename: str) -> object:
+        compiled.append(filename)
+        return original(source, filename)
+
+    fresh.jinja_env._compile = counting  # type: ignore[method-assign]
+    assert fresh.test_client().get("/Home").status_code == 200
+    assert compiled == []
+
+
 def test_fresh_instance_served_by_gunicorn(tmp_path: Path) -> None:
     """What `make run` does: init a new instance (config, users, seeded repo), then gunicorn, 2 workers."""
     instance = tmp_path / "instance"

@@ -16,6 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 from . import backups
 from .errors import WikiError
 from .migrate.command import import_repo_command
+from .templating import compile_templates
 from .users import ROLES, UserError, UserStore
 
 users_cli = AppGroup("users", help="Create and manage wiki accounts.")
@@ -42,6 +43,8 @@ def init_command() -> None:
     click.echo(f"Search index: {current_app.config['SEARCH_DATABASE']} (at {indexed})")
     _, version = users.create_schema()  # the migrations (also applied on start); one line if unreachable
     click.echo(f"User database: {users.path} (schema version {version})")
+    compiled = compile_templates(current_app)  # so that no worker's first page view compiles them
+    click.echo(f"Templates: {compiled} compiled into {current_app.jinja_env.bytecode_cache.directory}")
     if users.count() == 0:  # a new instance
         password = secrets.token_urlsafe(12)
         group = current_app.config["SECRETARIAT_GROUP"]

@@ -24,6 +24,7 @@ from generate import Params
 
 from wiki import create_app
 from wiki.store import Store
+from wiki.templating import compile_templates
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUT = ROOT / "bench" / "out"
@@ -196,7 +197,8 @@ def timed_get(client: Client, path: str, expect: str | None = None, headers: dic
 
 
 def build_instance(size: str, repo: Path) -> tuple[Path, set[str]]:
-    """A fresh instance around a copy of ``repo`` with a bench user; returns it and the routes there."""
+    """A fresh instance around a copy of ``repo`` with a bench user and its templates compiled, as
+    ``flask --app wiki init`` leaves one; returns it and the routes there."""
     instance = OUT / f"instance-{size}"
     if instance.exists():
         shutil.rmtree(instance)
@@ -206,6 +208,7 @@ def build_instance(size: str, repo: Path) -> tuple[Path, set[str]]:
     app = create_app(instance_path=str(instance))
     app.extensions["wiki_users"].create("bencher", PASSWORD, group="civil-society", role="editor",
                                         display_name="Bench Editor", email="bench@example.org")
+    compile_templates(app)  # as `flask --app wiki init` does
     routes = {rule.rule for rule in app.url_map.iter_rules()}
     app.extensions["wiki_store"].close()
     return instance, routes
