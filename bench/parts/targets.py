@@ -48,7 +48,7 @@ def targets_table(report: dict[str, Any]) -> str:
         for name in ("history", "diff", "blame"):
             add(f"{name} p50 after a commit", _p50(results, name), "ms", latency, 30)
         started = f"{hello['cold_start']:,.0f} ms cold start" if hello.get("cold_start") else ""
-        add("cold start, a restart (median of 3)", _p50(results, "cold_restart"), "ms", started, 500)
+        add("cold start, a restart (median of 5)", _p50(results, "cold_restart"), "ms", started, 500)
         add("cold start, the instance's first", results.get("cold_start"), "ms", started, 500)
         add("save p50", _p50(results, "save"), "ms", latency, 15)
     if "untrailered" in report:
