@@ -21,6 +21,7 @@ from . import settings
 from .discussion import Discussions
 from .places import PlaceIndex
 from .render import Renderer
+from .render.kept import KeptRenderings
 from .routing import LazyBuilderRule
 from .search import SearchIndex
 from .store import Author, Store, replication
@@ -58,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         SEARCH_DATABASE=None,
+        RENDER_DATABASE=None,  # pages' HTML kept for every worker and the next start: <instance>/rendered.sqlite3
         ANCHOR_DATABASE=None,  # where threads' places are kept for every worker: <instance>/anchors.sqlite3
         ANCHOR_BUDGET_SECONDS=0.5,  # time one request may spend placing threads; the rest wait for the background
         ANCHOR_BUDGET_WORK=10_000_000,  # the same as work (about one character comparison each)
@@ -105,7 +107,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, instance_path: str 
         {**app.config["GROUPS"], app.config["SECRETARIAT_GROUP"]: SECRETARIAT_NAME},
         hash_method=app.config["PASSWORD_HASH_METHOD"])
     app.extensions["wiki_tokens"] = TokenStore(app.extensions["wiki_users"])
-    app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page))
+    app.extensions["wiki_renderer"] = Renderer(lambda page: url_for("pages.view", page=page),
+                                               kept=KeptRenderings(app.config["RENDER_DATABASE"]))
     app.extensions["wiki_discussions"] = Discussions(
         app.extensions["wiki_store"], app.extensions["wiki_renderer"], PlaceIndex(app.config["ANCHOR_DATABASE"]),
         background=bool(app.config["ANCHOR_BACKGROUND"]), context=app.test_request_context,
@@ -220,6 +223,8 @@ def _derive_settings(app: Flask) -> None:
         app.config["SEARCH_DATABASE"] = str(instance / "search.sqlite3")
     if not app.config["ANCHOR_DATABASE"]:
         app.config["ANCHOR_DATABASE"] = str(instance / "anchors.sqlite3")
+    if not app.config["RENDER_DATABASE"]:
+        app.config["RENDER_DATABASE"] = str(instance / "rendered.sqlite3")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
     secure = bool(app.config["SECURE_COOKIES"])

@@ -36,6 +36,7 @@ from .. import errors
 from ..errors import N_
 from ..wikilinks import MISSING_CLASS, WIKILINK_CLASS, UrlBuilder, WikiLinkExtension
 from .bounds import Guard, RenderBudget, RenderTooComplex, flatten_nesting, install_guard
+from .kept import KeptRenderings
 from .sanitize import ALLOWED_ATTRIBUTES, ALLOWED_PROTOCOLS, ALLOWED_TAGS, sanitize
 
 __all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_PROTOCOLS", "ALLOWED_TAGS", "Rendered", "Renderer",
@@ -87,10 +88,12 @@ def _fallback_body(text: str) -> str:
 
 
 class Renderer:
-    """Renders page text; one per app, thread-safe, with a cache keyed by blob id."""
+    """Renders page text; one per app, thread-safe, with a cache keyed by blob id (in this process,
+    and in ``kept`` for every worker and the next start)."""
 
-    def __init__(self, url_builder: UrlBuilder, *, cache_size: int = 1024) -> None:
+    def __init__(self, url_builder: UrlBuilder, *, cache_size: int = 1024, kept: KeptRenderings | None = None) -> None:
         self.url_builder = url_builder
+        self.kept = kept  # renderings shared with the other workers and the next start
         self._local = threading.local()
         self._cache: OrderedDict[str, Rendered] = OrderedDict()
         self._cache_size = cache_size
@@ -120,22 +123,30 @@ class Renderer:
 
         Bounded in time: a text too complex to format is rendered by :func:`fallback_html`.
         """
+        kept_key = None
         if cache_key is not None:
             with self._lock:
                 cached = self._cache.get(cache_key)
                 if cached is not None:
                     self._cache.move_to_end(cache_key)
                     return cached
+            kept_key = self._kept_key(cache_key)
+            if kept_key is not None:
+                if (found := self.kept.get(kept_key)) is not None:  # type: ignore[union-attr]
+                    body, links, fallback = found
+                    return self._remember(cache_key, Rendered(body=body, links=links, fallback=fallback))
         md, wikilinks, guard = self._markdown()
         guard.budget = RenderBudget(len(text))
         md.reset()
+        timed_out = False
         try:
             html = md.convert(flatten_nesting(text))
             rendered = Rendered(body=sanitize(html), links=frozenset(wikilinks.links))
         except (RenderTooComplex, RecursionError) as error:
             md.reset()
             rendered = Rendered(body=_fallback_body(text), links=frozenset(), fallback=True)
-            if isinstance(error, RenderTooComplex) and error.out_of_time and cache_key is not None:
+            timed_out = isinstance(error, RenderTooComplex) and error.out_of_time
+            if timed_out and cache_key is not None:
                 # The deadline depends on the machine's load, not only on the text: try again on the
                 # next views, and keep the fallback once the same text ran out of time repeatedly.
                 with self._lock:
@@ -144,11 +155,28 @@ class Renderer:
                         self._deadline_strikes.clear()
                 if strikes < DEADLINE_STRIKES:
                     return replace(rendered, complete=False)
-        if cache_key is not None:
-            with self._lock:
-                self._cache[cache_key] = rendered
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+        if cache_key is None:
+            return rendered
+        if kept_key is not None and not timed_out:  # a fallback for want of time is this machine's, for now
+            self.kept.put(kept_key, rendered.body, rendered.links, rendered.fallback)  # type: ignore[union-attr]
+        return self._remember(cache_key, rendered)
+
+    def _kept_key(self, cache_key: str) -> str | None:
+        """The key of ``cache_key``'s rendering in :attr:`kept`: wiki links are part of the HTML, so
+        where they point (the wiki's address, as this request sees it) is part of the key."""
+        if self.kept is None:
+            return None
+        try:
+            link_base = self.url_builder("Home")
+        except RuntimeError:  # no request to build links for: render, and keep it in this process only
+            return None
+        return self.kept.key(cache_key, link_base)
+
+    def _remember(self, cache_key: str, rendered: Rendered) -> Rendered:
+        with self._lock:
+            self._cache[cache_key] = rendered
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return rendered
 
     def mark_missing(self, rendered: Rendered, missing: Iterable[str]) -> str:
