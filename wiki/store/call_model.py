@@ -125,14 +125,15 @@ def clean_line(value: object, what: str, limit: int, *, required: bool = True) -
     return text
 
 
-def clean_text(value: object, what: str, limit_bytes: int, *, required: bool = False) -> str:
-    """Multi-line text (Markdown), with Windows line ends made plain, NULs refused."""
+def clean_text(value: object, what: str, limit_bytes: int | None, *, required: bool = False) -> str:
+    """Multi-line text (Markdown), with Windows line ends made plain, NULs refused, at most
+    ``limit_bytes`` (``None``: the caller checks the size and says it)."""
     text = str(value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not text:
         raise InvalidContent(N_("%(name)s is required."), name=Term(what))
     if "\0" in text:
         raise InvalidContent(N_("%(name)s contains control characters."), name=Term(what))
-    if len(text.encode("utf-8")) > limit_bytes:
+    if limit_bytes is not None and len(text.encode("utf-8")) > limit_bytes:
         raise InvalidContent(N_("%(name)s is longer than %(limit)s bytes."), name=Term(what), limit=Count(limit_bytes))
     return text
 
@@ -198,7 +199,11 @@ def check_answers(call: Call, answers: dict[str, object]) -> dict[str, Answer]:
         if question.kind == "text":
             if not isinstance(value, str | type(None)):
                 raise InvalidContent(N_("The answer to %(id)s must be text."), id=question.id)
-            text = clean_text(value, N_("An answer"), MAX_ANSWER_BYTES)
+            text = clean_text(value, N_("An answer"), None)
+            if len(text.encode("utf-8")) > MAX_ANSWER_BYTES:  # said with the number the respondent sees
+                number = call.questions.index(question) + 1
+                raise InvalidContent(N_("The answer to question %(number)s is longer than %(limit)s bytes."),
+                                     number=Count(number), limit=Count(MAX_ANSWER_BYTES))
             if text:
                 checked[question.id] = text
             continue
