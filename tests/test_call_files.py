@@ -304,6 +304,24 @@ def test_template_round_trip_fills_the_draft(app: Flask, client: FlaskClient, au
     assert "Cover data flows." in page and "You have a draft" in page
 
 
+def test_the_word_form_has_a_line_to_write_on_under_each_text_question(app: Flask, client: FlaskClient,
+                                                                      auth: Auth, call: str) -> None:
+    """A delegate opening the form in Word finds a paragraph under each text question to click into;
+    left as it is, that paragraph is no answer."""
+    document = docx.Document(io.BytesIO(download(client, f"/-/calls/{call}/template.docx")[1]))
+    paragraphs = document.paragraphs
+    first = next(index for index, paragraph in enumerate(paragraphs)
+                 if paragraph.text == "What should the mandate cover?")
+    line = paragraphs[first + 1]
+    assert line.text.strip() == "" and not line.style.name.startswith("Heading")
+    untouched = io.BytesIO()
+    document.save(untouched)
+    auth.login("reader")
+    response = upload(client, untouched.getvalue())
+    assert response.status_code == 400 and "answers none of the call" in response.get_data(as_text=True)
+    assert draft_of(app, "reader") is None
+
+
 def test_the_arabic_word_form_goes_round(app: Flask, client: FlaskClient, auth: Auth) -> None:
     """Arabic headings and options come back from Word as right-to-left spans: they still name the
     questions, and the answer keeps no markup of its direction."""

@@ -71,8 +71,8 @@ def template_docx(template: Template, limits: convert.Limits = convert.DEFAULT_L
         if options:
             # Paragraphs, not a list: pandoc would make "☐" a list's bullet, which nobody can tick
             parts.append("".join(f"<p>☐ {escape(option)}</p>" for option in options))
-        else:
-            parts.append("<p></p>")
+        else:  # a line to write on: pandoc drops an empty paragraph, not one of a no-break space
+            parts.append("<p>\u00a0</p>")
     parts.append("</div>")
     html = (f'<!DOCTYPE html><html lang="{escape(template.language)}"><head><meta charset="utf-8">'
             f"<title>{escape(template.title)}</title></head><body>{''.join(parts)}</body></html>")
