@@ -412,3 +412,24 @@ def test_an_invited_guest_is_never_shown_as_an_account_holder(app) -> None:  # n
     assert "Government of Examplia, invited guest" in sheet  # the name column; the organization has its own
     listed = guest.get(f"/-/api/v1/calls/{slug}/responses").get_json()["items"]
     assert [item["guest"] for item in listed] == [True, True]
+
+
+def test_answers_to_a_question_come_a_page_at_a_time(app, monkeypatch) -> None:  # noqa: ANN001
+    """A call with hundreds of responses shows each question's answers in pages, each answer rendered
+    once per page view, not all of them at once."""
+    from wiki.actions import call_reading
+
+    monkeypatch.setattr(call_reading, "PAGE_SIZE", 1)
+    admin, editor, other, reader = (app.test_client() for _ in range(4))
+    Auth(admin).login("admin")
+    Auth(editor).login("editor")
+    Auth(other).login("editor2")
+    slug = open_call(admin)
+    assert answer(editor, slug, q1="First view.", q2="Civil society").status_code == 302
+    assert answer(other, slug, q1="Second view.", q2="Private sector").status_code == 302
+    base = f"/-/calls/{slug}/responses?by=question&question=q1"
+    first, second = text(reader.get(base)), text(reader.get(base + "&p=2"))
+    assert ("First view." in first) != ("First view." in second)
+    assert ("Second view." in first) != ("Second view." in second)
+    assert "p=2" in first and "Next" in first and "Previous" in second and "p=3" not in second
+    assert "No answer to this question matches." in text(reader.get(base + "&p=3"))

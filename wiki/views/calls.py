@@ -5,6 +5,7 @@ responses by question or by respondent. Thin over :mod:`wiki.actions.calls`."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -19,6 +20,8 @@ from ..errors import N_, WikiError
 from ..i18n import language as interface_language
 from ..store.call_model import CONSENTS, KINDS, LANGUAGES, RESPONDENT_RE, Call, Response, version
 from .common import BadForm, form_field, page_number, query_arg
+
+T = TypeVar("T")
 
 bp = Blueprint("calls", __name__)
 
@@ -355,12 +358,25 @@ def responses(slug: str) -> str:
                                                          if summary.question.id == chosen), None))
         if context["chosen"] is None:
             abort(404, description=_("The call has no question %(id)s.", id=chosen[:20]))
+        answers = [(group, *pair) for group, pairs in context["chosen"].answers_by_group.items() for pair in pairs]
+        shown, page = _page(answers)
+        by_group: dict[str, list[tuple[reading.Shown, object]]] = {}
+        for group, item, answer in shown:  # a page of answers, still under their groups' headings
+            by_group.setdefault(group, []).append((item, answer))
+        context.update(page, answers_shown=by_group)
         return render_template("calls/by_question.html", **context)
+    shown, page = _page(items)
+    context.update(page, items=shown)
+    return render_template("calls/by_respondent.html", **context)
+
+
+def _page(rows: list[T]) -> tuple[list[T], dict[str, object]]:
+    """The requested page of ``rows`` (``?p=``), and what the pager needs: each answer is rendered,
+    so a page shows at most :data:`reading.PAGE_SIZE` of them, however many a call received."""
     number = page_number()
     start = (number - 1) * reading.PAGE_SIZE
-    context.update(items=items[start:start + reading.PAGE_SIZE], page_number=number,
-                   has_next=start + reading.PAGE_SIZE < len(items))
-    return render_template("calls/by_respondent.html", **context)
+    return rows[start:start + reading.PAGE_SIZE], {"page_number": number,
+                                                   "has_next": start + reading.PAGE_SIZE < len(rows)}
 
 
 @bp.get("/-/calls/<slug>/responses/<respondent>/history")
