@@ -433,3 +433,19 @@ def test_answers_to_a_question_come_a_page_at_a_time(app, monkeypatch) -> None: 
     assert ("Second view." in first) != ("Second view." in second)
     assert "p=2" in first and "Next" in first and "Previous" in second and "p=3" not in second
     assert "No answer to this question matches." in text(reader.get(base + "&p=3"))
+
+
+def test_the_secretariat_runs_a_call_and_does_not_answer_it(app) -> None:  # noqa: ANN001
+    """A member of the secretariat sees why there is no answer form for them, and a response sent
+    anyway is refused: it would have been counted for no stakeholder group."""
+    from .support.call_fixtures import secretariat
+
+    secretariat(app)
+    sec = app.test_client()
+    Auth(sec).login("sec")
+    slug = open_call(sec)
+    page = text(sec.get(f"/-/calls/{slug}"))
+    assert "your account is in none of them" in page and f'action="/-/calls/{slug}/respond"' not in page
+    refused = answer(sec, slug, q1="Our own view.")
+    assert refused.status_code == 403
+    assert app.extensions["wiki_store"].calls.responses(slug) == ()

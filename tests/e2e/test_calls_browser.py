@@ -95,9 +95,15 @@ def test_a_call_on_a_phone(live: LiveWiki, new_context: Callable[..., BrowserCon
     kind, label = phone.locator("#question-0-kind").bounding_box(), phone.locator("label[for=question-0-kind]")
     assert label.bounding_box()["y"] + label.bounding_box()["height"] <= kind["y"]  # above, not beside
     assert phone.locator("#question-0-text").bounding_box()["height"] < 200  # a question, not a page
+    delegate = watched_page(new_context(viewport=PHONE))  # the answer form: the secretariat has none
+    login(delegate, live.url, "editor")
+    delegate.context.add_cookies([{"name": "lang", "value": language, "url": live.url}])
+    delegate.goto(f"{live.url}/-/calls/{call.slug}")
+    assert _beside(delegate, "#consent-aggregate", "label[for=consent-aggregate]")
+    assert _beside(delegate, "#answer-q3-1", "label[for=answer-q3-1]")
+    assert delegate.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(delegate)
     phone.goto(f"{live.url}/-/calls/{call.slug}")
-    assert _beside(phone, "#consent-aggregate", "label[for=consent-aggregate]")
-    assert _beside(phone, "#answer-q3-1", "label[for=answer-q3-1]")
     assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     assert_accessible(phone)
     phone.goto(f"{live.url}/-/calls/{call.slug}/responses?by=question&question=q3")

@@ -296,9 +296,13 @@ def new_guest() -> str:
 
 def respondent_for(actor: Actor, call: Call, *, invitation: str | None = None, guest: str = "",
                    key: str = "", name: str = "", group: str = "", address: str = "") -> Respondent:
-    """Who answers ``call``: the logged-in actor, or a guest with a valid invitation (and, to come
-    back to a response, its key). Raises 401 without either, 403 with a wrong invitation."""
+    """Who answers ``call``: the logged-in actor (of a stakeholder group), or a guest with a valid
+    invitation (and, to come back to a response, its key). Raises 401 without either, 403 with a
+    wrong invitation or for the secretariat."""
     if actor.logged_in:
+        if actor.group not in groups():  # the secretariat runs the calls: an answer from it would count for no group
+            raise NotPermitted(N_("Calls for input are answered for a stakeholder group, and your account is in "
+                                  "none of them: the secretariat runs the calls and reads the responses."))
         return Respondent(actor)
     if call.audience != "invited":
         raise LoginRequired(N_("Log in to answer this call for input."))
