@@ -449,3 +449,25 @@ def test_the_secretariat_runs_a_call_and_does_not_answer_it(app) -> None:  # noq
     refused = answer(sec, slug, q1="Our own view.")
     assert refused.status_code == 403
     assert app.extensions["wiki_store"].calls.responses(slug) == ()
+
+
+def test_the_list_of_calls_tells_a_delegate_what_awaits_them(app) -> None:  # noqa: ANN001
+    """Each open call says, to someone who may answer it, whether their response is still awaited,
+    saved as a draft only, or sent; visitors and the secretariat see no such mark."""
+    from .support.call_fixtures import secretariat
+
+    admin, editor, other, visitor = (app.test_client() for _ in range(4))
+    Auth(admin).login("admin")
+    Auth(editor).login("editor")
+    Auth(other).login("editor2")
+    slug = open_call(admin)
+    assert "awaiting your response" in text(editor.get("/-/calls"))
+    assert answer(editor, slug, q1="Our view.", q2="Civil society").status_code == 302
+    assert answer(other, slug, q1="Half done.", action="draft").status_code == 302
+    assert "you responded" in text(editor.get("/-/calls")) and "awaiting your" not in text(editor.get("/-/calls"))
+    assert "your draft is not submitted yet" in text(other.get("/-/calls"))
+    secretariat(app)
+    sec = app.test_client()
+    Auth(sec).login("sec")
+    for page in (text(visitor.get("/-/calls")), text(sec.get("/-/calls"))):
+        assert "call-standing" not in page

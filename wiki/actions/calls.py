@@ -398,5 +398,20 @@ def draft(respondent: Respondent, slug: str) -> dict[str, object] | None:
     return call_drafts.read(slug, respondent.id)
 
 
+def standing(actor: Actor, calls: list[Call]) -> dict[str, str]:
+    """Where each of ``calls`` stands for ``actor`` as a respondent: ``answered``, ``draft`` (saved,
+    not submitted) or ``awaiting``; empty for someone who answers no call (a visitor, the secretariat)."""
+    if not actor.logged_in or actor.group not in groups():
+        return {}
+    respondent = Respondent(actor)
+    found = {}
+    for call in calls:
+        if response_of(call.slug, respondent.id) is not None:
+            found[call.slug] = "answered"
+        else:
+            found[call.slug] = "draft" if draft(respondent, call.slug) is not None else "awaiting"
+    return found
+
+
 def discard_draft(slug: str, respondent: str) -> None:
     call_drafts.discard(slug, respondent)

@@ -37,10 +37,11 @@ GUESTS_KEY = "call_guests"  # session: {call slug: guest id} for invited guests 
 def index() -> str:
     now = actions.now()
     calls = actions.all_calls()
-    return render_template("calls/index.html", ui_language=interface_language(), now=now,
-                           open_calls=[call for call in calls if call.open_at(now)],
+    open_calls = [call for call in calls if call.open_at(now)]
+    actor = current_actor()
+    return render_template("calls/index.html", ui_language=interface_language(), now=now, open_calls=open_calls,
                            past_calls=[call for call in calls if not call.open_at(now)],
-                           may_run=actions.may_run(current_actor()))
+                           standing=actions.standing(actor, open_calls), may_run=actions.may_run(actor))
 
 
 def _question_rows(call: Call | None = None) -> list[dict[str, str]]:
