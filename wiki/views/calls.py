@@ -347,11 +347,11 @@ def responses(slug: str) -> str:
     actor = current_actor()
     filters = _filters()
     items = reading.visible(actor, call, group=filters["group"], language=filters["language"], query=filters["q"])
+    query_args = {key: value for key, value in filters.items() if value and key in ("group", "language", "q")}
     context: dict[str, object] = {"call": call, "filters": filters, "groups": groups(), "languages": LANGUAGES,
                                   "ui_language": interface_language(), "total": len(items),
                                   "counts": reading.counts_by_group(items), "may_run": actions.may_run(actor),
-                                  "query_args": {key: value for key, value in filters.items()
-                                                 if value and key in ("group", "language", "q")}}
+                                  "query_args": query_args}
     if filters["by"] == "question":
         summaries = reading.by_question(call, items)
         chosen = filters["question"] or (call.questions[0].id if call.questions else "")
@@ -364,10 +364,11 @@ def responses(slug: str) -> str:
         by_group: dict[str, list[tuple[reading.Shown, object]]] = {}
         for group, item, answer in shown:  # a page of answers, still under their groups' headings
             by_group.setdefault(group, []).append((item, answer))
-        context.update(page, answers_shown=by_group)
+        context.update(page, answers_shown=by_group,
+                       pager_args={"by": "question", "question": context["chosen"].question.id, **query_args})
         return render_template("calls/by_question.html", **context)
     shown, page = _page(items)
-    context.update(page, items=shown)
+    context.update(page, items=shown, pager_args={"by": "respondent", **query_args})
     return render_template("calls/by_respondent.html", **context)
 
 
