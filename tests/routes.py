@@ -200,6 +200,10 @@ ROUTES: list[Route] = [
     Route("calls.responses", "GET", "/-/calls/{web_call}/responses?question=q99", roles(404, 404, 404)),
     Route("calls.history", "GET", "/-/calls/{web_call}/responses/matrix/history", EVERYONE),
     Route("calls.history", "GET", "/-/calls/{web_call}/responses/nobody/history", roles(404, 404, 404)),
+    # what one commit changed in a response: a commit that is not in its history is a 404, whatever it names
+    Route("calls.history", "GET", "/-/calls/{web_call}/responses/matrix/history?commit=" + "0" * 40,
+          roles(404, 404, 404)),
+    Route("calls.history", "GET", "/-/calls/{web_call}/responses/matrix/history?commit=<script>", roles(404, 404, 404)),
     # {invited_call} takes guests holding {invitation}; "matrix-late" answered it late: not counted, so its
     # history is the secretariat's (and its author's) until accepted; a renewed or forged link is a 403
     Route("calls.history", "GET", "/-/calls/{invited_call}/responses/matrix-late/history",

@@ -471,3 +471,27 @@ def test_the_list_of_calls_tells_a_delegate_what_awaits_them(app) -> None:  # no
     Auth(sec).login("sec")
     for page in (text(visitor.get("/-/calls")), text(sec.get("/-/calls"))):
         assert "call-standing" not in page
+
+
+def test_a_responses_history_shows_what_each_change_changed(app) -> None:  # noqa: ANN001
+    admin, editor, reader = (app.test_client() for _ in range(3))
+    Auth(admin).login("admin")
+    Auth(editor).login("editor")
+    slug = open_call(admin)
+    assert answer(editor, slug, q1="Jurisdiction is unclear.", q2="Civil society", q3=("Access",)).status_code == 302
+    assert answer(editor, slug, q1="Jurisdiction is unclear; so is access.", q2="Civil society",
+                  q3=("Access", "Security")).status_code == 302
+    commits = app.extensions["wiki_store"].calls.history(slug, "editor")
+    assert len(commits) == 2
+    history = text(reader.get(f"/-/calls/{slug}/responses/editor/history"))
+    assert f"commit={commits[0].id}" in history and "what changed" in history
+    latest = text(reader.get(f"/-/calls/{slug}/responses/editor/history?commit={commits[0].id}"))
+    assert "What changed in" in latest and "Question 1" in latest and "Question 3" in latest
+    assert "unclear<ins>; so is access</ins>." in latest  # the words added to the text answer
+    assert 'id="question-1-change-1"' in latest
+    assert re.search(r"<del[^>]*>Access</del> → <ins[^>]*>Access · Security</ins>", latest)
+    assert "Question 2" not in latest.split("What changed in")[1]  # unchanged: not listed
+    first = text(reader.get(f"/-/calls/{slug}/responses/editor/history?commit={commits[1].id}"))
+    assert "Jurisdiction is unclear." in first and "Question 2" in first  # everything, as first answered
+    assert reader.get(f"/-/calls/{slug}/responses/editor/history?commit={'0' * 40}").status_code == 404
+    assert reader.get(f"/-/calls/{slug}/responses/editor/history?commit=nonsense").status_code == 404

@@ -82,8 +82,12 @@ def test_every_page_is_valid_html(tmp_path: Path) -> None:
     store.save_page("Home", "# Home\n\nSomeone else's text.\n", base=store.head(), author=AUTHOR, summary="other")
     conflict = editor.post("/Home/-/edit", data={"csrf_token": stale, "base": base, "text": "# Home\n\nMine.\n",
                                                 "summary": "mine"})
+    answered = store.calls.history(values["web_call"], "matrix")[0].id  # what a response's commit changed
+    changed = editor.get(f"/-/calls/{values['web_call']}/responses/matrix/history?commit={answered}")
+    assert b"What changed in" in changed.data
     for name, response in (("conflict editor", conflict), ("comments page", editor.get("/Home/-/comments")),
-                           ("home with threads", editor.get("/Home")), ("save", save(editor, "Valid", "x"))):
+                           ("home with threads", editor.get("/Home")), ("save", save(editor, "Valid", "x")),
+                           ("a response's change", changed)):
         if response.mimetype == "text/html":
             saved += 1
             (pages / f"{saved:03d}.html").write_bytes(response.data)

@@ -477,7 +477,9 @@ def _fill_calls(app: Flask) -> list[str]:
                                            consent=("cite", "aggregate")[index % 2], language="fr",
                                            answers={"q1": payload}, submitted=int(time.time()),
                                            updated=int(time.time())), author=_author(index))
-    return ["/-/calls", f"/-/calls/{slug}", f"/-/calls/{slug}?lang=fr", f"/-/calls/{slug}/responses",
+    changes = [f"/-/calls/{slug}/responses/{respondent}/history?commit={store.calls.history(slug, respondent)[0].id}"
+               for respondent in ("xss1", "xss2")]  # what a commit changed: the answers' diffs and options
+    return [*changes, "/-/calls", f"/-/calls/{slug}", f"/-/calls/{slug}?lang=fr", f"/-/calls/{slug}/responses",
             f"/-/calls/{slug}/responses?by=question&question=q1", f"/-/calls/{slug}/responses?by=question&question=q2",
             f"/-/calls/{slug}/responses?by=respondent", f"/-/calls/{slug}/responses?by=respondent&p=2",
             f"/-/calls/{slug}/responses?by=respondent&q=script", f"/-/calls/{slug}/responses/xss1/history",

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from ..diffs import Diff, diff_texts
+from ..errors import N_, InvalidRevision
 from ..render import Rendered
 from ..store import LRUCache
 from ..store.call_model import Answer, Call, Question, Response
-from .calls import may_run
+from .calls import history, may_run
 from .context import Actor, groups, renderer, store
 
 MAX_QUERY_CHARS = 200
@@ -54,6 +56,46 @@ class QuestionSummary:
     counts: dict[str, int] = field(default_factory=dict)
     counts_by_group: dict[str, dict[str, int]] = field(default_factory=dict)
     answers_by_group: dict[str, list[tuple[Shown, Answer]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """How one answer changed in one commit of a response: a text answer's diff, or the options
+    chosen before and after."""
+
+    number: int  # the question's number, as the form shows it
+    question: Question
+    diff: Diff | None = None
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+
+
+def response_change(call: Call, respondent: str, commit: str) -> list[AnswerChange]:
+    """What ``commit`` of ``respondent``'s response changed in its answers, against the commit
+    before it in the response's history (the first one: everything it answered). One commit's
+    diffs per request: each answer's diff is bounded by :func:`diff_texts`'s own limits."""
+    commits = [entry.id for entry in history(call.slug, respondent)]
+    if commit not in commits:
+        raise InvalidRevision(N_("This commit did not change this response."))
+    position = commits.index(commit)
+    previous = commits[position + 1] if position + 1 < len(commits) else None
+    after = store().calls.response(call.slug, respondent, tip=commit)
+    before = store().calls.response(call.slug, respondent, tip=previous) if previous else None
+    changes = []
+    for number, question in enumerate(call.questions, start=1):
+        old = before.answers.get(question.id) if before else None
+        new = after.answers.get(question.id) if after else None
+        if old == new:
+            continue
+        if question.kind == "text":
+            changes.append(AnswerChange(number, question, diff=diff_texts(str(old or ""), str(new or ""))))
+        else:
+            changes.append(AnswerChange(number, question, before=_options(old), after=_options(new)))
+    return changes
+
+
+def _options(answer: Answer | None) -> tuple[str, ...]:
+    return () if not answer else (answer,) if isinstance(answer, str) else tuple(answer)
 
 
 def shown(actor: Actor, call: Call, response: Response) -> Shown:

@@ -391,7 +391,10 @@ def history(slug: str, respondent: str) -> str:
     if item.pending and not (actions.may_run(current_actor()) or respondent == current_actor().username.lower()):
         abort(404, description=_("There is no such response."))
     commits = actions.history(slug, respondent)
-    return render_template("calls/history.html", call=call, item=item, commits=commits, named=item.named)
+    chosen = query_arg("commit") or ""
+    changes = reading.response_change(call, respondent, chosen) if chosen else None
+    return render_template("calls/history.html", call=call, item=item, commits=commits, named=item.named,
+                           chosen=chosen, changes=changes, ui_language=interface_language())
 
 
 def guest_label(response: Response, label: str) -> str:
