@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-# First: importing it has dataclasses use the methods compiled ahead, before Flask and the wiki define any.
-from . import dataclass_code  # noqa: F401
+# First: importing these has dataclasses and regular expressions use what was compiled ahead
+# (python -m wiki.precompile), before Flask and the wiki define or compile any.
+from . import dataclass_code, regex_code  # noqa: F401
 
 # isort: split
 from flask import Flask, url_for

@@ -73,15 +73,33 @@ def _create_fn(name: str, args: list[str], body: list[str], *, globals: dict[str
     return namespace["__create_fn__"](**locals)
 
 
-def load(path: Path = CACHE_PATH) -> None:
-    """Read the compiled methods kept at ``path`` (nothing, if it is missing or damaged)."""
+def read_kept(path: Path) -> dict:
+    """What a file of this kind holds (marshal's format), or ``{}`` when it is missing or damaged."""
     try:
         loaded = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
-        return
-    if isinstance(loaded, dict):
-        _stored.update((key, value) for key, value in loaded.items()
-                       if isinstance(key, bytes) and isinstance(value, bytes))
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def write_kept(path: Path, kept: dict) -> None:
+    """Write ``kept`` to ``path`` atomically, as readable as the bytecode beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(marshal.dumps(kept))
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path = CACHE_PATH) -> None:
+    """Read the compiled methods kept at ``path`` (nothing, if it is missing or damaged)."""
+    _stored.update((key, value) for key, value in read_kept(path).items()
+                   if isinstance(key, bytes) and isinstance(value, bytes))
 
 
 def install() -> None:
@@ -96,16 +114,7 @@ def write(path: Path = CACHE_PATH) -> int:
     """Write the methods this process made, read or compiled, to ``path`` atomically (only those:
     a file made by older code would otherwise only grow); returns how many."""
     methods = {key: _stored[key] for key in _used} | _compiled
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".dataclass-methods-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(marshal.dumps(methods))
-        os.chmod(temporary, 0o644)  # as readable as the bytecode beside it
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_kept(path, methods)
     return len(methods)
 
 

@@ -2,7 +2,8 @@
 
 Writes the bytecode of every module (``compileall``: a server started with
 ``PYTHONDONTWRITEBYTECODE`` set, or by a user who may not write beside the sources, compiles them
-again at every start) and the methods its dataclasses generate (``wiki.dataclass_code``). Run by
+again at every start), the methods its dataclasses generate (``wiki.dataclass_code``) and the
+programs of the regular expressions its modules compile (``wiki.regex_code``). Run by
 ``make run`` and by the bench; run it again after an upgrade, or let the next start compile what changed.
 """
 
@@ -14,7 +15,7 @@ import pkgutil
 import sys
 from pathlib import Path
 
-from . import dataclass_code
+from . import dataclass_code, regex_code
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -26,8 +27,8 @@ def main() -> int:
     for module in pkgutil.walk_packages([str(PACKAGE)], prefix="wiki."):
         if not module.name.endswith(".__main__"):  # a script (the git hooks) runs when imported
             importlib.import_module(module.name)
-    count = dataclass_code.write()
-    print(f"Compiled the wiki and {count} dataclass methods.")
+    methods, programs = dataclass_code.write(), regex_code.write()
+    print(f"Compiled the wiki, {methods} dataclass methods and {programs} regular expressions.")
     return 0
 
 
