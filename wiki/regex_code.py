@@ -19,11 +19,13 @@ import _sre  # type: ignore[import-not-found]
 import re
 import sys
 from pathlib import Path
-from re import _compiler, _parser  # type: ignore[attr-defined]
 from typing import Any
 
 from .dataclass_code import read_kept, write_kept
 
+# re's parser and code generator (internal to Python 3.11): install() replaces the latter's compile.
+_compiler = re._compiler  # type: ignore[attr-defined]
+_parser = re._parser  # type: ignore[attr-defined]
 CACHE_PATH = Path(__file__).resolve().parent / "__pycache__" / f"regex-programs.{sys.implementation.cache_tag}.bin"
 MAX_RECORDED = 4096  # programs one process may add (patterns made from what users type are not bounded)
 _ORIGINAL = _compiler.compile
