@@ -23,7 +23,8 @@ from ..errors import N_, InvalidRevision
 from ..render import Rendered
 from ..store import LRUCache
 from ..store.call_model import Answer, Call, Question, Response
-from .calls import history, may_run
+from ..store.types import CommitInfo
+from .calls import may_run
 from .context import Actor, groups, renderer, store
 
 MAX_QUERY_CHARS = 200
@@ -70,11 +71,12 @@ class AnswerChange:
     after: tuple[str, ...] = ()
 
 
-def response_change(call: Call, respondent: str, commit: str) -> list[AnswerChange]:
+def response_change(call: Call, respondent: str, commit: str, history: list[CommitInfo]) -> list[AnswerChange]:
     """What ``commit`` of ``respondent``'s response changed in its answers, against the commit
-    before it in the response's history (the first one: everything it answered). One commit's
-    diffs per request: each answer's diff is bounded by :func:`diff_texts`'s own limits."""
-    commits = [entry.id for entry in history(call.slug, respondent)]
+    before it in the response's ``history`` (newest first, as ``actions.calls.history`` gives it;
+    the first commit: everything it answered). One commit's diffs per request: each answer's diff
+    is bounded by :func:`diff_texts`'s own limits."""
+    commits = [entry.id for entry in history]
     if commit not in commits:
         raise InvalidRevision(N_("This commit did not change this response."))
     position = commits.index(commit)

@@ -392,7 +392,7 @@ def history(slug: str, respondent: str) -> str:
         abort(404, description=_("There is no such response."))
     commits = actions.history(slug, respondent)
     chosen = query_arg("commit") or ""
-    changes = reading.response_change(call, respondent, chosen) if chosen else None
+    changes = reading.response_change(call, respondent, chosen, commits) if chosen else None
     return render_template("calls/history.html", call=call, item=item, commits=commits, named=item.named,
                            chosen=chosen, changes=changes, ui_language=interface_language())
 
