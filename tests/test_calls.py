@@ -487,6 +487,7 @@ def test_a_responses_history_shows_what_each_change_changed(app) -> None:  # noq
     assert f"commit={commits[0].id}" in history and "what changed" in history
     latest = text(reader.get(f"/-/calls/{slug}/responses/editor/history?commit={commits[0].id}"))
     assert "What changed in" in latest and "Question 1" in latest and "Question 3" in latest
+    assert "Question 1: <bdi>Which gaps" in latest  # isolated: an English question in an Arabic heading
     assert "unclear<ins>; so is access</ins>." in latest  # the words added to the text answer
     assert 'id="question-1-change-1"' in latest
     assert re.search(r"<del[^>]*>Access</del> → <ins[^>]*>Access · Security</ins>", latest)
