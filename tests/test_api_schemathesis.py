@@ -54,7 +54,9 @@ def served(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
 def test_schemathesis_finds_nothing(served: tuple[int, str, Path], tmp_path: Path) -> None:
     port, secret, access_log = served
     command = [str(BIN / "schemathesis"), "--config-file", str(CONFIG), "run",
-               f"http://127.0.0.1:{port}/-/api/v1/openapi.json", "--checks", "all",
+               # every check runs by default; "--checks all" on the command line would also override the
+               # per-operation exception in schemathesis.toml (CLI options come first), as it did in one run
+               f"http://127.0.0.1:{port}/-/api/v1/openapi.json",
                "-H", f"Authorization: Bearer {secret}", "--max-time", str(MAX_TIME), "--workers", "1",
                "--suppress-health-check", "filter_too_much",  # generation noise, not an API failure
                "--seed", os.environ.get("API_FUZZ_SEED", "16"),
